@@ -1,0 +1,33 @@
+"""Callbacks: hooks that `fit`, `evaluate` and `predict` call, with Keras 3's names.
+
+`fit` always adds a `History` and, when `verbose != 0`, a `ProgbarLogger`.
+
+Example:
+    >>> from rnnkit import callbacks
+    >>> stop = callbacks.EarlyStopping(monitor="val_loss", patience=5)
+    >>> stop.patience, stop.direction
+    (5, 'min')
+"""
+
+from rnnkit.callbacks.base import Callback, CallbackList, History
+from rnnkit.callbacks.checkpoint import ModelCheckpoint
+from rnnkit.callbacks.early_stopping import EarlyStopping
+from rnnkit.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
+from rnnkit.callbacks.misc import CSVLogger, LambdaCallback, TerminateOnNaN
+from rnnkit.callbacks.monitor import MonitorCallback
+from rnnkit.callbacks.progress import ProgbarLogger
+
+__all__ = [
+    "CSVLogger",
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "MonitorCallback",
+    "ProgbarLogger",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
+]

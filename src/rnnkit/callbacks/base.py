@@ -1,0 +1,125 @@
+"""The callback protocol: hooks that ``fit``, ``evaluate`` and ``predict`` call.
+
+A callback sees the model as ``self.model`` (set by :meth:`set_model`) and the
+run's parameters as ``self.params`` (``epochs``, ``steps``, ``verbose``). It stops
+training by setting ``self.model.stop_training = True`` and resets its own state
+in ``on_train_begin``, so one instance can serve several ``fit`` calls.
+
+Example:
+    >>> class Count(Callback):
+    ...     def on_train_begin(self, logs=None):
+    ...         self.epochs = 0
+    ...     def on_epoch_end(self, epoch, logs=None):
+    ...         self.epochs += 1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+class Callback:
+    """Base class: override the hooks you need; every hook takes ``logs``."""
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.params: dict[str, Any] = {}
+
+    def set_model(self, model: Any) -> None:
+        """Attach the model being trained."""
+        self.model = model
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        """Attach the run's parameters (epochs, steps, verbose)."""
+        self.params = params
+
+    def on_train_begin(self, logs=None): ...  # noqa: D102
+    def on_train_end(self, logs=None): ...  # noqa: D102
+    def on_epoch_begin(self, epoch, logs=None): ...  # noqa: D102
+    def on_epoch_end(self, epoch, logs=None): ...  # noqa: D102
+    def on_train_batch_begin(self, batch, logs=None): ...  # noqa: D102
+    def on_train_batch_end(self, batch, logs=None): ...  # noqa: D102
+    def on_test_begin(self, logs=None): ...  # noqa: D102
+    def on_test_end(self, logs=None): ...  # noqa: D102
+    def on_test_batch_begin(self, batch, logs=None): ...  # noqa: D102
+    def on_test_batch_end(self, batch, logs=None): ...  # noqa: D102
+    def on_predict_begin(self, logs=None): ...  # noqa: D102
+    def on_predict_end(self, logs=None): ...  # noqa: D102
+    def on_predict_batch_begin(self, batch, logs=None): ...  # noqa: D102
+    def on_predict_batch_end(self, batch, logs=None): ...  # noqa: D102
+
+
+_HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+
+
+class CallbackList(Callback):
+    """Calls each hook on every callback in order."""
+
+    def __init__(self, callbacks: Iterable[Callback] | None = None, model: Any = None, **params):
+        super().__init__()
+        self.callbacks = list(callbacks or [])
+        if model is not None:
+            self.set_model(model)
+        if params:
+            self.set_params(params)
+
+    def append(self, callback: Callback) -> None:
+        """Add a callback at the end."""
+        self.callbacks.append(callback)
+
+    def set_model(self, model: Any) -> None:  # noqa: D102
+        super().set_model(model)
+        for cb in self.callbacks:
+            cb.set_model(model)
+
+    def set_params(self, params: dict[str, Any]) -> None:  # noqa: D102
+        super().set_params(params)
+        for cb in self.callbacks:
+            cb.set_params(params)
+
+    def __iter__(self):
+        return iter(self.callbacks)
+
+
+def _make_dispatch(hook: str):
+    def dispatch(self, *args, **kwargs):
+        for cb in self.callbacks:
+            getattr(cb, hook)(*args, **kwargs)
+
+    dispatch.__name__ = hook
+    dispatch.__doc__ = f"Call ``{hook}`` on every callback."
+    return dispatch
+
+
+for _hook in _HOOKS:
+    setattr(CallbackList, _hook, _make_dispatch(_hook))
+
+
+class History(Callback):
+    """Records every epoch's logs; ``fit`` returns it.
+
+    Attributes:
+        history: ``{"loss": [...], "val_loss": [...], ...}``, one value per epoch.
+        epoch: The epoch indices that ran.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_train_begin(self, logs=None):  # noqa: D102
+        self.epoch = []
+        self.history = {}
+
+    def on_epoch_end(self, epoch, logs=None):  # noqa: D102
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+        if self.model is not None:
+            self.model.history = self
+
+    def __repr__(self) -> str:
+        keys = ", ".join(self.history)
+        return f"<History epochs={len(self.epoch)} keys=[{keys}]>"

@@ -1,0 +1,104 @@
+"""Weight constraints with Keras names, applied after each optimizer step.
+
+Example:
+    >>> import torch
+    >>> from rnnkit.constraints import NonNeg
+    >>> NonNeg()(torch.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from rnnkit._validation import check_one_of
+from rnnkit.errors import RnnkitTypeError
+
+
+class Constraint:
+    """Base class: ``__call__(weight) -> projected weight``."""
+
+    def __call__(self, weight: torch.Tensor) -> torch.Tensor:
+        return weight
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments."""
+        return {}
+
+
+class NonNeg(Constraint):
+    """Clip weights at zero from below."""
+
+    def __call__(self, weight):
+        return weight.clamp_min(0.0)
+
+
+class MaxNorm(Constraint):
+    """Rescale so the norm along ``axis`` is at most ``max_value``."""
+
+    def __init__(self, max_value: float = 2.0, axis: int = 0):
+        self.max_value, self.axis = float(max_value), axis
+
+    def __call__(self, weight):
+        norms = weight.square().sum(dim=self.axis, keepdim=True).sqrt()
+        desired = norms.clamp(0, self.max_value)
+        return weight * (desired / (1e-7 + norms))
+
+    def get_config(self):
+        return {"max_value": self.max_value, "axis": self.axis}
+
+
+class UnitNorm(Constraint):
+    """Rescale to unit norm along ``axis``."""
+
+    def __init__(self, axis: int = 0):
+        self.axis = axis
+
+    def __call__(self, weight):
+        return weight / (1e-7 + weight.square().sum(dim=self.axis, keepdim=True).sqrt())
+
+    def get_config(self):
+        return {"axis": self.axis}
+
+
+class MinMaxNorm(Constraint):
+    """Keep the norm along ``axis`` within ``[min_value, max_value]``."""
+
+    def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
+        self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
+
+    def __call__(self, weight):
+        norms = weight.square().sum(dim=self.axis, keepdim=True).sqrt()
+        desired = self.rate * norms.clamp(self.min_value, self.max_value) + (1 - self.rate) * norms
+        return weight * (desired / (1e-7 + norms))
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value,
+                "rate": self.rate, "axis": self.axis}
+
+
+CONSTRAINTS = {"non_neg": NonNeg, "max_norm": MaxNorm, "unit_norm": UnitNorm,
+               "min_max_norm": MinMaxNorm, "NonNeg": NonNeg, "MaxNorm": MaxNorm,
+               "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm}
+
+
+def get(identifier: Any, *, caller: str = "constraints.get") -> Any:
+    """Return a constraint for a name, an instance, a config dict or ``None``."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        return CONSTRAINTS[check_one_of("constraint", identifier, CONSTRAINTS, caller=caller)]()
+    if isinstance(identifier, dict):
+        return CONSTRAINTS[identifier["class_name"]](**identifier.get("config", {}))
+    if callable(identifier):
+        return identifier
+    raise RnnkitTypeError(f"{caller}: unknown constraint {identifier!r}.")
+
+
+def serialize(constraint: Any) -> dict[str, Any] | None:
+    """Return ``{"class_name", "config"}`` for a built-in constraint."""
+    if constraint is None or type(constraint) not in CONSTRAINTS.values():
+        return None
+    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}

@@ -1,0 +1,631 @@
+"""Read a CSV or Parquet table into a clean, numeric, time-indexed DataFrame.
+
+`read_table` never cleans silently: it returns a `TableReport` that says how the
+time index was built, what frequency and gaps it found, how many values it
+filled or dropped per column, and which text columns it encoded or dropped.
+Rows in error messages are counted from 0, header not included (as pandas
+numbers them).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from rnnkit._validation import check_one_of, check_positive_int
+from rnnkit.errors import DataError, RnnkitTypeError
+
+__all__ = [
+    "CATEGORICAL_POLICIES",
+    "MISSING_POLICIES",
+    "TableReport",
+    "infer_frequency",
+    "read_table",
+]
+
+logger = logging.getLogger(__name__)
+
+MISSING_POLICIES = ("interpolate", "ffill", "drop", "error")
+CATEGORICAL_POLICIES = ("onehot", "drop", "error")
+_CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
+_TIME_PARTS = ("year", "month", "day", "hour", "minute", "second")
+_TIME_NAMES = ("datetime", "timestamp", "date", "time", "date_time", "ds", "period")
+_ROW = "__rnnkit_row__"  # file row of each frame row (-1 for inserted timestamps)
+
+
+@dataclass
+class TableReport:
+    """What `read_table` found and did, for logs and reports.
+
+    Attributes:
+        source: The file read.
+        rows_read: Data rows in the file.
+        rows: Rows in the returned frame.
+        columns: Columns of the returned frame.
+        time_index: How the index was built, in words.
+        frequency: Pandas frequency string of the index (`"h"`, `"D"`, ...), or `None`.
+        missing_timestamps: Timestamps absent from the regular grid.
+        inserted_rows: Rows inserted for missing timestamps (then filled).
+        missing_policy: The missing-value policy applied.
+        missing: Missing values per column before handling (inserted rows included).
+        filled: Values filled per column.
+        dropped_rows: Rows dropped for missing values.
+        categorical_policy: The policy applied to text columns.
+        encoded: Text column -> the one-hot columns made from it.
+        dropped_columns: Column -> why it was dropped.
+        notes: Anything else worth knowing, in words.
+    """
+
+    source: str
+    rows_read: int = 0
+    rows: int = 0
+    columns: list[str] = field(default_factory=list)
+    time_index: str = "none"
+    frequency: str | None = None
+    missing_timestamps: int = 0
+    inserted_rows: int = 0
+    missing_policy: str = "interpolate"
+    missing: dict[str, int] = field(default_factory=dict)
+    filled: dict[str, int] = field(default_factory=dict)
+    dropped_rows: int = 0
+    categorical_policy: str = "onehot"
+    encoded: dict[str, list[str]] = field(default_factory=dict)
+    dropped_columns: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """Return the report as plain-words lines."""
+        out = [
+            f"Read {self.rows_read:,} rows from {self.source}; kept {self.rows:,} rows x "
+            f"{len(self.columns)} columns.",
+            f"Time index: {self.time_index}"
+            + (f"; frequency {self.frequency}" if self.frequency else "")
+            + (
+                f"; {self.missing_timestamps:,} missing timestamps"
+                + (
+                    f" ({self.inserted_rows:,} rows inserted and filled)"
+                    if self.inserted_rows
+                    else ""
+                )
+                if self.missing_timestamps
+                else ("; no gaps" if self.frequency else "")
+            )
+            + ".",
+        ]
+        missing = {c: n for c, n in self.missing.items() if n}
+        if missing:
+            parts = [
+                f"{c} {n:,} missing"
+                + (f", {self.filled.get(c, 0):,} filled" if self.filled else "")
+                for c, n in missing.items()
+            ]
+            policy = f"Missing values (policy {self.missing_policy!r}): "
+            out.append(policy + "; ".join(parts) + ".")
+        else:
+            out.append("Missing values: none.")
+        if self.dropped_rows:
+            out.append(f"Dropped {self.dropped_rows:,} rows with missing values.")
+        for column, made in self.encoded.items():
+            out.append(f"Categorical column {column!r} one-hot encoded into {', '.join(made)}.")
+        for column, why in self.dropped_columns.items():
+            out.append(f"Dropped column {column!r}: {why}.")
+        out.extend(self.notes)
+        return out
+
+    def __str__(self) -> str:
+        """Return the report lines joined by newlines."""
+        return "\n".join(self.lines())
+
+
+def infer_frequency(index: pd.DatetimeIndex) -> str | None:
+    """Return the frequency of a datetime index as a pandas string, or `None`.
+
+    Uses `pd.infer_freq` on a regular index, else the most common step
+    between timestamps (so an index with gaps still gets its frequency).
+
+    Args:
+        index: Sorted timestamps.
+
+    Returns:
+        A frequency string such as `"h"`, `"D"` or `"MS"`, or `None` with fewer
+        than two timestamps.
+
+    Example:
+        >>> index = pd.DatetimeIndex(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 03:00"])
+        >>> infer_frequency(index)
+        'h'
+    """
+    if len(index) < 2:
+        return None
+    if len(index) >= 3:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            freq = pd.infer_freq(index)
+        if freq is not None:
+            return to_offset(freq).freqstr
+    steps = pd.Series(np.diff(index.asi8))
+    step = steps.mode().iloc[0]
+    if step <= 0:
+        return None
+    unit = np.datetime_data(index.dtype)[0]
+    return to_offset(pd.Timedelta(int(step), unit=unit)).freqstr
+
+
+def read_table(
+    path: str | Path,
+    *,
+    time_column: str | list[str] | None = None,
+    target: str | list[str] | None = None,
+    columns: list[str] | None = None,
+    missing: str = "interpolate",
+    categorical: str = "onehot",
+    max_categories: int = 50,
+    sep: str | None = None,
+) -> tuple[pd.DataFrame, TableReport]:
+    """Read a CSV or Parquet file into a numeric DataFrame with a time index.
+
+    Steps, each reported in the returned `TableReport`:
+
+    1. Time index: `time_column` (a datetime column) or a list of part
+       columns (`year`, `month`, `day`, optionally `hour`, `minute`,
+       `second`) become a sorted `DatetimeIndex`, and those columns leave the
+       frame. With `time_column=None` they are detected: year/month/day
+       columns, else a column named like `date`, `datetime`, `time` or
+       `timestamp`, else a datetime column; with none found the row order is kept.
+    2. Frequency and gaps: the frequency is inferred; missing timestamps are
+       counted, and with `missing="interpolate"` or `"ffill"` inserted as
+       empty rows to be filled, so the result has a regular grid.
+    3. Missing values in numeric columns: `"interpolate"` (linear in time
+       inside each gap, last value carried to the end), `"ffill"` (carry the
+       last value forward), `"drop"` (drop rows) or `"error"`. Leading rows
+       that have no earlier value are dropped, never back-filled.
+    4. Text columns: `"onehot"` (one 0/1 column per category; missing
+       categories carried forward unless rows are dropped), `"drop"` or
+       `"error"`. A text column that is mostly numbers is an error naming the
+       bad row, not a category.
+
+    Args:
+        path: A `.csv`, `.tsv`, `.txt` (optionally compressed: `.gz`, `.bz2`,
+            `.zip`, `.xz`, `.zst`) or `.parquet`/`.pq` file.
+        time_column: Datetime column name, or list of part columns. Defaults
+            to `None` (detect).
+        target: Column(s) that will be forecast: checked to exist, be numeric
+            and have values. Defaults to `None`.
+        columns: Keep only these columns (besides the time columns).
+            Defaults to `None` (all).
+        missing: `"interpolate"`, `"ffill"`, `"drop"` or `"error"`. Defaults
+            to `"interpolate"`.
+        categorical: `"onehot"`, `"drop"` or `"error"`. Defaults to `"onehot"`.
+        max_categories: Most categories a text column may have to be one-hot
+            encoded. Defaults to `50`.
+        sep: CSV field separator. Defaults to `None` (`","`, or tab for `.tsv`).
+
+    Returns:
+        `(frame, report)`: a float64 DataFrame (index: `DatetimeIndex` named
+        `"time"`, or a `RangeIndex`) and the `TableReport`.
+
+    Raises:
+        DataError: missing or empty file, unparseable dates, duplicate
+            timestamps, an all-empty or non-numeric column, inf values, missing
+            values under `missing="error"`, nothing left after cleaning.
+        ValueError: an unknown column, policy or file type (with a "did you mean").
+
+    Example:
+        >>> import tempfile
+        >>> file = Path(tempfile.mkdtemp()) / "t.csv"
+        >>> _ = file.write_text(
+        ...     "date,temp,wind\\n2024-01-01,1.0,N\\n2024-01-02,,S\\n2024-01-03,3.0,N\\n")
+        >>> frame, report = read_table(file, target="temp")
+        >>> frame.columns.tolist(), frame["temp"].tolist(), frame["wind_S"].tolist()
+        (['temp', 'wind_N', 'wind_S'], [1.0, 2.0, 3.0], [0.0, 1.0, 0.0])
+        >>> str(frame.index[1])
+        '2024-01-02 00:00:00'
+        >>> report.frequency, report.filled
+        ('D', {'temp': 1})
+    """
+    caller = "read_table()"
+    check_one_of("missing-value policy", missing, MISSING_POLICIES, caller=caller)
+    check_one_of("categorical policy", categorical, CATEGORICAL_POLICIES, caller=caller)
+    max_categories = check_positive_int("max_categories", max_categories, caller=caller)
+    frame = _read_file(_check_path(path, caller), sep, caller)
+    report = TableReport(
+        source=str(path),
+        rows_read=len(frame),
+        missing_policy=missing,
+        categorical_policy=categorical,
+    )
+    frame[_ROW] = np.arange(len(frame))
+    names = [c for c in frame.columns if c != _ROW]
+    targets = _as_list(target)
+    for name in targets:
+        check_one_of("target column", name, names, caller=caller)
+    for name in _as_list(columns):
+        check_one_of("column", name, names, caller=caller)
+
+    frame = _build_time_index(frame, time_column, report, caller)
+    if columns is not None:
+        keep = list(dict.fromkeys([*columns, *targets]))
+        dropped = [c for c in frame.columns if c not in keep and c != _ROW]
+        frame = frame[[*keep, _ROW]]
+        if dropped:
+            report.notes.append(f"Kept only the chosen columns; left out {', '.join(dropped)}.")
+    numeric, text = _classify_columns(frame, targets, report, caller)
+    frame = _regularise_grid(frame, missing, report, caller)
+    frame = _handle_missing(frame, numeric, missing, report, caller)
+    frame = _encode_text(frame, text, categorical, max_categories, missing, report, caller)
+
+    frame = frame.drop(columns=_ROW).astype(np.float64)
+    if frame.empty or frame.shape[1] == 0:
+        raise DataError(
+            f"{caller}: nothing is left of {path} after cleaning ({len(frame)} rows, "
+            f"{frame.shape[1]} numeric columns). Check the missing-value and column choices."
+        )
+    report.rows = len(frame)
+    report.columns = [str(c) for c in frame.columns]
+    for line in report.lines():
+        logger.info(line)
+    return frame, report
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _read_file(path: Path, sep: str | None, caller: str) -> pd.DataFrame:
+    if not path.exists():
+        raise DataError(
+            f"{caller}: file {str(path)!r} does not exist (looked for {path.resolve()}). "
+            "Check the path."
+        )
+    if path.is_dir():
+        raise DataError(
+            f"{caller}: {str(path)!r} is a folder, not a file. Pass a CSV or Parquet file."
+        )
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSION_SUFFIXES:
+        suffixes = suffixes[:-1]
+    suffix = suffixes[-1] if suffixes else ""
+    check_one_of("file type", suffix, _CSV_SUFFIXES + _PARQUET_SUFFIXES, caller=caller)
+    try:
+        if suffix in _PARQUET_SUFFIXES:
+            frame = pd.read_parquet(path)
+            if isinstance(frame.index, pd.DatetimeIndex):
+                frame = frame.reset_index()
+        else:
+            frame = pd.read_csv(path, sep=sep or ("\t" if suffix == ".tsv" else ","))
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{caller}: file {str(path)!r} is empty. Pass a CSV with a header row and data rows."
+        ) from None
+    except UnicodeDecodeError:
+        raise DataError(
+            f"{caller}: file {str(path)!r} is not UTF-8 text. Save it as UTF-8 CSV."
+        ) from None
+    except (pd.errors.ParserError, ValueError, OSError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{caller}: could not read {str(path)!r}: {detail}") from None
+    frame.columns = [str(c) for c in frame.columns]
+    if len(frame) == 0:
+        raise DataError(
+            f"{caller}: file {str(path)!r} has a header ({', '.join(frame.columns[:5])}) "
+            "but no data rows."
+        )
+    return frame
+
+
+def _first_bad(mask: np.ndarray, frame: pd.DataFrame) -> str:
+    """Describe the first row where `mask` is True: its file row and timestamp."""
+    position = int(np.argmax(mask))
+    row = int(frame[_ROW].iloc[position])
+    where = f"row {row}" if row >= 0 else "an inserted row"
+    if isinstance(frame.index, pd.DatetimeIndex):
+        where += f" ({frame.index[position]})"
+    return where
+
+
+def _build_time_index(
+    frame: pd.DataFrame, time_column: Any, report: TableReport, caller: str
+) -> pd.DataFrame:
+    names = [c for c in frame.columns if c != _ROW]
+    lower = {c.lower(): c for c in names}
+    if time_column is None:
+        parts = [lower[p] for p in _TIME_PARTS if p in lower]
+        if {"year", "month", "day"} <= {p.lower() for p in parts}:
+            time_column = parts
+        else:
+            found = [lower[n] for n in _TIME_NAMES if n in lower]
+            found += [c for c in names if pd.api.types.is_datetime64_any_dtype(frame[c])]
+            if not found:
+                report.time_index = "none found; rows are kept in file order"
+                frame.index = pd.RangeIndex(len(frame))
+                return frame
+            time_column = found[0]
+        how = "detected"
+    else:
+        how = "given"
+    if isinstance(time_column, str):
+        check_one_of("time column", time_column, names, caller=caller)
+        used = [time_column]
+        raw = frame[time_column]
+        if raw.isna().any():
+            where = _first_bad(raw.isna().to_numpy(), frame)
+            raise DataError(
+                f"{caller}: time column {time_column!r} is empty at {where}. Fill or remove "
+                "rows without a timestamp."
+            )
+        if pd.api.types.is_datetime64_any_dtype(raw):
+            stamps = pd.DatetimeIndex(raw)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                stamps = pd.to_datetime(raw, errors="coerce")
+            bad = stamps.isna().to_numpy()
+            if bad.any():
+                where = _first_bad(bad, frame)
+                value = raw.iloc[int(np.argmax(bad))]
+                raise DataError(
+                    f"{caller}: time column {time_column!r} holds {value!r} at {where}, "
+                    "which is not a date. Fix the value, or pass time_column= naming the "
+                    "right column."
+                )
+            stamps = pd.DatetimeIndex(stamps)
+        report.time_index = f"column {time_column!r} ({how})"
+    else:
+        used = list(time_column)
+        for name in used:
+            check_one_of("time column", name, names, caller=caller)
+        keys = {name: name.lower() for name in used}
+        unknown = [n for n, k in keys.items() if k not in _TIME_PARTS]
+        if unknown or not {"year", "month", "day"} <= set(keys.values()):
+            raise DataError(
+                f"{caller}: time part columns must be named year, month, day and optionally "
+                f"hour, minute, second. Received: {used}."
+            )
+        parts = frame[used].rename(columns=keys)
+        bad = parts.isna().any(axis=1).to_numpy()
+        stamps = None
+        if not bad.any():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    stamps = pd.to_datetime(parts)
+                except (ValueError, TypeError):
+                    stamps = None
+        if stamps is None:
+            for i in range(len(parts)):
+                try:
+                    pd.to_datetime(parts.iloc[[i]])
+                except (ValueError, TypeError):
+                    bad[i] = True
+                    break
+            where = _first_bad(bad, frame)
+            values = parts.iloc[int(np.argmax(bad))].to_dict()
+            raise DataError(
+                f"{caller}: time columns {', '.join(used)} do not form a valid date at "
+                f"{where}: {values}. Fix or remove that row."
+            )
+        stamps = pd.DatetimeIndex(stamps)
+        report.time_index = f"built from columns {', '.join(used)} ({how})"
+    frame = frame.drop(columns=used)
+    frame.index = stamps.rename("time")
+    if not frame.index.is_monotonic_increasing:
+        frame = frame.sort_index(kind="stable")
+        report.notes.append("Rows were not in time order; they were sorted by time.")
+    duplicated = np.asarray(frame.index.duplicated())
+    if duplicated.any():
+        position = int(np.argmax(duplicated))
+        stamp = frame.index[position]
+        rows = frame[_ROW].to_numpy()[frame.index == stamp].tolist()
+        raise DataError(
+            f"{caller}: timestamp {stamp} appears more than once (rows {rows[0]} and "
+            f"{rows[1]}). Remove or aggregate duplicate timestamps first."
+        )
+    report.frequency = infer_frequency(frame.index)
+    return frame
+
+
+def _classify_columns(
+    frame: pd.DataFrame, targets: list[str], report: TableReport, caller: str
+) -> tuple[list[str], list[str]]:
+    numeric, text = [], []
+    for name in frame.columns:
+        if name == _ROW:
+            continue
+        column = frame[name]
+        if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+            numeric.append(name)
+            continue
+        if pd.api.types.is_datetime64_any_dtype(column) or isinstance(column.dtype, pd.PeriodDtype):
+            if name in targets:
+                raise DataError(
+                    f"{caller}: target column {name!r} holds dates, not numbers. Choose a "
+                    "numeric target column."
+                )
+            report.dropped_columns[name] = "a second date/time column, not a feature"
+            continue
+        present = column.dropna()
+        bad = (column.notna() & pd.to_numeric(column, errors="coerce").isna()).to_numpy()
+        if len(present) and bad.sum() <= 0.1 * len(present):
+            raise DataError(
+                f"{caller}: column {name!r} is not numeric: {column[bad].iloc[0]!r} at "
+                f"{_first_bad(bad, frame)}. Fix that value or leave it empty (empty cells "
+                "count as missing)."
+            )
+        if name in targets:
+            numeric_names = [c for c in frame.columns if c != _ROW and c in numeric]
+            example = present.iloc[0] if len(present) else None
+            hint = f" Numeric columns: {', '.join(numeric_names)}." if numeric_names else ""
+            raise DataError(
+                f"{caller}: target column {name!r} is not numeric (it holds text such as "
+                f"{example!r}). Choose a numeric target column.{hint}"
+            )
+        text.append(name)
+    for name in numeric:
+        if frame[name].isna().all():
+            raise DataError(
+                f"{caller}: column {name!r} has no values (all {len(frame)} rows are missing). "
+                "Remove the column (columns=[...]) or fix the file."
+            )
+        values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        infinite = np.isinf(values)
+        if infinite.any():
+            raise DataError(
+                f"{caller}: column {name!r} holds inf at {_first_bad(infinite, frame)}. "
+                "Replace infinite values or leave them empty."
+            )
+    return numeric, text
+
+
+def _regularise_grid(
+    frame: pd.DataFrame, missing: str, report: TableReport, caller: str
+) -> pd.DataFrame:
+    if not isinstance(frame.index, pd.DatetimeIndex) or report.frequency is None:
+        return frame
+    grid = pd.date_range(frame.index[0], frame.index[-1], freq=report.frequency, name="time")
+    off_grid = ~frame.index.isin(grid)
+    if off_grid.any():
+        report.notes.append(
+            f"{int(off_grid.sum()):,} timestamps are off the {report.frequency} grid "
+            f"(first {frame.index[int(np.argmax(off_grid))]}); the grid was not regularised."
+        )
+        return frame
+    absent = grid.difference(frame.index)
+    report.missing_timestamps = len(absent)
+    if not len(absent):
+        return frame
+    if missing == "error":
+        raise DataError(
+            f"{caller}: {len(absent):,} timestamps are missing from the {report.frequency} grid "
+            f"(first {absent[0]}). Choose missing='interpolate', 'ffill' or 'drop'."
+        )
+    if missing == "drop":
+        report.notes.append(
+            f"Missing timestamps were left out (policy 'drop'): windows may span the gaps "
+            f"(first {absent[0]})."
+        )
+        return frame
+    frame = frame.reindex(grid)
+    frame[_ROW] = frame[_ROW].fillna(-1).astype(np.int64)
+    report.inserted_rows = len(absent)
+    return frame
+
+
+def _handle_missing(
+    frame: pd.DataFrame, numeric: list[str], missing: str, report: TableReport, caller: str
+) -> pd.DataFrame:
+    if not numeric:
+        return frame
+    values = frame[numeric].astype(np.float64)
+    counts = values.isna().sum()
+    report.missing = {name: int(counts[name]) for name in numeric}
+    if not counts.any():
+        frame[numeric] = values
+        return frame
+    if missing == "error":
+        name = str(counts[counts > 0].index[0])
+        where = _first_bad(values[name].isna().to_numpy(), frame)
+        raise DataError(
+            f"{caller}: column {name!r} has {int(counts[name]):,} missing values (first at "
+            f"{where}). Choose missing='interpolate', 'ffill' or 'drop'."
+        )
+    if missing == "drop":
+        keep = values.notna().all(axis=1).to_numpy()
+        report.dropped_rows = int((~keep).sum())
+        frame = frame.loc[keep].copy()
+        frame[numeric] = values.loc[keep]
+        return frame
+    if missing == "interpolate":
+        method = "time" if isinstance(frame.index, pd.DatetimeIndex) else "linear"
+        filled = values.interpolate(method=method, limit_area="inside").ffill()
+    else:
+        filled = values.ffill()
+    leading = int(filled.notna().all(axis=1).to_numpy().argmax())
+    if not filled.notna().all(axis=1).any():
+        leading = len(filled)
+    if leading:
+        report.dropped_rows = leading
+        columns = [c for c in numeric if filled[c].iloc[:leading].isna().any()]
+        report.notes.append(
+            f"Dropped the first {leading:,} rows: {', '.join(columns)} had no earlier value "
+            "to fill from (never back-filled)."
+        )
+    report.filled = {
+        name: int((values[name].isna() & filled[name].notna()).iloc[leading:].sum())
+        for name in numeric
+    }
+    frame = frame.iloc[leading:].copy()
+    frame[numeric] = filled.iloc[leading:]
+    return frame
+
+
+def _encode_text(
+    frame: pd.DataFrame,
+    text: list[str],
+    categorical: str,
+    max_categories: int,
+    missing: str,
+    report: TableReport,
+    caller: str,
+) -> pd.DataFrame:
+    for name in text:
+        column = frame[name]
+        if categorical == "error":
+            example = column.dropna().iloc[0] if column.notna().any() else None
+            raise DataError(
+                f"{caller}: column {name!r} holds text (such as {example!r}). Choose "
+                "categorical='onehot' or 'drop', or remove the column."
+            )
+        if categorical == "drop":
+            frame = frame.drop(columns=name)
+            report.dropped_columns[name] = "text column (categorical='drop')"
+            continue
+        levels = column.dropna().unique()
+        if len(levels) > max_categories:
+            raise DataError(
+                f"{caller}: column {name!r} has {len(levels):,} distinct text values, more than "
+                f"max_categories={max_categories}; one-hot encoding would add a column for "
+                "each. Drop it (categorical='drop' or columns=[...]) or raise max_categories."
+            )
+        n_missing = int(column.isna().sum())
+        if n_missing:
+            if missing in ("interpolate", "ffill"):
+                column = column.ffill()
+                report.notes.append(
+                    f"{name}: {n_missing:,} missing categories carried forward"
+                    + (
+                        f"; {int(column.isna().sum()):,} leading ones left as all-zero rows."
+                        if column.isna().any()
+                        else "."
+                    )
+                )
+            else:
+                report.notes.append(
+                    f"{name}: {n_missing:,} missing categories left as all-zero one-hot rows."
+                )
+        dummies = pd.get_dummies(column, prefix=name, dtype=np.float64)
+        dummies = dummies[sorted(dummies.columns)]
+        position = list(frame.columns).index(name)
+        frame = pd.concat(
+            [frame.iloc[:, :position], dummies, frame.iloc[:, position + 1 :]], axis=1
+        )
+        report.encoded[name] = [str(c) for c in dummies.columns]
+    return frame
+
+
+def _check_path(value: Any, caller: str) -> Path:
+    if not isinstance(value, (str, Path)):
+        raise RnnkitTypeError(
+            f"{caller}: `path` must be a string or Path. Received: {type(value).__name__}."
+        )
+    return Path(value)

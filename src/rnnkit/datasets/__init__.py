@@ -1,0 +1,15 @@
+"""Real datasets bundled with rnnkit, loadable with no network access."""
+
+from rnnkit.datasets.beijing import (
+    BEIJING_PM25_SHA256,
+    BeijingPM25Arrays,
+    beijing_pm25_path,
+    load_beijing_pm25,
+)
+
+__all__ = [
+    "BEIJING_PM25_SHA256",
+    "BeijingPM25Arrays",
+    "beijing_pm25_path",
+    "load_beijing_pm25",
+]

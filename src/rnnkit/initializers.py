@@ -1,0 +1,310 @@
+"""Weight initialisers with Keras 3 semantics.
+
+Shapes are Keras shapes: a kernel is ``(fan_in, fan_out)``; a recurrent kernel is
+``(units, k * units)``. Each initialiser is a callable ``init(shape, dtype=None)``
+returning a new tensor drawn from torch's global generator (seed it with
+:func:`rnnkit.utils.set_random_seed`).
+
+Example:
+    >>> import torch
+    >>> from rnnkit import initializers
+    >>> w = initializers.get("orthogonal")((3, 12))
+    >>> torch.allclose(w @ w.T, torch.eye(3), atol=1e-5)
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from rnnkit._validation import check_one_of
+from rnnkit.errors import RnnkitTypeError
+
+
+def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = math.prod(shape[:-2])
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+class Initializer:
+    """Base class: subclasses implement ``__call__(shape, dtype=None)``."""
+
+    def __call__(self, shape: tuple[int, ...], dtype: torch.dtype | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments."""
+        return {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Zeros(Initializer):
+    """All zeros."""
+
+    def __call__(self, shape, dtype=None):
+        return torch.zeros(shape, dtype=dtype or torch.float32)
+
+
+class Ones(Initializer):
+    """All ones."""
+
+    def __call__(self, shape, dtype=None):
+        return torch.ones(shape, dtype=dtype or torch.float32)
+
+
+class Constant(Initializer):
+    """Every entry equals ``value``."""
+
+    def __init__(self, value: float = 0.0):
+        self.value = float(value)
+
+    def __call__(self, shape, dtype=None):
+        return torch.full(shape, self.value, dtype=dtype or torch.float32)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class RandomUniform(Initializer):
+    """Uniform on ``[minval, maxval)``."""
+
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
+        self.minval, self.maxval, self.seed = minval, maxval, seed
+
+    def __call__(self, shape, dtype=None):
+        out = torch.empty(shape, dtype=dtype or torch.float32)
+        return out.uniform_(self.minval, self.maxval, generator=_generator(self.seed))
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+class RandomNormal(Initializer):
+    """Normal with ``mean`` and ``stddev``."""
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def __call__(self, shape, dtype=None):
+        out = torch.empty(shape, dtype=dtype or torch.float32)
+        return out.normal_(self.mean, self.stddev, generator=_generator(self.seed))
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class VarianceScaling(Initializer):
+    """Keras ``VarianceScaling``: the family behind Glorot, He and LeCun."""
+
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: int | None = None,
+    ):
+        caller = "VarianceScaling"
+        self.scale = float(scale)
+        self.mode = check_one_of("mode", mode, ("fan_in", "fan_out", "fan_avg"), caller=caller)
+        self.distribution = check_one_of(
+            "distribution",
+            distribution,
+            ("truncated_normal", "untruncated_normal", "uniform"),
+            caller=caller,
+        )
+        self.seed = seed
+
+    def __call__(self, shape, dtype=None):
+        fan_in, fan_out = _fans(tuple(shape))
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        scale = self.scale / max(1.0, fan)
+        out = torch.empty(shape, dtype=dtype or torch.float32)
+        gen = _generator(self.seed)
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * scale)
+            return out.uniform_(-limit, limit, generator=gen)
+        if self.distribution == "untruncated_normal":
+            return out.normal_(0.0, math.sqrt(scale), generator=gen)
+        stddev = math.sqrt(scale) / 0.87962566103423978
+        return torch.nn.init.trunc_normal_(out, 0.0, stddev, -2 * stddev, 2 * stddev, generator=gen)
+
+    def get_config(self):
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+        }
+
+
+class GlorotUniform(VarianceScaling):
+    """Uniform on ``±sqrt(6 / (fan_in + fan_out))``."""
+
+    def __init__(self, seed: int | None = None):
+        super().__init__(1.0, "fan_avg", "uniform", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class GlorotNormal(VarianceScaling):
+    """Truncated normal with ``stddev = sqrt(2 / (fan_in + fan_out))``."""
+
+    def __init__(self, seed: int | None = None):
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class HeUniform(VarianceScaling):
+    """Uniform on ``±sqrt(6 / fan_in)``."""
+
+    def __init__(self, seed: int | None = None):
+        super().__init__(2.0, "fan_in", "uniform", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class HeNormal(VarianceScaling):
+    """Truncated normal with ``stddev = sqrt(2 / fan_in)``."""
+
+    def __init__(self, seed: int | None = None):
+        super().__init__(2.0, "fan_in", "truncated_normal", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class LecunUniform(VarianceScaling):
+    """Uniform on ``±sqrt(3 / fan_in)``."""
+
+    def __init__(self, seed: int | None = None):
+        super().__init__(1.0, "fan_in", "uniform", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class LecunNormal(VarianceScaling):
+    """Truncated normal with ``stddev = sqrt(1 / fan_in)``."""
+
+    def __init__(self, seed: int | None = None):
+        super().__init__(1.0, "fan_in", "truncated_normal", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class Orthogonal(Initializer):
+    """Keras' orthogonal initialiser over the whole 2-D matrix.
+
+    Draws a normal ``(max(r, c), min(r, c))`` matrix, takes its QR decomposition,
+    fixes signs with ``sign(diag(R))`` and transposes when ``rows < cols``, so a
+    recurrent kernel of shape ``(units, 4 * units)`` has orthonormal rows.
+    """
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None):
+        self.gain, self.seed = float(gain), seed
+
+    def __call__(self, shape, dtype=None):
+        shape = tuple(shape)
+        rows = math.prod(shape[:-1])
+        cols = shape[-1]
+        flat = torch.empty(max(rows, cols), min(rows, cols), dtype=torch.float64)
+        flat.normal_(0.0, 1.0, generator=_generator(self.seed))
+        q, r = torch.linalg.qr(flat)
+        q = q * torch.sign(torch.diagonal(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q).reshape(shape).to(dtype or torch.float32)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    """Identity matrix times ``gain``."""
+
+    def __init__(self, gain: float = 1.0):
+        self.gain = float(gain)
+
+    def __call__(self, shape, dtype=None):
+        return self.gain * torch.eye(*shape, dtype=dtype or torch.float32)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+def _generator(seed: int | None) -> torch.Generator | None:
+    if seed is None:
+        return None
+    gen = torch.Generator()
+    gen.manual_seed(int(seed))
+    return gen
+
+
+INITIALIZERS: dict[str, type[Initializer]] = {
+    "zeros": Zeros,
+    "ones": Ones,
+    "constant": Constant,
+    "random_uniform": RandomUniform,
+    "random_normal": RandomNormal,
+    "variance_scaling": VarianceScaling,
+    "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal,
+    "he_uniform": HeUniform,
+    "he_normal": HeNormal,
+    "lecun_uniform": LecunUniform,
+    "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal,
+    "identity": Identity,
+}
+
+# Keras also accepts CamelCase class names as identifiers.
+_ALIASES = {cls.__name__: key for key, cls in INITIALIZERS.items()}
+
+
+def get(identifier: str | Initializer | Callable | None, *, caller: str = "initializers.get"):
+    """Return an initialiser for a Keras name, an instance or a callable."""
+    if identifier is None:
+        return Zeros()
+    if isinstance(identifier, str):
+        key = _ALIASES.get(identifier, identifier)
+        options = list(INITIALIZERS) + list(_ALIASES)
+        return INITIALIZERS[_ALIASES.get(check_one_of("initializer", key, options, caller=caller), key)]()
+    if isinstance(identifier, dict):
+        cls = get(identifier["class_name"], caller=caller).__class__
+        return cls(**identifier.get("config", {}))
+    if callable(identifier):
+        return identifier
+    raise RnnkitTypeError(f"{caller}: initializer must be a name or a callable. Received: {identifier!r}.")
+
+
+def serialize(init: Any) -> dict[str, Any] | None:
+    """Return ``{"class_name", "config"}`` for a built-in initialiser, else ``None``."""
+    for key, cls in INITIALIZERS.items():
+        if type(init) is cls:
+            return {"class_name": key, "config": init.get_config()}
+    return None
+
+
+zeros = Zeros
+ones = Ones
+constant = Constant
+glorot_uniform = GlorotUniform
+orthogonal = Orthogonal

@@ -1,0 +1,445 @@
+"""compile / fit / evaluate / predict: Keras 3's training API on a torch module.
+
+``Trainer`` is mixed into :class:`~rnnkit.models.sequential.Sequential`. Training
+is ``train_step``, ``test_step`` and ``predict_step`` and one plain epoch loop that
+calls callbacks at fixed points.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnkit import losses as losses_mod
+from rnnkit import metrics as metrics_mod
+from rnnkit import optimizers as optimizers_mod
+from rnnkit.callbacks.base import CallbackList
+from rnnkit.callbacks.base import History
+from rnnkit.errors import NotFittedError
+from rnnkit.errors import RnnkitValueError
+from rnnkit.models.data_adapter import batch_indices
+from rnnkit.models.data_adapter import check_same_length
+from rnnkit.models.data_adapter import split_validation
+from rnnkit.models.data_adapter import take
+from rnnkit.models.data_adapter import to_tensor
+
+_SPARSE_LOSSES = ("sparse_categorical_crossentropy",)
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class Trainer:
+    """Keras' compile/fit/evaluate/predict for a model that is a torch module."""
+
+    optimizer: Any = None
+    loss: Any = None
+    compiled_metrics: list[Any]
+    stop_training: bool = False
+
+    # ------------------------------------------------------------------ compile
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        loss_weights: Any = None,
+        metrics: Any = None,
+        weighted_metrics: Any = None,
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        jit_compile: Any = "auto",
+        auto_scale_loss: bool = True,
+    ) -> None:
+        """Configure the model for training.
+
+        Args:
+            optimizer: Name (``"adam"``) or :class:`~rnnkit.optimizers.Optimizer`.
+                Defaults to `"rmsprop"`.
+            loss: Name (``"mse"``, ``"mean_squared_error"``, ...) or callable.
+            metrics: List of metric names or objects (``["mae"]``).
+            weighted_metrics: Metrics that also receive ``sample_weight``.
+            loss_weights, run_eagerly, steps_per_execution, jit_compile,
+            auto_scale_loss: Accepted for Keras compatibility; no effect.
+        """
+        if loss is None:
+            raise RnnkitValueError(
+                "compile(): `loss` is required, e.g. model.compile(optimizer='adam', loss='mse')."
+            )
+        self.optimizer = optimizers_mod.get(optimizer)
+        self.loss = losses_mod.get(loss)
+        self.loss_name = getattr(self.loss, "name", getattr(loss, "__name__", str(loss)))
+        self._metric_specs = (list(metrics or []), list(weighted_metrics or []))
+        self.compiled_metrics = [metrics_mod.get(m, loss=loss) for m in self._metric_specs[0]]
+        self.weighted_metrics = [metrics_mod.get(m, loss=loss) for m in self._metric_specs[1]]
+        self._compile_config = {
+            "optimizer": optimizers_mod.serialize(self.optimizer),
+            "loss": loss if isinstance(loss, str) else self.loss_name,
+            "metrics": [m if isinstance(m, str) else getattr(m, "name", str(m))
+                        for m in self._metric_specs[0]],
+        }
+        self._optimizer_built = False
+        self.compiled = True
+
+    @property
+    def metric_directions(self) -> dict[str, str]:
+        """``"min"``/``"max"`` for every log key fit produces."""
+        directions = {"loss": "min"}
+        for metric in [*getattr(self, "compiled_metrics", []), *getattr(self, "weighted_metrics", [])]:
+            directions[metric.name] = getattr(metric, "direction", "min")
+        directions.update({f"val_{k}": v for k, v in list(directions.items())})
+        return directions
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """Log keys of ``evaluate``: ``["loss", *metric names]``."""
+        names = ["loss"]
+        names += [m.name for m in [*getattr(self, "compiled_metrics", []),
+                                   *getattr(self, "weighted_metrics", [])]]
+        return names
+
+    def _require_compiled(self, caller: str) -> None:
+        if not getattr(self, "compiled", False):
+            raise NotFittedError(
+                f"{caller}() was called before compile(). Call "
+                'model.compile(optimizer="adam", loss="mse") first.'
+            )
+
+    # ------------------------------------------------------------------- steps
+    def _align_targets(self, y: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+        if y.dim() == y_pred.dim() - 1 and y_pred.shape[-1] == 1 and not self._is_sparse():
+            return y.unsqueeze(-1)
+        return y
+
+    def _is_sparse(self) -> bool:
+        return getattr(self, "loss_name", "") in _SPARSE_LOSSES
+
+    def _check_target_shape(self, y: torch.Tensor, y_pred: torch.Tensor, caller: str) -> None:
+        if self._is_sparse():
+            return
+        if tuple(y.shape[1:]) != tuple(y_pred.shape[1:]):
+            raise RnnkitValueError(
+                f"{caller}: y has shape {tuple(y.shape)} but the model outputs shape "
+                f"{tuple(y_pred.shape)} per batch. Make the last layer output "
+                f"{tuple(y.shape[1:])} per sample, or reshape y."
+            )
+
+    def _regularization(self) -> torch.Tensor | None:
+        total = None
+        for layer in self.modules():
+            penalty = layer.regularization_loss() if hasattr(layer, "regularization_loss") else None
+            activity = getattr(layer, "activity_loss", None)
+            for term in (penalty, activity):
+                if term is not None:
+                    total = term if total is None else total + term
+            if activity is not None:
+                layer.activity_loss = None
+        return total
+
+    def train_step(self, x, y, sample_weight=None) -> torch.Tensor:
+        """One optimisation step on a batch; returns the (detached) loss."""
+        y_pred = self(x, training=True)
+        y = self._align_targets(y, y_pred)
+        loss = self.loss(y, y_pred, sample_weight)
+        penalty = self._regularization()
+        if penalty is not None:
+            loss = loss + penalty
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        for layer in self.modules():
+            if hasattr(layer, "apply_constraints"):
+                layer.apply_constraints()
+        self._update_metrics(y, y_pred.detach(), sample_weight)
+        return loss.detach()
+
+    def test_step(self, x, y, sample_weight=None) -> torch.Tensor:
+        """Loss of a batch in inference mode."""
+        y_pred = self(x, training=False)
+        y = self._align_targets(y, y_pred)
+        loss = self.loss(y, y_pred, sample_weight)
+        penalty = self._regularization()
+        if penalty is not None:
+            loss = loss + penalty
+        self._update_metrics(y, y_pred, sample_weight)
+        return loss
+
+    def predict_step(self, x) -> torch.Tensor:
+        """Model outputs for a batch in inference mode."""
+        return self(x, training=False)
+
+    def _update_metrics(self, y, y_pred, sample_weight) -> None:
+        for metric in self.compiled_metrics:
+            metric.update_state(y, y_pred)
+        for metric in self.weighted_metrics:
+            metric.update_state(y, y_pred, sample_weight)
+
+    def _reset_metrics(self) -> None:
+        for metric in [*self.compiled_metrics, *self.weighted_metrics]:
+            metric.reset_state()
+
+    def _metric_logs(self, prefix: str = "") -> dict[str, float]:
+        return {f"{prefix}{m.name}": float(m.result())
+                for m in [*self.compiled_metrics, *self.weighted_metrics]}
+
+    # ---------------------------------------------------------------- arrays
+    def _prepare(self, x, y, sample_weight, caller):
+        x_t = to_tensor(x, name="x", caller=caller)
+        if x_t.dim() < 2:
+            raise RnnkitValueError(
+                f"{caller}: x must have at least 2 dimensions (samples, features); recurrent "
+                f"layers need 3 (samples, timesteps, features). Received shape {tuple(x_t.shape)}."
+            )
+        y_t = None
+        if y is not None:
+            dtype = torch.long if self._is_sparse() else torch.float32
+            y_t = to_tensor(y, name="y", caller=caller, dtype=dtype)
+            check_same_length(x_t, y_t, caller=caller)
+        sw_t = None
+        if sample_weight is not None:
+            sw_t = to_tensor(sample_weight, name="sample_weight", caller=caller)
+            check_same_length(x_t, sw_t, caller=caller)
+        self._ensure_ready(x_t, caller)
+        return x_t, y_t, sw_t
+
+    def _ensure_ready(self, x: torch.Tensor, caller: str) -> None:
+        if not self.built:
+            self.build((None, *x.shape[1:]))
+        expected = self.input_features
+        if expected is not None and x.shape[-1] != expected:
+            raise RnnkitValueError(
+                f"{caller}: the model was built for inputs with {expected} features per "
+                f"timestep (input shape {self.built_input_shape}). Received x with shape "
+                f"{tuple(x.shape)} ({x.shape[-1]} features)."
+            )
+        expected_ndim = len(self.built_input_shape) if self.built_input_shape else None
+        if expected_ndim is not None and x.dim() != expected_ndim:
+            raise RnnkitValueError(
+                f"{caller}: the model expects inputs of shape {self.built_input_shape}. "
+                f"Received x with shape {tuple(x.shape)}."
+            )
+        device = self.device
+        if next(iter(self.parameters()), torch.empty(0)).device != device:
+            self.to(device)
+        if not getattr(self, "_optimizer_built", True) and self.optimizer is not None:
+            self.optimizer.build([p for p in self.parameters() if p.requires_grad])
+            self._optimizer_built = True
+
+    # -------------------------------------------------------------------- fit
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: Any = "auto",
+        callbacks: list[Any] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool | str = True,
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int = 1,
+    ) -> History:
+        """Train for ``epochs - initial_epoch`` epochs and return the :class:`History`.
+
+        ``validation_split`` takes the LAST fraction of the samples, before shuffling
+        (for time series, the validation data stays in the future).
+        """
+        caller = "fit()"
+        self._require_compiled("fit")
+        if x is None or y is None:
+            raise RnnkitValueError("fit(): pass both x and y (arrays of samples).")
+        batch_size = self._check_batch_size(batch_size, caller)
+        x_t, y_t, sw_t = self._prepare(x, y, sample_weight, caller)
+        if class_weight is not None:
+            sw_t = self._class_weights(y_t, class_weight, sw_t)
+        val = None
+        if validation_data is not None:
+            val = self._unpack_validation(validation_data, caller)
+        elif validation_split:
+            (x_t, y_t, sw_t), val = split_validation([x_t, y_t, sw_t], validation_split,
+                                                     caller=caller)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        steps = math.ceil(len(x_t) / batch_size)
+        if steps_per_epoch is not None:
+            steps = min(steps, int(steps_per_epoch))
+        history = History()
+        callback_list = self._callback_list(callbacks, history, verbose, epochs, steps)
+        self.stop_training = False
+        device = self.device
+        logs: dict[str, float] = {}
+        callback_list.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            self.train()
+            callback_list.on_epoch_begin(epoch)
+            total, seen = 0.0, 0
+            logs = {}
+            for step, index in enumerate(batch_indices(len(x_t), batch_size, shuffle=shuffle)):
+                if step >= steps:
+                    break
+                callback_list.on_train_batch_begin(step)
+                xb, yb, swb = (take(t, index, device) for t in (x_t, y_t, sw_t))
+                loss = self.train_step(xb, yb, swb)
+                n = len(xb)
+                total += float(loss) * n
+                seen += n
+                logs = {"loss": total / seen, **self._metric_logs()}
+                callback_list.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            self.eval()
+            if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
+                val_logs = self._evaluate_tensors(*val, validation_batch_size or batch_size,
+                                                  None, prefix="val_")
+                logs.update(val_logs)
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        self.eval()
+        callback_list.on_train_end(logs)
+        self.history = history
+        return history
+
+    def _check_batch_size(self, batch_size: Any, caller: str) -> int:
+        if batch_size is None:
+            return 32
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size <= 0:
+            raise RnnkitValueError(
+                f"{caller}: batch_size must be a positive integer. Received: {batch_size!r}."
+            )
+        return int(batch_size)
+
+    def _class_weights(self, y, class_weight, sw):
+        labels = y.argmax(-1) if y.dim() > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
+        weights = torch.tensor([class_weight.get(int(c), 1.0) for c in labels.long().tolist()],
+                               dtype=torch.float32)
+        return weights if sw is None else sw * weights
+
+    def _unpack_validation(self, data, caller):
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise RnnkitValueError(
+                f"{caller}: validation_data must be a tuple (x_val, y_val) or "
+                "(x_val, y_val, sample_weight_val)."
+            )
+        x_v, y_v, *rest = data
+        sw = rest[0] if rest else None
+        return self._prepare(x_v, y_v, sw, f"{caller} validation_data")
+
+    def _callback_list(self, callbacks, history, verbose, epochs, steps) -> CallbackList:
+        from rnnkit.callbacks.progress import ProgbarLogger
+
+        chain = [*list(callbacks or []), history]  # Keras order: user, History, progress
+        if verbose:
+            chain.append(ProgbarLogger())
+        return CallbackList(chain, model=self, epochs=epochs, steps=steps, verbose=verbose)
+
+    # --------------------------------------------------------------- evaluate
+    def _evaluate_tensors(self, x_t, y_t, sw_t, batch_size, callback_list, prefix=""):
+        self._reset_metrics()
+        self.eval()
+        device = self.device
+        total, seen = 0.0, 0
+        logs: dict[str, float] = {}
+        with torch.no_grad():
+            for step, index in enumerate(batch_indices(len(x_t), batch_size, shuffle=False)):
+                if callback_list is not None:
+                    callback_list.on_test_batch_begin(step)
+                xb, yb, swb = (take(t, index, device) for t in (x_t, y_t, sw_t))
+                loss = self.test_step(xb, yb, swb)
+                total += float(loss) * len(xb)
+                seen += len(xb)
+                logs = {"loss": total / seen, **self._metric_logs()}
+                if callback_list is not None:
+                    callback_list.on_test_batch_end(step, logs)
+        return {f"{prefix}{k}": v for k, v in logs.items()}
+
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: list[Any] | None = None,
+        return_dict: bool = False,
+    ):
+        """Loss (and metrics) on ``x, y``: a float, ``[loss, *metrics]`` or a dict."""
+        caller = "evaluate()"
+        self._require_compiled("evaluate")
+        batch_size = self._check_batch_size(batch_size, caller)
+        x_t, y_t, sw_t = self._prepare(x, y, sample_weight, caller)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        n_steps = math.ceil(len(x_t) / batch_size)
+        callback_list = self._callback_list(callbacks, History(), verbose, 1, n_steps)
+        callback_list.on_test_begin()
+        logs = self._evaluate_tensors(x_t, y_t, sw_t, batch_size, callback_list)
+        callback_list.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = [logs[k] for k in self.metrics_names if k in logs]
+        return values[0] if len(values) == 1 else values
+
+    # ---------------------------------------------------------------- predict
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        steps: int | None = None,
+        callbacks: list[Any] | None = None,
+    ) -> np.ndarray:
+        """Model outputs for ``x`` as a numpy array, computed in batches."""
+        caller = "predict()"
+        batch_size = self._check_batch_size(batch_size, caller)
+        x_t = to_tensor(x, name="x", caller=caller)
+        self._ensure_ready(x_t, caller)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        n_steps = math.ceil(len(x_t) / batch_size)
+        callback_list = self._callback_list(callbacks, History(), verbose, 1, n_steps)
+        callback_list.on_predict_begin()
+        self.eval()
+        device = self.device
+        outputs = []
+        with torch.no_grad():
+            for step, index in enumerate(batch_indices(len(x_t), batch_size, shuffle=False)):
+                callback_list.on_predict_batch_begin(step)
+                outputs.append(self.predict_step(take(x_t, index, device)).cpu())
+                callback_list.on_predict_batch_end(step, {})
+        callback_list.on_predict_end()
+        if not outputs:
+            return np.zeros((0,), dtype=np.float32)
+        return torch.cat(outputs).numpy()
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One gradient step on a single batch; returns the loss (and metrics)."""
+        self._require_compiled("train_on_batch")
+        x_t, y_t, sw_t = self._prepare(x, y, sample_weight, "train_on_batch()")
+        self._reset_metrics()
+        self.train()
+        device = self.device
+        loss = self.train_step(x_t.to(device), y_t.to(device),
+                               None if sw_t is None else sw_t.to(device))
+        self.eval()
+        logs = {"loss": float(loss), **self._metric_logs()}
+        return logs if return_dict else (logs["loss"] if len(logs) == 1 else list(logs.values()))
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss (and metrics) on a single batch."""
+        return self.evaluate(x, y, batch_size=len(x), verbose=0, sample_weight=sample_weight,
+                             return_dict=return_dict)
+
+    def predict_on_batch(self, x):
+        """Outputs for a single batch."""
+        return self.predict(x, batch_size=max(1, len(x)), verbose=0)

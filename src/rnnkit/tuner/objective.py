@@ -1,0 +1,222 @@
+"""What a search optimises: a metric name and a direction, as in keras-tuner.
+
+``objective="val_loss"`` infers the direction from the name the way keras-tuner
+does: strip a leading ``val_`` and ``weighted_``; ``loss``, ``crossentropy``,
+``ce`` and names ending in ``loss``, ``crossentropy`` or ``error`` (and the usual
+error metrics ``mse``, ``mae``, ``mape``, …) are minimised; ``acc``, ``accuracy``,
+``auc``, ``precision``, ``recall`` (and ``r2_score``) are maximised. Anything else
+needs an explicit ``Objective(name, direction)``.
+
+Example:
+    >>> create_objective("val_loss")
+    Objective(name="val_loss", direction="min")
+    >>> create_objective("val_accuracy").direction
+    'max'
+    >>> create_objective([Objective("val_mae", "min"), "val_accuracy"]).get_value(
+    ...     {"val_mae": 0.5, "val_accuracy": 0.75})
+    -0.25
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rnnkit.errors import RnnkitTypeError, RnnkitValueError
+
+_MIN_NAMES = frozenset(
+    {
+        "loss",
+        "crossentropy",
+        "ce",
+        "mse",
+        "mae",
+        "mape",
+        "msle",
+        "rmse",
+        "smape",
+        "mase",
+        "kld",
+        "kl_divergence",
+        "huber",
+        "log_cosh",
+        "logcosh",
+        "poisson",
+        "hinge",
+        "squared_hinge",
+        "categorical_hinge",
+        "default_objective",
+    }
+)
+_MAX_NAMES = frozenset(
+    {
+        "acc",
+        "accuracy",
+        "binary_accuracy",
+        "categorical_accuracy",
+        "sparse_categorical_accuracy",
+        "top_k_categorical_accuracy",
+        "sparse_top_k_categorical_accuracy",
+        "auc",
+        "precision",
+        "recall",
+        "true_positives",
+        "true_negatives",
+        "r2_score",
+        "f1_score",
+        "fbeta_score",
+    }
+)
+_MIN_SUFFIXES = ("loss", "crossentropy", "error")
+
+
+def infer_metric_direction(name: str) -> str | None:
+    """Return ``"min"``, ``"max"`` or ``None`` (unknown) for a metric name.
+
+    Example:
+        >>> infer_metric_direction("val_mean_squared_error"), infer_metric_direction("val_acc")
+        ('min', 'max')
+        >>> infer_metric_direction("sharpe") is None
+        True
+    """
+    metric = name
+    if metric.startswith("val_"):
+        metric = metric[len("val_") :]
+    if metric.startswith("weighted_"):
+        metric = metric[len("weighted_") :]
+    if metric in _MIN_NAMES or metric.endswith(_MIN_SUFFIXES):
+        return "min"
+    if metric in _MAX_NAMES or metric.endswith("accuracy"):
+        return "max"
+    return None
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The metric to optimise and its direction.
+
+    Args:
+        name: The metric's key in the epoch logs, e.g. ``"val_loss"``.
+        direction: ``"min"`` or ``"max"``.
+
+    Example:
+        >>> Objective("val_mape", "min").better_than(1.0, 2.0)
+        True
+    """
+
+    name: str
+    direction: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise RnnkitTypeError(
+                f"Objective(name={self.name!r}): `name` must be a non-empty string."
+            )
+        if self.direction not in ("min", "max"):
+            raise RnnkitValueError(
+                f"Objective(name={self.name!r}): `direction` must be 'min' or 'max'. "
+                f"Received: direction={self.direction!r}."
+            )
+
+    def __repr__(self) -> str:
+        return f'Objective(name="{self.name}", direction="{self.direction}")'
+
+    def get_value(self, logs: Mapping[str, float]) -> float:
+        """Return the objective's value from one epoch's logs."""
+        return float(logs[self.name])
+
+    def has_value(self, logs: Mapping[str, Any]) -> bool:
+        """Whether ``logs`` contain what :meth:`get_value` needs."""
+        return self.name in logs
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The metric names this objective reads."""
+        return (self.name,)
+
+    def better_than(self, a: float, b: float) -> bool:
+        """Whether value ``a`` is strictly better than ``b``."""
+        return (a > b) if self.direction == "max" else (a < b)
+
+    def get_config(self) -> dict[str, Any]:
+        """JSON-ready description, used to detect a changed objective on resume."""
+        return {"name": self.name, "direction": self.direction}
+
+
+class MultiObjective(Objective):
+    """keras-tuner's scalarised list of objectives (minimised).
+
+    The value is the sum of the "min" objectives minus the sum of the "max" ones.
+    """
+
+    def __init__(self, objectives: Sequence[Objective]) -> None:
+        super().__init__("multi_objective", "min")
+        object.__setattr__(self, "objectives", tuple(objectives))
+
+    def __repr__(self) -> str:
+        return "MultiObjective([" + ", ".join(repr(o) for o in self.objectives) + "])"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MultiObjective) and self.objectives == other.objectives
+
+    def __hash__(self) -> int:
+        return hash(self.objectives)
+
+    def get_value(self, logs: Mapping[str, float]) -> float:  # noqa: D102
+        total = 0.0
+        for objective in self.objectives:
+            value = float(logs[objective.name])
+            total += value if objective.direction == "min" else -value
+        return total
+
+    def has_value(self, logs: Mapping[str, Any]) -> bool:  # noqa: D102
+        return all(o.name in logs for o in self.objectives)
+
+    @property
+    def names(self) -> tuple[str, ...]:  # noqa: D102
+        return tuple(o.name for o in self.objectives)
+
+    def get_config(self) -> dict[str, Any]:  # noqa: D102
+        return {"multi": [o.get_config() for o in self.objectives]}
+
+
+def create_objective(objective: Any) -> Objective:
+    """Turn a name, an :class:`Objective`, a list of them or ``None`` into an Objective.
+
+    ``None`` gives keras-tuner's ``default_objective`` (minimised): ``fit`` must then
+    return a single float.
+
+    Raises:
+        ValueError: the direction of a name cannot be inferred.
+        TypeError: anything else.
+    """
+    if objective is None:
+        return Objective("default_objective", "min")
+    if isinstance(objective, Objective):
+        return objective
+    if isinstance(objective, (list, tuple)):
+        parts = [create_objective(o) for o in objective]
+        return parts[0] if len(parts) == 1 else MultiObjective(parts)
+    if isinstance(objective, str):
+        direction = infer_metric_direction(objective)
+        if direction is None:
+            raise RnnkitValueError(
+                f'Could not infer the direction ("min" or "max") of the objective '
+                f"{objective!r}. Pass it explicitly, e.g. "
+                f'objective=kt.Objective("{objective}", direction="min").'
+            )
+        return Objective(objective, direction)
+    raise RnnkitTypeError(
+        "`objective` must be a metric name, a kt.Objective, or a list of them. "
+        f"Received: objective={objective!r}."
+    )
+
+
+def is_finite(value: Any) -> bool:
+    """Whether ``value`` is a real, finite number."""
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

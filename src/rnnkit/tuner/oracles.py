@@ -1,0 +1,363 @@
+"""Oracles: what configuration to try next, with keras-tuner's names and arguments.
+
+An oracle decides; the tuner runs. Here the oracle's state is not a file of its
+own: it is recomputed from the Optuna study on every decision, under a lock shared
+by all workers, which is what makes parallel workers and resuming exact.
+
+- :class:`RandomSearchOracle`: independent draws; value ``k`` of trial ``i`` comes
+  from a generator seeded with ``(seed, i, k)``, so a resumed search proposes what
+  an uninterrupted one would have proposed.
+- :class:`GridSearchOracle`: every combination once, first hyperparameter slowest.
+- :class:`BayesianOptimizationOracle`: Optuna's ``GPSampler`` (or ``TPESampler`` with
+  ``sampler="tpe"``).
+- :class:`HyperbandOracle`: keras-tuner's brackets (see :mod:`rnnkit.tuner.hyperband`).
+
+No oracle proposes a configuration twice: duplicates are redrawn; after 20 collisions
+the oracle picks an untried point of the (finite) space, and stops when none is left.
+
+Example:
+    >>> oracle = RandomSearchOracle(objective="val_loss", max_trials=5, seed=1)
+    >>> oracle.objective, oracle.max_trials
+    (Objective(name="val_loss", direction="min"), 5)
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from rnnkit.errors import RnnkitTypeError, RnnkitValueError
+from rnnkit.tuner._hp_types import HyperParameter
+from rnnkit.tuner._view import SearchView, iter_grid
+from rnnkit.tuner.hyperband import HyperbandSchedule, next_hyperband_trial
+from rnnkit.tuner.hyperparameters import HyperParameters
+from rnnkit.tuner.objective import create_objective
+from rnnkit.tuner.trial import Trial
+
+MAX_COLLISIONS = 20
+
+
+class ProposalKind(str, enum.Enum):
+    """What the oracle wants next."""
+
+    NEW = "NEW"
+    IDLE = "IDLE"
+    STOPPED = "STOPPED"
+
+
+class EngineKind(str, enum.Enum):
+    """Where a new trial's values come from."""
+
+    RANDOM = "random"  # rnnkit's seeded draws
+    PRESET = "preset"  # given values (grid point, promotion); defaults for the rest
+    SAMPLER = "sampler"  # the study's Optuna sampler
+
+
+@dataclass
+class Proposal:
+    """The oracle's answer."""
+
+    kind: ProposalKind
+    engine: EngineKind = EngineKind.RANDOM
+    values: dict[str, Any] = field(default_factory=dict)
+    control: dict[str, Any] = field(default_factory=dict)
+    parent: Trial | None = None
+    dedup: bool = True
+
+
+def random_engine(seed: int, index: int, redraw: int) -> Any:
+    """Draw each hyperparameter from a generator seeded by (seed, trial, redraw, name)."""
+
+    def engine(hp: HyperParameter) -> Any:
+        return hp.prob_to_value(random.Random(f"{seed}:{index}:{redraw}:{hp.name}").random())
+
+    return engine
+
+
+def _check_count(name: str, value: Any, *, minimum: int, allow_none: bool, caller: str) -> Any:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise RnnkitValueError(
+            f"{caller}: `{name}` must be an integer >= {minimum}"
+            f"{' or None' if allow_none else ''}. Received: {name}={value!r}."
+        )
+    return value
+
+
+class Oracle:
+    """Base oracle: the arguments every keras-tuner oracle takes.
+
+    Args:
+        objective: Metric name, :class:`~rnnkit.tuner.Objective`, or a list. Defaults
+            to `None` (``fit`` returns a float to minimise).
+        max_trials: Trials to run (logical: retries do not count). Defaults to `None`.
+        hyperparameters: A ``HyperParameters`` that pre-declares or overrides
+            entries. Defaults to `None`.
+        allow_new_entries: Whether ``build`` may declare entries not in
+            ``hyperparameters``. Defaults to `True`.
+        tune_new_entries: Whether such new entries are tuned (else kept at their
+            default). Defaults to `True`.
+        seed: Random seed; ``0`` is a valid seed (unlike keras-tuner). Defaults to
+            `None` (chosen once and stored in the study, so a resumed search keeps it).
+        max_retries_per_trial: Retries of a trial that raised. Defaults to `0`.
+        max_consecutive_failed_trials: Failed trials in a row that stop the search.
+            Defaults to `3`.
+    """
+
+    sampler_kind = "random"
+
+    def __init__(
+        self,
+        objective: Any = None,
+        max_trials: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        seed: int | None = None,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+    ) -> None:
+        caller = type(self).__name__
+        self.objective = create_objective(objective)
+        self.max_trials = _check_count(
+            "max_trials", max_trials, minimum=1, allow_none=True, caller=caller
+        )
+        if hyperparameters is not None and not isinstance(hyperparameters, HyperParameters):
+            raise RnnkitTypeError(
+                f"{caller}: `hyperparameters` must be a kt.HyperParameters. "
+                f"Received: {type(hyperparameters).__name__}."
+            )
+        self.hyperparameters = hyperparameters.copy() if hyperparameters else HyperParameters()
+        self.hyperparameters._allow_new_entries = bool(allow_new_entries)
+        self.hyperparameters._tune_new_entries = bool(tune_new_entries)
+        self.seed = _check_count("seed", seed, minimum=0, allow_none=True, caller=caller)
+        self.max_retries_per_trial = _check_count(
+            "max_retries_per_trial", max_retries_per_trial, minimum=0, allow_none=False,
+            caller=caller,
+        )
+        self.max_consecutive_failed_trials = _check_count(
+            "max_consecutive_failed_trials", max_consecutive_failed_trials, minimum=1,
+            allow_none=False, caller=caller,
+        )
+        self._tuner: Any = None
+
+    # --------------------------------------------------------------- decisions
+    def settings(self) -> dict[str, Any]:
+        """Settings that must not change when a project is resumed."""
+        return {"oracle": type(self).__name__}
+
+    def populate(self, view: SearchView, space: list[HyperParameter]) -> Proposal:
+        """Decide the next trial (called under the allocation lock)."""
+        return Proposal(ProposalKind.NEW, EngineKind.RANDOM)
+
+    def n_startup_trials(self) -> int:
+        """Random trials before a model-based sampler takes over."""
+        return 0
+
+    # ------------------------------------------------ keras-tuner style access
+    def _require_tuner(self) -> Any:
+        if self._tuner is None:
+            raise RnnkitValueError(f"{type(self).__name__} is not attached to a tuner yet.")
+        return self._tuner
+
+    @property
+    def trials(self) -> dict[str, Trial]:
+        """``{trial_id: Trial}`` of the study."""
+        return {t.trial_id: t for t in self._require_tuner()._view().ordered()}
+
+    def get_trial(self, trial_id: str) -> Trial:
+        """One trial by id."""
+        return self.trials[trial_id]
+
+    def get_best_trials(self, num_trials: int = 1) -> list[Trial]:
+        """The best completed trials, best first."""
+        return self._require_tuner()._best_trials(num_trials)
+
+    def get_space(self) -> HyperParameters:
+        """The known search space."""
+        return self._require_tuner()._space_hp()
+
+    @property
+    def remaining_trials(self) -> int | None:
+        """Trials left before ``max_trials`` (``None`` when unlimited)."""
+        if self.max_trials is None:
+            return None
+        return max(0, self.max_trials - self._require_tuner()._view().count)
+
+
+class RandomSearchOracle(Oracle):
+    """Random search (keras-tuner argument order; see :class:`Oracle`)."""
+
+    def __init__(
+        self,
+        objective: Any = None,
+        max_trials: int | None = 10,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+    ) -> None:
+        super().__init__(
+            objective, max_trials, hyperparameters, allow_new_entries, tune_new_entries, seed,
+            max_retries_per_trial, max_consecutive_failed_trials,
+        )
+
+
+class GridSearchOracle(Oracle):
+    """Every combination of the space, once (a Float without step gives 10 points)."""
+
+    def __init__(
+        self,
+        objective: Any = None,
+        max_trials: int | None = None,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+    ) -> None:
+        super().__init__(
+            objective, max_trials, hyperparameters, allow_new_entries, tune_new_entries, seed,
+            max_retries_per_trial, max_consecutive_failed_trials,
+        )
+
+    def populate(self, view: SearchView, space: list[HyperParameter]) -> Proposal:  # noqa: D102
+        from rnnkit.tuner._view import values_key
+
+        for combo in iter_grid(space):
+            if values_key(combo) not in view.tried:
+                return Proposal(ProposalKind.NEW, EngineKind.PRESET, values=combo)
+        return Proposal(ProposalKind.IDLE if view.running else ProposalKind.STOPPED)
+
+
+class BayesianOptimizationOracle(Oracle):
+    """Bayesian optimisation with Optuna's Gaussian-process sampler.
+
+    Args:
+        num_initial_points: Random trials before the model is used. Defaults to
+            `None`: ``max(2, min(10, max_trials // 3))`` (keras-tuner uses
+            ``3 * len(space)``, which keeps small searches purely random).
+        alpha: keras-tuner's GP noise. Accepted for compatibility; Optuna's
+            ``GPSampler`` fits its own noise, so other values warn. Defaults to `1e-4`.
+        beta: keras-tuner's UCB weight; likewise ignored with a warning. Defaults to `2.6`.
+        sampler: ``"gp"`` (Gaussian process) or ``"tpe"``. Defaults to `"gp"`.
+
+    Other arguments: see :class:`Oracle`.
+    """
+
+    def __init__(
+        self,
+        objective: Any = None,
+        max_trials: int | None = 10,
+        num_initial_points: int | None = None,
+        alpha: float = 1e-4,
+        beta: float = 2.6,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+        *,
+        sampler: str = "gp",
+    ) -> None:
+        super().__init__(
+            objective, max_trials, hyperparameters, allow_new_entries, tune_new_entries, seed,
+            max_retries_per_trial, max_consecutive_failed_trials,
+        )
+        if sampler not in ("gp", "tpe"):
+            raise RnnkitValueError(
+                f"BayesianOptimization: unknown sampler {sampler!r}. Expected 'gp' or 'tpe'."
+            )
+        if (alpha, beta) != (1e-4, 2.6):
+            warnings.warn(
+                "BayesianOptimization: `alpha` and `beta` configure keras-tuner's own GP and "
+                "are ignored by Optuna's GPSampler (which fits its noise and uses log-EI).",
+                stacklevel=2,
+            )
+        self.num_initial_points = _check_count(
+            "num_initial_points", num_initial_points, minimum=0, allow_none=True,
+            caller="BayesianOptimization",
+        )
+        self.alpha, self.beta = alpha, beta
+        self.sampler_kind = sampler
+
+    def n_startup_trials(self) -> int:  # noqa: D102
+        if self.num_initial_points is not None:
+            return self.num_initial_points
+        if self.max_trials is None:
+            return 10
+        return max(2, min(10, self.max_trials // 3))
+
+    def settings(self) -> dict[str, Any]:  # noqa: D102
+        return {"oracle": type(self).__name__, "sampler": self.sampler_kind}
+
+    def populate(self, view: SearchView, space: list[HyperParameter]) -> Proposal:  # noqa: D102
+        return Proposal(ProposalKind.NEW, EngineKind.SAMPLER)
+
+
+class HyperbandOracle(Oracle):
+    """Hyperband (keras-tuner's brackets, promotions that keep optimizer state).
+
+    Args:
+        max_epochs: The most epochs one model trains. Defaults to `100`.
+        factor: Reduction factor between rounds. Defaults to `3`.
+        hyperband_iterations: Sweeps over all brackets. Defaults to `1`.
+        max_trials: Optional cap on trials (keras-tuner has none). Defaults to `None`.
+
+    Other arguments: see :class:`Oracle`.
+    """
+
+    def __init__(
+        self,
+        objective: Any = None,
+        max_epochs: int = 100,
+        factor: int = 3,
+        hyperband_iterations: int = 1,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+        *,
+        max_trials: int | None = None,
+    ) -> None:
+        super().__init__(
+            objective, max_trials, hyperparameters, allow_new_entries, tune_new_entries, seed,
+            max_retries_per_trial, max_consecutive_failed_trials,
+        )
+        self.schedule = HyperbandSchedule(max_epochs, factor, hyperband_iterations)
+        self.max_epochs, self.factor = max_epochs, factor
+        self.hyperband_iterations = hyperband_iterations
+
+    def settings(self) -> dict[str, Any]:  # noqa: D102
+        s = self.schedule
+        return {
+            "oracle": type(self).__name__,
+            "max_epochs": s.max_epochs,
+            "factor": s.factor,
+            "hyperband_iterations": s.iterations,
+        }
+
+    def populate(self, view: SearchView, space: list[HyperParameter]) -> Proposal:  # noqa: D102
+        choice = next_hyperband_trial(self.schedule, view.ordered(), self.objective.direction)
+        if choice is None:
+            return Proposal(ProposalKind.IDLE if view.running else ProposalKind.STOPPED)
+        if choice.parent is not None:
+            return Proposal(
+                ProposalKind.NEW,
+                EngineKind.PRESET,
+                values=dict(choice.parent.values),
+                control=choice.control,
+                parent=choice.parent,
+                dedup=False,
+            )
+        return Proposal(ProposalKind.NEW, EngineKind.RANDOM, control=choice.control)

@@ -1,0 +1,44 @@
+"""Fixtures of the Keras equivalence suite: Keras 3 on its PyTorch backend, and seeds.
+
+Keras is a test-only oracle. ``KERAS_BACKEND`` must be set before the first
+``import keras`` anywhere in the process, so it is set here, at collection time.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import pytest
+import torch
+
+os.environ["KERAS_BACKEND"] = "torch"
+
+SEED = 1234
+
+
+@pytest.fixture(scope="session")
+def keras():
+    """The ``keras`` module, running on torch (skips when Keras is not installed)."""
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip(f"Keras runs on {keras.backend.backend()!r}; the oracle needs 'torch'.")
+    if keras.config.floatx() != "float32":
+        pytest.skip("The oracle compares float32 computations.")
+    return keras
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same Python, NumPy and torch seeds."""
+    random.seed(SEED)
+    np.random.seed(SEED)
+    torch.manual_seed(SEED)
+    yield
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A NumPy generator with a fixed seed."""
+    return np.random.default_rng(SEED)
