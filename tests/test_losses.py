@@ -78,8 +78,11 @@ CLASS_IDS = [f"{k}-{kw}" for _, k, kw, _ in CLASS_CASES]
 
 
 @pytest.mark.parametrize(("ours", "theirs", "kwargs", "kind"), CLASS_CASES, ids=CLASS_IDS)
-@pytest.mark.parametrize("shape", [(N, F), (N, T, F)], ids=["2d", "3d"])
-@pytest.mark.parametrize("weighting", ["none", "per_sample", "per_step"])
+@pytest.mark.parametrize(
+    ("shape", "weighting"),
+    [((N, F), "none"), ((N, F), "per_sample"), ((N, T, F), "per_sample"), ((N, T, F), "per_step")],
+    ids=["2d", "2d-weighted", "3d-weighted", "3d-step-weighted"],
+)
 def test_loss_matches_keras(keras, ours, theirs, kwargs, kind, shape, weighting):
     y_true, y_pred = _data(kind, shape if kind != "categorical" else (*shape[:-1], C))
     per_sample_shape = y_true.shape[:-1]

@@ -283,6 +283,7 @@ def _broadcast_weights(
     sample_weight: torch.Tensor, values: torch.Tensor, caller: str
 ) -> torch.Tensor:
     """Align ``sample_weight`` to ``values``: ``(batch,)`` spreads over trailing axes."""
+    given = tuple(sample_weight.shape)
     values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
     if sample_weight.dim() < values.dim():
         extra = values.dim() - sample_weight.dim()
@@ -293,7 +294,7 @@ def _broadcast_weights(
         shape = None
     if shape != values.shape:
         raise errors.RnnkitValueError(
-            f"{caller}: sample_weight has shape {tuple(sample_weight.shape)} but the "
+            f"{caller}: sample_weight has shape {given} but the "
             f"per-sample losses have shape {tuple(values.shape)}. Pass one weight per "
             "sample (batch,) or per timestep (batch, timesteps)."
         )

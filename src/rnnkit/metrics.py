@@ -66,8 +66,7 @@ def accuracy(y_true: Any, y_pred: Any) -> torch.Tensor:
 
 def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> torch.Tensor:
     """Elementwise ``1.0`` where ``y_true == (y_pred > threshold)``."""
-    y_true = _to_tensor(y_true, "y_true", "binary_accuracy")
-    y_pred = _to_tensor(y_pred, "y_pred", "binary_accuracy").to(y_true.device)
+    y_true, y_pred = _pair(y_true, y_pred, "binary_accuracy")
     y_true, y_pred = losses.squeeze_or_expand_to_same_rank(y_true, y_pred)
     predicted = torch.gt(y_pred, threshold).to(y_true.dtype)
     return torch.eq(y_true, predicted).to(_float_dtype(y_pred))
@@ -75,8 +74,7 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> torch.T
 
 def categorical_accuracy(y_true: Any, y_pred: Any) -> torch.Tensor:
     """Per-sample ``1.0`` where ``argmax(y_true) == argmax(y_pred)`` (one-hot targets)."""
-    y_true = _to_tensor(y_true, "y_true", "categorical_accuracy")
-    y_pred = _to_tensor(y_pred, "y_pred", "categorical_accuracy").to(y_true.device)
+    y_true, y_pred = _pair(y_true, y_pred, "categorical_accuracy")
     matches = torch.eq(torch.argmax(y_true, dim=-1), torch.argmax(y_pred, dim=-1))
     return matches.to(_float_dtype(y_pred))
 
@@ -86,12 +84,17 @@ def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> torch.Tensor:
 
     Labels may be ``(batch,)`` or ``(batch, 1)`` for ``y_pred`` of ``(batch, classes)``.
     """
-    y_true = _to_tensor(y_true, "y_true", "sparse_categorical_accuracy")
-    y_pred = _to_tensor(y_pred, "y_pred", "sparse_categorical_accuracy").to(y_true.device)
+    y_true, y_pred = _pair(y_true, y_pred, "sparse_categorical_accuracy")
     if y_true.dim() == y_pred.dim() and y_true.shape[-1] == 1:
         y_true = y_true.squeeze(-1)
     predicted = torch.argmax(y_pred, dim=-1)
     return torch.eq(y_true.to(predicted.dtype), predicted).to(_float_dtype(y_pred))
+
+
+def _pair(y_true: Any, y_pred: Any, caller: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both as tensors on ``y_pred``'s device, dtypes untouched."""
+    y_pred = _to_tensor(y_pred, "y_pred", caller)
+    return _to_tensor(y_true, "y_true", caller).to(y_pred.device), y_pred
 
 
 def _float_dtype(tensor: torch.Tensor) -> torch.dtype:
@@ -256,7 +259,9 @@ class MeanMetricWrapper(Mean):
         ('max_error', 2.0, 'min')
     """
 
-    def __init__(self, fn: MetricFn, name: str | None = None, dtype: Any = None, **kwargs: Any):
+    def __init__(
+        self, fn: MetricFn, name: str | None = None, dtype: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(name=name or _snake_case(getattr(fn, "__name__", "metric")), dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
@@ -441,7 +446,9 @@ class BinaryAccuracy(_FixedFnMetric):
     direction = "max"
     _fn_of_class = staticmethod(binary_accuracy)
 
-    def __init__(self, name: str = "binary_accuracy", dtype: Any = None, threshold: float = 0.5):
+    def __init__(
+        self, name: str = "binary_accuracy", dtype: Any = None, threshold: float = 0.5
+    ) -> None:
         super().__init__(name=name, dtype=dtype, threshold=threshold)
         self.threshold = threshold
 
@@ -514,7 +521,9 @@ class _InferredAccuracy(Metric):
             self.inner.reset_state()
 
 
-def _accuracy_for_shapes(true_shape: tuple[int, ...], pred_shape: tuple[int, ...], name: str):
+def _accuracy_for_shapes(
+    true_shape: tuple[int, ...], pred_shape: tuple[int, ...], name: str
+) -> Metric:
     if pred_shape and pred_shape[-1] == 1:
         return BinaryAccuracy(name=name)
     is_sparse = len(true_shape) < len(pred_shape) or (
@@ -739,7 +748,8 @@ def deserialize(config: dict[str, Any]) -> Metric:
 
 # ---------------------------------------------------------------------- directions
 _MIN_TEXT = (
-    "loss error crossentropy ce bce mse mae mape msle rmse hinge divergence kld poisson cosh"
+    "loss error crossentropy ce bce mse mae mape msle rmse hinge divergence kld poisson "
+    "logcosh cosh huber"
 )
 _MAX_TEXT = "accuracy acc auc precision recall f1 fbeta iou r2 similarity"
 _MIN_WORDS, _MAX_WORDS = frozenset(_MIN_TEXT.split()), frozenset(_MAX_TEXT.split())

@@ -130,14 +130,27 @@ class Optimizer:
 
     Subclasses set ``_slot_names()`` (per-parameter state, Keras' variable names)
     and implement ``_update_step(grads, params, indices, lr)`` with in-place
-    ``torch._foreach_*`` operations.
+    ``torch._foreach_*`` operations on the parameters that have gradients.
 
     Args:
         learning_rate: A float > 0 or a
             :class:`~rnnkit.optimizers.schedules.LearningRateSchedule`.
+
+    Example:
+        >>> import torch
+        >>> class SignSGD(Optimizer):
+        ...     def _update_step(self, grads, params, indices, lr):
+        ...         torch._foreach_add_(params, [g.sign() for g in grads], alpha=-lr)
+        >>> w = torch.nn.Parameter(torch.tensor([0.5, -2.0]))
+        >>> opt = SignSGD(learning_rate=0.5)
+        >>> opt.build([w])
+        >>> w.grad = torch.tensor([3.0, -0.1])
+        >>> opt.step()
+        >>> w.data
+        tensor([ 0.0000, -1.5000])
     """
 
-    __doc__ = (__doc__ or "") + _BASE_ARGS_DOC
+    __doc__ = (__doc__ or "").replace("\n\n    Example:", _BASE_ARGS_DOC + "\n\n    Example:", 1)
 
     def __init__(
         self,
@@ -198,7 +211,11 @@ class Optimizer:
     # ------------------------------------------------------------------ learning rate
     @property
     def learning_rate(self) -> float:
-        """The current learning rate (a schedule is evaluated at ``iterations``)."""
+        """The current learning rate (a schedule is evaluated at ``iterations``).
+
+        Like Keras, the rate is kept in float32: ``Adam(0.001).learning_rate`` is
+        ``0.0010000000474974513``, the value Keras logs and updates with.
+        """
         if isinstance(self._learning_rate, LearningRateSchedule):
             return self._learning_rate(self._iterations)
         return self._learning_rate

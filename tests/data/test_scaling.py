@@ -2,21 +2,22 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from rnnkit.data.scaling import (
-    DifferenceScaler,
-    GlobalWindowScaler,
-    LastValueScaler,
-    MinMaxScaler,
-    StandardScaler,
-    make_window_scaler,
-)
+from rnnkit.data.scaling import DifferenceScaler
+from rnnkit.data.scaling import GlobalWindowScaler
+from rnnkit.data.scaling import LastValueScaler
+from rnnkit.data.scaling import MinMaxScaler
+from rnnkit.data.scaling import StandardScaler
+from rnnkit.data.scaling import make_window_scaler
 from rnnkit.data.windows import make_windows
-from rnnkit.errors import DataError, NotFittedError, RnnkitValueError
+from rnnkit.errors import DataError
+from rnnkit.errors import NotFittedError
+from rnnkit.errors import RnnkitValueError
 from rnnkit.workflow.baselines import naive_forecast
 
 
@@ -90,7 +91,9 @@ def test_scaler_feature_mismatch_message():
 
 
 def test_scaler_1d_message():
-    with pytest.raises(RnnkitValueError, match=re.escape("Reshape your data with x.reshape(-1, 1)")):
+    with pytest.raises(
+        RnnkitValueError, match=re.escape("Reshape your data with x.reshape(-1, 1)")
+    ):
         StandardScaler().fit(np.arange(4.0))
 
 
@@ -139,7 +142,9 @@ def test_last_value_scaler_ratio():
     np.testing.assert_allclose(scaler.scale_, [0.5])  # 50 / 100 - 1
     np.testing.assert_allclose(scaler.target_scale_, [[0.1]])
     np.testing.assert_allclose(scaler.transform_targets(y, x), [[[1.0]]])
-    np.testing.assert_allclose(scaler.inverse_transform_targets(np.array([[[2.0]]]), x), [[[120.0]]])
+    np.testing.assert_allclose(
+        scaler.inverse_transform_targets(np.array([[[2.0]]]), x), [[[120.0]]]
+    )
 
 
 def test_last_value_scaler_ratio_zero_message():

@@ -3,15 +3,17 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from rnnkit.data.windows import (
-    make_windows,
-    timeseries_dataset_from_array,
-    window_starts,
-)
-from rnnkit.errors import DataError, RnnkitTypeError, RnnkitValueError
+from rnnkit.data.windows import make_windows
+from rnnkit.data.windows import timeseries_dataset_from_array
+from rnnkit.data.windows import window_starts
+from rnnkit.errors import DataError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
 
 
 def test_make_windows_style_guide_example():

@@ -22,6 +22,15 @@ from rnnkit.layers.wrappers import TimeDistributed
 
 keras = pytest.importorskip("keras")
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny tensors: one thread avoids thread hand-off costs on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 ATOL = 1e-5
 LAYERS = {"SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU}
 BATCH, STEPS, FEATURES, UNITS = 3, 6, 4, 5

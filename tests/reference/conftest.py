@@ -29,6 +29,16 @@ def keras():
     return keras
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_thread():
+    """The tensors here are tiny: one intra-op thread is several times faster on a
+    shared machine (and keeps reductions in a fixed order)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def _seeded():
     """Every test starts from the same Python, NumPy and torch seeds."""

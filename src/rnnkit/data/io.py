@@ -9,9 +9,11 @@ numbers them).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,10 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from rnnkit._validation import check_one_of, check_positive_int
-from rnnkit.errors import DataError, RnnkitTypeError
+from rnnkit._validation import check_one_of
+from rnnkit._validation import check_positive_int
+from rnnkit.errors import DataError
+from rnnkit.errors import RnnkitTypeError
 
 __all__ = [
     "CATEGORICAL_POLICIES",
@@ -112,7 +116,7 @@ class TableReport:
             out.append(policy + "; ".join(parts) + ".")
         else:
             out.append("Missing values: none.")
-        if self.dropped_rows:
+        if self.dropped_rows and self.missing_policy == "drop":
             out.append(f"Dropped {self.dropped_rows:,} rows with missing values.")
         for column, made in self.encoded.items():
             out.append(f"Categorical column {column!r} one-hot encoded into {', '.join(made)}.")
@@ -157,7 +161,11 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
     if step <= 0:
         return None
     unit = np.datetime_data(index.dtype)[0]
-    return to_offset(pd.Timedelta(int(step), unit=unit)).freqstr
+    delta = pd.Timedelta(int(step), unit=unit)
+    days, rest = divmod(delta, pd.Timedelta(days=1))
+    if days and not rest:  # whole days read "D"/"7D", not "24h"/"168h"
+        return to_offset(f"{days}D").freqstr
+    return to_offset(delta).freqstr
 
 
 def read_table(
@@ -189,9 +197,9 @@ def read_table(
        last value forward), `"drop"` (drop rows) or `"error"`. Leading rows
        that have no earlier value are dropped, never back-filled.
     4. Text columns: `"onehot"` (one 0/1 column per category; missing
-       categories carried forward unless rows are dropped), `"drop"` or
-       `"error"`. A text column that is mostly numbers is an error naming the
-       bad row, not a category.
+       categories follow the missing-value policy, with "interpolate" meaning
+       carry forward), `"drop"` or `"error"`. A text column that is mostly
+       numbers is an error naming the bad row, not a category.
 
     Args:
         path: A `.csv`, `.tsv`, `.txt` (optionally compressed: `.gz`, `.bz2`,
@@ -264,6 +272,10 @@ def read_table(
     frame = _encode_text(frame, text, categorical, max_categories, missing, report, caller)
 
     frame = frame.drop(columns=_ROW).astype(np.float64)
+    if isinstance(frame.index, pd.DatetimeIndex) and report.frequency and len(frame) > 1:
+        # a regular grid keeps its frequency on the index (for season inference)
+        with contextlib.suppress(ValueError):
+            frame.index = pd.DatetimeIndex(frame.index, freq=report.frequency, name="time")
     if frame.empty or frame.shape[1] == 0:
         raise DataError(
             f"{caller}: nothing is left of {path} after cleaning ({len(frame)} rows, "
@@ -393,24 +405,17 @@ def _build_time_index(
                 f"hour, minute, second. Received: {used}."
             )
         parts = frame[used].rename(columns=keys)
-        bad = parts.isna().any(axis=1).to_numpy()
-        stamps = None
-        if not bad.any():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    stamps = pd.to_datetime(parts)
-                except (ValueError, TypeError):
-                    stamps = None
-        if stamps is None:
-            for i in range(len(parts)):
-                try:
-                    pd.to_datetime(parts.iloc[[i]])
-                except (ValueError, TypeError):
-                    bad[i] = True
-                    break
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                stamps = pd.to_datetime(parts, errors="coerce")
+            except (ValueError, TypeError):  # e.g. text in a part column
+                numbers = parts.apply(pd.to_numeric, errors="coerce")
+                stamps = pd.to_datetime(numbers, errors="coerce")
+        bad = stamps.isna().to_numpy()
+        if bad.any():
             where = _first_bad(bad, frame)
-            values = parts.iloc[int(np.argmax(bad))].to_dict()
+            values = frame[used].iloc[int(np.argmax(bad))].to_dict()
             raise DataError(
                 f"{caller}: time columns {', '.join(used)} do not form a valid date at "
                 f"{where}: {values}. Fix or remove that row."
@@ -439,6 +444,12 @@ def _classify_columns(
     frame: pd.DataFrame, targets: list[str], report: TableReport, caller: str
 ) -> tuple[list[str], list[str]]:
     numeric, text = [], []
+    candidates = [
+        str(c)
+        for c in frame.columns
+        if c != _ROW
+        and (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))
+    ]
     for name in frame.columns:
         if name == _ROW:
             continue
@@ -463,9 +474,8 @@ def _classify_columns(
                 "count as missing)."
             )
         if name in targets:
-            numeric_names = [c for c in frame.columns if c != _ROW and c in numeric]
             example = present.iloc[0] if len(present) else None
-            hint = f" Numeric columns: {', '.join(numeric_names)}." if numeric_names else ""
+            hint = f" Numeric columns: {', '.join(candidates)}." if candidates else ""
             raise DataError(
                 f"{caller}: target column {name!r} is not numeric (it holds text such as "
                 f"{example!r}). Choose a numeric target column.{hint}"
@@ -599,20 +609,25 @@ def _encode_text(
             )
         n_missing = int(column.isna().sum())
         if n_missing:
-            if missing in ("interpolate", "ffill"):
-                column = column.ffill()
-                report.notes.append(
-                    f"{name}: {n_missing:,} missing categories carried forward"
-                    + (
-                        f"; {int(column.isna().sum()):,} leading ones left as all-zero rows."
-                        if column.isna().any()
-                        else "."
-                    )
+            report.missing[name] = n_missing
+            if missing == "error":
+                where = _first_bad(column.isna().to_numpy(), frame)
+                raise DataError(
+                    f"{caller}: column {name!r} has {n_missing:,} missing values (first at "
+                    f"{where}). Choose missing='interpolate', 'ffill' or 'drop'."
                 )
+            if missing == "drop":
+                keep = column.notna().to_numpy()
+                frame, column = frame.loc[keep], column.loc[keep]
+                report.dropped_rows += n_missing
             else:
-                report.notes.append(
-                    f"{name}: {n_missing:,} missing categories left as all-zero one-hot rows."
-                )
+                column = column.ffill()
+                report.filled[name] = n_missing - int(column.isna().sum())
+                if column.isna().any():
+                    report.notes.append(
+                        f"{name}: {int(column.isna().sum()):,} leading missing categories "
+                        "left as all-zero one-hot rows."
+                    )
         dummies = pd.get_dummies(column, prefix=name, dtype=np.float64)
         dummies = dummies[sorted(dummies.columns)]
         position = list(frame.columns).index(name)

@@ -116,6 +116,9 @@ class Trainer:
         return y
 
     def _is_sparse(self) -> bool:
+        loss = getattr(self, "loss", None)
+        if isinstance(loss, losses_mod.SparseCategoricalCrossentropy):
+            return True
         return getattr(self, "loss_name", "") in _SPARSE_LOSSES
 
     def _check_target_shape(self, y: torch.Tensor, y_pred: torch.Tensor, caller: str) -> None:

@@ -235,7 +235,12 @@ def load_checkpoint(folder: Path, model: Any, *, with_optimizer: bool = True) ->
             )
         model.load_weights(str(weights))
         entry = dict(entry)
-        entry["optimizer_loaded"] = with_optimizer and _load_optimizer(folder, entry, model)
+        entry["optimizer_loaded"] = False
+        if with_optimizer:
+            try:
+                entry["optimizer_loaded"] = _load_optimizer(folder, entry, model)
+            except Exception as exc:  # weights are loaded; a fresh optimizer still trains
+                entry["optimizer_error"] = f"{type(exc).__name__}: {exc}"
         return entry
     raise CheckpointError("; ".join(errors) or f"No checkpoint entry in {folder / MANIFEST}.")
 

@@ -198,6 +198,8 @@ def make_pruner(pruner: Any) -> Any:
 def _quiet() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        # rnnkit runs its own heartbeat thread around ask/tell (Optuna only does in optimize)
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
         yield
 
 
@@ -449,6 +451,8 @@ def delete_study(spec: StorageSpec, study_name: str) -> None:
         ) from None
 
 
-def is_optuna_pruner(obj: Any) -> bool:
-    """Whether ``obj`` is an Optuna pruner instance."""
-    return isinstance(obj, optuna.pruners.BasePruner)
+def is_taken_over(exc: BaseException) -> bool:
+    """Whether ``exc`` says a trial was already finished (by a worker that took it over)."""
+    if isinstance(exc, optuna.exceptions.UpdateFinishedTrialError):
+        return True
+    return isinstance(exc, ValueError) and "Cannot tell a" in str(exc)

@@ -19,10 +19,16 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from rnnkit._validation import check_array, check_positive_int
+from rnnkit._validation import check_array
+from rnnkit._validation import check_positive_int
 from rnnkit.data.io import infer_frequency
-from rnnkit.data.windows import _as_3d_targets, _as_float, _restore_targets, resolve_targets
-from rnnkit.errors import DataError, NotFittedError, RnnkitValueError
+from rnnkit.data.windows import _as_3d_targets
+from rnnkit.data.windows import _as_float
+from rnnkit.data.windows import _restore_targets
+from rnnkit.data.windows import resolve_targets
+from rnnkit.errors import DataError
+from rnnkit.errors import NotFittedError
+from rnnkit.errors import RnnkitValueError
 
 __all__ = [
     "LinearLagForecaster",
@@ -147,6 +153,8 @@ def _season_from_frequency(freq: Any) -> tuple[int, str] | None:
         day = 86400.0
         if step == day:
             return 7, f"{offset.freqstr} (daily: a weekly cycle)"
+        if step == 7 * day:
+            return 52, f"{offset.freqstr} (weekly: a yearly cycle)"
         if 0 < step < day and day % step == 0 and day / step <= 1440:
             return int(day / step), f"{offset.freqstr} (a daily cycle)"
         return None
@@ -178,8 +186,10 @@ def infer_season(
     daily 7, business daily 5, weekly 52, monthly 12, quarterly 4. Otherwise
     (or when the frequency has no cycle), it is the lag of the highest local
     peak of the series' autocorrelation between 2 and `max_lag`, if that peak
-    reaches `min_autocorrelation`. Trending series, whose autocorrelation only
-    decays, get no season.
+    reaches `min_autocorrelation` and stands out from the autocorrelation
+    before it (the shortest of near-equal peaks wins, so 24 rather than 48).
+    When the levels show no peak (a trend hides the season), the differences
+    are tried. Random walks and pure trends get no season.
 
     Args:
         series: 1-D training series (the target), finite. Defaults to `None`.
@@ -208,16 +218,38 @@ def infer_season(
     limit = min(len(values) // 2, 400) if max_lag is None else int(max_lag)
     if limit < 3 or np.ptp(values) == 0:
         return Season(1, "none found (series too short or constant); seasonal naive equals naive")
-    acf = _acf(values, limit)
+    for what, data in (("autocorrelation", values), ("autocorrelation of differences", None)):
+        if data is None:  # a trend hides the season in the levels: look at the changes
+            data = np.diff(values)
+            if np.ptp(data) == 0:
+                break
+        acf = _acf(data, limit)
+        lag = _season_peak(acf, limit, min_autocorrelation)
+        if lag is not None:
+            return Season(lag, f"from the {what} (peak {acf[lag]:.2f} at lag {lag})")
+    return Season(1, "none found in the autocorrelation; seasonal naive equals naive")
+
+
+def _season_peak(acf: np.ndarray, limit: int, threshold: float) -> int | None:
+    """Smallest lag whose autocorrelation is a clear local peak close to the highest one.
+
+    A peak must reach `threshold` and rise at least 0.1 above the lowest
+    autocorrelation at shorter lags (so the wiggles of a decaying random-walk
+    autocorrelation do not count); among peaks within 0.05 of the highest, the
+    shortest lag wins (24, not its multiple 72).
+    """
     peaks = [
         lag
         for lag in range(2, limit)
-        if acf[lag] > acf[lag - 1] and acf[lag] >= acf[lag + 1] and acf[lag] >= min_autocorrelation
+        if acf[lag] > acf[lag - 1]
+        and acf[lag] >= acf[lag + 1]
+        and acf[lag] >= threshold
+        and acf[lag] - acf[1:lag].min() >= 0.1
     ]
     if not peaks:
-        return Season(1, "none found in the autocorrelation; seasonal naive equals naive")
-    best = max(peaks, key=lambda lag: acf[lag])
-    return Season(best, f"from the autocorrelation (peak {acf[best]:.2f} at lag {best})")
+        return None
+    best = max(acf[lag] for lag in peaks)
+    return min(lag for lag in peaks if acf[lag] >= best - 0.05)
 
 
 class _WindowForecaster:

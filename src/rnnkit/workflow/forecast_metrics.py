@@ -14,14 +14,18 @@ test period, compare against the naive baseline's own test score with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from rnnkit._validation import check_array, check_one_of, check_positive_int
-from rnnkit.errors import DataError, RnnkitValueError
+from rnnkit._validation import check_array
+from rnnkit._validation import check_one_of
+from rnnkit._validation import check_positive_int
+from rnnkit.errors import DataError
+from rnnkit.errors import RnnkitValueError
 
 __all__ = [
     "METRIC_NAMES",

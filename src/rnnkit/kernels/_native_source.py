@@ -1,0 +1,707 @@
+"""C++ source of the native recurrence kernels (compiled on first use by ``native.py``).
+
+Kept as a Python string so that it ships inside the package without package-data
+rules. It includes no torch headers, so it builds in a few seconds with any C++17
+compiler; the BLAS ``gemm`` routines come from the running torch at load time.
+"""
+
+SOURCE = r"""
+// rnnkit native recurrence kernels (CPU).
+//
+// No torch headers: the BLAS gemm functions (MKL's sgemm_/dgemm_ inside
+// libtorch_cpu) are handed over once by rk_init, so this file compiles in about
+// a second. Every array is row-major and batch-first, as the Python side holds it:
+//   xp  (B, T, K*U)  input projection, gate blocks in Keras order
+//   H   (B, T, U)    hidden state after each step (carried over masked steps)
+//   C   (B, T, U)    LSTM cell state after each step
+//   G   (B, T, K*U)  gate activations saved for the backward pass
+//   A   (B, T, U)    LSTM activation(c_t) / GRU (reset_after) recurrent candidate part
+// The batch is split into row chunks, one thread each: rows are independent, so a
+// thread runs its whole time loop without synchronising with the others.
+#ifndef RK_SCALAR
+#define RK_SCALAR float
+#endif
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+extern "C" {
+typedef void (*sgemm_fn)(const char*, const char*, const int*, const int*, const int*,
+                         const float*, const float*, const int*, const float*, const int*,
+                         const float*, float*, const int*);
+typedef void (*dgemm_fn)(const char*, const char*, const int*, const int*, const int*,
+                         const double*, const double*, const int*, const double*, const int*,
+                         const double*, double*, const int*);
+typedef int (*set_threads_fn)(int);
+
+struct RkArgs {
+  int64_t batch, steps, units, gates, threads, act, rec_act, rmask_count;
+  const void* xp;
+  const void* w_hh;
+  const void* b_hh;
+  const void* h0;
+  const void* c0;
+  const uint8_t* valid;
+  const void* rmask;
+  void* H;
+  void* C;
+  void* G;
+  void* A;
+  const void* dH;
+  const void* dc_last;
+  void* dXP;
+  void* dHP;
+  void* dh0;
+  void* dc0;
+};
+}
+
+static sgemm_fn g_sgemm = nullptr;
+static dgemm_fn g_dgemm = nullptr;
+static set_threads_fn g_set_local_threads = nullptr;
+
+// Row-major C (M x N) = A (M x K) . op(B) + beta C, op(B) = B^T (B stored N x K)
+// when b_trans, else B (stored K x N). Column-major BLAS sees C^T = op(B)^T A^T.
+static void gemm(bool b_trans, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const int M = (int)m, N = (int)n, K = (int)k, LDA = (int)lda, LDB = (int)ldb, LDC = (int)ldc;
+  const float one = 1.0f;
+  g_sgemm(b_trans ? "T" : "N", "N", &N, &M, &K, &one, b, &LDB, a, &LDA, &beta, c, &LDC);
+}
+
+static void gemm(bool b_trans, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
+                 const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  const int M = (int)m, N = (int)n, K = (int)k, LDA = (int)lda, LDB = (int)ldb, LDC = (int)ldc;
+  const double one = 1.0;
+  g_dgemm(b_trans ? "T" : "N", "N", &N, &M, &K, &one, b, &LDB, a, &LDA, &beta, c, &LDC);
+}
+
+// ------------------------------------------------------------------ math
+// float: Cephes-style exp and tanh written so that gcc vectorises the loops;
+// double: the C library (exact to an ulp, not vectorised; used for tests).
+static inline float exp_approx(float x) {
+  x = std::min(std::max(x, -88.3762626647949f), 88.3762626647949f);
+  float fx = std::floor(x * 1.44269504088896341f + 0.5f);
+  float r = x - fx * 0.693359375f;
+  r = r + fx * 2.12194440e-4f;
+  float z = r * r;
+  float y = 1.9875691500e-4f;
+  y = y * r + 1.3981999507e-3f;
+  y = y * r + 8.3334519073e-3f;
+  y = y * r + 4.1665795894e-2f;
+  y = y * r + 1.6666665459e-1f;
+  y = y * r + 5.0000001201e-1f;
+  y = y * z + r + 1.0f;
+  int32_t bits = ((int32_t)fx + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return y * scale;
+}
+
+static inline float tanh_approx(float x) {
+  float ax = std::fabs(x);
+  float z = x * x;
+  float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
+                  1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
+  float big = 1.0f - 2.0f / (exp_approx(2.0f * ax) + 1.0f);
+  big = std::copysign(big, x);
+  return ax < 0.625f ? small : big;
+}
+
+static inline double exp_approx(double x) { return std::exp(x); }
+static inline double tanh_approx(double x) { return std::tanh(x); }
+
+enum Act {
+  LINEAR = 0, TANH, SIGMOID, RELU, ELU, SELU, SOFTSIGN, HARD_SIGMOID, RELU6, LEAKY_RELU,
+  EXPONENTIAL, HARD_TANH
+};
+
+template <class T>
+__attribute__((noinline)) static void act_forward(int64_t code, T* x, int64_t n) {
+  const T zero = 0, one = 1;
+  switch (code) {
+    case TANH:
+      for (int64_t j = 0; j < n; ++j) x[j] = tanh_approx(x[j]);
+      break;
+    case SIGMOID:
+      for (int64_t j = 0; j < n; ++j) x[j] = one / (one + exp_approx(-x[j]));
+      break;
+    case RELU:
+      for (int64_t j = 0; j < n; ++j) x[j] = x[j] > zero ? x[j] : zero;
+      break;
+    case ELU:
+      for (int64_t j = 0; j < n; ++j) x[j] = x[j] > zero ? x[j] : exp_approx(x[j]) - one;
+      break;
+    case SELU: {
+      const T scale = (T)1.0507009873554804934193349852946;
+      const T alpha = (T)1.6732632423543772848170429916717;
+      for (int64_t j = 0; j < n; ++j)
+        x[j] = x[j] > zero ? scale * x[j] : scale * alpha * (exp_approx(x[j]) - one);
+      break;
+    }
+    case SOFTSIGN:
+      for (int64_t j = 0; j < n; ++j) x[j] = x[j] / (one + std::fabs(x[j]));
+      break;
+    case HARD_SIGMOID:
+      for (int64_t j = 0; j < n; ++j) x[j] = std::min(std::max(x[j] + (T)3, zero), (T)6) / (T)6;
+      break;
+    case RELU6:
+      for (int64_t j = 0; j < n; ++j) x[j] = std::min(std::max(x[j], zero), (T)6);
+      break;
+    case LEAKY_RELU:
+      for (int64_t j = 0; j < n; ++j) x[j] = x[j] > zero ? x[j] : x[j] * (T)0.2;
+      break;
+    case EXPONENTIAL:
+      for (int64_t j = 0; j < n; ++j) x[j] = exp_approx(x[j]);
+      break;
+    case HARD_TANH:
+      for (int64_t j = 0; j < n; ++j) x[j] = std::min(std::max(x[j], -one), one);
+      break;
+    default:
+      break;  // LINEAR
+  }
+}
+
+// g[j] *= activation'(x_j), written in terms of the output y[j] = activation(x_j).
+template <class T>
+__attribute__((noinline)) static void act_backward(int64_t code, const T* y, T* g, int64_t n) {
+  const T zero = 0, one = 1;
+  switch (code) {
+    case TANH:
+      for (int64_t j = 0; j < n; ++j) g[j] *= one - y[j] * y[j];
+      break;
+    case SIGMOID:
+      for (int64_t j = 0; j < n; ++j) g[j] *= y[j] * (one - y[j]);
+      break;
+    case RELU:
+      for (int64_t j = 0; j < n; ++j) g[j] = y[j] > zero ? g[j] : zero;
+      break;
+    case ELU:
+      for (int64_t j = 0; j < n; ++j) g[j] *= y[j] > zero ? one : y[j] + one;
+      break;
+    case SELU: {
+      const T scale = (T)1.0507009873554804934193349852946;
+      const T alpha = (T)1.6732632423543772848170429916717;
+      for (int64_t j = 0; j < n; ++j) g[j] *= y[j] > zero ? scale : y[j] + scale * alpha;
+      break;
+    }
+    case SOFTSIGN:
+      for (int64_t j = 0; j < n; ++j) {
+        T d = one - std::fabs(y[j]);
+        g[j] *= d * d;
+      }
+      break;
+    case HARD_SIGMOID:
+      for (int64_t j = 0; j < n; ++j) g[j] = (y[j] > zero && y[j] < one) ? g[j] / (T)6 : zero;
+      break;
+    case RELU6:
+      for (int64_t j = 0; j < n; ++j) g[j] = (y[j] > zero && y[j] < (T)6) ? g[j] : zero;
+      break;
+    case LEAKY_RELU:
+      for (int64_t j = 0; j < n; ++j) g[j] *= y[j] > zero ? one : (T)0.2;
+      break;
+    case EXPONENTIAL:
+      for (int64_t j = 0; j < n; ++j) g[j] *= y[j];
+      break;
+    case HARD_TANH:
+      for (int64_t j = 0; j < n; ++j) g[j] = (y[j] > -one && y[j] < one) ? g[j] : zero;
+      break;
+    default:
+      break;  // LINEAR
+  }
+}
+
+// ------------------------------------------------------------- chunking
+// One chunk of batch rows [b0, b1): the pointers and scratch a thread needs.
+template <class T>
+struct Chunk {
+  const RkArgs& a;
+  int64_t b0, b1, rows, B, S, U, KU;
+  Chunk(const RkArgs& args, int64_t lo, int64_t hi)
+      : a(args), b0(lo), b1(hi), rows(hi - lo), B(args.batch), S(args.steps), U(args.units),
+        KU(args.gates * args.units) {}
+
+  // Row (b, s) of a (B, T, width) array.
+  template <class P>
+  P* at(P* base, int64_t b, int64_t s, int64_t width) const {
+    return base + (b * S + s) * width;
+  }
+  // The state before step s for row b, and the leading dimension of that block.
+  const T* prev(const T* hist, const T* init, int64_t b, int64_t s) const {
+    return s == 0 ? init + b * U : hist + (b * S + s - 1) * U;
+  }
+  int64_t prev_ld(int64_t s) const { return s == 0 ? U : S * U; }
+  bool valid(int64_t b, int64_t s) const { return a.valid == nullptr || a.valid[b * S + s]; }
+  // Recurrent dropout mask of gate g for row b (nullptr when none).
+  const T* rmask(int64_t g, int64_t b) const {
+    if (a.rmask == nullptr) return nullptr;
+    const int64_t slot = a.rmask_count == 1 ? 0 : g;
+    return (const T*)a.rmask + (slot * B + b) * U;
+  }
+
+  // out[:, 0:(g1-g0)U] = (h ⊙ m_g) U_g^T for gates g0..g1-1 (h: rows x U, ld ldh).
+  void project(const T* h, int64_t ldh, int64_t g0, int64_t g1, T* out, int64_t ldo,
+               std::vector<T>& hm) const {
+    const T* w = (const T*)a.w_hh;
+    if (a.rmask == nullptr) {
+      gemm(true, rows, (g1 - g0) * U, U, h, ldh, w + g0 * U * U, U, (T)0, out, ldo);
+      return;
+    }
+    for (int64_t g = g0; g < g1; ++g) {
+      if (g == g0 || a.rmask_count != 1) {
+        for (int64_t r = 0; r < rows; ++r) {
+          const T* m = rmask(g, b0 + r);
+          const T* hr = h + r * ldh;
+          T* o = hm.data() + r * U;
+          for (int64_t j = 0; j < U; ++j) o[j] = hr[j] * m[j];
+        }
+      }
+      if (a.rmask_count == 1) {  // one shared mask: one gemm for all gates
+        gemm(true, rows, (g1 - g0) * U, U, hm.data(), U, w + g0 * U * U, U, (T)0, out, ldo);
+        return;
+      }
+      gemm(true, rows, U, U, hm.data(), U, w + g * U * U, U, (T)0, out + (g - g0) * U, ldo);
+    }
+  }
+
+  // dh (rows x U) += sum_g (dz_g U_g) ⊙ m_g for gates g0..g1-1 (dz: rows x (g1-g0)U, ld ldz).
+  void project_back(const T* dz, int64_t ldz, int64_t g0, int64_t g1, T* dh,
+                    std::vector<T>& tmp) const {
+    const T* w = (const T*)a.w_hh;
+    if (a.rmask == nullptr) {
+      gemm(false, rows, U, (g1 - g0) * U, dz, ldz, w + g0 * U * U, U, (T)1, dh, U);
+      return;
+    }
+    const bool shared = a.rmask_count == 1;
+    for (int64_t g = g0; g < g1; ++g) {
+      if (shared) {
+        gemm(false, rows, U, (g1 - g0) * U, dz, ldz, w + g0 * U * U, U, (T)0, tmp.data(), U);
+      } else {
+        gemm(false, rows, U, U, dz + (g - g0) * U, ldz, w + g * U * U, U, (T)0, tmp.data(), U);
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* m = rmask(g, b0 + r);
+        const T* t = tmp.data() + r * U;
+        T* d = dh + r * U;
+        for (int64_t j = 0; j < U; ++j) d[j] += t[j] * m[j];
+      }
+      if (shared) return;
+    }
+  }
+};
+
+template <class F>
+static void run_chunks(int64_t batch, int64_t threads, F body) {
+  threads = std::max<int64_t>(1, std::min(threads, batch));
+  if (threads == 1) {
+    body(0, batch);
+    return;
+  }
+  const int previous = g_set_local_threads ? g_set_local_threads(1) : 0;
+  std::vector<std::thread> pool;
+  for (int64_t i = 1; i < threads; ++i) {
+    pool.emplace_back([&, i] {
+      if (g_set_local_threads) g_set_local_threads(1);
+      body(batch * i / threads, batch * (i + 1) / threads);
+    });
+  }
+  body(0, batch / threads);
+  for (auto& t : pool) t.join();
+  if (g_set_local_threads) g_set_local_threads(previous);
+}
+
+// ------------------------------------------------------------- SimpleRNN
+template <class T>
+static void rnn_forward(const Chunk<T>& c) {
+  const RkArgs& a = c.a;
+  const int64_t U = c.U, S = c.S;
+  const T* xp = (const T*)a.xp;
+  const T* h0 = (const T*)a.h0;
+  T* H = (T*)a.H;
+  std::vector<T> hm(a.rmask ? c.rows * U : 0);
+  for (int64_t s = 0; s < S; ++s) {
+    T* out = c.at(H, c.b0, s, U);
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 1, out, S * U, hm);
+    for (int64_t b = c.b0; b < c.b1; ++b) {
+      T* h = c.at(H, b, s, U);
+      if (!c.valid(b, s)) {
+        std::memcpy(h, c.prev(H, h0, b, s), U * sizeof(T));
+        continue;
+      }
+      const T* x = c.at(xp, b, s, U);
+      for (int64_t j = 0; j < U; ++j) h[j] += x[j];
+      act_forward(a.act, h, U);
+    }
+  }
+}
+
+template <class T>
+static void rnn_backward(const Chunk<T>& c) {
+  const RkArgs& a = c.a;
+  const int64_t U = c.U, S = c.S;
+  const T* H = (const T*)a.H;
+  const T* dH = (const T*)a.dH;
+  T* dXP = (T*)a.dXP;
+  std::vector<T> dh(c.rows * U, (T)0), tmp(a.rmask ? c.rows * U : 0);
+  for (int64_t s = S - 1; s >= 0; --s) {
+    for (int64_t b = c.b0; b < c.b1; ++b) {
+      T* d = dh.data() + (b - c.b0) * U;
+      const T* g = c.at(dH, b, s, U);
+      T* dz = c.at(dXP, b, s, U);
+      if (!c.valid(b, s)) {  // state carried: its gradient flows straight through
+        for (int64_t j = 0; j < U; ++j) d[j] += g[j];
+        std::memset(dz, 0, U * sizeof(T));
+        continue;
+      }
+      for (int64_t j = 0; j < U; ++j) {
+        dz[j] = d[j] + g[j];
+        d[j] = 0;
+      }
+      act_backward(a.act, c.at(H, b, s, U), dz, U);
+    }
+    c.project_back(c.at(dXP, c.b0, s, U), S * U, 0, 1, dh.data(), tmp);
+  }
+  T* dh0 = (T*)a.dh0 + c.b0 * U;
+  std::memcpy(dh0, dh.data(), c.rows * U * sizeof(T));
+}
+
+// ------------------------------------------------------------------ LSTM
+template <class T>
+static void lstm_forward(const Chunk<T>& c) {
+  const RkArgs& a = c.a;
+  const int64_t U = c.U, S = c.S, KU = c.KU;
+  const T* xp = (const T*)a.xp;
+  const T* h0 = (const T*)a.h0;
+  const T* c0 = (const T*)a.c0;
+  T* H = (T*)a.H;
+  T* C = (T*)a.C;
+  T* G = (T*)a.G;
+  T* A = (T*)a.A;
+  std::vector<T> hm(a.rmask ? c.rows * U : 0), scratch(G ? 0 : c.rows * KU), act_c(U);
+  for (int64_t s = 0; s < S; ++s) {
+    T* z0 = G ? c.at(G, c.b0, s, KU) : scratch.data();
+    const int64_t ldz = G ? S * KU : KU;
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 4, z0, ldz, hm);
+    for (int64_t b = c.b0; b < c.b1; ++b) {
+      T* h = c.at(H, b, s, U);
+      T* cs = c.at(C, b, s, U);
+      const T* c_prev = c.prev(C, c0, b, s);
+      if (!c.valid(b, s)) {
+        std::memcpy(h, c.prev(H, h0, b, s), U * sizeof(T));
+        std::memcpy(cs, c_prev, U * sizeof(T));
+        continue;
+      }
+      T* z = z0 + (b - c.b0) * ldz;
+      const T* x = c.at(xp, b, s, KU);
+      for (int64_t j = 0; j < KU; ++j) z[j] += x[j];
+      act_forward(a.rec_act, z, 2 * U);          // i, f
+      act_forward(a.act, z + 2 * U, U);          // candidate
+      act_forward(a.rec_act, z + 3 * U, U);      // o
+      const T *i = z, *f = z + U, *g = z + 2 * U, *o = z + 3 * U;
+      for (int64_t j = 0; j < U; ++j) cs[j] = f[j] * c_prev[j] + i[j] * g[j];
+      T* ac = A ? c.at(A, b, s, U) : act_c.data();
+      std::memcpy(ac, cs, U * sizeof(T));
+      act_forward(a.act, ac, U);
+      for (int64_t j = 0; j < U; ++j) h[j] = o[j] * ac[j];
+    }
+  }
+}
+
+template <class T>
+static void lstm_backward(const Chunk<T>& c) {
+  const RkArgs& a = c.a;
+  const int64_t U = c.U, S = c.S, KU = c.KU;
+  const T* C = (const T*)a.C;
+  const T* c0 = (const T*)a.c0;
+  const T* G = (const T*)a.G;
+  const T* A = (const T*)a.A;
+  const T* dH = (const T*)a.dH;
+  T* dXP = (T*)a.dXP;
+  std::vector<T> dh(c.rows * U, (T)0), dc(c.rows * U, (T)0), tmp(a.rmask ? c.rows * U : 0);
+  std::vector<T> da(U);
+  if (a.dc_last) std::memcpy(dc.data(), (const T*)a.dc_last + c.b0 * U, c.rows * U * sizeof(T));
+  for (int64_t s = S - 1; s >= 0; --s) {
+    for (int64_t b = c.b0; b < c.b1; ++b) {
+      T* dhr = dh.data() + (b - c.b0) * U;
+      T* dcr = dc.data() + (b - c.b0) * U;
+      const T* gh = c.at(dH, b, s, U);
+      T* dz = c.at(dXP, b, s, KU);
+      if (!c.valid(b, s)) {
+        for (int64_t j = 0; j < U; ++j) dhr[j] += gh[j];
+        std::memset(dz, 0, KU * sizeof(T));
+        continue;
+      }
+      const T* z = c.at(G, b, s, KU);
+      const T *i = z, *f = z + U, *g = z + 2 * U, *o = z + 3 * U;
+      const T* ac = c.at(A, b, s, U);
+      const T* c_prev = c.prev(C, c0, b, s);
+      T *di = dz, *df = dz + U, *dg = dz + 2 * U, *dout = dz + 3 * U;
+      for (int64_t j = 0; j < U; ++j) {
+        const T dhn = dhr[j] + gh[j];
+        dout[j] = dhn * ac[j];
+        da[j] = dhn * o[j];
+      }
+      act_backward(a.act, ac, da.data(), U);
+      for (int64_t j = 0; j < U; ++j) {
+        const T dcn = dcr[j] + da[j];
+        di[j] = dcn * g[j];
+        dg[j] = dcn * i[j];
+        df[j] = dcn * c_prev[j];
+        dcr[j] = dcn * f[j];
+        dhr[j] = 0;
+      }
+      act_backward(a.rec_act, i, di, 2 * U);  // i, f
+      act_backward(a.act, g, dg, U);
+      act_backward(a.rec_act, o, dout, U);
+    }
+    c.project_back(c.at(dXP, c.b0, s, KU), S * KU, 0, 4, dh.data(), tmp);
+  }
+  std::memcpy((T*)a.dh0 + c.b0 * U, dh.data(), c.rows * U * sizeof(T));
+  std::memcpy((T*)a.dc0 + c.b0 * U, dc.data(), c.rows * U * sizeof(T));
+}
+
+// ------------------------------------------------------------------- GRU
+// reset_after=True: hp = h U^T + b_hh; candidate = act(x_h + r ⊙ hp_h).
+template <class T>
+static void gru_forward(const Chunk<T>& c) {
+  const RkArgs& a = c.a;
+  const int64_t U = c.U, S = c.S, KU = c.KU;
+  const T* xp = (const T*)a.xp;
+  const T* h0 = (const T*)a.h0;
+  const T* bias = (const T*)a.b_hh;
+  T* H = (T*)a.H;
+  T* G = (T*)a.G;
+  T* A = (T*)a.A;
+  std::vector<T> hm(a.rmask ? c.rows * U : 0), hp(c.rows * KU), scratch(G ? 0 : KU);
+  for (int64_t s = 0; s < S; ++s) {
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 3, hp.data(), KU, hm);
+    for (int64_t b = c.b0; b < c.b1; ++b) {
+      T* h = c.at(H, b, s, U);
+      const T* h_prev = c.prev(H, h0, b, s);
+      if (!c.valid(b, s)) {
+        std::memcpy(h, h_prev, U * sizeof(T));
+        continue;
+      }
+      T* p = hp.data() + (b - c.b0) * KU;
+      if (bias)
+        for (int64_t j = 0; j < KU; ++j) p[j] += bias[j];
+      const T* x = c.at(xp, b, s, KU);
+      T* z = G ? c.at(G, b, s, KU) : scratch.data();
+      T *r = z + U, *cand = z + 2 * U;
+      for (int64_t j = 0; j < 2 * U; ++j) z[j] = x[j] + p[j];
+      act_forward(a.rec_act, z, 2 * U);  // z, r
+      for (int64_t j = 0; j < U; ++j) cand[j] = x[2 * U + j] + r[j] * p[2 * U + j];
+      act_forward(a.act, cand, U);
+      if (A) std::memcpy(c.at(A, b, s, U), p + 2 * U, U * sizeof(T));
+      for (int64_t j = 0; j < U; ++j) h[j] = z[j] * h_prev[j] + ((T)1 - z[j]) * cand[j];
+    }
+  }
+}
+
+template <class T>
+static void gru_backward(const Chunk<T>& c) {
+  const RkArgs& a = c.a;
+  const int64_t U = c.U, S = c.S, KU = c.KU;
+  const T* H = (const T*)a.H;
+  const T* h0 = (const T*)a.h0;
+  const T* G = (const T*)a.G;
+  const T* A = (const T*)a.A;
+  const T* dH = (const T*)a.dH;
+  T* dXP = (T*)a.dXP;
+  T* dHP = (T*)a.dHP;
+  std::vector<T> dh(c.rows * U, (T)0), tmp(a.rmask ? c.rows * U : 0);
+  for (int64_t s = S - 1; s >= 0; --s) {
+    for (int64_t b = c.b0; b < c.b1; ++b) {
+      T* dhr = dh.data() + (b - c.b0) * U;
+      const T* gh = c.at(dH, b, s, U);
+      T* dx = c.at(dXP, b, s, KU);
+      T* dp = c.at(dHP, b, s, KU);
+      if (!c.valid(b, s)) {
+        for (int64_t j = 0; j < U; ++j) dhr[j] += gh[j];
+        std::memset(dx, 0, KU * sizeof(T));
+        std::memset(dp, 0, KU * sizeof(T));
+        continue;
+      }
+      const T* z = c.at(G, b, s, KU);
+      const T *r = z + U, *cand = z + 2 * U;
+      const T* hh = c.at(A, b, s, U);
+      const T* h_prev = c.prev(H, h0, b, s);
+      T *dz = dx, *dr = dx + U, *dcand = dx + 2 * U;
+      for (int64_t j = 0; j < U; ++j) {
+        const T dhn = dhr[j] + gh[j];
+        dz[j] = dhn * (h_prev[j] - cand[j]);
+        dcand[j] = dhn * ((T)1 - z[j]);
+        dhr[j] = dhn * z[j];
+      }
+      act_backward(a.act, cand, dcand, U);
+      for (int64_t j = 0; j < U; ++j) dr[j] = dcand[j] * hh[j];
+      act_backward(a.rec_act, z, dz, 2 * U);  // z, r
+      for (int64_t j = 0; j < 2 * U; ++j) dp[j] = dx[j];
+      for (int64_t j = 0; j < U; ++j) dp[2 * U + j] = dcand[j] * r[j];
+    }
+    c.project_back(c.at(dHP, c.b0, s, KU), S * KU, 0, 3, dh.data(), tmp);
+  }
+  std::memcpy((T*)a.dh0 + c.b0 * U, dh.data(), c.rows * U * sizeof(T));
+}
+
+// reset_after=False: candidate = act(x_h + (r ⊙ h ⊙ m_h) U_h^T).
+template <class T>
+static void gru_before_forward(const Chunk<T>& c) {
+  const RkArgs& a = c.a;
+  const int64_t U = c.U, S = c.S, KU = c.KU;
+  const T* xp = (const T*)a.xp;
+  const T* h0 = (const T*)a.h0;
+  const T* w = (const T*)a.w_hh;
+  T* H = (T*)a.H;
+  T* G = (T*)a.G;
+  std::vector<T> hm(a.rmask ? c.rows * U : 0), hp(c.rows * 2 * U), q(c.rows * U),
+      hq(c.rows * U), scratch(G ? 0 : c.rows * KU);
+  for (int64_t s = 0; s < S; ++s) {
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 2, hp.data(), 2 * U, hm);
+    for (int64_t b = c.b0; b < c.b1; ++b) {
+      const int64_t r0 = b - c.b0;
+      const T* x = c.at(xp, b, s, KU);
+      const T* p = hp.data() + r0 * 2 * U;
+      T* z = G ? c.at(G, b, s, KU) : scratch.data() + r0 * KU;
+      for (int64_t j = 0; j < 2 * U; ++j) z[j] = x[j] + p[j];
+      act_forward(a.rec_act, z, 2 * U);  // z, r
+      const T* r = z + U;
+      const T* h_prev = c.prev(H, h0, b, s);
+      const T* m = c.rmask(2, b);
+      T* qr = q.data() + r0 * U;
+      if (m)
+        for (int64_t j = 0; j < U; ++j) qr[j] = r[j] * (h_prev[j] * m[j]);
+      else
+        for (int64_t j = 0; j < U; ++j) qr[j] = r[j] * h_prev[j];
+    }
+    gemm(true, c.rows, U, U, q.data(), U, w + 2 * U * U, U, (T)0, hq.data(), U);
+    for (int64_t b = c.b0; b < c.b1; ++b) {
+      const int64_t r0 = b - c.b0;
+      T* h = c.at(H, b, s, U);
+      const T* h_prev = c.prev(H, h0, b, s);
+      if (!c.valid(b, s)) {
+        std::memcpy(h, h_prev, U * sizeof(T));
+        continue;
+      }
+      const T* x = c.at(xp, b, s, KU);
+      T* z = G ? c.at(G, b, s, KU) : scratch.data() + r0 * KU;
+      T* cand = z + 2 * U;
+      const T* pq = hq.data() + r0 * U;
+      for (int64_t j = 0; j < U; ++j) cand[j] = x[2 * U + j] + pq[j];
+      act_forward(a.act, cand, U);
+      for (int64_t j = 0; j < U; ++j) h[j] = z[j] * h_prev[j] + ((T)1 - z[j]) * cand[j];
+    }
+  }
+}
+
+template <class T>
+static void gru_before_backward(const Chunk<T>& c) {
+  const RkArgs& a = c.a;
+  const int64_t U = c.U, S = c.S, KU = c.KU;
+  const T* H = (const T*)a.H;
+  const T* h0 = (const T*)a.h0;
+  const T* G = (const T*)a.G;
+  const T* dH = (const T*)a.dH;
+  const T* w = (const T*)a.w_hh;
+  T* dXP = (T*)a.dXP;
+  std::vector<T> dh(c.rows * U, (T)0), tmp(a.rmask ? c.rows * U : 0), dq(c.rows * U);
+  for (int64_t s = S - 1; s >= 0; --s) {
+    for (int64_t b = c.b0; b < c.b1; ++b) {
+      T* dhr = dh.data() + (b - c.b0) * U;
+      const T* gh = c.at(dH, b, s, U);
+      T* dx = c.at(dXP, b, s, KU);
+      if (!c.valid(b, s)) {
+        for (int64_t j = 0; j < U; ++j) dhr[j] += gh[j];
+        std::memset(dx, 0, KU * sizeof(T));
+        continue;
+      }
+      const T* z = c.at(G, b, s, KU);
+      const T* cand = z + 2 * U;
+      const T* h_prev = c.prev(H, h0, b, s);
+      T *dz = dx, *dcand = dx + 2 * U;
+      for (int64_t j = 0; j < U; ++j) {
+        const T dhn = dhr[j] + gh[j];
+        dz[j] = dhn * (h_prev[j] - cand[j]);
+        dcand[j] = dhn * ((T)1 - z[j]);
+        dhr[j] = dhn * z[j];
+      }
+      act_backward(a.act, cand, dcand, U);
+    }
+    // dq = dcand U_h (masked rows have dcand = 0)
+    gemm(false, c.rows, U, U, c.at(dXP, c.b0, s, KU) + 2 * U, S * KU, w + 2 * U * U, U, (T)0,
+         dq.data(), U);
+    for (int64_t b = c.b0; b < c.b1; ++b) {
+      if (!c.valid(b, s)) continue;
+      const int64_t r0 = b - c.b0;
+      const T* z = c.at(G, b, s, KU);
+      const T* r = z + U;
+      const T* h_prev = c.prev(H, h0, b, s);
+      const T* m = c.rmask(2, b);
+      T* dx = c.at(dXP, b, s, KU);
+      T* dr = dx + U;
+      T* dhr = dh.data() + r0 * U;
+      const T* dqr = dq.data() + r0 * U;
+      if (m) {
+        for (int64_t j = 0; j < U; ++j) {
+          dr[j] = dqr[j] * (h_prev[j] * m[j]);
+          dhr[j] += dqr[j] * r[j] * m[j];
+        }
+      } else {
+        for (int64_t j = 0; j < U; ++j) {
+          dr[j] = dqr[j] * h_prev[j];
+          dhr[j] += dqr[j] * r[j];
+        }
+      }
+      act_backward(a.rec_act, z, dx, 2 * U);  // z, r
+    }
+    c.project_back(c.at(dXP, c.b0, s, KU), S * KU, 0, 2, dh.data(), tmp);
+  }
+  std::memcpy((T*)a.dh0 + c.b0 * U, dh.data(), c.rows * U * sizeof(T));
+}
+
+// ---------------------------------------------------------------- entry
+enum Op {
+  RNN_FORWARD = 0, RNN_BACKWARD, LSTM_FORWARD, LSTM_BACKWARD, GRU_FORWARD, GRU_BACKWARD,
+  GRU_BEFORE_FORWARD, GRU_BEFORE_BACKWARD
+};
+
+template <class T>
+static void dispatch(int64_t op, const RkArgs& a) {
+  run_chunks(a.batch, a.threads, [&](int64_t lo, int64_t hi) {
+    if (hi <= lo) return;
+    Chunk<T> c(a, lo, hi);
+    switch (op) {
+      case RNN_FORWARD: rnn_forward(c); break;
+      case RNN_BACKWARD: rnn_backward(c); break;
+      case LSTM_FORWARD: lstm_forward(c); break;
+      case LSTM_BACKWARD: lstm_backward(c); break;
+      case GRU_FORWARD: gru_forward(c); break;
+      case GRU_BACKWARD: gru_backward(c); break;
+      case GRU_BEFORE_FORWARD: gru_before_forward(c); break;
+      case GRU_BEFORE_BACKWARD: gru_before_backward(c); break;
+      default: break;
+    }
+  });
+}
+
+extern "C" {
+int rk_version() { return 1; }
+
+void rk_init(void* sgemm, void* dgemm, void* set_local_threads) {
+  g_sgemm = (sgemm_fn)sgemm;
+  g_dgemm = (dgemm_fn)dgemm;
+  g_set_local_threads = (set_threads_fn)set_local_threads;
+}
+
+// op: see Op; is_double must match RK_SCALAR. Returns 0 on success.
+int rk_run(int64_t op, int64_t is_double, const RkArgs* args) {
+  if (g_sgemm == nullptr || g_dgemm == nullptr) return 1;
+  if (is_double != (sizeof(RK_SCALAR) == 8)) return 2;
+  dispatch<RK_SCALAR>(op, *args);
+  return 0;
+}
+}
+"""

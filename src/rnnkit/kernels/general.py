@@ -1,0 +1,173 @@
+"""The general fast path: any supported activation, recurrent dropout, masks.
+
+The input side of every step is one matmul before the loop
+(:meth:`~rnnkit.layers.cells.RecurrentCell.project_inputs`). The recurrence runs
+in a :class:`torch.autograd.Function` with a hand-written backward pass through
+time (BPTT): the forward loop saves the gate activations, the backward loop walks
+the steps in reverse, and the recurrent weight gradient is one matmul over all
+steps at the end. No per-step autograd graph is built.
+
+The loops themselves run in one of two engines with identical arithmetic:
+
+* ``native`` — the C++ library of :mod:`rnnkit.kernels.native` (CPU, float32 and
+  float64). The batch is split into row blocks, one thread each, and each thread
+  runs its whole time loop on its own (rows of a batch never interact), calling
+  BLAS single-threaded: no synchronisation per step.
+* ``torch`` — the same loops as PyTorch ops on preallocated buffers
+  (:mod:`rnnkit.kernels.torch_loops`): for GPUs, and for CPUs where the native
+  library cannot be built.
+
+Masked steps follow the reference loop: the states carry over, and the output
+repeats the previous output (zeros before the first valid step) or is zero with
+``zero_output_for_mask``. The kernel computes the carried state history ``H``;
+outputs are ``H`` times a 0/1 factor per step.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from rnnkit.kernels import native
+from rnnkit.kernels import torch_loops
+from rnnkit.kernels.base import SequenceRequest
+from rnnkit.kernels.bptt import weight_gradients
+from rnnkit.kernels.base import SequenceResult
+from rnnkit.kernels.cellspec import CellSpec
+from rnnkit.kernels.cellspec import describe
+from rnnkit.kernels.threads import recurrence_threads
+
+
+def run_general(cell, request: SequenceRequest, *, engine: str = "native") -> SequenceResult:
+    """Run ``cell`` over the sequence with a hand-written BPTT kernel.
+
+    Args:
+        cell: An rnnkit cell whose activations have fast kernels (see
+            :func:`rnnkit.kernels.cellspec.describe`).
+        request: The layer call.
+        engine: ``"native"`` (C++ library, CPU) or ``"torch"`` (PyTorch ops).
+            Defaults to `"native"`.
+
+    Returns:
+        The same :class:`SequenceResult` as :func:`~rnnkit.kernels.run_reference`.
+
+    Example:
+        >>> import torch
+        >>> from rnnkit.layers.cells import LSTMCell
+        >>> from rnnkit.kernels.reference import run_reference
+        >>> cell = LSTMCell(3, activation="relu")
+        >>> cell.ensure_built((2, 4, 5))
+        >>> req = SequenceRequest(torch.randn(2, 4, 5), cell.get_initial_state(2))
+        >>> fast = run_general(cell, req, engine="torch").last_output
+        >>> torch.allclose(fast, run_reference(cell, req).last_output, atol=1e-6)
+        True
+    """
+    spec, reason = describe(cell)
+    if spec is None:
+        raise ValueError(f"run_general: {reason}.")
+    x = request.x
+    masks = cell.make_dropout_masks(x, request.training)
+    if request.go_backwards:
+        x = x.flip(1)  # (batch, steps, features) in processing order
+    xp = cell.project_inputs(x, masks).contiguous()  # (batch, steps, k * units)
+    valid = None
+    if request.mask is not None:
+        valid = request.mask.flip(1) if request.go_backwards else request.mask
+        valid = valid.contiguous()  # (batch, steps) bool, processing order
+    rmask = _recurrent_masks(masks.recurrent, spec)
+    states = [s.contiguous() for s in request.initial_states]
+    h0 = states[0]
+    c0 = states[1] if spec.kind == "lstm" else None
+    function = _NativeRecurrence if engine == "native" else torch_loops.TorchRecurrence
+    threads = recurrence_threads(x.shape[0])
+    results = function.apply(spec, threads, xp, spec.weight_hh, spec.bias_hh, h0, c0, rmask, valid)
+    history = results[0]  # (batch, steps, units): the state after each step
+    outputs = history
+    if valid is not None:
+        # Output factor per step: valid steps only, or every step once one was valid.
+        seen = valid if request.zero_output_for_mask else valid.cummax(dim=1).values
+        outputs = history * seen.to(history.dtype)[..., None]  # (batch, steps, units)
+    final = [history[:, -1]]
+    if spec.kind == "lstm":
+        final.append(results[1])
+    return SequenceResult(
+        outputs[:, -1], outputs if request.return_sequences else None, final
+    )
+
+
+def _recurrent_masks(mask: torch.Tensor | None, spec: CellSpec) -> torch.Tensor | None:
+    """Normalise the recurrent dropout masks to ``(1 or k, batch, units)``."""
+    if mask is None:
+        return None
+    if mask.dim() == 2:  # one mask shared by every gate: (batch, units)
+        mask = mask[None]
+    return mask.contiguous()
+
+
+def _pointer(tensor: torch.Tensor | None) -> int | None:
+    return None if tensor is None else tensor.data_ptr()
+
+
+class _NativeRecurrence(torch.autograd.Function):
+    """The recurrence in the native library; returns ``(H,)`` or ``(H, c_last)``."""
+
+    @staticmethod
+    def forward(ctx, spec, threads, xp, weight_hh, bias_hh, h0, c0, rmask, valid):
+        library = native.load(xp.dtype)
+        assert library is not None, "select_kernel checks availability first"
+        batch, steps, _ = xp.shape
+        units = spec.units
+        needs_grad = any(ctx.needs_input_grad)
+        history = xp.new_empty(batch, steps, units)
+        cells = xp.new_empty(batch, steps, units) if spec.kind == "lstm" else None
+        gates = xp.new_empty(batch, steps, spec.gates * units) if needs_grad else None
+        saved = None  # LSTM activation(c_t) / GRU recurrent candidate part
+        if needs_grad and spec.kind in ("lstm", "gru"):
+            saved = xp.new_empty(batch, steps, units)
+        valid_u8 = None if valid is None else valid.to(torch.uint8)
+        args = native.RkArgs(
+            batch=batch, steps=steps, units=units, gates=spec.gates, threads=threads,
+            act=spec.act, rec_act=spec.rec_act,
+            rmask_count=0 if rmask is None else rmask.shape[0],
+            xp=xp.data_ptr(), w_hh=weight_hh.data_ptr(), b_hh=_pointer(bias_hh),
+            h0=h0.data_ptr(), c0=_pointer(c0), valid=_pointer(valid_u8),
+            rmask=_pointer(rmask), H=history.data_ptr(), C=_pointer(cells),
+            G=_pointer(gates), A=_pointer(saved),
+        )  # fmt: skip
+        library.run(spec.kind, "forward", args)
+        ctx.spec = spec
+        ctx.threads = threads
+        if needs_grad:
+            ctx.save_for_backward(weight_hh, h0, c0, rmask, valid_u8, history, cells, gates, saved)
+        if spec.kind == "lstm":
+            return history, cells[:, -1].clone()
+        return (history,)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_history, grad_c_last=None):
+        spec = ctx.spec
+        weight_hh, h0, c0, rmask, valid_u8, history, cells, gates, saved = ctx.saved_tensors
+        library = native.load(history.dtype)
+        batch, steps, units = history.shape
+        grad_history = grad_history.contiguous()
+        grad_xp = gates.new_empty(gates.shape)
+        grad_hp = gates.new_empty(gates.shape) if spec.kind == "gru" else None
+        grad_h0 = h0.new_empty(h0.shape)
+        grad_c0 = None if c0 is None else c0.new_empty(c0.shape)
+        if grad_c_last is not None:
+            grad_c_last = grad_c_last.contiguous()
+        args = native.RkArgs(
+            batch=batch, steps=steps, units=units, gates=spec.gates, threads=ctx.threads,
+            act=spec.act, rec_act=spec.rec_act,
+            rmask_count=0 if rmask is None else rmask.shape[0],
+            w_hh=weight_hh.data_ptr(), h0=h0.data_ptr(), c0=_pointer(c0),
+            valid=_pointer(valid_u8), rmask=_pointer(rmask), H=history.data_ptr(),
+            C=_pointer(cells), G=gates.data_ptr(), A=_pointer(saved),
+            dH=grad_history.data_ptr(), dc_last=_pointer(grad_c_last),
+            dXP=grad_xp.data_ptr(), dHP=_pointer(grad_hp), dh0=grad_h0.data_ptr(),
+            dc0=_pointer(grad_c0),
+        )  # fmt: skip
+        library.run(spec.kind, "backward", args)
+        grad_w, grad_b = weight_gradients(spec, h0, history, gates, grad_xp, grad_hp, rmask)
+        return None, None, grad_xp, grad_w, grad_b, grad_h0, grad_c0, None, None

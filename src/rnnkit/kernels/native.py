@@ -1,0 +1,265 @@
+"""Build, cache and load the native (C++) recurrence library.
+
+The library (source in :mod:`rnnkit.kernels._native_source`) includes no torch
+headers and is loaded with :mod:`ctypes`; the BLAS ``sgemm_``/``dgemm_`` it calls are
+the ones inside the running ``libtorch_cpu`` (MKL on x86-64 wheels), handed over at
+load time. One library per dtype is compiled on first use (float32 at ``-O3``, about
+3 s of one core; float64, used mostly by tests, at ``-O2``) and cached on disk under
+``$XDG_CACHE_HOME/rnnkit/native`` (``~/.cache/rnnkit/native``), keyed by the source,
+the flags and the compiler, so later processes load it in milliseconds.
+
+Anything that goes wrong — no compiler, a failed build, a torch without an exported
+BLAS, a failed self-test — makes :func:`load` return ``None`` and
+:func:`unavailable_reason` say why, in plain words; the kernel selection then falls
+back to a pure-PyTorch kernel and reports that reason. Nothing here needs a network.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import torch
+
+from rnnkit.kernels._native_source import SOURCE
+
+logger = logging.getLogger(__name__)
+
+#: Operation codes understood by ``rk_run`` (the ``Op`` enum of the C++ source).
+OPS = {
+    ("rnn", "forward"): 0,
+    ("rnn", "backward"): 1,
+    ("lstm", "forward"): 2,
+    ("lstm", "backward"): 3,
+    ("gru", "forward"): 4,
+    ("gru", "backward"): 5,
+    ("gru_before", "forward"): 6,
+    ("gru_before", "backward"): 7,
+}
+
+_BUILD_TIMEOUT_S = 300
+_DTYPES = {torch.float32: "float", torch.float64: "double"}
+_LOCK = threading.Lock()
+_LIBRARIES: dict[torch.dtype, NativeLibrary | None] = {}
+_REASONS: dict[torch.dtype, str] = {}
+
+
+class RkArgs(ctypes.Structure):
+    """Mirror of the C++ ``RkArgs`` struct: sizes, codes and raw data pointers."""
+
+    _fields_ = [  # noqa: RUF012 - ctypes needs a class attribute
+        *[
+            (name, ctypes.c_int64)
+            for name in (
+                "batch", "steps", "units", "gates", "threads", "act", "rec_act", "rmask_count"
+            )
+        ],
+        *[
+            (name, ctypes.c_void_p)
+            for name in (
+                "xp", "w_hh", "b_hh", "h0", "c0", "valid", "rmask", "H", "C", "G", "A",
+                "dH", "dc_last", "dXP", "dHP", "dh0", "dc0",
+            )
+        ],
+    ]
+
+
+class NativeLibrary:
+    """A loaded native library for one dtype.
+
+    Args:
+        path: The compiled shared library.
+        dtype: ``torch.float32`` or ``torch.float64`` (what it was compiled for).
+        blas: ``(sgemm, dgemm, set_local_threads)`` function addresses.
+    """
+
+    def __init__(self, path: Path, dtype: torch.dtype, blas: tuple[int, int, int | None]):
+        self.path = path
+        self.dtype = dtype
+        self._lib = ctypes.CDLL(str(path))
+        self._lib.rk_init.argtypes = [ctypes.c_void_p] * 3
+        self._lib.rk_init.restype = None
+        self._lib.rk_run.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(RkArgs)]
+        self._lib.rk_run.restype = ctypes.c_int
+        self._lib.rk_init(*blas)
+
+    def run(self, cell: str, direction: str, args: RkArgs) -> None:
+        """Run one forward or backward pass; ``args`` holds every pointer."""
+        status = self._lib.rk_run(
+            OPS[(cell, direction)], int(self.dtype == torch.float64), ctypes.byref(args)
+        )
+        if status != 0:  # pragma: no cover - an internal invariant
+            raise RuntimeError(f"rnnkit native kernel failed with status {status}.")
+
+
+def load(dtype: torch.dtype) -> NativeLibrary | None:
+    """Return the native library for ``dtype``, building it on first use.
+
+    Returns ``None`` when it cannot be had; :func:`unavailable_reason` says why.
+    The result (either way) is remembered for the life of the process.
+
+    Example:
+        >>> import torch
+        >>> lib = load(torch.int64)
+        >>> lib is None, unavailable_reason(torch.int64)
+        (True, 'no native kernel for torch.int64')
+    """
+    if dtype in _LIBRARIES:
+        return _LIBRARIES[dtype]
+    with _LOCK:
+        if dtype not in _LIBRARIES:
+            try:
+                _LIBRARIES[dtype] = _load_uncached(dtype)
+            except _Unavailable as err:
+                _LIBRARIES[dtype] = None
+                _REASONS[dtype] = str(err)
+                logger.info("rnnkit native kernels unavailable: %s", err)
+    return _LIBRARIES[dtype]
+
+
+def unavailable_reason(dtype: torch.dtype) -> str:
+    """Why :func:`load` returned ``None`` for ``dtype`` (empty when it did not)."""
+    return _REASONS.get(dtype, "")
+
+
+def disable(reason: str = "disabled") -> None:
+    """Make :func:`load` return ``None`` for every dtype in this process (for tests)."""
+    with _LOCK:
+        for dtype in (torch.float32, torch.float64):
+            _LIBRARIES[dtype] = None
+            _REASONS[dtype] = reason
+
+
+def reset() -> None:
+    """Forget loaded libraries and reasons, so the next :func:`load` tries again."""
+    with _LOCK:
+        _LIBRARIES.clear()
+        _REASONS.clear()
+
+
+class _Unavailable(Exception):
+    """The native library cannot be used; the message says why."""
+
+
+def _load_uncached(dtype: torch.dtype) -> NativeLibrary:
+    if dtype not in _DTYPES:
+        raise _Unavailable(f"no native kernel for {dtype}")
+    blas = _blas_addresses()
+    path = _build(dtype)
+    try:
+        library = NativeLibrary(path, dtype, blas)
+    except OSError as err:
+        raise _Unavailable(f"the compiled kernel library could not be loaded ({err})") from err
+    _self_test(library)
+    return library
+
+
+def _torch_cpu_library() -> ctypes.CDLL:
+    lib_dir = Path(torch.__file__).parent / "lib"
+    names = {"Linux": "libtorch_cpu.so", "Darwin": "libtorch_cpu.dylib"}
+    name = names.get(platform.system())
+    if name is None or not (lib_dir / name).exists():
+        raise _Unavailable(f"no libtorch_cpu library to take BLAS from on {platform.system()}")
+    return ctypes.CDLL(str(lib_dir / name))
+
+
+def _blas_addresses() -> tuple[int, int, int | None]:
+    torch_cpu = _torch_cpu_library()
+    try:
+        sgemm = ctypes.cast(torch_cpu.sgemm_, ctypes.c_void_p).value
+        dgemm = ctypes.cast(torch_cpu.dgemm_, ctypes.c_void_p).value
+    except AttributeError as err:
+        raise _Unavailable("this torch build exports no BLAS sgemm_/dgemm_") from err
+    try:  # MKL: lets each worker thread run its gemm single-threaded
+        local = ctypes.cast(torch_cpu.mkl_set_num_threads_local, ctypes.c_void_p).value
+    except AttributeError:
+        local = None
+    assert sgemm is not None and dgemm is not None
+    return sgemm, dgemm, local
+
+
+def _compiler() -> str:
+    for name in (os.environ.get("CXX"), "c++", "g++", "clang++"):
+        if name and shutil.which(name):
+            return str(shutil.which(name))
+    raise _Unavailable("no C++ compiler found (install g++ to enable the native kernels)")
+
+
+def _flags(dtype: torch.dtype) -> list[str]:
+    flags = ["-std=c++17", "-shared", "-fPIC", "-pthread", "-fno-math-errno",
+             "-fno-trapping-math", f"-DRK_SCALAR={_DTYPES[dtype]}"]
+    flags.append("-O3" if dtype == torch.float32 else "-O2")
+    is_x86 = platform.machine().lower() in ("x86_64", "amd64")
+    if is_x86 and torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
+        flags += ["-mavx2", "-mfma"]
+    return flags
+
+
+def cache_dir() -> Path:
+    """Where compiled libraries are kept (created on demand)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(base) / "rnnkit" / "native"
+
+
+def _build(dtype: torch.dtype) -> Path:
+    compiler = _compiler()
+    flags = _flags(dtype)
+    key = hashlib.sha256(
+        "\0".join([SOURCE, compiler, str(os.path.getmtime(compiler)), *flags]).encode()
+    ).hexdigest()[:16]
+    for directory in (cache_dir(), Path(tempfile.gettempdir()) / f"rnnkit-{os.getuid()}"):
+        target = directory / f"rnnkit_native_{_DTYPES[dtype]}_{key}.so"
+        if target.exists():
+            return target
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            return _compile(compiler, flags, directory, target)
+        except PermissionError:
+            continue
+    raise _Unavailable("no writable cache directory for the compiled kernels")
+
+
+def _compile(compiler: str, flags: list[str], directory: Path, target: Path) -> Path:
+    logger.info("rnnkit: compiling native recurrence kernels into %s (once per machine)", target)
+    with tempfile.TemporaryDirectory(dir=directory) as work:
+        source = Path(work) / "native.cpp"
+        source.write_text(SOURCE)
+        partial = Path(work) / target.name
+        command = [compiler, *flags, str(source), "-o", str(partial)]
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise _Unavailable(f"compiling the native kernels failed ({err})") from err
+        if done.returncode != 0:
+            first = (done.stderr.strip().splitlines() or ["no output"])[0]
+            raise _Unavailable(f"compiling the native kernels failed: {first}")
+        os.replace(partial, target)  # atomic: concurrent builders never see half a file
+    return target
+
+
+def _self_test(library: NativeLibrary) -> None:
+    """Run a tiny linear SimpleRNN and compare with torch (catches a BLAS ABI mismatch)."""
+    dtype = library.dtype
+    gen = torch.Generator().manual_seed(0)
+    xp = torch.randn(3, 2, 5, generator=gen, dtype=dtype)
+    w_hh = torch.randn(5, 5, generator=gen, dtype=dtype)
+    h0 = torch.randn(3, 5, generator=gen, dtype=dtype)
+    hist = torch.empty(3, 2, 5, dtype=dtype)
+    args = RkArgs(batch=3, steps=2, units=5, gates=1, threads=1, act=0, rec_act=0,
+                  xp=xp.data_ptr(), w_hh=w_hh.data_ptr(), h0=h0.data_ptr(),
+                  H=hist.data_ptr())
+    library.run("rnn", "forward", args)
+    h1 = xp[:, 0] + h0 @ w_hh.T
+    h2 = xp[:, 1] + h1 @ w_hh.T
+    if not torch.allclose(hist, torch.stack([h1, h2], 1), rtol=1e-4, atol=1e-4):
+        raise _Unavailable("the native kernels failed their self-test against torch")

@@ -1,0 +1,212 @@
+"""The hand-written BPTT loops as PyTorch ops (the ``torch`` engine).
+
+Same arithmetic as the native C++ library, one batched op after another: used on
+GPUs and wherever the native library cannot be built. Forward saves the gate
+activations into preallocated ``(batch, steps, ...)`` buffers; backward walks the
+steps in reverse without an autograd graph.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from rnnkit import activations as activations_mod
+from rnnkit.kernels.bptt import weight_gradients
+
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+def activation_grad(name: str, y: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    """``grad * f'(x)`` for the activation ``name``, written with its output ``y = f(x)``.
+
+    Example:
+        >>> import torch
+        >>> y = torch.tanh(torch.tensor([0.5]))
+        >>> activation_grad("tanh", y, torch.ones(1))
+        tensor([0.7864])
+    """
+    if name == "linear":
+        return grad
+    if name == "tanh":
+        return grad * (1 - y * y)
+    if name == "sigmoid":
+        return grad * y * (1 - y)
+    if name == "exponential":
+        return grad * y
+    if name == "softsign":
+        return grad * (1 - y.abs()).square()
+    zero = torch.zeros((), dtype=grad.dtype, device=grad.device)
+    if name == "relu":
+        return torch.where(y > 0, grad, zero)
+    if name == "elu":
+        return grad * torch.where(y > 0, torch.ones_like(y), y + 1)
+    if name == "selu":
+        return grad * torch.where(y > 0, torch.full_like(y, _SELU_SCALE), y + _SELU_SCALE * _SELU_ALPHA)
+    if name == "leaky_relu":
+        return torch.where(y > 0, grad, grad * 0.2)
+    if name == "hard_sigmoid":
+        return torch.where((y > 0) & (y < 1), grad / 6, zero)
+    if name == "relu6":
+        return torch.where((y > 0) & (y < 6), grad, zero)
+    if name == "hard_tanh":
+        return torch.where((y > -1) & (y < 1), grad, zero)
+    raise ValueError(f"activation_grad: no derivative for activation {name!r}.")
+
+
+class _Recurrent:
+    """``h U^T`` and its transpose for a block of gates, with dropout masks."""
+
+    def __init__(self, weight_hh: torch.Tensor, rmask: torch.Tensor | None, units: int):
+        self.weight = weight_hh  # (k * units, units)
+        self.rmask = rmask  # None or (1 or k, batch, units)
+        self.units = units
+
+    def mask(self, gate: int) -> torch.Tensor:
+        assert self.rmask is not None
+        return self.rmask[0 if self.rmask.shape[0] == 1 else gate]
+
+    def project(self, h: torch.Tensor, first: int, last: int) -> torch.Tensor:
+        u = self.units
+        if self.rmask is None:
+            return h @ self.weight[first * u : last * u].T  # (batch, gates * units)
+        if self.rmask.shape[0] == 1:
+            return (h * self.rmask[0]) @ self.weight[first * u : last * u].T
+        blocks = [(h * self.mask(g)) @ self.weight[g * u : (g + 1) * u].T for g in range(first, last)]
+        return torch.cat(blocks, dim=1)
+
+    def project_back(self, dz: torch.Tensor, first: int, last: int) -> torch.Tensor:
+        u = self.units
+        if self.rmask is None:
+            return dz @ self.weight[first * u : last * u]  # (batch, units)
+        if self.rmask.shape[0] == 1:
+            return (dz @ self.weight[first * u : last * u]) * self.rmask[0]
+        total = torch.zeros_like(dz[:, :u])
+        for g in range(first, last):
+            block = dz[:, (g - first) * u : (g - first + 1) * u]
+            total += (block @ self.weight[g * u : (g + 1) * u]) * self.mask(g)
+        return total
+
+
+def _carry(valid: torch.Tensor | None, t: int, new: torch.Tensor, old: torch.Tensor):
+    """Keep ``old`` on masked rows of step ``t``."""
+    return new if valid is None else torch.where(valid[:, t, None], new, old)
+
+
+class TorchRecurrence(torch.autograd.Function):
+    """The recurrence as PyTorch ops; returns ``(H,)`` or ``(H, c_last)``."""
+
+    @staticmethod
+    def forward(ctx, spec, threads, xp, weight_hh, bias_hh, h0, c0, rmask, valid):
+        batch, steps, _ = xp.shape
+        u = spec.units
+        act = activations_mod.ACTIVATIONS[spec.act_name]
+        rec_act = activations_mod.ACTIVATIONS[spec.rec_act_name]
+        rec = _Recurrent(weight_hh, rmask, u)
+        history = xp.new_empty(batch, steps, u)  # state after each step
+        cells = xp.new_empty(batch, steps, u) if spec.kind == "lstm" else None
+        gates = xp.new_empty(xp.shape)  # activations, (batch, steps, k * units)
+        saved = xp.new_empty(batch, steps, u) if spec.kind in ("lstm", "gru") else None
+        h, c = h0, c0
+        for t in range(steps):
+            x_t = xp[:, t]
+            g_t = gates[:, t]
+            if spec.kind == "rnn":
+                h_new = act(x_t + rec.project(h, 0, 1))
+            elif spec.kind == "lstm":
+                z = x_t + rec.project(h, 0, 4)
+                g_t[:, : 2 * u] = rec_act(z[:, : 2 * u])  # i, f
+                g_t[:, 2 * u : 3 * u] = act(z[:, 2 * u : 3 * u])  # candidate
+                g_t[:, 3 * u :] = rec_act(z[:, 3 * u :])  # o
+                i, f, g, o = g_t.split(u, dim=1)
+                c_new = f * c + i * g
+                saved[:, t] = act(c_new)
+                h_new = o * saved[:, t]
+                cells[:, t] = c = _carry(valid, t, c_new, c)
+            elif spec.kind == "gru":
+                hp = rec.project(h, 0, 3)
+                if bias_hh is not None:
+                    hp = hp + bias_hh
+                g_t[:, : 2 * u] = rec_act(x_t[:, : 2 * u] + hp[:, : 2 * u])  # z, r
+                saved[:, t] = hp[:, 2 * u :]
+                g_t[:, 2 * u :] = act(x_t[:, 2 * u :] + g_t[:, u : 2 * u] * hp[:, 2 * u :])
+                z, _, cand = g_t.split(u, dim=1)
+                h_new = z * h + (1 - z) * cand
+            else:  # gru_before
+                g_t[:, : 2 * u] = rec_act(x_t[:, : 2 * u] + rec.project(h, 0, 2))  # z, r
+                h_masked = h if rmask is None else h * rec.mask(2)
+                q = g_t[:, u : 2 * u] * h_masked
+                g_t[:, 2 * u :] = act(x_t[:, 2 * u :] + q @ weight_hh[2 * u :].T)
+                z, _, cand = g_t.split(u, dim=1)
+                h_new = z * h + (1 - z) * cand
+            history[:, t] = h = _carry(valid, t, h_new, h)
+        ctx.spec = spec
+        ctx.save_for_backward(weight_hh, h0, c0, rmask, valid, history, cells, gates, saved)
+        if spec.kind == "lstm":
+            return history, cells[:, -1].clone()
+        return (history,)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_history, grad_c_last=None):
+        spec = ctx.spec
+        weight_hh, h0, c0, rmask, valid, history, cells, gates, saved = ctx.saved_tensors
+        batch, steps, u = history.shape
+        rec = _Recurrent(weight_hh, rmask, u)
+        grad_xp = torch.empty_like(gates)
+        grad_hp = torch.empty_like(gates) if spec.kind == "gru" else None
+        dh = torch.zeros_like(h0)
+        dc = None
+        if spec.kind == "lstm":
+            dc = torch.zeros_like(c0) if grad_c_last is None else grad_c_last.clone()
+        for t in range(steps - 1, -1, -1):
+            h_prev = h0 if t == 0 else history[:, t - 1]
+            gh = dh + grad_history[:, t]  # gradient of the state after step t
+            v = None if valid is None else valid[:, t, None].to(gh.dtype)  # (batch, 1)
+            dhn = gh if v is None else gh * v
+            dz = grad_xp[:, t]
+            if spec.kind == "rnn":
+                dz.copy_(activation_grad(spec.act_name, history[:, t], dhn))
+                dh = rec.project_back(dz, 0, 1)
+            elif spec.kind == "lstm":
+                i, f, g, o = gates[:, t].split(u, dim=1)
+                c_prev = c0 if t == 0 else cells[:, t - 1]
+                dcn = dc if v is None else dc * v
+                dcn = dcn + activation_grad(spec.act_name, saved[:, t], dhn * o)
+                dz[:, 3 * u :] = activation_grad(spec.rec_act_name, o, dhn * saved[:, t])
+                dz[:, : 2 * u] = activation_grad(
+                    spec.rec_act_name, gates[:, t, : 2 * u], torch.cat([dcn * g, dcn * c_prev], 1)
+                )
+                dz[:, 2 * u : 3 * u] = activation_grad(spec.act_name, g, dcn * i)
+                carried = dcn * f
+                dc = carried if v is None else carried + dc * (1 - v)
+                dh = rec.project_back(dz, 0, 4)
+            elif spec.kind == "gru":
+                z, r, cand = gates[:, t].split(u, dim=1)
+                dcand = activation_grad(spec.act_name, cand, dhn * (1 - z))
+                dz[:, 2 * u :] = dcand
+                dz[:, u : 2 * u] = dcand * saved[:, t]
+                dz[:, : 2 * u] = activation_grad(
+                    spec.rec_act_name, gates[:, t, : 2 * u],
+                    torch.cat([dhn * (h_prev - cand), dz[:, u : 2 * u]], 1),
+                )  # fmt: skip
+                grad_hp[:, t, : 2 * u] = dz[:, : 2 * u]
+                grad_hp[:, t, 2 * u :] = dcand * r
+                dh = dhn * z + rec.project_back(grad_hp[:, t], 0, 3)
+            else:  # gru_before
+                z, r, cand = gates[:, t].split(u, dim=1)
+                dcand = activation_grad(spec.act_name, cand, dhn * (1 - z))
+                dz[:, 2 * u :] = dcand
+                dq = dcand @ weight_hh[2 * u :]  # (batch, units)
+                h_masked = h_prev if rmask is None else h_prev * rec.mask(2)
+                dh = dhn * z + dq * r * (1 if rmask is None else rec.mask(2))
+                dz[:, : 2 * u] = activation_grad(
+                    spec.rec_act_name, gates[:, t, : 2 * u],
+                    torch.cat([dhn * (h_prev - cand), dq * h_masked], 1),
+                )  # fmt: skip
+                dh = dh + rec.project_back(dz[:, : 2 * u], 0, 2)
+            if v is not None:
+                dh = dh + gh * (1 - v)  # masked rows: the state was carried over
+        grad_w, grad_b = weight_gradients(spec, h0, history, gates, grad_xp, grad_hp, rmask)
+        return None, None, grad_xp, grad_w, grad_b, dh, dc, None, None
