@@ -120,6 +120,29 @@ def test_make_windows_nan_names_first_bad_position():
         make_windows(series, window=2)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    n=st.integers(3, 40),
+    f=st.integers(1, 3),
+    bad=st.sampled_from([np.nan, np.inf, -np.inf]),
+)
+def test_make_windows_names_first_non_finite_position(data, n, f, bad):
+    series = np.zeros((n, f))
+    cells = data.draw(
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, f - 1)), min_size=1, max_size=4)
+    )
+    for row, col in cells:
+        series[row, col] = bad
+    first = min(cells)
+    kind = "NaN" if np.isnan(bad) else "inf"
+    with pytest.raises(
+        DataError,
+        match=re.escape(f"`series` contains {kind} (first at index ({first[0]}, {first[1]}))"),
+    ):
+        make_windows(series, window=1)
+
+
 def test_make_windows_inf_is_rejected():
     with pytest.raises(DataError, match=re.escape("contains inf (first at index (2,))")):
         make_windows(np.array([1.0, 2.0, np.inf, 4.0]), window=2)

@@ -32,20 +32,37 @@ def _one_thread():
     yield
     torch.set_num_threads(threads)
 
+
 ATOL = 1e-5
 LAYERS = {"SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU}
 BATCH, STEPS, FEATURES, UNITS = 4, 7, 3, 5
 
 # Valid steps per row (1 = valid). Rows cover full, short, one-step and empty sequences.
 MASKS = {
-    "right": [[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0],
-              [1, 1, 1, 1, 1, 1, 0]],
-    "left": [[1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 1],
-             [0, 1, 1, 1, 1, 1, 1]],
-    "gaps": [[1, 0, 1, 0, 1, 0, 1], [0, 1, 1, 0, 0, 1, 0], [1, 1, 0, 0, 0, 0, 1],
-             [0, 0, 0, 0, 0, 0, 0]],
-    "mixed": [[0, 0, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0], [0, 1, 1, 0, 1, 1, 0],
-              [1, 0, 0, 0, 0, 0, 1]],
+    "right": [
+        [1, 1, 1, 1, 1, 1, 1],
+        [1, 1, 1, 1, 0, 0, 0],
+        [1, 0, 0, 0, 0, 0, 0],
+        [1, 1, 1, 1, 1, 1, 0],
+    ],
+    "left": [
+        [1, 1, 1, 1, 1, 1, 1],
+        [0, 0, 0, 1, 1, 1, 1],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 1, 1, 1, 1, 1, 1],
+    ],
+    "gaps": [
+        [1, 0, 1, 0, 1, 0, 1],
+        [0, 1, 1, 0, 0, 1, 0],
+        [1, 1, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 0],
+    ],
+    "mixed": [
+        [0, 0, 1, 1, 1, 1, 1],
+        [1, 1, 1, 1, 0, 0, 0],
+        [0, 1, 1, 0, 1, 1, 0],
+        [1, 0, 0, 0, 0, 0, 1],
+    ],
 }
 
 
@@ -97,11 +114,16 @@ def test_rnn_mask_go_backwards_and_zero_output_match_keras(kind, zero_output_for
     mask = np.asarray(MASKS["mixed"], dtype=bool)
     for go_backwards in (False, True):
         for return_sequences in (False, True):
-            ours, theirs = _pair(kind, return_sequences=return_sequences, return_state=True,
-                                 go_backwards=go_backwards,
-                                 zero_output_for_mask=zero_output_for_mask)
-            _assert_close(ours(torch.as_tensor(x), mask=torch.as_tensor(mask)),
-                          theirs(x, mask=mask))
+            ours, theirs = _pair(
+                kind,
+                return_sequences=return_sequences,
+                return_state=True,
+                go_backwards=go_backwards,
+                zero_output_for_mask=zero_output_for_mask,
+            )
+            _assert_close(
+                ours(torch.as_tensor(x), mask=torch.as_tensor(mask)), theirs(x, mask=mask)
+            )
 
 
 @pytest.mark.parametrize("kind", list(LAYERS))
@@ -130,8 +152,7 @@ def test_rnn_zero_output_for_mask_zeroes_masked_steps():
 def test_rnn_all_true_mask_equals_no_mask(kind):
     x = torch.as_tensor(_inputs(4))
     layer = LAYERS[kind](UNITS, return_sequences=True)
-    torch.testing.assert_close(layer(x, mask=torch.ones(BATCH, STEPS, dtype=torch.bool)),
-                               layer(x))
+    torch.testing.assert_close(layer(x, mask=torch.ones(BATCH, STEPS, dtype=torch.bool)), layer(x))
 
 
 def test_masking_matches_keras():
@@ -203,8 +224,7 @@ def test_padded_batch_equals_each_sequence_alone(kind, padding, go_backwards):
     sequences = _ragged(7)
     x, mask = _padded(sequences, padding)
     steps = x.shape[1]
-    layer = LAYERS[kind](UNITS, return_sequences=True, return_state=True,
-                         go_backwards=go_backwards)
+    layer = LAYERS[kind](UNITS, return_sequences=True, return_state=True, go_backwards=go_backwards)
     outputs, *states = layer(x, mask=mask)
     if go_backwards:  # back into input order
         outputs = torch.flip(outputs, dims=(1,))
@@ -226,5 +246,4 @@ def test_padded_batch_last_output_equals_alone(kind, padding):
     layer = LAYERS[kind](UNITS)
     last = layer(x, mask=mask)
     for i, s in enumerate(sequences):
-        torch.testing.assert_close(last[i], layer(torch.as_tensor(s)[None])[0],
-                                   atol=1e-6, rtol=0)
+        torch.testing.assert_close(last[i], layer(torch.as_tensor(s)[None])[0], atol=1e-6, rtol=0)

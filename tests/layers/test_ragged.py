@@ -45,8 +45,9 @@ def _ragged_arrays(lengths, features=3, seed=0) -> list[np.ndarray]:
 @pytest.mark.parametrize("maxlen", [None, 1, 3, 8])
 def test_pad_sequences_matches_keras(padding, truncating, maxlen):
     ours = pad_sequences(INT_SEQUENCES, maxlen=maxlen, padding=padding, truncating=truncating)
-    theirs = keras.utils.pad_sequences(INT_SEQUENCES, maxlen=maxlen, padding=padding,
-                                       truncating=truncating)
+    theirs = keras.utils.pad_sequences(
+        INT_SEQUENCES, maxlen=maxlen, padding=padding, truncating=truncating
+    )
     np.testing.assert_array_equal(ours, theirs)
     assert ours.dtype == theirs.dtype == np.int32
 
@@ -58,8 +59,9 @@ def test_pad_sequences_matches_keras(padding, truncating, maxlen):
 def test_pad_sequences_dtype_and_value_match_keras(dtype, value):
     sequences = [[1.5, 2.25], [3.0], [4.75, 5.5, 6.0]]
     ours = pad_sequences(sequences, maxlen=4, dtype=dtype, value=value, padding="post")
-    theirs = keras.utils.pad_sequences(sequences, maxlen=4, dtype=dtype, value=value,
-                                       padding="post")
+    theirs = keras.utils.pad_sequences(
+        sequences, maxlen=4, dtype=dtype, value=value, padding="post"
+    )
     np.testing.assert_array_equal(ours, theirs)
     assert ours.dtype == theirs.dtype
 
@@ -68,8 +70,13 @@ def test_pad_sequences_dtype_and_value_match_keras(dtype, value):
 @pytest.mark.parametrize("truncating", ["pre", "post"])
 def test_pad_sequences_feature_arrays_match_keras(padding, truncating):
     sequences = _ragged_arrays([4, 1, 6, 2])
-    kwargs = {"maxlen": 5, "dtype": "float32", "padding": padding, "truncating": truncating,
-              "value": -1.0}
+    kwargs = {
+        "maxlen": 5,
+        "dtype": "float32",
+        "padding": padding,
+        "truncating": truncating,
+        "value": -1.0,
+    }
     ours = pad_sequences(sequences, **kwargs)
     np.testing.assert_array_equal(ours, keras.utils.pad_sequences(sequences, **kwargs))
     assert ours.shape == (4, 5, 3)
@@ -85,7 +92,7 @@ def test_pad_sequences_strings_match_keras():
 def test_pad_sequences_string_value_needs_string_dtype():
     with pytest.raises(ValueError, match="value"):
         pad_sequences([[1, 2]], value="x")
-    with pytest.raises(ValueError):  # noqa: PT011 - Keras raises a plain ValueError too
+    with pytest.raises(ValueError):  # Keras raises a plain ValueError too
         keras.utils.pad_sequences([[1, 2]], value="x")
 
 
@@ -114,7 +121,7 @@ def test_pad_ragged_returns_values_and_mask(padding):
 
 
 def test_pad_ragged_mask_comes_from_lengths_not_values():
-    x, mask = pad_ragged([np.zeros((3, 2)), np.ones((1, 2))])
+    _, mask = pad_ragged([np.zeros((3, 2)), np.ones((1, 2))])
     assert mask.tolist() == [[True, True, True], [True, False, False]]
 
 

@@ -116,7 +116,7 @@ def test_keras_also_rejects_a_batch_size_change():
     """The error we mirror: Keras refuses a different batch size too."""
     layer = keras.layers.GRU(UNITS, stateful=True)
     layer(np.ones((BATCH, STEPS, FEATURES), dtype="float32"))
-    with pytest.raises(ValueError):  # noqa: PT011 - Keras' message varies between versions
+    with pytest.raises(ValueError):  # Keras' message varies between versions
         layer(np.ones((BATCH + 1, STEPS, FEATURES), dtype="float32"))
 
 
@@ -124,7 +124,8 @@ def test_stateful_bidirectional_matches_keras():
     ours = Bidirectional(LSTM(UNITS, stateful=True, return_sequences=True))
     ours.ensure_built((BATCH, STEPS, FEATURES))
     theirs = keras.layers.Bidirectional(
-        keras.layers.LSTM(UNITS, stateful=True, return_sequences=True))
+        keras.layers.LSTM(UNITS, stateful=True, return_sequences=True)
+    )
     theirs.build((BATCH, STEPS, FEATURES))
     theirs.set_weights(ours.get_weights())
     assert ours.stateful
@@ -148,8 +149,7 @@ def test_initial_state_matches_keras(kind):
     theirs.build((BATCH, STEPS, FEATURES))
     theirs.set_weights(ours.get_weights())
     rng = np.random.default_rng(7)
-    states = [rng.normal(size=(BATCH, UNITS)).astype("float32")
-              for _ in ours.cell.state_size]
+    states = [rng.normal(size=(BATCH, UNITS)).astype("float32") for _ in ours.cell.state_size]
     x = _chunks(1, seed=8)[0]
     result = ours(torch.as_tensor(x), initial_state=[torch.as_tensor(s) for s in states])
     expected = theirs(x, initial_state=states)
@@ -178,8 +178,13 @@ def test_sequential_reset_states_resets_every_stateful_layer():
     from rnnkit.layers.dense import Dense
     from rnnkit.models.sequential import Sequential
 
-    model = Sequential([Bidirectional(GRU(UNITS, stateful=True, return_sequences=True)),
-                        LSTM(UNITS, stateful=True), Dense(1)])
+    model = Sequential(
+        [
+            Bidirectional(GRU(UNITS, stateful=True, return_sequences=True)),
+            LSTM(UNITS, stateful=True),
+            Dense(1),
+        ]
+    )
     x = torch.ones(BATCH, STEPS, FEATURES)
     first = model(x)
     assert not torch.allclose(model(x), first)

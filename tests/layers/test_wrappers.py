@@ -31,12 +31,11 @@ def _one_thread():
     yield
     torch.set_num_threads(threads)
 
+
 ATOL = 1e-5
 LAYERS = {"SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU}
 BATCH, STEPS, FEATURES, UNITS = 3, 6, 4, 5
-LEFT_AND_GAPS = np.array(
-    [[1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1], [1, 0, 1, 1, 0, 0]], dtype=bool
-)
+LEFT_AND_GAPS = np.array([[1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1], [1, 0, 1, 1, 0, 0]], dtype=bool)
 
 
 def _inputs(seed: int = 0) -> np.ndarray:
@@ -61,8 +60,9 @@ def _assert_close(ours, theirs) -> None:
 def _bidirectional_pair(kind: str, merge_mode="concat", **kwargs):
     ours = Bidirectional(LAYERS[kind](UNITS, **kwargs), merge_mode=merge_mode)
     ours.ensure_built((BATCH, STEPS, FEATURES))
-    theirs = keras.layers.Bidirectional(getattr(keras.layers, kind)(UNITS, **kwargs),
-                                        merge_mode=merge_mode)
+    theirs = keras.layers.Bidirectional(
+        getattr(keras.layers, kind)(UNITS, **kwargs), merge_mode=merge_mode
+    )
     theirs.build((BATCH, STEPS, FEATURES))
     theirs.set_weights(ours.get_weights())
     return ours, theirs
@@ -81,8 +81,7 @@ def test_bidirectional_merge_modes_match_keras(merge_mode, return_sequences):
         assert [tuple(r.shape) for r in result] == [tuple(s) for s in expected_shape]
     else:
         assert tuple(result.shape) == tuple(expected_shape)
-        assert tuple(expected_shape) == tuple(
-            theirs.compute_output_shape((BATCH, STEPS, FEATURES)))
+        assert tuple(expected_shape) == tuple(theirs.compute_output_shape((BATCH, STEPS, FEATURES)))
 
 
 @pytest.mark.parametrize("kind", list(LAYERS))
@@ -91,8 +90,9 @@ def test_bidirectional_merge_modes_match_keras(merge_mode, return_sequences):
 def test_bidirectional_return_state_with_mask_matches_keras(kind, merge_mode, return_sequences):
     """Left padding and gaps, states of both directions, every layer kind."""
     x = _inputs(1)
-    ours, theirs = _bidirectional_pair(kind, merge_mode, return_sequences=return_sequences,
-                                       return_state=True)
+    ours, theirs = _bidirectional_pair(
+        kind, merge_mode, return_sequences=return_sequences, return_state=True
+    )
     result = ours(torch.as_tensor(x), mask=torch.as_tensor(LEFT_AND_GAPS))
     expected = theirs(x, mask=LEFT_AND_GAPS)
     _assert_close(result, expected)
@@ -133,8 +133,11 @@ def test_bidirectional_initial_state_must_split_in_halves():
 
 def test_bidirectional_weights_order_and_count_match_keras():
     ours, theirs = _bidirectional_pair("GRU")
-    assert ours.count_params() == theirs.count_params() == 2 * GRU(UNITS).cell.gates * (
-        UNITS * (FEATURES + UNITS) + 2 * UNITS)
+    assert (
+        ours.count_params()
+        == theirs.count_params()
+        == 2 * GRU(UNITS).cell.gates * (UNITS * (FEATURES + UNITS) + 2 * UNITS)
+    )
     assert [w.shape for w in ours.get_weights()] == [tuple(w.shape) for w in theirs.weights]
     forward = ours.forward_layer.get_weights()
     backward = ours.backward_layer.get_weights()
@@ -164,15 +167,17 @@ def test_bidirectional_weights_argument_sets_initial_weights():
 
 def test_bidirectional_custom_backward_layer():
     backward = GRU(UNITS, activation="relu", go_backwards=True, return_sequences=True)
-    layer = Bidirectional(GRU(UNITS, return_sequences=True), backward_layer=backward,
-                          merge_mode="sum")
+    layer = Bidirectional(
+        GRU(UNITS, return_sequences=True), backward_layer=backward, merge_mode="sum"
+    )
     assert layer.backward_layer is backward
     x = _inputs(6)
     layer.ensure_built(x.shape)
     theirs = keras.layers.Bidirectional(
         keras.layers.GRU(UNITS, return_sequences=True),
-        backward_layer=keras.layers.GRU(UNITS, activation="relu", go_backwards=True,
-                                        return_sequences=True),
+        backward_layer=keras.layers.GRU(
+            UNITS, activation="relu", go_backwards=True, return_sequences=True
+        ),
         merge_mode="sum",
     )
     theirs.build(x.shape)
@@ -185,8 +190,11 @@ def test_bidirectional_custom_backward_layer():
     [
         ({"merge_mode": "avg"}, RnnkitValueError, "Did you mean 'ave'"),
         ({"backward_layer": GRU(2)}, RnnkitValueError, "go_backwards"),
-        ({"backward_layer": GRU(2, go_backwards=True, return_sequences=True)},
-         RnnkitValueError, "return_sequences"),
+        (
+            {"backward_layer": GRU(2, go_backwards=True, return_sequences=True)},
+            RnnkitValueError,
+            "return_sequences",
+        ),
         ({"backward_layer": "gru"}, RnnkitTypeError, "backward_layer"),
     ],
 )
@@ -201,8 +209,11 @@ def test_bidirectional_rejects_non_layers():
 
 
 def test_bidirectional_config_round_trip():
-    layer = Bidirectional(LSTM(UNITS, return_sequences=True, activation="relu"),
-                          merge_mode="ave", input_shape=(STEPS, FEATURES))
+    layer = Bidirectional(
+        LSTM(UNITS, return_sequences=True, activation="relu"),
+        merge_mode="ave",
+        input_shape=(STEPS, FEATURES),
+    )
     config = layer.get_config()
     assert config["merge_mode"] == "ave"
     assert config["layer"]["class_name"] == "LSTM"
@@ -307,3 +318,39 @@ def test_time_distributed_config_round_trip_and_weights():
     clone.set_weights(layer.get_weights())
     x = torch.as_tensor(_inputs(11))
     torch.testing.assert_close(clone(x), layer(x))
+
+
+# ------------------------------------------------------------------ in a model
+def test_masked_model_with_wrappers_matches_keras():
+    """Masking -> Bidirectional -> TimeDistributed(Dense) -> Dropout -> LSTM -> Dense."""
+    from rnnkit.layers.core import Masking
+    from rnnkit.models.sequential import Sequential
+
+    x = _inputs(12)
+    x[~LEFT_AND_GAPS] = 0.0
+    ours = Sequential(
+        [
+            Masking(0.0, input_shape=(STEPS, FEATURES)),
+            Bidirectional(GRU(UNITS, return_sequences=True), merge_mode="ave"),
+            TimeDistributed(Dense(3, activation="tanh")),
+            Dropout(0.5),
+            LSTM(UNITS),
+            Dense(2),
+        ]
+    )
+    k = keras.layers
+    theirs = keras.Sequential(
+        [
+            keras.Input((STEPS, FEATURES)),
+            k.Masking(0.0),
+            k.Bidirectional(k.GRU(UNITS, return_sequences=True), merge_mode="ave"),
+            k.TimeDistributed(k.Dense(3, activation="tanh")),
+            k.Dropout(0.5),
+            k.LSTM(UNITS),
+            k.Dense(2),
+        ]
+    )
+    theirs.set_weights(ours.get_weights())
+    assert ours.count_params() == theirs.count_params()
+    _assert_close(ours(torch.as_tensor(x)), theirs(x, training=False))
+    assert ours.output_shape == (None, 2)

@@ -3,23 +3,23 @@
 Numpy in, numpy out (except `read_table`, which reads files into pandas).
 """
 
-from rnnkit.data.io import TableReport, infer_frequency, read_table
-from rnnkit.data.scaling import (
-    DifferenceScaler,
-    GlobalWindowScaler,
-    LastValueScaler,
-    MinMaxScaler,
-    StandardScaler,
-    make_window_scaler,
-)
-from rnnkit.data.splits import ChronologicalSplit, chronological_split, expanding_window_splits
-from rnnkit.data.windows import (
-    TimeseriesBatches,
-    make_windows,
-    resolve_targets,
-    timeseries_dataset_from_array,
-    window_starts,
-)
+from rnnkit.data.io import TableReport
+from rnnkit.data.io import infer_frequency
+from rnnkit.data.io import read_table
+from rnnkit.data.scaling import DifferenceScaler
+from rnnkit.data.scaling import GlobalWindowScaler
+from rnnkit.data.scaling import LastValueScaler
+from rnnkit.data.scaling import MinMaxScaler
+from rnnkit.data.scaling import StandardScaler
+from rnnkit.data.scaling import make_window_scaler
+from rnnkit.data.splits import ChronologicalSplit
+from rnnkit.data.splits import chronological_split
+from rnnkit.data.splits import expanding_window_splits
+from rnnkit.data.windows import TimeseriesBatches
+from rnnkit.data.windows import make_windows
+from rnnkit.data.windows import resolve_targets
+from rnnkit.data.windows import timeseries_dataset_from_array
+from rnnkit.data.windows import window_starts
 
 __all__ = [
     "ChronologicalSplit",

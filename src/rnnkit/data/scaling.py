@@ -28,14 +28,23 @@ extrapolate to levels it never saw.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
+from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
+from sklearn.base import TransformerMixin
 
-from rnnkit._validation import check_array, check_one_of
-from rnnkit.data.windows import _as_3d_targets, _as_float, _restore_targets, resolve_targets
-from rnnkit.errors import DataError, NotFittedError, RnnkitTypeError, RnnkitValueError
+from rnnkit._validation import check_array
+from rnnkit._validation import check_one_of
+from rnnkit.data.windows import _as_3d_targets
+from rnnkit.data.windows import _as_float
+from rnnkit.data.windows import _restore_targets
+from rnnkit.data.windows import resolve_targets
+from rnnkit.errors import DataError
+from rnnkit.errors import NotFittedError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
 
 __all__ = [
     "WINDOW_SCALING_METHODS",

@@ -7,12 +7,16 @@ windows. When splitting windows made with `horizon > 1`, pass
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 
-from rnnkit._validation import check_non_negative_int, check_positive_int
-from rnnkit.errors import DataError, RnnkitTypeError, RnnkitValueError
+from rnnkit._validation import check_non_negative_int
+from rnnkit._validation import check_positive_int
+from rnnkit.errors import DataError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
 
 __all__ = ["ChronologicalSplit", "chronological_split", "expanding_window_splits"]
 

@@ -5,19 +5,20 @@ Everything here is numpy in, numpy out. Time runs along axis 0 of the series.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from rnnkit._validation import (
-    check_array,
-    check_bool,
-    check_non_negative_int,
-    check_one_of,
-    check_positive_int,
-)
-from rnnkit.errors import DataError, RnnkitTypeError, RnnkitValueError
+from rnnkit._validation import check_array
+from rnnkit._validation import check_bool
+from rnnkit._validation import check_non_negative_int
+from rnnkit._validation import check_one_of
+from rnnkit._validation import check_positive_int
+from rnnkit.errors import DataError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
 
 __all__ = [
     "TimeseriesBatches",

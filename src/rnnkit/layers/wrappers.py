@@ -230,7 +230,13 @@ class Bidirectional(Layer):
         return None
 
     # ---------------------------------------------------------------- forward
-    def forward(self, inputs, mask=None, training=None, initial_state=None):
+    def forward(
+        self,
+        inputs: Any,
+        mask: Any = None,
+        training: bool | None = None,
+        initial_state: Any = None,
+    ) -> Any:
         """Run both directions and merge; see the class docstring."""
         x = torch.as_tensor(inputs)
         forward_state = backward_state = None
@@ -373,7 +379,7 @@ class TimeDistributed(Layer):
         if hasattr(self.layer, "reset_parameters"):
             self.layer.reset_parameters()
 
-    def forward(self, inputs, mask=None, training=None):
+    def forward(self, inputs: Any, mask: Any = None, training: bool | None = None) -> Any:
         """Apply the wrapped layer to every timestep."""
         x = torch.as_tensor(inputs)
         self._child_shape(tuple(x.shape))
@@ -420,14 +426,17 @@ def _call(layer: Layer, x: torch.Tensor, mask: Any, training: Any, initial_state
 
 
 def _strip(name: str, prefix: str) -> str:
-    return name[len(prefix):] if name.startswith(prefix) else name
+    return name[len(prefix) :] if name.startswith(prefix) else name
 
 
 def _inherit_declared_shape(kwargs: dict[str, Any], layer: Layer) -> None:
     if not any(key in kwargs for key in _SHAPE_KEYS) and layer.declared_input_shape is not None:
         kwargs["input_shape"] = layer.declared_input_shape
-    if "batch_size" not in kwargs and "batch_input_shape" not in kwargs \
-            and layer.declared_batch_size is not None:
+    if (
+        "batch_size" not in kwargs
+        and "batch_input_shape" not in kwargs
+        and layer.declared_batch_size is not None
+    ):
         kwargs["batch_size"] = layer.declared_batch_size
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
+import sqlalchemy.event
 import sqlalchemy.exc
 from optuna.distributions import (
     BaseDistribution,
@@ -203,6 +204,25 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def _sqlite_pragmas(connection: Any, record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def params_for(
+    values: dict[str, Any], space: dict[str, HyperParameter]
+) -> tuple[dict[str, Any], dict[str, BaseDistribution]]:
+    """Optuna ``params`` and ``distributions`` for values chosen by rnnkit."""
+    params, dists = {}, {}
+    for name, value in values.items():
+        hp = space.get(name)
+        dist = None if hp is None else to_distribution(hp)
+        if dist is not None:
+            params[name], dists[name] = value, dist
+    return params, dists
+
+
 # ---------------------------------------------------------------- the study
 class StudyHandle:
     """An open Optuna study plus the storage calls the tuner needs.
@@ -249,6 +269,10 @@ class StudyHandle:
                     grace_period=grace_period,
                     heartbeat_stale_trial_callback=self._on_stale,
                 )
+            if spec.kind is StorageKind.SQLITE:
+                # WAL + synchronous=NORMAL: safe against killed processes, ~30x faster commits
+                sqlalchemy.event.listen(rdb.engine, "connect", _sqlite_pragmas)
+                rdb.engine.dispose()
             return optuna.storages.get_storage(rdb)
 
         self.storage = self._guard("open the study store", open_storage, attempts_any=3)
@@ -308,6 +332,24 @@ class StudyHandle:
         """A new RUNNING trial (a queued retry first, if any)."""
         with _quiet():
             return self._guard("start a trial", self.study.ask)
+
+    def ask_with(
+        self, params: dict[str, Any], distributions: dict[str, Any], user_attrs: dict[str, Any]
+    ) -> optuna.Trial:
+        """Start a trial whose params and attributes are written in one transaction.
+
+        The trial is queued (WAITING) and popped at once; under the allocation lock
+        no other worker can pop it first.
+        """
+        template = optuna.trial.create_trial(
+            state=TrialState.WAITING,
+            params=params,
+            distributions=distributions,
+            user_attrs=user_attrs,
+        )
+        with _quiet():
+            self._guard("queue a trial", lambda: self.study.add_trial(template))
+        return self.ask()
 
     @staticmethod
     def asked_attrs(trial: optuna.Trial) -> dict[str, Any]:

@@ -90,12 +90,15 @@ def build_view(attempts: Sequence[Attempt]) -> SearchView:
         trial.values = dict(last.attr("values") or {})
         trial.control = dict(last.attr("control") or {})
         trial.numbers = [a.number for a in group.attempts]
-        trial.metrics = dict(last.attr("metrics") or {})
-        trial.best_step = last.attr("best_step")
-        trial.message = last.attr("error")
-        trial.traceback = last.attr("traceback")
+        result = last.attr("result") or {}
+        trial.metrics = dict(result.get("metrics") or {})
+        trial.best_step = result.get("best_step")
+        trial.message = result.get("error")
+        trial.traceback = result.get("traceback")
+        if last.state is AttemptState.FAIL and trial.message is None:
+            trial.message = "its worker died (no heartbeat)"
         trial.worker = (last.attr("holder") or {}).get("worker")
-        trial.score = last.value if last.state is AttemptState.COMPLETE else last.attr("score")
+        trial.score = last.value if last.state is AttemptState.COMPLETE else result.get("score")
         if last.started is not None and last.completed is not None:
             trial.duration_s = last.completed - last.started
         trial.completed_at = last.completed

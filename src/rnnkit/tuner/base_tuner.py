@@ -36,6 +36,7 @@ from rnnkit.tuner._optuna import (
     delete_study,
     is_taken_over,
     make_pruner,
+    params_for,
 )
 from rnnkit.tuner._results import SPACE_ATTR, ResultsMixin
 from rnnkit.tuner._storage import StorageKind, describe_holder, holder_is_dead
@@ -305,8 +306,10 @@ class BaseTuner(ResultsMixin):
         self.hypermodel.declare_hyperparameters(hp)
         try:
             self.hypermodel.build(hp)
-        except FailedTrialError:
-            pass
+        except FatalError:
+            raise
+        except Exception as exc:  # advisory: a build that fails fails its own trial later
+            logger.debug("dry-run build(hp) with default values failed: %s", exc)
         assert self._lock is not None
         with self._lock.hold():
             stored = self._stored_space()
@@ -402,8 +405,7 @@ class BaseTuner(ResultsMixin):
     def _allocate(self, deadline: float | None) -> Step | str | None:
         assert self._lock is not None and self._study is not None
         with self._lock.hold():
-            self._take_over()
-            view = build_view(self._study.attempts())
+            view = build_view(self._take_over())
             self._raise_if_failing(view)
             if deadline is not None and time.time() >= deadline:
                 logger.info("max_time reached: no new trials are started.")
@@ -498,14 +500,8 @@ class BaseTuner(ResultsMixin):
                     logger.info("The search space is exhausted after %d trials.", view.count)
                     return _IDLE if view.running else None
                 engine_kind, preset = EngineKind.PRESET, combo
-        if asked is None:
-            asked = self._study.ask()
-            beat = self._begin(asked)
         self._remember_space(hp.space)
         space = {h.name: h for h in hp.space}
-        self._study.write_params(
-            asked._trial_id, {k: v for k, v in hp.values.items() if k not in asked.params}, space
-        )
         attrs = {
             "trial_id": str(index).zfill(self._id_width),
             "attempt": 1,
@@ -515,7 +511,15 @@ class BaseTuner(ResultsMixin):
             "crashes": 0,
             "errors": 0,
         }
-        self._study.set_attrs(asked._trial_id, attrs)
+        if asked is None:
+            params, dists = params_for(hp.values, space)
+            asked = self._study.ask_with(params, dists, attrs)
+            beat = self._begin(asked)
+        else:
+            self._study.write_params(
+                asked._trial_id, {k: v for k, v in hp.values.items() if k not in asked.params}, space
+            )
+            self._study.set_attrs(asked._trial_id, attrs)
         trial = Trial(attrs["trial_id"], values=dict(hp.values), control=dict(proposal.control))
         trial.numbers = [asked.number]
         return Step(asked, trial, attrs, beat, model, error, trace)
@@ -533,35 +537,38 @@ class BaseTuner(ResultsMixin):
         return random.Random(f"{self.oracle.seed}:{index}:exhaustive").choice(candidates)
 
     # ------------------------------------------------------------- takeover
-    def _take_over(self) -> None:
-        """Fail trials whose worker is gone and queue their retries."""
+    def _take_over(self) -> list[Any]:
+        """Fail trials whose worker is gone, queue their retries; return all attempts."""
         assert self._study is not None
         stale = set(self._study.fail_stale())
         attempts = self._study.attempts()
+        changed = False
         for attempt in attempts:
             if attempt.number in stale:
                 reason = f"heartbeat lost for more than {self.grace_period} s"
-                self._requeue_crashed(attempt, attempts, reason)
+                changed |= self._requeue_crashed(attempt, reason)
             elif attempt.state is AttemptState.RUNNING and holder_is_dead(attempt.attr("holder")):
                 if self._study.fail(attempt.trial_id):
-                    self._requeue_crashed(attempt, attempts, "its process is no longer running")
+                    changed |= self._requeue_crashed(attempt, "its process is no longer running")
+        return self._study.attempts() if changed or stale else attempts
 
-    def _requeue_crashed(self, attempt: Any, attempts: list[Any], reason: str) -> None:
+    def _requeue_crashed(self, attempt: Any, reason: str) -> bool:
         assert self._study is not None
         holder = describe_holder(attempt.attr("holder"))
         trial_id = attempt.attr("trial_id")
         if trial_id is None:
-            return
+            return True
         crashes = int(attempt.attr("crashes", 0)) + 1
         if crashes > 1 + self.oracle.max_retries_per_trial:
             logger.warning("Trial %s failed: worker %s died (%s); no retries left.", trial_id, holder, reason)
-            return
+            return True
         logger.warning(
             "Trial %s (Optuna trial %d) was held by %s, %s: failed and queued to run again.",
             trial_id, attempt.number, holder, reason,
         )
         self._queue_retry(attempt, crashes=crashes, errors=int(attempt.attr("errors", 0)),
                           note=f"worker {holder} died ({reason})")
+        return True
 
     def _queue_retry(self, attempt: Any, *, crashes: int, errors: int, note: str) -> None:
         assert self._study is not None
@@ -631,7 +638,12 @@ class BaseTuner(ResultsMixin):
         finally:
             step.heartbeat.__exit__()
             self._step, self._prebuilt = None, None
-            gc.collect()
+            # a full collection frees cycles holding tensors (keras-tuner does it per
+            # execution) but costs ~0.1-0.3 s: skip it after very short trials
+            if time.time() - started > 2.0:
+                gc.collect()
+            else:
+                gc.collect(1)
         self.on_trial_end(step.trial)
         self._log_outcome(step, outcome, started)
         if interrupt is not None:
@@ -647,17 +659,18 @@ class BaseTuner(ResultsMixin):
 
     def _finalize(self, step: Step, outcome: Outcome, extra: dict[str, Any]) -> None:
         assert self._study is not None and self._lock is not None
-        attrs: dict[str, Any] = dict(extra)
+        result: dict[str, Any] = dict(extra)
         if outcome.metrics:
-            attrs["metrics"] = outcome.metrics
+            result["metrics"] = outcome.metrics
         if outcome.best_step is not None:
-            attrs["best_step"] = outcome.best_step
+            result["best_step"] = outcome.best_step
         if outcome.state is AttemptState.PRUNED and outcome.value is not None:
-            attrs["score"] = outcome.value
+            result["score"] = outcome.value
         if outcome.error:
-            attrs["error"] = outcome.error
+            result["error"] = outcome.error
         if outcome.traceback:
-            attrs["traceback"] = outcome.traceback
+            result["traceback"] = outcome.traceback
+        attrs = {"result": result}
         asked = step.asked
         with self._lock.hold():
             try:

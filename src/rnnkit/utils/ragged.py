@@ -112,8 +112,9 @@ def pad_ragged(
     _check_sequences(sequences, caller)
     check_one_of("truncating", truncating, ("pre", "post"), caller=caller)
     lengths = sequence_lengths(sequences)
-    padded = pad_sequences(sequences, maxlen=maxlen, dtype=dtype, padding=padding,
-                           truncating=truncating, value=value)
+    padded = pad_sequences(
+        sequences, maxlen=maxlen, dtype=dtype, padding=padding, truncating=truncating, value=value
+    )
     return padded, sequence_mask(lengths, padded.shape[1], padding=padding)
 
 
@@ -212,16 +213,22 @@ class RaggedBatches:
         self.padding = padding
         self.value = value
         self.dtype = dtype
-        self.batches = bucket_by_length(sequence_lengths(x), batch_size=batch_size,
-                                        shuffle=shuffle, seed=seed)
+        self.batches = bucket_by_length(
+            sequence_lengths(x), batch_size=batch_size, shuffle=shuffle, seed=seed
+        )
 
     def __len__(self) -> int:
         return len(self.batches)
 
     def __iter__(self) -> Iterator[Any]:
         for index in self.batches:
-            xb = pad_sequences([self.x[i] for i in index], dtype=self.dtype,
-                               padding=self.padding, truncating="post", value=self.value)
+            xb = pad_sequences(
+                [self.x[i] for i in index],
+                dtype=self.dtype,
+                padding=self.padding,
+                truncating="post",
+                value=self.value,
+            )
             if self.y is None:
                 yield xb
             elif isinstance(self.y, np.ndarray):
