@@ -95,14 +95,21 @@ def main() -> int:
         model.summary()
         start = time.perf_counter()
         history = model.fit(
-            X_train, y_train, epochs=EPOCHS, batch_size=32, validation_split=0.2,
-            callbacks=[EarlyStopping(monitor="val_loss", patience=5)], verbose=2,
+            X_train,
+            y_train,
+            epochs=EPOCHS,
+            batch_size=32,
+            validation_split=0.2,
+            callbacks=[EarlyStopping(monitor="val_loss", patience=5)],
+            verbose=2,
         )
         seconds = time.perf_counter() - start
         y_pred = model.predict(X_test, verbose=0)
         mse = float(np.mean((y_pred - y_test) ** 2))
-        print(f"{name}: test MSE {mse:.4f} (mean forecast {mean_mse:.4f}), "
-              f"{len(history.epoch)} epochs in {seconds:.1f} s")
+        print(
+            f"{name}: test MSE {mse:.4f} (mean forecast {mean_mse:.4f}), "
+            f"{len(history.epoch)} epochs in {seconds:.1f} s"
+        )
         if not mse < mean_mse:
             failures.append(name)
     if failures:

@@ -75,13 +75,24 @@ class MinMaxNorm(Constraint):
         return weight * (desired / (1e-7 + norms))
 
     def get_config(self):
-        return {"min_value": self.min_value, "max_value": self.max_value,
-                "rate": self.rate, "axis": self.axis}
+        return {
+            "min_value": self.min_value,
+            "max_value": self.max_value,
+            "rate": self.rate,
+            "axis": self.axis,
+        }
 
 
-CONSTRAINTS = {"non_neg": NonNeg, "max_norm": MaxNorm, "unit_norm": UnitNorm,
-               "min_max_norm": MinMaxNorm, "NonNeg": NonNeg, "MaxNorm": MaxNorm,
-               "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm}
+CONSTRAINTS = {
+    "non_neg": NonNeg,
+    "max_norm": MaxNorm,
+    "unit_norm": UnitNorm,
+    "min_max_norm": MinMaxNorm,
+    "NonNeg": NonNeg,
+    "MaxNorm": MaxNorm,
+    "UnitNorm": UnitNorm,
+    "MinMaxNorm": MinMaxNorm,
+}
 
 
 def get(identifier: Any, *, caller: str = "constraints.get") -> Any:

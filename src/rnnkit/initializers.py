@@ -286,13 +286,17 @@ def get(identifier: str | Initializer | Callable | None, *, caller: str = "initi
     if isinstance(identifier, str):
         key = _ALIASES.get(identifier, identifier)
         options = list(INITIALIZERS) + list(_ALIASES)
-        return INITIALIZERS[_ALIASES.get(check_one_of("initializer", key, options, caller=caller), key)]()
+        return INITIALIZERS[
+            _ALIASES.get(check_one_of("initializer", key, options, caller=caller), key)
+        ]()
     if isinstance(identifier, dict):
         cls = get(identifier["class_name"], caller=caller).__class__
         return cls(**identifier.get("config", {}))
     if callable(identifier):
         return identifier
-    raise RnnkitTypeError(f"{caller}: initializer must be a name or a callable. Received: {identifier!r}.")
+    raise RnnkitTypeError(
+        f"{caller}: initializer must be a name or a callable. Received: {identifier!r}."
+    )
 
 
 def serialize(init: Any) -> dict[str, Any] | None:

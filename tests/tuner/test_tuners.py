@@ -118,7 +118,7 @@ def test_reopen_with_other_search_space_t5(tmp_path, xy):
 
 
 class Flaky:
-    """Fails the first ``n`` calls with ``exc``."""
+    """Fails ``n`` calls with ``exc`` after the first (the tuner's dry run)."""
 
     def __init__(self, exc, n):
         self.exc, self.n, self.calls = exc, n, 0
@@ -126,7 +126,7 @@ class Flaky:
     def __call__(self, hp):
         hp.Int("units", 1, 100)
         self.calls += 1
-        if self.calls <= self.n:
+        if 1 < self.calls <= self.n + 1:
             raise self.exc
         return f.FakeModel(0.5)
 

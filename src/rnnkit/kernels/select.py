@@ -14,7 +14,9 @@ Kernel = Callable[..., SequenceResult]
 REFERENCE = KernelChoice("reference", "")
 
 
-def select_kernel(cell, request: SequenceRequest, *, preference: str = "auto") -> tuple[Kernel, KernelChoice]:
+def select_kernel(
+    cell, request: SequenceRequest, *, preference: str = "auto"
+) -> tuple[Kernel, KernelChoice]:
     """Return ``(kernel_function, choice)`` for this cell and call.
 
     Args:

@@ -220,8 +220,12 @@ def _resolve_dtype(dtype: Any, caller: str) -> torch.dtype:
         return torch.float32
     if isinstance(dtype, dict):  # Keras DTypePolicy config
         dtype = dtype.get("config", {}).get("name", "float32")
-    table = {"float32": torch.float32, "float64": torch.float64, torch.float32: torch.float32,
-             torch.float64: torch.float64}
+    table = {
+        "float32": torch.float32,
+        "float64": torch.float64,
+        torch.float32: torch.float32,
+        torch.float64: torch.float64,
+    }
     if dtype not in table:
         raise RnnkitValueError(
             f"{caller}(): dtype must be 'float32' or 'float64'. Received: dtype={dtype!r}."

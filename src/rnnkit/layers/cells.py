@@ -272,7 +272,9 @@ class RecurrentCell(Layer):
 
     def get_initial_state(self, batch_size: int, device=None) -> list[torch.Tensor]:
         """Zero states for a batch."""
-        return [torch.zeros(batch_size, s, dtype=self.dtype, device=device) for s in self.state_size]
+        return [
+            torch.zeros(batch_size, s, dtype=self.dtype, device=device) for s in self.state_size
+        ]
 
     # ------------------------------------------------------------------ config
     def get_config(self):
@@ -325,16 +327,43 @@ class SimpleRNNCell(RecurrentCell):
 
     gates = 1
 
-    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(
-            units, activation, "sigmoid", use_bias, kernel_initializer, recurrent_initializer,
-            bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-            kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
-            seed, **kwargs,
+            units,
+            activation,
+            "sigmoid",
+            use_bias,
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            recurrent_constraint,
+            bias_constraint,
+            dropout,
+            recurrent_dropout,
+            seed,
+            **kwargs,
         )
 
     def uses_input_dropout(self) -> bool:
@@ -372,18 +401,46 @@ class LSTMCell(RecurrentCell):
 
     gates = 4
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None,
-                 recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
         self._unit_forget_bias = check_bool("unit_forget_bias", unit_forget_bias, caller="LSTM")
         super().__init__(
-            units, activation, recurrent_activation, use_bias, kernel_initializer,
-            recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-            bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint, dropout,
-            recurrent_dropout, seed, **kwargs,
+            units,
+            activation,
+            recurrent_activation,
+            use_bias,
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            recurrent_constraint,
+            bias_constraint,
+            dropout,
+            recurrent_dropout,
+            seed,
+            **kwargs,
         )
         self.unit_forget_bias = self._unit_forget_bias
 
@@ -395,11 +452,13 @@ class LSTMCell(RecurrentCell):
         if not self.unit_forget_bias:
             return super().initial_bias()
         u = self.units
-        return torch.cat([
-            torch.as_tensor(self.bias_initializer((u,), dtype=self.dtype)),
-            torch.ones(u, dtype=self.dtype),
-            torch.as_tensor(self.bias_initializer((2 * u,), dtype=self.dtype)),
-        ])
+        return torch.cat(
+            [
+                torch.as_tensor(self.bias_initializer((u,), dtype=self.dtype)),
+                torch.ones(u, dtype=self.dtype),
+                torch.as_tensor(self.bias_initializer((2 * u,), dtype=self.dtype)),
+            ]
+        )
 
     def step(self, xp_t, states, recurrent_mask):
         h, c = states
@@ -439,18 +498,46 @@ class GRUCell(RecurrentCell):
 
     gates = 3
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
-                 bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
-                 bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None,
-                 reset_after=True, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        reset_after=True,
+        **kwargs,
+    ):
         self.reset_after = check_bool("reset_after", reset_after, caller="GRU")
         super().__init__(
-            units, activation, recurrent_activation, use_bias, kernel_initializer,
-            recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-            bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint, dropout,
-            recurrent_dropout, seed, **kwargs,
+            units,
+            activation,
+            recurrent_activation,
+            use_bias,
+            kernel_initializer,
+            recurrent_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            recurrent_constraint,
+            bias_constraint,
+            dropout,
+            recurrent_dropout,
+            seed,
+            **kwargs,
         )
 
     def bias_shape(self):
@@ -489,5 +576,3 @@ class GRUCell(RecurrentCell):
         config = super().get_config()
         config["reset_after"] = self.reset_after
         return config
-
-

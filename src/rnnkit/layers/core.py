@@ -27,13 +27,22 @@ class InputLayer(Layer):
         (10, 3)
     """
 
-    def __init__(self, shape: Any = None, batch_size: int | None = None, *,
-                 input_shape: Any = None, **kwargs: Any):
+    def __init__(
+        self,
+        shape: Any = None,
+        batch_size: int | None = None,
+        *,
+        input_shape: Any = None,
+        **kwargs: Any,
+    ):
         shape = shape if shape is not None else input_shape
         if shape is None:
             raise RnnkitValueError("InputLayer(): pass the sample shape, e.g. shape=(10, 3).")
-        super().__init__(input_shape=tuple(shape) if not isinstance(shape, int) else (shape,),
-                         batch_size=batch_size, **kwargs)
+        super().__init__(
+            input_shape=tuple(shape) if not isinstance(shape, int) else (shape,),
+            batch_size=batch_size,
+            **kwargs,
+        )
         self.built = True
 
     def forward(self, inputs, mask=None, training=None):
@@ -46,7 +55,7 @@ class InputLayer(Layer):
         return config
 
 
-def Input(shape: Any = None, batch_size: int | None = None, name: str | None = None, **kwargs):  # noqa: N802
+def Input(shape: Any = None, batch_size: int | None = None, name: str | None = None, **kwargs):
     """Keras' ``Input(shape)``: in a ``Sequential`` model, declares the sample shape.
 
     Example:

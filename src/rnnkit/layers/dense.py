@@ -40,10 +40,20 @@ class Dense(Layer):
 
     supports_masking = True
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 **kwargs: Any):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         caller = "Dense"
         self.units = check_positive_int("units", units, caller=f"Dense(units={units!r})")
@@ -81,7 +91,9 @@ class Dense(Layer):
             shape = (self.input_dim, self.units)
             self.kernel.copy_(torch.as_tensor(self.kernel_initializer(shape, dtype=self.dtype)))
             if self.bias is not None:
-                self.bias.copy_(torch.as_tensor(self.bias_initializer((self.units,), dtype=self.dtype)))
+                self.bias.copy_(
+                    torch.as_tensor(self.bias_initializer((self.units,), dtype=self.dtype))
+                )
 
     def forward(self, inputs, mask=None, training=None):
         """Apply the layer to ``inputs (..., input_dim)``."""

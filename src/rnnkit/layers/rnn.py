@@ -23,10 +23,23 @@ from rnnkit.layers.base import Layer
 from rnnkit.layers.cells import RecurrentCell
 
 _CELL_ATTRIBUTES = (
-    "units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-    "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
-    "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint",
-    "dropout", "recurrent_dropout", "seed", "state_size",
+    "units",
+    "activation",
+    "recurrent_activation",
+    "use_bias",
+    "kernel_initializer",
+    "recurrent_initializer",
+    "bias_initializer",
+    "kernel_regularizer",
+    "recurrent_regularizer",
+    "bias_regularizer",
+    "kernel_constraint",
+    "recurrent_constraint",
+    "bias_constraint",
+    "dropout",
+    "recurrent_dropout",
+    "seed",
+    "state_size",
 )
 
 
@@ -152,8 +165,7 @@ class RNN(Layer):
         if not self.built:
             return None
         probe = torch.zeros(1, 1, self.input_spec_features or 1, dtype=self.dtype)
-        request = SequenceRequest(probe, self.cell.get_initial_state(1),
-                                  training=self.training)
+        request = SequenceRequest(probe, self.cell.get_initial_state(1), training=self.training)
         return select_kernel(self.cell, request, preference=self.kernel_preference)[1]
 
     # ---------------------------------------------------------------- forward
@@ -243,8 +255,11 @@ class RNN(Layer):
         return config
 
     def extra_repr(self) -> str:
-        flags = [n for n in ("return_sequences", "return_state", "go_backwards", "stateful")
-                 if getattr(self, n)]
+        flags = [
+            n
+            for n in ("return_sequences", "return_state", "go_backwards", "stateful")
+            if getattr(self, n)
+        ]
         return ", ".join([f"name={self.name!r}", *flags])
 
 

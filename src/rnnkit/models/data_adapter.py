@@ -47,7 +47,7 @@ def split_validation(arrays: list[torch.Tensor | None], fraction: float, *, call
             f"{caller}: validation_split must be in (0, 1). Received: {fraction}."
         )
     n = len(arrays[0])
-    split_at = int(math.floor(n * (1.0 - fraction)))
+    split_at = math.floor(n * (1.0 - fraction))
     if split_at in (0, n):
         raise RnnkitValueError(
             f"{caller}: validation_split={fraction} leaves no samples for "

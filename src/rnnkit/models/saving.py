@@ -37,8 +37,11 @@ FORMAT_VERSION = 1
 
 
 def _layer_classes() -> dict[str, type]:
-    return {name: getattr(layers_mod, name) for name in layers_mod.__all__
-            if isinstance(getattr(layers_mod, name), type)}
+    return {
+        name: getattr(layers_mod, name)
+        for name in layers_mod.__all__
+        if isinstance(getattr(layers_mod, name), type)
+    }
 
 
 def serialize_layer(layer: Any) -> dict[str, Any]:
@@ -182,11 +185,17 @@ def _load_tensors(data: bytes, source: str, caller: str) -> dict[str, torch.Tens
     try:
         return load_safetensors_bytes(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{caller}: {source} is not valid safetensors data ({exc}).") from None
+        raise CheckpointError(
+            f"{caller}: {source} is not valid safetensors data ({exc})."
+        ) from None
 
 
-def load_model(filepath: str | os.PathLike, custom_objects: Any = None, compile: bool = True,
-               safe_mode: bool = True):
+def load_model(
+    filepath: str | os.PathLike,
+    custom_objects: Any = None,
+    compile: bool = True,
+    safe_mode: bool = True,
+):
     """Load a model written by ``model.save``. No code from the file is executed.
 
     Example:
@@ -216,8 +225,11 @@ def load_model(filepath: str | os.PathLike, custom_objects: Any = None, compile:
     if compile and compile_config:
         from rnnkit import optimizers
 
-        model.compile(optimizer=optimizers.get(compile_config["optimizer"]),
-                      loss=compile_config["loss"], metrics=compile_config.get("metrics"))
+        model.compile(
+            optimizer=optimizers.get(compile_config["optimizer"]),
+            loss=compile_config["loss"],
+            metrics=compile_config.get("metrics"),
+        )
     return model
 
 
@@ -233,8 +245,13 @@ def _assign_state(model: Any, state: dict[str, torch.Tensor], source: str, calle
         if unexpected:
             details.append(f"unexpected {unexpected[:5]}")
         if wrong:
-            details.append("shape mismatch for " + ", ".join(
-                f"{k} (file {tuple(state[k].shape)}, model {tuple(own[k].shape)})" for k in wrong[:5]))
+            details.append(
+                "shape mismatch for "
+                + ", ".join(
+                    f"{k} (file {tuple(state[k].shape)}, model {tuple(own[k].shape)})"
+                    for k in wrong[:5]
+                )
+            )
         raise CheckpointError(
             f"{caller}: the weights in {source} do not fit this model: {'; '.join(details)}."
         )

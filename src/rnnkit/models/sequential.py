@@ -39,8 +39,9 @@ class Sequential(Trainer, nn.Module):
         (3, 1)
     """
 
-    def __init__(self, layers: list[Any] | None = None, trainable: bool = True,
-                 name: str | None = None):
+    def __init__(
+        self, layers: list[Any] | None = None, trainable: bool = True, name: str | None = None
+    ):
         nn.Module.__init__(self)
         self.name = name or unique_name("sequential")
         self.stack = nn.ModuleList()
@@ -162,7 +163,7 @@ class Sequential(Trainer, nn.Module):
         """Where the model runs: CUDA when available, else CPU (``model.to`` overrides)."""
         return self._device or default_device()
 
-    def to(self, *args: Any, **kwargs: Any):  # noqa: D102
+    def to(self, *args: Any, **kwargs: Any):
         result = super().to(*args, **kwargs)
         first = next(iter(self.parameters()), None)
         if first is not None:
@@ -212,8 +213,10 @@ class Sequential(Trainer, nn.Module):
                 "set_weights(): build the model first (model.build(input_shape) or one fit)."
             )
         weights = list(weights)
-        needed = sum(len(layer.get_weights()) if isinstance(layer, Layer)
-                     else len(list(layer.parameters())) for layer in self.layers)
+        needed = sum(
+            len(layer.get_weights()) if isinstance(layer, Layer) else len(list(layer.parameters()))
+            for layer in self.layers
+        )
         if len(weights) != needed:
             raise RnnkitValueError(
                 f"set_weights(): the model has {needed} weight arrays. Received {len(weights)}."
@@ -234,14 +237,21 @@ class Sequential(Trainer, nn.Module):
         """Number of scalars in all weights."""
         return sum(p.numel() for p in self.parameters())
 
-    def summary(self, line_length: int | None = None, positions: Any = None, print_fn: Any = None,
-                expand_nested: bool = False, show_trainable: bool = False,
-                layer_range: Any = None) -> None:
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: Any = None,
+        print_fn: Any = None,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+        layer_range: Any = None,
+    ) -> None:
         """Print a Keras-style table: layer, output shape, parameters, kernel."""
         from rnnkit.models.summary import print_summary
 
-        print_summary(self, print_fn=print_fn, show_trainable=show_trainable,
-                      line_length=line_length)
+        print_summary(
+            self, print_fn=print_fn, show_trainable=show_trainable, line_length=line_length
+        )
 
     # ----------------------------------------------------------------- saving
     def save(self, filepath: str, overwrite: bool = True) -> None:

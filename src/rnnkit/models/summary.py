@@ -40,23 +40,34 @@ def summary_rows(model: Any) -> list[tuple[str, str, int, str]]:
     for i, layer in enumerate(model.layers):
         name = getattr(layer, "name", type(layer).__name__.lower())
         shape = shapes[i + offset] if model.built and i + offset < len(shapes) else None
-        params = sum(p.numel() for p in layer.parameters()) if not isinstance(layer, Layer) \
-            or layer.built else 0
-        rows.append((f"{name} ({type(layer).__name__})", _format_shape(shape), params,
-                     _kernel_text(layer)))
+        params = (
+            sum(p.numel() for p in layer.parameters())
+            if not isinstance(layer, Layer) or layer.built
+            else 0
+        )
+        rows.append(
+            (f"{name} ({type(layer).__name__})", _format_shape(shape), params, _kernel_text(layer))
+        )
     return rows
 
 
-def print_summary(model: Any, *, print_fn: Any = None, show_trainable: bool = False,
-                  line_length: int | None = None) -> None:
+def print_summary(
+    model: Any,
+    *,
+    print_fn: Any = None,
+    show_trainable: bool = False,
+    line_length: int | None = None,
+) -> None:
     """Print the summary table through ``print_fn`` (default ``print``)."""
     emit = print_fn or print
     rows = summary_rows(model)
     has_kernel = any(r[3] for r in rows)
     headers = ["Layer (type)", "Output Shape", "Param #"] + (["Kernel"] if has_kernel else [])
     cells = [[r[0], r[1], f"{r[2]:,}"] + ([r[3] or "-"] if has_kernel else []) for r in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) + 2 if cells else len(h) + 2
-              for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(c[i]) for c in cells)) + 2 if cells else len(h) + 2
+        for i, h in enumerate(headers)
+    ]
     widths[0] = max(widths[0], 33)
     widths[1] = max(widths[1], 24)
     widths[2] = max(widths[2], 15)

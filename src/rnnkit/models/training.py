@@ -79,8 +79,10 @@ class Trainer:
         self._compile_config = {
             "optimizer": optimizers_mod.serialize(self.optimizer),
             "loss": loss if isinstance(loss, str) else self.loss_name,
-            "metrics": [m if isinstance(m, str) else getattr(m, "name", str(m))
-                        for m in self._metric_specs[0]],
+            "metrics": [
+                m if isinstance(m, str) else getattr(m, "name", str(m))
+                for m in self._metric_specs[0]
+            ],
         }
         self._optimizer_built = False
         self.compiled = True
@@ -89,7 +91,10 @@ class Trainer:
     def metric_directions(self) -> dict[str, str]:
         """``"min"``/``"max"`` for every log key fit produces."""
         directions = {"loss": "min"}
-        for metric in [*getattr(self, "compiled_metrics", []), *getattr(self, "weighted_metrics", [])]:
+        for metric in [
+            *getattr(self, "compiled_metrics", []),
+            *getattr(self, "weighted_metrics", []),
+        ]:
             directions[metric.name] = getattr(metric, "direction", "min")
         directions.update({f"val_{k}": v for k, v in list(directions.items())})
         return directions
@@ -98,8 +103,13 @@ class Trainer:
     def metrics_names(self) -> list[str]:
         """Log keys of ``evaluate``: ``["loss", *metric names]``."""
         names = ["loss"]
-        names += [m.name for m in [*getattr(self, "compiled_metrics", []),
-                                   *getattr(self, "weighted_metrics", [])]]
+        names += [
+            m.name
+            for m in [
+                *getattr(self, "compiled_metrics", []),
+                *getattr(self, "weighted_metrics", []),
+            ]
+        ]
         return names
 
     def _require_compiled(self, caller: str) -> None:
@@ -186,8 +196,10 @@ class Trainer:
             metric.reset_state()
 
     def _metric_logs(self, prefix: str = "") -> dict[str, float]:
-        return {f"{prefix}{m.name}": float(m.result())
-                for m in [*self.compiled_metrics, *self.weighted_metrics]}
+        return {
+            f"{prefix}{m.name}": float(m.result())
+            for m in [*self.compiled_metrics, *self.weighted_metrics]
+        }
 
     # ---------------------------------------------------------------- arrays
     def _prepare(self, x, y, sample_weight, caller):
@@ -269,8 +281,9 @@ class Trainer:
         if validation_data is not None:
             val = self._unpack_validation(validation_data, caller)
         elif validation_split:
-            (x_t, y_t, sw_t), val = split_validation([x_t, y_t, sw_t], validation_split,
-                                                     caller=caller)
+            (x_t, y_t, sw_t), val = split_validation(
+                [x_t, y_t, sw_t], validation_split, caller=caller
+            )
         verbose = 1 if verbose == "auto" else int(verbose)
         steps = math.ceil(len(x_t) / batch_size)
         if steps_per_epoch is not None:
@@ -302,8 +315,9 @@ class Trainer:
                     break
             self.eval()
             if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
-                val_logs = self._evaluate_tensors(*val, validation_batch_size or batch_size,
-                                                  None, prefix="val_")
+                val_logs = self._evaluate_tensors(
+                    *val, validation_batch_size or batch_size, None, prefix="val_"
+                )
                 logs.update(val_logs)
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -316,8 +330,11 @@ class Trainer:
     def _check_batch_size(self, batch_size: Any, caller: str) -> int:
         if batch_size is None:
             return 32
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size <= 0:
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size <= 0
+        ):
             raise RnnkitValueError(
                 f"{caller}: batch_size must be a positive integer. Received: {batch_size!r}."
             )
@@ -325,8 +342,9 @@ class Trainer:
 
     def _class_weights(self, y, class_weight, sw):
         labels = y.argmax(-1) if y.dim() > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
-        weights = torch.tensor([class_weight.get(int(c), 1.0) for c in labels.long().tolist()],
-                               dtype=torch.float32)
+        weights = torch.tensor(
+            [class_weight.get(int(c), 1.0) for c in labels.long().tolist()], dtype=torch.float32
+        )
         return weights if sw is None else sw * weights
 
     def _unpack_validation(self, data, caller):
@@ -432,16 +450,18 @@ class Trainer:
         self._reset_metrics()
         self.train()
         device = self.device
-        loss = self.train_step(x_t.to(device), y_t.to(device),
-                               None if sw_t is None else sw_t.to(device))
+        loss = self.train_step(
+            x_t.to(device), y_t.to(device), None if sw_t is None else sw_t.to(device)
+        )
         self.eval()
         logs = {"loss": float(loss), **self._metric_logs()}
         return logs if return_dict else (logs["loss"] if len(logs) == 1 else list(logs.values()))
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) on a single batch."""
-        return self.evaluate(x, y, batch_size=len(x), verbose=0, sample_weight=sample_weight,
-                             return_dict=return_dict)
+        return self.evaluate(
+            x, y, batch_size=len(x), verbose=0, sample_weight=sample_weight, return_dict=return_dict
+        )
 
     def predict_on_batch(self, x):
         """Outputs for a single batch."""

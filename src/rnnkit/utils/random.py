@@ -24,7 +24,7 @@ def set_random_seed(seed: int) -> None:
     """
     seed = int(seed)
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 - seeds the legacy global generator users call
     torch.manual_seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
     if torch.cuda.is_available():

@@ -64,7 +64,7 @@ def pad_sequences(
         if padding == "post":
             out[i, : len(part)] = part
         else:
-            out[i, maxlen - len(part):] = part
+            out[i, maxlen - len(part) :] = part
     return out
 
 
