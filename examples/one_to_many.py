@@ -19,6 +19,7 @@ from rnnkit.layers import LSTM
 from rnnkit.layers import Dense
 from rnnkit.layers import RepeatVector
 from rnnkit.layers import TimeDistributed
+from rnnkit.optimizers import Adam
 from rnnkit.utils import set_random_seed
 
 STEPS = 10
@@ -34,7 +35,7 @@ def make_data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
 def main() -> int:
     set_random_seed(0)
     rng = np.random.default_rng(0)
-    x_train, y_train = make_data(2000, rng)
+    x_train, y_train = make_data(1200, rng)
     x_test, y_test = make_data(500, rng)
 
     model = Sequential([
@@ -43,8 +44,8 @@ def main() -> int:
         LSTM(16, return_sequences=True),
         TimeDistributed(Dense(1)),
     ])
-    model.compile(optimizer="adam", loss="mse")
-    model.fit(x_train, y_train, epochs=20, batch_size=64, verbose=0)
+    model.compile(optimizer=Adam(learning_rate=0.01), loss="mse")
+    model.fit(x_train, y_train, epochs=10, batch_size=32, verbose=0)
 
     mse = model.evaluate(x_test, y_test, verbose=0)
     baseline = float(np.mean((y_test - y_train.mean(axis=0)) ** 2))

@@ -24,6 +24,15 @@ from rnnkit.models import Sequential
 SAMPLES, STEPS, FEATURES = 45, 5, 2
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    """Tiny tensors on a shared machine: one intra-op thread is much faster."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def xy():
     rng = np.random.default_rng(0)
@@ -111,8 +120,7 @@ def test_errors_name_the_layer_the_user_called(call, message):
 def test_fit_before_compile(xy):
     model = Sequential([LSTM(4, input_shape=(STEPS, FEATURES)), Dense(1)])
     message = (
-        'fit() was called before compile(). Call model.compile(optimizer="adam", loss="mse") '
-        "first."
+        'fit() was called before compile(). Call model.compile(optimizer="adam", loss="mse") first.'
     )
     with raises(NotFittedError, message) as e:
         model.fit(*xy, verbose=0)
@@ -130,7 +138,9 @@ def test_one_dimensional_x(model, xy):
 
 def test_two_dimensional_x_for_a_built_recurrent_model(model, xy):
     x, y = xy
-    message = "fit(): the model expects inputs of shape (None, 5, 2). Received x with shape (45, 2)."
+    message = (
+        "fit(): the model expects inputs of shape (None, 5, 2). Received x with shape (45, 2)."
+    )
     with raises(ValueError, message) as e:
         model.fit(x[:, 0, :], y, verbose=0)  # last axis happens to match: 2 features
     one_line(e)
@@ -156,7 +166,9 @@ def test_two_dimensional_x_for_an_unbuilt_recurrent_model(xy):
 
 def test_layer_call_with_wrong_ndim():
     layer = LSTM(3)
-    with raises(ValueError, "inputs must be 3-D (batch, timesteps, features). Received shape (5, 2)"):
+    with raises(
+        ValueError, "inputs must be 3-D (batch, timesteps, features). Received shape (5, 2)"
+    ):
         layer(torch.zeros(5, 2))
 
 
@@ -180,7 +192,7 @@ def test_sample_weight_length_mismatch(model, xy):
 
 @pytest.mark.parametrize("method", ["fit", "evaluate", "predict"])
 def test_feature_count_differs_from_built_model(model, xy, method):
-    x, y = xy
+    _, y = xy
     bad = np.zeros((SAMPLES, STEPS, 3), dtype=np.float32)
     args = (bad,) if method == "predict" else (bad, y)
     message = (
@@ -195,7 +207,9 @@ def test_feature_count_differs_from_built_model(model, xy, method):
 def test_layer_feature_count_differs_from_build():
     layer = GRU(3)
     layer(torch.zeros(2, 4, 5))
-    with raises(ValueError, "was built for 5 input features. Received shape (2, 4, 6) (6 features)."):
+    with raises(
+        ValueError, "was built for 5 input features. Received shape (2, 4, 6) (6 features)."
+    ):
         layer(torch.zeros(2, 4, 6))
 
 
@@ -244,7 +258,9 @@ def test_non_finite_validation_data(model, xy):
 
 
 # -------------------------------------------------------- compile names
-@pytest.mark.parametrize(("typo", "meant"), [("adom", "adam"), ("sgdd", "sgd"), ("rmsprp", "rmsprop")])
+@pytest.mark.parametrize(
+    ("typo", "meant"), [("adom", "adam"), ("sgdd", "sgd"), ("rmsprp", "rmsprop")]
+)
 def test_unknown_optimizer_did_you_mean(model, typo, meant):
     with raises(ValueError, f"unknown optimizer {typo!r}. Expected one of") as e:
         model.compile(optimizer=typo, loss="mse")
@@ -326,6 +342,7 @@ def test_model_set_weights_wrong_count_and_shape(model):
     with raises(ValueError, "set_weights(): the model has 5 weight arrays. Received 4."):
         model.set_weights(weights[:4])
     weights[3] = np.zeros((5, 1))
-    with raises(ValueError, "expected 2 arrays of shapes [(4, 1), (1,)]. Received shapes [(5, 1), (1,)]."):
+    with raises(
+        ValueError, "expected 2 arrays of shapes [(4, 1), (1,)]. Received shapes [(5, 1), (1,)]."
+    ):
         model.set_weights(weights)
-

@@ -106,6 +106,27 @@ def test_stateful_batch_size_change_raises():
         layer(torch.ones(BATCH + 1, STEPS, FEATURES))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="rnn.py: reset_states() forgets the stateful batch size; Keras keeps it "
+    "(fix: remember the first batch size in RNN._initial_states, keep it on reset)",
+)
+def test_stateful_batch_size_is_kept_after_reset_states():
+    layer = GRU(UNITS, stateful=True)
+    layer(torch.ones(BATCH, STEPS, FEATURES))
+    layer.reset_states()
+    with pytest.raises(RnnkitValueError, match=f"stateful with batch size {BATCH}"):
+        layer(torch.ones(BATCH + 1, STEPS, FEATURES))
+
+
+def test_keras_keeps_the_stateful_batch_size_after_reset():
+    layer = keras.layers.GRU(UNITS, stateful=True)
+    layer(np.ones((BATCH, STEPS, FEATURES), dtype="float32"))
+    layer.reset_states()
+    with pytest.raises(ValueError, match="batch size"):
+        layer(np.ones((BATCH + 1, STEPS, FEATURES), dtype="float32"))
+
+
 def test_stateful_declared_batch_size_is_enforced_on_first_call():
     layer = LSTM(UNITS, stateful=True, batch_size=4)
     with pytest.raises(RnnkitValueError, match="received a batch of 3"):

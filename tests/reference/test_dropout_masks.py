@@ -38,7 +38,9 @@ def make_layer(kind, units=UNITS, features=FEATURES, **kwargs):
 
 
 def random_weights(layer, rng, scale=0.5):
-    weights = [rng.uniform(-scale, scale, size=w.shape).astype(np.float32) for w in layer.get_weights()]
+    weights = [
+        rng.uniform(-scale, scale, size=w.shape).astype(np.float32) for w in layer.get_weights()
+    ]
     layer.set_weights(weights)
     return weights
 
@@ -128,7 +130,12 @@ def test_input_mask_reused_at_every_timestep():
     constant inputs every timestep must show the same mask."""
     units = 16
     layer = make_layer(
-        "simple_rnn", units=units, features=units, activation="linear", dropout=0.5, seed=1,
+        "simple_rnn",
+        units=units,
+        features=units,
+        activation="linear",
+        dropout=0.5,
+        seed=1,
         return_sequences=True,
     )
     layer.set_weights([np.eye(units), np.zeros((units, units)), np.zeros(units)])
@@ -146,8 +153,13 @@ def test_recurrent_mask_reused_at_every_timestep():
     recurrent mask m multiplies h at every step."""
     units = 16
     layer = make_layer(
-        "simple_rnn", units=units, features=2, activation="linear", recurrent_dropout=0.5,
-        seed=2, return_sequences=True,
+        "simple_rnn",
+        units=units,
+        features=2,
+        activation="linear",
+        recurrent_dropout=0.5,
+        seed=2,
+        return_sequences=True,
     )
     layer.set_weights([np.zeros((2, units)), np.eye(units), np.zeros(units)])
     batch = 64
@@ -166,7 +178,10 @@ def test_recurrent_mask_reused_at_every_timestep():
 def test_recorded_masks_reproduce_output_by_hand(rng, kind, setting, go_backwards):
     """The output equals the b3/b5 equations with ONE recorded mask set for all steps."""
     layer = make_layer(
-        kind, seed=5, return_sequences=True, go_backwards=go_backwards,
+        kind,
+        seed=5,
+        return_sequences=True,
+        go_backwards=go_backwards,
         **DROPOUT_SETTINGS[setting],
     )
     weights = random_weights(layer, rng)
@@ -255,7 +270,11 @@ def test_masks_only_in_training(rng, kind):
 def test_inverted_scaling_and_mean_one(kind, rate, recurrent_rate):
     batch, features, units = 4000, 8, 6
     layer = make_layer(
-        kind, units=units, features=features, dropout=rate, recurrent_dropout=recurrent_rate,
+        kind,
+        units=units,
+        features=features,
+        dropout=rate,
+        recurrent_dropout=recurrent_rate,
         seed=9,
     )
     records = record_masks(layer)
@@ -385,8 +404,14 @@ def test_same_masks_same_outputs_as_keras(keras, rng, kind, setting, go_backward
         UNITS, **kwargs, **({} if use_cudnn is None else {"use_cudnn": use_cudnn})
     )
     k_layer.build((None, STEPS, FEATURES))
-    layer = make_layer(kind, seed=21, **DROPOUT_SETTINGS[setting], return_sequences=True,
-                       return_state=True, go_backwards=go_backwards)
+    layer = make_layer(
+        kind,
+        seed=21,
+        **DROPOUT_SETTINGS[setting],
+        return_sequences=True,
+        return_state=True,
+        go_backwards=go_backwards,
+    )
     layer.set_weights(random_weights_keras(k_layer, rng))
     records = record_masks(layer)
     x = rng.standard_normal((BATCH, STEPS, FEATURES)).astype(np.float32)

@@ -359,7 +359,9 @@ def test_tutorial_stack_totals_equal_keras(keras):
     for (cls, sizes), _, total, _ in TUTORIAL_STACKS.values():
         k_model = keras.Sequential([keras.Input((24, 1))])
         for i, units in enumerate(sizes):
-            k_model.add(getattr(keras.layers, cls.__name__)(units, return_sequences=i < len(sizes) - 1))
+            k_model.add(
+                getattr(keras.layers, cls.__name__)(units, return_sequences=i < len(sizes) - 1)
+            )
         k_model.add(keras.layers.Dense(1))
         assert k_model.count_params() == int(total.replace(",", ""))
 

@@ -194,7 +194,9 @@ def test_predict_is_inference_mode(keras, rng, data):
     """Dropout is off in predict/evaluate: two predicts agree, and match Keras."""
     x, _ = data
     k_model = keras.Sequential([keras.Input((STEPS, FEATURES)), keras.layers.LSTM(4)])
-    r_model = Sequential([LSTM(4, dropout=0.5, recurrent_dropout=0.5, input_shape=(STEPS, FEATURES))])
+    r_model = Sequential(
+        [LSTM(4, dropout=0.5, recurrent_dropout=0.5, input_shape=(STEPS, FEATURES))]
+    )
     weights = [rng.uniform(-0.4, 0.4, w.shape).astype(np.float32) for w in k_model.get_weights()]
     k_model.set_weights(weights)
     r_model.set_weights(weights)

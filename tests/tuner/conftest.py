@@ -40,13 +40,13 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 def start_script(config: dict, log: Path, **env: str) -> subprocess.Popen:
     """Run tests/tuner/tuner_script.py with ``config`` in a new process."""
-    handle = open(log, "ab")
-    return subprocess.Popen(
-        [sys.executable, str(HERE / "tuner_script.py"), json.dumps(config)],
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        env=subprocess_env(**env),
-    )
+    with open(log, "ab") as handle:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, str(HERE / "tuner_script.py"), json.dumps(config)],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=subprocess_env(**env),
+        )
 
 
 def run_script(config: dict, log: Path, timeout: float = 60, **env: str) -> int:

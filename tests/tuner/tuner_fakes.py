@@ -55,6 +55,7 @@ class FakeModel:
         self.optimizer = FakeOptimizer()
         self.stop_training = False
         self.history = None
+        self.extra_logs: dict = {}
 
     def count_params(self) -> int:
         return 10
@@ -89,6 +90,7 @@ class FakeModel:
                 "val_loss": value,
                 "start_iterations": float(start_iterations),
                 "start_progress": float(start_progress),
+                **self.extra_logs,
             }
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -118,6 +120,15 @@ def build_slow(hp):
     model = build_model(hp)
     model.epoch_sleep = float(os.environ.get("RNNKIT_TEST_EPOCH_SLEEP", "0.3"))
     model.marker = os.environ.get("RNNKIT_TEST_MARKERS")
+    return model
+
+
+def build_threads(hp):
+    """Reports torch's intra-op thread count in the epoch logs."""
+    import torch
+
+    model = build_model(hp)
+    model.extra_logs = {"torch_threads": float(torch.get_num_threads())}
     return model
 
 

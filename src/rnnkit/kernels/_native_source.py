@@ -16,7 +16,7 @@ SOURCE = r"""
 //   C   (B, T, U)    LSTM cell state after each step
 //   G   (B, T, K*U)  gate activations saved for the backward pass
 //   A   (B, T, U)    LSTM activation(c_t) / GRU (reset_after) recurrent candidate part
-// The batch is split into row chunks, one thread each: rows are independent, so a
+// The batch is split into row blocks, one thread each: rows are independent, so a
 // thread runs its whole time loop without synchronising with the others.
 #ifndef RK_SCALAR
 #define RK_SCALAR float
@@ -25,7 +25,6 @@ SOURCE = r"""
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <thread>
 #include <vector>
 
 extern "C" {
@@ -35,7 +34,6 @@ typedef void (*sgemm_fn)(const char*, const char*, const int*, const int*, const
 typedef void (*dgemm_fn)(const char*, const char*, const int*, const int*, const int*,
                          const double*, const double*, const int*, const double*, const int*,
                          const double*, double*, const int*);
-typedef int (*set_threads_fn)(int);
 
 struct RkArgs {
   int64_t batch, steps, units, gates, threads, act, rec_act, rmask_count;
@@ -61,7 +59,6 @@ struct RkArgs {
 
 static sgemm_fn g_sgemm = nullptr;
 static dgemm_fn g_dgemm = nullptr;
-static set_threads_fn g_set_local_threads = nullptr;
 
 // Row-major C (M x N) = A (M x K) . op(B) + beta C, op(B) = B^T (B stored N x K)
 // when b_trans, else B (stored K x N). Column-major BLAS sees C^T = op(B)^T A^T.
@@ -293,24 +290,20 @@ struct Chunk {
   }
 };
 
+// Split the batch into `threads` row blocks and run `body` on each. The blocks run
+// as OpenMP threads of torch's own runtime, so BLAS called inside runs on one thread
+// (MKL does not nest parallel regions) and the pool is reused from call to call.
 template <class F>
 static void run_chunks(int64_t batch, int64_t threads, F body) {
   threads = std::max<int64_t>(1, std::min(threads, batch));
-  if (threads == 1) {
-    body(0, batch);
+#ifdef _OPENMP
+  if (threads > 1) {
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int64_t i = 0; i < threads; ++i) body(batch * i / threads, batch * (i + 1) / threads);
     return;
   }
-  const int previous = g_set_local_threads ? g_set_local_threads(1) : 0;
-  std::vector<std::thread> pool;
-  for (int64_t i = 1; i < threads; ++i) {
-    pool.emplace_back([&, i] {
-      if (g_set_local_threads) g_set_local_threads(1);
-      body(batch * i / threads, batch * (i + 1) / threads);
-    });
-  }
-  body(0, batch / threads);
-  for (auto& t : pool) t.join();
-  if (g_set_local_threads) g_set_local_threads(previous);
+#endif
+  body(0, batch);
 }
 
 // ------------------------------------------------------------- SimpleRNN
@@ -690,10 +683,18 @@ static void dispatch(int64_t op, const RkArgs& a) {
 extern "C" {
 int rk_version() { return 1; }
 
-void rk_init(void* sgemm, void* dgemm, void* set_local_threads) {
+void rk_init(void* sgemm, void* dgemm) {
   g_sgemm = (sgemm_fn)sgemm;
   g_dgemm = (dgemm_fn)dgemm;
-  g_set_local_threads = (set_threads_fn)set_local_threads;
+}
+
+// Whether row blocks can run in parallel (built with OpenMP).
+int rk_parallel() {
+#ifdef _OPENMP
+  return 1;
+#else
+  return 0;
+#endif
 }
 
 // op: see Op; is_double must match RK_SCALAR. Returns 0 on success.

@@ -31,8 +31,8 @@ from torch.autograd.function import once_differentiable
 from rnnkit.kernels import native
 from rnnkit.kernels import torch_loops
 from rnnkit.kernels.base import SequenceRequest
-from rnnkit.kernels.bptt import weight_gradients
 from rnnkit.kernels.base import SequenceResult
+from rnnkit.kernels.bptt import weight_gradients
 from rnnkit.kernels.cellspec import CellSpec
 from rnnkit.kernels.cellspec import describe
 from rnnkit.kernels.threads import recurrence_threads
@@ -90,9 +90,7 @@ def run_general(cell, request: SequenceRequest, *, engine: str = "native") -> Se
     final = [history[:, -1]]
     if spec.kind == "lstm":
         final.append(results[1])
-    return SequenceResult(
-        outputs[:, -1], outputs if request.return_sequences else None, final
-    )
+    return SequenceResult(outputs[:, -1], outputs if request.return_sequences else None, final)
 
 
 def _recurrent_masks(mask: torch.Tensor | None, spec: CellSpec) -> torch.Tensor | None:

@@ -52,23 +52,33 @@ _LIBRARIES: dict[torch.dtype, NativeLibrary | None] = {}
 _REASONS: dict[torch.dtype, str] = {}
 
 
+_INT_FIELDS = ["batch", "steps", "units", "gates", "threads", "act", "rec_act", "rmask_count"]
+_POINTER_FIELDS = [
+    "xp",
+    "w_hh",
+    "b_hh",
+    "h0",
+    "c0",
+    "valid",
+    "rmask",
+    "H",
+    "C",
+    "G",
+    "A",
+    "dH",
+    "dc_last",
+    "dXP",
+    "dHP",
+    "dh0",
+    "dc0",
+]
+
+
 class RkArgs(ctypes.Structure):
     """Mirror of the C++ ``RkArgs`` struct: sizes, codes and raw data pointers."""
 
-    _fields_ = [  # noqa: RUF012 - ctypes needs a class attribute
-        *[
-            (name, ctypes.c_int64)
-            for name in (
-                "batch", "steps", "units", "gates", "threads", "act", "rec_act", "rmask_count"
-            )
-        ],
-        *[
-            (name, ctypes.c_void_p)
-            for name in (
-                "xp", "w_hh", "b_hh", "h0", "c0", "valid", "rmask", "H", "C", "G", "A",
-                "dH", "dc_last", "dXP", "dHP", "dh0", "dc0",
-            )
-        ],
+    _fields_ = [(name, ctypes.c_int64) for name in _INT_FIELDS] + [
+        (name, ctypes.c_void_p) for name in _POINTER_FIELDS
     ]
 
 
@@ -78,18 +88,22 @@ class NativeLibrary:
     Args:
         path: The compiled shared library.
         dtype: ``torch.float32`` or ``torch.float64`` (what it was compiled for).
-        blas: ``(sgemm, dgemm, set_local_threads)`` function addresses.
+        blas: ``(sgemm, dgemm)`` function addresses.
+
+    Attributes:
+        parallel: Whether row blocks run on several threads (built with OpenMP).
     """
 
-    def __init__(self, path: Path, dtype: torch.dtype, blas: tuple[int, int, int | None]):
+    def __init__(self, path: Path, dtype: torch.dtype, blas: tuple[int, int]):
         self.path = path
         self.dtype = dtype
         self._lib = ctypes.CDLL(str(path))
-        self._lib.rk_init.argtypes = [ctypes.c_void_p] * 3
+        self._lib.rk_init.argtypes = [ctypes.c_void_p] * 2
         self._lib.rk_init.restype = None
         self._lib.rk_run.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(RkArgs)]
         self._lib.rk_run.restype = ctypes.c_int
         self._lib.rk_init(*blas)
+        self.parallel = bool(self._lib.rk_parallel()) and _single_openmp_runtime()
 
     def run(self, cell: str, direction: str, args: RkArgs) -> None:
         """Run one forward or backward pass; ``args`` holds every pointer."""
@@ -162,6 +176,20 @@ def _load_uncached(dtype: torch.dtype) -> NativeLibrary:
     return library
 
 
+def _single_openmp_runtime() -> bool:
+    """False when the library pulled in a second libgomp next to torch's own.
+
+    Two OpenMP runtimes would each keep a thread pool, and BLAS could not see that
+    it runs inside a parallel region; the kernels then stay on one thread.
+    """
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "libgomp" in line}
+    except OSError:
+        return True
+    return len(paths) <= 1
+
+
 def _torch_cpu_library() -> ctypes.CDLL:
     lib_dir = Path(torch.__file__).parent / "lib"
     names = {"Linux": "libtorch_cpu.so", "Darwin": "libtorch_cpu.dylib"}
@@ -171,19 +199,15 @@ def _torch_cpu_library() -> ctypes.CDLL:
     return ctypes.CDLL(str(lib_dir / name))
 
 
-def _blas_addresses() -> tuple[int, int, int | None]:
+def _blas_addresses() -> tuple[int, int]:
     torch_cpu = _torch_cpu_library()
     try:
         sgemm = ctypes.cast(torch_cpu.sgemm_, ctypes.c_void_p).value
         dgemm = ctypes.cast(torch_cpu.dgemm_, ctypes.c_void_p).value
     except AttributeError as err:
         raise _Unavailable("this torch build exports no BLAS sgemm_/dgemm_") from err
-    try:  # MKL: lets each worker thread run its gemm single-threaded
-        local = ctypes.cast(torch_cpu.mkl_set_num_threads_local, ctypes.c_void_p).value
-    except AttributeError:
-        local = None
     assert sgemm is not None and dgemm is not None
-    return sgemm, dgemm, local
+    return sgemm, dgemm
 
 
 def _compiler() -> str:
@@ -194,8 +218,14 @@ def _compiler() -> str:
 
 
 def _flags(dtype: torch.dtype) -> list[str]:
-    flags = ["-std=c++17", "-shared", "-fPIC", "-pthread", "-fno-math-errno",
-             "-fno-trapping-math", f"-DRK_SCALAR={_DTYPES[dtype]}"]
+    flags = [
+        "-std=c++17",
+        "-shared",
+        "-fPIC",
+        "-fno-math-errno",
+        "-fno-trapping-math",
+        f"-DRK_SCALAR={_DTYPES[dtype]}",
+    ]
     flags.append("-O3" if dtype == torch.float32 else "-O2")
     is_x86 = platform.machine().lower() in ("x86_64", "amd64")
     if is_x86 and torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
@@ -221,9 +251,14 @@ def _build(dtype: torch.dtype) -> Path:
             return target
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            return _compile(compiler, flags, directory, target)
-        except PermissionError:
+        except OSError:
             continue
+        if not os.access(directory, os.W_OK):
+            continue
+        try:  # OpenMP shares torch's thread pool; without it the kernels run on one thread
+            return _compile(compiler, [*flags, "-fopenmp"], directory, target)
+        except _Unavailable:
+            return _compile(compiler, flags, directory, target)
     raise _Unavailable("no writable cache directory for the compiled kernels")
 
 
@@ -255,9 +290,19 @@ def _self_test(library: NativeLibrary) -> None:
     w_hh = torch.randn(5, 5, generator=gen, dtype=dtype)
     h0 = torch.randn(3, 5, generator=gen, dtype=dtype)
     hist = torch.empty(3, 2, 5, dtype=dtype)
-    args = RkArgs(batch=3, steps=2, units=5, gates=1, threads=1, act=0, rec_act=0,
-                  xp=xp.data_ptr(), w_hh=w_hh.data_ptr(), h0=h0.data_ptr(),
-                  H=hist.data_ptr())
+    args = RkArgs(
+        batch=3,
+        steps=2,
+        units=5,
+        gates=1,
+        threads=1,
+        act=0,
+        rec_act=0,
+        xp=xp.data_ptr(),
+        w_hh=w_hh.data_ptr(),
+        h0=h0.data_ptr(),
+        H=hist.data_ptr(),
+    )
     library.run("rnn", "forward", args)
     h1 = xp[:, 0] + h0 @ w_hh.T
     h2 = xp[:, 1] + h1 @ w_hh.T

@@ -43,7 +43,8 @@ def activation_grad(name: str, y: torch.Tensor, grad: torch.Tensor) -> torch.Ten
     if name == "elu":
         return grad * torch.where(y > 0, torch.ones_like(y), y + 1)
     if name == "selu":
-        return grad * torch.where(y > 0, torch.full_like(y, _SELU_SCALE), y + _SELU_SCALE * _SELU_ALPHA)
+        scale = torch.full_like(y, _SELU_SCALE)
+        return grad * torch.where(y > 0, scale, y + _SELU_SCALE * _SELU_ALPHA)
     if name == "leaky_relu":
         return torch.where(y > 0, grad, grad * 0.2)
     if name == "hard_sigmoid":
@@ -73,8 +74,10 @@ class _Recurrent:
             return h @ self.weight[first * u : last * u].T  # (batch, gates * units)
         if self.rmask.shape[0] == 1:
             return (h * self.rmask[0]) @ self.weight[first * u : last * u].T
-        blocks = [(h * self.mask(g)) @ self.weight[g * u : (g + 1) * u].T for g in range(first, last)]
-        return torch.cat(blocks, dim=1)
+        blocks = [
+            (h * self.mask(g)) @ self.weight[g * u : (g + 1) * u].T for g in range(first, last)
+        ]
+        return torch.cat(blocks, dim=1)  # (batch, gates * units)
 
     def project_back(self, dz: torch.Tensor, first: int, last: int) -> torch.Tensor:
         u = self.units
@@ -152,7 +155,7 @@ class TorchRecurrence(torch.autograd.Function):
     def backward(ctx, grad_history, grad_c_last=None):
         spec = ctx.spec
         weight_hh, h0, c0, rmask, valid, history, cells, gates, saved = ctx.saved_tensors
-        batch, steps, u = history.shape
+        _, steps, u = history.shape
         rec = _Recurrent(weight_hh, rmask, u)
         grad_xp = torch.empty_like(gates)
         grad_hp = torch.empty_like(gates) if spec.kind == "gru" else None

@@ -515,8 +515,8 @@ class GRUCell(RecurrentCell):
         bias_constraint=None,
         dropout=0.0,
         recurrent_dropout=0.0,
-        seed=None,
         reset_after=True,
+        seed=None,
         **kwargs,
     ):
         self.reset_after = check_bool("reset_after", reset_after, caller="GRU")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from rnnkit._validation import check_one_of
+from rnnkit.errors import RnnkitError
 from rnnkit.layers.cells import GRUCell
 from rnnkit.layers.cells import LSTMCell
 from rnnkit.layers.cells import SimpleRNNCell
@@ -83,7 +84,9 @@ class SimpleRNN(RNN):
         **kwargs,
     ):
         layer_kwargs, cell_kwargs = _split_layer_kwargs(kwargs)
-        cell = SimpleRNNCell(
+        cell = _make_cell(
+            SimpleRNNCell,
+            "SimpleRNN",
             units,
             activation=activation,
             use_bias=use_bias,
@@ -187,7 +190,9 @@ class LSTM(RNN):
         **kwargs,
     ):
         layer_kwargs, cell_kwargs = _split_layer_kwargs(kwargs)
-        cell = LSTMCell(
+        cell = _make_cell(
+            LSTMCell,
+            "LSTM",
             units,
             activation=activation,
             recurrent_activation=recurrent_activation,
@@ -296,7 +301,9 @@ class GRU(RNN):
         **kwargs,
     ):
         layer_kwargs, cell_kwargs = _split_layer_kwargs(kwargs)
-        cell = GRUCell(
+        cell = _make_cell(
+            GRUCell,
+            "GRU",
             units,
             activation=activation,
             recurrent_activation=recurrent_activation,
@@ -342,6 +349,16 @@ class GRU(RNN):
         config.pop("trainable")
         config.update(super().get_config())
         return config
+
+
+def _make_cell(cell_class: type, layer_name: str, *args: Any, **kwargs: Any) -> Any:
+    """Build the layer's cell; argument errors name the layer the user called."""
+    try:
+        return cell_class(*args, **kwargs)
+    except RnnkitError as exc:
+        message = str(exc).replace(f"{cell_class.__name__}(", f"{layer_name}(", 1)
+        message = message.replace(f"{cell_class.__name__}:", f"{layer_name}:", 1)
+        raise type(exc)(message) from None
 
 
 def _check_use_cudnn(value: Any, caller: str) -> Any:

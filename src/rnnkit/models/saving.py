@@ -162,7 +162,7 @@ def _read_members(filepath: str | os.PathLike, caller: str) -> dict[str, bytes]:
     try:
         with zipfile.ZipFile(path) as archive:
             members = {name: archive.read(name) for name in archive.namelist()}
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    except Exception as exc:  # zipfile raises many types for damaged archives
         raise CheckpointError(
             f"{caller}: {str(path)!r} is not a readable rnnkit model file (truncated or "
             f"foreign: {exc})."
@@ -172,13 +172,34 @@ def _read_members(filepath: str | os.PathLike, caller: str) -> dict[str, bytes]:
         raise CheckpointError(
             f"{caller}: {str(path)!r} is not an rnnkit model file (missing {sorted(missing)})."
         )
-    manifest = json.loads(members["manifest.json"])
-    for name, digest in manifest.get("files", {}).items():
-        if hashlib.sha256(members.get(name, b"")).hexdigest() != digest:
+    digests = _manifest_digests(members["manifest.json"], str(path), caller)
+    for name in ("config.json", "model.safetensors"):
+        if hashlib.sha256(members[name]).hexdigest() != digests.get(name):
             raise CheckpointError(
                 f"{caller}: checksum mismatch for {name} in {str(path)!r}: the file is corrupt."
             )
     return members
+
+
+def _manifest_digests(data: bytes, source: str, caller: str) -> dict[str, str]:
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+        digests = manifest["files"]
+        if not isinstance(digests, dict):
+            raise TypeError("'files' is not a mapping")
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"{caller}: the manifest in {source!r} is corrupt ({exc}).") from None
+    return digests
+
+
+def _parse_config(data: bytes, source: str, caller: str) -> dict[str, Any]:
+    try:
+        config = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CheckpointError(f"{caller}: config.json in {source!r} is corrupt ({exc}).") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise CheckpointError(f"{caller}: {source!r} is not an rnnkit model file.")
+    return config
 
 
 def _load_tensors(data: bytes, source: str, caller: str) -> dict[str, torch.Tensor]:
@@ -214,9 +235,7 @@ def load_model(
 
     caller = "load_model()"
     members = _read_members(filepath, caller)
-    config = json.loads(members["config.json"])
-    if config.get("format") != FORMAT:
-        raise CheckpointError(f"{caller}: {filepath} is not an rnnkit model file.")
+    config = _parse_config(members["config.json"], str(filepath), caller)
     model = Sequential.from_config(config["model"]["config"])
     model.build(tuple(config["build_input_shape"]))
     state = _load_tensors(members["model.safetensors"], str(filepath), caller)

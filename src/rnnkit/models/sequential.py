@@ -132,8 +132,7 @@ class Sequential(Trainer, nn.Module):
         current: Any = shape
         for layer in self.stack:
             if isinstance(layer, Layer):
-                concrete = tuple(1 if s is None else s for s in current)
-                layer.ensure_built(concrete)
+                layer.ensure_built(current)
                 current = layer.compute_output_shape(current)
                 if isinstance(current, list):  # return_state: Sequential keeps the output
                     current = current[0]

@@ -224,18 +224,18 @@ class Trainer:
     def _ensure_ready(self, x: torch.Tensor, caller: str) -> None:
         if not self.built:
             self.build((None, *x.shape[1:]))
+        expected_ndim = len(self.built_input_shape) if self.built_input_shape else None
+        if expected_ndim is not None and x.dim() != expected_ndim:
+            raise RnnkitValueError(
+                f"{caller}: the model expects inputs of shape {self.built_input_shape}. "
+                f"Received x with shape {tuple(x.shape)}."
+            )
         expected = self.input_features
         if expected is not None and x.shape[-1] != expected:
             raise RnnkitValueError(
                 f"{caller}: the model was built for inputs with {expected} features per "
                 f"timestep (input shape {self.built_input_shape}). Received x with shape "
                 f"{tuple(x.shape)} ({x.shape[-1]} features)."
-            )
-        expected_ndim = len(self.built_input_shape) if self.built_input_shape else None
-        if expected_ndim is not None and x.dim() != expected_ndim:
-            raise RnnkitValueError(
-                f"{caller}: the model expects inputs of shape {self.built_input_shape}. "
-                f"Received x with shape {tuple(x.shape)}."
             )
         device = self.device
         if next(iter(self.parameters()), torch.empty(0)).device != device:

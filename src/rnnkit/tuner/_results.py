@@ -34,9 +34,14 @@ class ResultsMixin:
         self._ensure_open()  # type: ignore[attr-defined]
         return build_view(self._study.attempts())
 
-    def _stored_space(self) -> dict[str, Any]:
-        configs = self._study.study_attrs().get(SPACE_ATTR) or []
-        return {item["config"]["name"]: hp_from_config(item) for item in configs}
+    def _stored_space(self, *, refresh: bool = True) -> dict[str, Any]:
+        """The space recorded in the study (cached between allocations)."""
+        cache = getattr(self, "_space_cache", None)
+        if refresh or cache is None:
+            configs = self._study.study_attrs().get(SPACE_ATTR) or []
+            cache = {item["config"]["name"]: hp_from_config(item) for item in configs}
+            self._space_cache = cache
+        return dict(cache)
 
     def _space_hp(self) -> HyperParameters:
         """The known search space as a ``HyperParameters`` (no values)."""

@@ -136,12 +136,25 @@ def resolve_storage(storage: str | None, project_dir: Path | None) -> StorageSpe
             )
         return StorageSpec(storage, StorageKind.SQLITE, path.resolve())
     if scheme.startswith("postgresql") or scheme == "postgres":
-        url = "postgresql" + storage[len(scheme) :] if scheme == "postgres" else storage
+        url = storage
+        if scheme in ("postgres", "postgresql"):  # no driver named: use one that is installed
+            url = f"postgresql+{_postgres_driver()}" + storage[len(scheme) :]
         return StorageSpec(url, StorageKind.POSTGRESQL)
     raise RnnkitValueError(
         f"storage: unsupported URL scheme {scheme!r} in {redact_url(storage)!r}. Use None "
         "(SQLite in the project folder), 'sqlite:////path/study.db' or "
         "'postgresql://user:password@host:5432/db'."
+    )
+
+
+def _postgres_driver() -> str:
+    import importlib.util
+
+    for module, driver in (("psycopg2", "psycopg2"), ("psycopg", "psycopg")):
+        if importlib.util.find_spec(module) is not None:
+            return driver
+    raise StorageError(
+        "A PostgreSQL study needs a driver: pip install psycopg2-binary (or rnnkit[postgres])."
     )
 
 
@@ -251,18 +264,52 @@ class FileLock:
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
-        """Hold the lock for the ``with`` block."""
+        """Hold the lock for the ``with`` block (reporting a holder that keeps it long)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            _wait_for(lambda: _try_flock(fd), lambda: self._holder(fd), str(self.path))
             os.ftruncate(fd, 0)
-            os.write(fd, json.dumps(process_identity()).encode())
+            os.pwrite(fd, json.dumps(process_identity()).encode(), 0)
             yield
         finally:
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+    @staticmethod
+    def _holder(fd: int) -> str:
+        try:
+            return describe_holder(json.loads(os.pread(fd, 4096, 0) or b"{}"))
+        except (OSError, ValueError):
+            return "an unknown process"
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+LOCK_REPORT_SECONDS = 30.0
+
+
+def _wait_for(acquire: Callable[[], bool], holder: Callable[[], str], what: str) -> None:
+    """Poll ``acquire`` until it succeeds, logging the holder every 30 s of waiting."""
+    started = last_report = time.monotonic()
+    delay = 0.005
+    while not acquire():
+        now = time.monotonic()
+        if now - last_report >= LOCK_REPORT_SECONDS:
+            logger.warning(
+                "Waiting %.0f s for the study's allocation lock %s, held by %s.",
+                now - started, what, holder(),
+            )
+            last_report = now
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
 
 
 class AdvisoryLock:
@@ -290,7 +337,20 @@ class AdvisoryLock:
 
         try:
             connection = self._connect()
-            connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:k)"), {"k": self.key})
+
+            def acquire() -> bool:
+                query = sqlalchemy.text("SELECT pg_try_advisory_lock(:k)")
+                return bool(connection.execute(query, {"k": self.key}).scalar())
+
+            def holder() -> str:
+                query = sqlalchemy.text(
+                    "SELECT a.pid, a.client_addr FROM pg_locks l JOIN pg_stat_activity a "
+                    "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted LIMIT 1"
+                )
+                row = connection.execute(query).first()
+                return "an unknown session" if row is None else f"server pid {row[0]} ({row[1]})"
+
+            _wait_for(acquire, holder, f"on {self.spec.redacted}")
         except sqlalchemy.exc.SQLAlchemyError as exc:
             raise StorageError(
                 f"Could not lock the study on {self.spec.redacted}: "

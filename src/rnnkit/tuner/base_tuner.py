@@ -282,14 +282,18 @@ class BaseTuner(ResultsMixin):
         )
 
     # ------------------------------------------------------- the space
-    def _known_space(self) -> dict[str, HyperParameter]:
+    def _known_space(self, *, refresh: bool = False) -> dict[str, HyperParameter]:
         space = dict(self.oracle.hyperparameters._space)
-        space.update(self._stored_space())
+        space.update(self._stored_space(refresh=refresh))
         return space
 
     def _remember_space(self, hps: list[HyperParameter]) -> None:
+        """Record newly seen hyperparameters in the study (call under the lock)."""
         assert self._study is not None
-        known = self._stored_space()
+        known = self._stored_space(refresh=False)
+        if all(hp.name in known for hp in hps):
+            return
+        known = self._stored_space(refresh=True)
         new = [hp for hp in hps if hp.name not in known]
         if new:
             configs = [
@@ -297,6 +301,7 @@ class BaseTuner(ResultsMixin):
                 for hp in [*known.values(), *new]
             ]
             self._study.set_study_attr(SPACE_ATTR, configs)
+            self._space_cache = {**known, **{hp.name: hp for hp in new}}
 
     def _ensure_space(self) -> None:
         """Dry-run ``build`` once (defaults) and compare with the stored space (T5)."""
@@ -312,7 +317,7 @@ class BaseTuner(ResultsMixin):
             logger.debug("dry-run build(hp) with default values failed: %s", exc)
         assert self._lock is not None
         with self._lock.hold():
-            stored = self._stored_space()
+            stored = self._stored_space(refresh=True)
             seen = {h.name for h in hp.space}
             for h in hp.space:
                 old = stored.get(h.name)
@@ -414,7 +419,8 @@ class BaseTuner(ResultsMixin):
                 return self._start_queued(view)
             if self.oracle.max_trials is not None and view.count >= self.oracle.max_trials:
                 return _IDLE if view.running else None
-            proposal = self.oracle.populate(view, list(self._known_space().values()))
+            space = list(self._known_space(refresh=True).values())
+            proposal = self.oracle.populate(view, space)
             if proposal.kind is ProposalKind.STOPPED:
                 return None
             if proposal.kind is ProposalKind.IDLE:
@@ -462,11 +468,14 @@ class BaseTuner(ResultsMixin):
                 hp._register(h)
             return hp, None, None, None
         try:
-            return hp, self.hypermodel.build(hp), None, None
-        except FatalError:
-            raise
-        except Exception as exc:  # a failing build is a failing trial
+            model = self.hypermodel.build(hp)
+        except Exception as exc:  # a failing build is a failing trial (FatalError included)
             return hp, None, exc, tb.format_exc()[-_TRACEBACK_LIMIT:]
+        # hyperparameters seen before only in HyperModel.fit: draw them now too
+        for h in self._known_space().values():
+            if h.name not in hp.values:
+                hp._register(h)
+        return hp, model, None, None
 
     def _start_new(self, proposal: Proposal, view: SearchView) -> Step | str | None:
         assert self._study is not None
@@ -608,6 +617,8 @@ class BaseTuner(ResultsMixin):
     # -------------------------------------------------------------- running
     def _run_step(self, step: Step, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> None:
         started = time.time()
+        hp = with_engine(None, values=step.trial.values, template=self.oracle.hyperparameters)
+        step.trial._hp = hp
         self._step, self._prebuilt = step, step.model
         step.model = None
         outcome: Outcome
@@ -634,6 +645,10 @@ class BaseTuner(ResultsMixin):
                 errors = int(step.attrs.get("errors", 0))
                 outcome = self._failure(exc, step, retry=errors < self.oracle.max_retries_per_trial)
             outcome_attrs = {"duration_s": round(time.time() - started, 3)}
+            if hp.values != step.trial.values:  # hyperparameters declared in HyperModel.fit
+                step.trial.values = dict(hp.values)
+                with self._lock.hold():
+                    self._remember_space(hp.space)
             self._finalize(step, outcome, outcome_attrs)
         finally:
             step.heartbeat.__exit__()
@@ -649,7 +664,8 @@ class BaseTuner(ResultsMixin):
         if interrupt is not None:
             raise interrupt
         assert self._study is not None
-        self._raise_if_failing(build_view(self._study.attempts()))
+        if outcome.state is AttemptState.FAIL and not outcome.retry:
+            self._raise_if_failing(build_view(self._study.attempts()))
 
     def _failure(self, exc: BaseException, step: Step, *, retry: bool) -> Outcome:
         trace = step.build_traceback if exc is step.build_error else None
@@ -670,7 +686,9 @@ class BaseTuner(ResultsMixin):
             result["error"] = outcome.error
         if outcome.traceback:
             result["traceback"] = outcome.traceback
-        attrs = {"result": result}
+        attrs: dict[str, Any] = {"result": result}
+        if step.trial.values != step.attrs.get("values"):
+            attrs["values"] = step.trial.values
         asked = step.asked
         with self._lock.hold():
             try:

@@ -113,7 +113,7 @@ class SklearnTuner(BaseTuner):
         for train, test in self.cv.split(X, y, groups):
             model, self._prebuilt = self._prebuilt, None
             if model is None:
-                model = self.hypermodel.build(with_engine(None, values=trial.values, template=self.oracle.hyperparameters))
+                model = self.hypermodel.build(trial.hyperparameters)
             x_train, y_train, x_test, y_test = _take(X, train), _take(y, train), _take(X, test), _take(y, test)
             if sample_weight is not None:
                 model.fit(x_train, y_train, sample_weight=_take(sample_weight, train))

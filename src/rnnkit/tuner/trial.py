@@ -65,10 +65,16 @@ class Trial:
     duration_s: float | None = None
     worker: str | None = None
     completed_at: float | None = None
+    _hp: HyperParameters | None = field(default=None, repr=False, compare=False)
 
     @property
     def hyperparameters(self) -> HyperParameters:
-        """The values as a :class:`HyperParameters` (what ``build`` receives)."""
+        """The values as a :class:`HyperParameters` (what ``build`` receives).
+
+        While the trial runs this is the object its ``build`` and ``fit`` share.
+        """
+        if self._hp is not None:
+            return self._hp
         hp = HyperParameters()
         hp.values = dict(self.values)
         return hp

@@ -257,7 +257,7 @@ class Tuner(BaseTuner):
                 pass
             tuner_callback = TunerCallback(self, execution, saver)
             kwargs["callbacks"] = [*callbacks, tuner_callback]
-            hp = self._hp_for(trial.values)
+            hp = trial.hyperparameters
             model = self._build_model(hp)
             self._before_fit(trial, model, kwargs)
             result = self.hypermodel.fit(hp, model, *fit_args, **kwargs)

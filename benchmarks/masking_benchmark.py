@@ -1,0 +1,169 @@
+"""Masking + LSTM on variable-length sequences vs fixed-length models without masks.
+
+Issue 6's "done means": on speech-frame-shaped data (lengths 5..30, 12 features,
+9 classes) a model with ``Masking`` should classify at least as well as the same
+model on naively padded/truncated fixed-length input, and run at least as fast per
+epoch as the same model on unmasked padded input.
+
+Data: each class is a "word" -- three formant tracks moving over 12 filterbank bands
+along a class-specific path. An utterance stretches the path to its own length
+(5..30 frames) with a random speaking-rate warp, a random gain, a pitch shift and
+noise. Within each family of three classes, two share their start and two share
+their end, so both ends of an utterance matter.
+
+Variants (same LSTM + Dense model, same seed, same epochs):
+
+* ``fixed-30 pre``: ``pad_sequences(maxlen=30)`` (Keras' default: zeros at the start),
+  no mask.
+* ``fixed-30 post``: zeros at the end, no mask.
+* ``fixed-15``: truncated/padded to 15 frames (Keras' defaults), no mask.
+* ``masked-30``: zeros at the end + ``Masking(0.0)``.
+* ``masked-bucketed``: ``Masking(0.0)``, trained on length-bucketed batches each padded
+  to its own longest sequence (:class:`rnnkit.utils.RaggedBatches`).
+
+Run: python benchmarks/masking_benchmark.py [--epochs 15] [--threads 1] [--markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rnnkit import Sequential
+from rnnkit.layers import LSTM
+from rnnkit.layers import Dense
+from rnnkit.layers import Masking
+from rnnkit.optimizers import Adam
+from rnnkit.utils import RaggedBatches
+from rnnkit.utils import pad_sequences
+from rnnkit.utils import predict_ragged
+from rnnkit.utils import set_random_seed
+
+CLASSES, FEATURES, MIN_LEN, MAX_LEN = 9, 12, 5, 30
+
+
+def make_utterances(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], np.ndarray]:
+    """``n`` ragged (length, 12) utterances and their labels in 0..8."""
+    shape_rng = np.random.default_rng(1234)  # the class "words" are fixed
+    paths = shape_rng.uniform(1.0, FEATURES - 2.0, size=(CLASSES, 3, 3))  # class, formant, knot
+    # Families of three words share the middle; word 1 starts like word 0, word 2 ends like
+    # word 0: telling them apart needs both the start and the end of an utterance.
+    family = np.arange(CLASSES) // 3 * 3
+    paths[:, :, 1] = paths[family, :, 1]
+    paths[1::3, :, 0] = paths[0::3, :, 0]
+    paths[2::3, :, 2] = paths[0::3, :, 2]
+    bands = np.arange(FEATURES)
+    labels = rng.integers(0, CLASSES, size=n)
+    utterances = []
+    for label in labels:
+        length = int(rng.integers(MIN_LEN, MAX_LEN + 1))
+        tau = np.linspace(0.0, 1.0, length) ** rng.uniform(0.7, 1.4)  # speaking-rate warp
+        knots = paths[label] + rng.normal(scale=0.5, size=(3, 1))  # per-utterance pitch shift
+        # piecewise-linear path through the three knots at tau = 0, 0.5, 1: (length, 3)
+        centres = np.stack([np.interp(tau, [0.0, 0.5, 1.0], k) for k in knots], axis=1)
+        energy = np.exp(-0.5 * (bands[None, :, None] - centres[:, None, :]) ** 2 / 0.8)
+        frames = rng.uniform(0.6, 1.4) * energy.sum(axis=-1)  # (length, bands)
+        frames += rng.normal(scale=0.6, size=frames.shape)
+        utterances.append(frames.astype("float32"))
+    return utterances, labels
+
+
+@dataclass
+class Result:
+    """One variant's figures."""
+
+    name: str
+    input_desc: str
+    accuracy: float
+    seconds_per_epoch: float
+
+
+def build_model(units: int, steps: int | None, masked: bool) -> Sequential:
+    layers = [Masking(0.0)] if masked else []
+    layers += [LSTM(units), Dense(CLASSES, activation="softmax")]
+    model = Sequential(layers)
+    model.build((None, steps, FEATURES))
+    model.compile(optimizer=Adam(learning_rate=0.005), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def run_fixed(name, desc, data, *, maxlen, padding, masked, args) -> Result:
+    (train, y_train), (test, y_test) = data
+    kwargs = {"maxlen": maxlen, "dtype": "float32", "padding": padding}
+    x_train, x_test = pad_sequences(train, **kwargs), pad_sequences(test, **kwargs)
+    set_random_seed(args.seed)
+    model = build_model(args.units, maxlen, masked)
+    start = time.perf_counter()
+    model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, verbose=0)
+    per_epoch = (time.perf_counter() - start) / args.epochs
+    _, accuracy = model.evaluate(x_test, y_test, verbose=0)
+    return Result(name, desc, float(accuracy), per_epoch)
+
+
+def run_bucketed(data, args) -> Result:
+    (train, y_train), (test, y_test) = data
+    set_random_seed(args.seed)
+    model = build_model(args.units, MAX_LEN, masked=True)
+    start = time.perf_counter()
+    for epoch in range(args.epochs):
+        batches = RaggedBatches(train, y_train, batch_size=args.batch_size, shuffle=True,
+                                seed=args.seed + epoch)
+        for xb, yb in batches:
+            model.train_on_batch(xb, yb)
+    per_epoch = (time.perf_counter() - start) / args.epochs
+    predictions = predict_ragged(model, test, batch_size=args.batch_size)
+    accuracy = float(np.mean(predictions.argmax(axis=1) == y_test))
+    return Result("masked-bucketed", "per-batch length, Masking", accuracy, per_epoch)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--train", type=int, default=2700)
+    parser.add_argument("--test", type=int, default=900)
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--units", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    rng = np.random.default_rng(args.seed)
+    data = (make_utterances(args.train, rng), make_utterances(args.test, rng))
+    lengths = np.array([len(u) for u in data[0][0]])
+    print(f"{args.train} train / {args.test} test utterances, lengths {lengths.min()}.."
+          f"{lengths.max()} (mean {lengths.mean():.1f}), {FEATURES} features, {CLASSES} "
+          f"classes; LSTM({args.units}), {args.epochs} epochs, batch {args.batch_size}, "
+          f"torch threads {torch.get_num_threads()}, device {'cuda' if torch.cuda.is_available() else 'cpu'}")
+
+    results = [
+        run_fixed("fixed-30 pre", "pad to 30 at the start, no mask", data, maxlen=MAX_LEN,
+                  padding="pre", masked=False, args=args),
+        run_fixed("fixed-30 post", "pad to 30 at the end, no mask", data, maxlen=MAX_LEN,
+                  padding="post", masked=False, args=args),
+        run_fixed("fixed-15", "truncate/pad to 15, no mask", data, maxlen=15,
+                  padding="pre", masked=False, args=args),
+        run_fixed("masked-30", "pad to 30 at the end, Masking", data, maxlen=MAX_LEN,
+                  padding="post", masked=True, args=args),
+        run_bucketed(data, args),
+    ]
+    if args.markdown:
+        print("\n| variant | input | test accuracy | s/epoch |")
+        print("|---|---|---:|---:|")
+        for r in results:
+            print(f"| {r.name} | {r.input_desc} | {r.accuracy:.3f} | {r.seconds_per_epoch:.2f} |")
+    else:
+        print(f"\n{'variant':<17}{'input':<34}{'accuracy':>9}{'s/epoch':>9}")
+        for r in results:
+            print(f"{r.name:<17}{r.input_desc:<34}{r.accuracy:>9.3f}{r.seconds_per_epoch:>9.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""The fused path: PyTorch's native recurrent ops with Keras-layout weights.
+
+``torch.lstm``, ``torch.gru``, ``torch.rnn_tanh`` and ``torch.rnn_relu`` run the
+whole sequence in one op (cuDNN on a GPU; oneDNN for the float32 LSTM on a CPU).
+The cell's weights map onto them losslessly (KERAS_NOTES b4):
+
+* LSTM: gate order i, f, c, o is PyTorch's i, f, g, o; Keras' one bias is
+  ``b_ih`` with a zero ``b_hh``.
+* GRU (``reset_after=True`` only): Keras z, r, h becomes PyTorch r, z, n for the
+  weights and both bias rows; PyTorch's ``n = tanh(W_in x + b_in + r ⊙ (W_hn h +
+  b_hn))`` is Keras' reset-after candidate.
+* SimpleRNN: tanh or relu; the bias is ``b_ih`` with a zero ``b_hh``.
+
+Input dropout is one mask per sequence multiplied into the inputs first (Keras'
+own cuDNN path does the same). A mask is supported when it is a right-padded
+valid prefix of at least one step per sequence, through packed sequences.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pad_packed_sequence
+
+from rnnkit.kernels.base import SequenceRequest
+from rnnkit.kernels.base import SequenceResult
+from rnnkit.kernels.cellspec import CellSpec
+
+_OPS = {
+    ("lstm", "tanh"): torch.lstm,
+    ("gru", "tanh"): torch.gru,
+    ("rnn", "tanh"): torch.rnn_tanh,
+    ("rnn", "relu"): torch.rnn_relu,
+}
+
+
+def fused_name(spec: CellSpec) -> str:
+    """Kernel name for the fused op of this cell, e.g. ``"fused-lstm"``."""
+    return f"fused-{spec.kind}" if spec.kind != "rnn" else f"fused-rnn-{spec.act_name}"
+
+
+def unfusable_reason(spec: CellSpec | None, cell, *, training: bool) -> str:
+    """Why no fused op computes this cell (empty when one does), ignoring masks.
+
+    Example:
+        >>> from rnnkit.layers.cells import LSTMCell
+        >>> from rnnkit.kernels.cellspec import describe
+        >>> cell = LSTMCell(3, activation="relu")
+        >>> cell.ensure_built((1, 2, 4))
+        >>> unfusable_reason(describe(cell)[0], cell, training=False)
+        'relu activation has no fused kernel'
+    """
+    if spec is None:
+        return "this cell has no fused kernel"
+    if spec.kind == "gru_before":
+        return "GRU with reset_after=False has no fused kernel"
+    if (spec.kind, spec.act_name) not in _OPS:
+        return f"{spec.act_name} activation has no fused kernel"
+    if spec.kind != "rnn" and spec.rec_act_name != "sigmoid":
+        return f"{spec.rec_act_name} recurrent_activation has no fused kernel"
+    if training and cell.recurrent_dropout != 0:
+        return "recurrent dropout has no fused kernel"
+    return ""
+
+
+def mask_lengths(request: SequenceRequest) -> tuple[torch.Tensor | None, str]:
+    """Valid lengths ``(batch,)`` when the mask is a right-padded prefix, else a reason.
+
+    Returns ``(None, "")`` without a mask.
+
+    Example:
+        >>> import torch
+        >>> mask = torch.tensor([[True, True, False], [True, False, False]])
+        >>> mask_lengths(SequenceRequest(torch.zeros(2, 3, 1), [], mask=mask))
+        (tensor([2, 1]), '')
+    """
+    mask = request.mask
+    if mask is None:
+        return None, ""
+    if request.go_backwards:
+        return None, "a mask with go_backwards has no fused kernel"
+    lengths = mask.sum(dim=1)  # (batch,)
+    steps = torch.arange(mask.shape[1], device=mask.device)
+    if not bool(torch.equal(mask, steps[None, :] < lengths[:, None])):
+        return None, "the mask is not right-padded (valid steps first, padding last)"
+    if bool((lengths == 0).any()):
+        return None, "a fully masked sequence has no fused kernel"
+    return lengths, ""
+
+
+def _torch_params(cell, spec: CellSpec) -> list[torch.Tensor]:
+    """The cell's weights in PyTorch's layout and gate order."""
+    w_ih, w_hh, bias = cell.weight_ih, cell.weight_hh, cell.bias
+    if spec.kind == "gru":
+        u = spec.units
+        order = [1, 0, 2]  # Keras z, r, h -> PyTorch r, z, n
+
+        def reorder(t: torch.Tensor) -> torch.Tensor:
+            return torch.cat([t[g * u : (g + 1) * u] for g in order])  # rows of (3u, ...)
+
+        params = [reorder(w_ih), reorder(w_hh)]
+        if bias is not None:
+            params += [reorder(bias[0]), reorder(bias[1])]
+        return params
+    params = [w_ih, w_hh]
+    if bias is not None:
+        params += [bias, torch.zeros_like(bias)]  # Keras' single bias is b_ih
+    return params
+
+
+def run_fused(cell, request: SequenceRequest, spec: CellSpec) -> SequenceResult:
+    """Run the whole sequence in PyTorch's fused op for ``spec.kind``.
+
+    The caller (:func:`~rnnkit.kernels.select_kernel`) has checked
+    :func:`unfusable_reason` and :func:`mask_lengths`.
+
+    Example:
+        >>> import torch
+        >>> from rnnkit.layers.cells import GRUCell
+        >>> from rnnkit.kernels.cellspec import describe
+        >>> from rnnkit.kernels.reference import run_reference
+        >>> cell = GRUCell(3, dtype=torch.float64)
+        >>> cell.ensure_built((2, 4, 5))
+        >>> x = torch.randn(2, 4, 5, dtype=torch.float64)
+        >>> req = SequenceRequest(x, cell.get_initial_state(2))
+        >>> out = run_fused(cell, req, describe(cell)[0]).last_output
+        >>> torch.allclose(out, run_reference(cell, req).last_output)
+        True
+    """
+    x = request.x
+    masks = cell.make_dropout_masks(x, request.training)
+    if masks.inputs is not None:
+        x = x * masks.inputs[:, None, :]  # one (batch, features) mask for every step
+    if request.go_backwards:
+        x = x.flip(1)  # processing order
+    op = _OPS[(spec.kind, spec.act_name)]
+    params = _torch_params(cell, spec)
+    has_biases = cell.bias is not None
+    hx = [s[None] for s in request.initial_states]  # (1, batch, units) each
+    hx_arg = tuple(hx) if spec.kind == "lstm" else hx[0]
+    lengths, _ = mask_lengths(request)
+    if lengths is None:
+        result = op(x, hx_arg, params, has_biases, 1, 0.0, request.training, False, True)
+        outputs = result[0]  # (batch, steps, units)
+        final = [s[0] for s in result[1:]]
+    else:
+        outputs, final = _run_packed(op, x, lengths, hx, params, has_biases, request, spec)
+    return SequenceResult(outputs[:, -1], outputs if request.return_sequences else None, final)
+
+
+def _run_packed(op, x, lengths, hx, params, has_biases, request, spec):
+    """Right-padded sequences through a packed fused op, with Keras' padding outputs."""
+    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    order, unorder = packed.sorted_indices, packed.unsorted_indices
+    hx_sorted = [h.index_select(1, order) for h in hx]  # (1, batch, units), longest first
+    hx_arg = tuple(hx_sorted) if spec.kind == "lstm" else hx_sorted[0]
+    result = op(packed.data, packed.batch_sizes, hx_arg, params, has_biases, 1, 0.0,
+                request.training, False)  # fmt: skip
+    final = [s[0].index_select(0, unorder) for s in result[1:]]  # (batch, units) each
+    padded, _ = pad_packed_sequence(
+        torch.nn.utils.rnn.PackedSequence(result[0], packed.batch_sizes, order, unorder),
+        batch_first=True,
+        total_length=x.shape[1],
+    )  # (batch, steps, units), zeros after each length
+    valid = request.mask[..., None]  # (batch, steps, 1)
+    if request.zero_output_for_mask:
+        return padded, final
+    # Padding steps repeat the last valid output, which is the final hidden state.
+    return torch.where(valid, padded, final[0][:, None, :]), final

@@ -1,0 +1,159 @@
+"""The forecasting networks and their search space.
+
+Every network is the same stack, with the recurrent layer swapped:
+
+    Input(window, features)
+    [SimpleRNN | LSTM | GRU](units, activation)   x layers (all but the last return sequences)
+    Dropout(dropout)                              after each recurrent layer, when > 0
+    Dense(horizon * n_targets)                    the scaled forecast, horizon-major
+
+compiled with `Adam(learning_rate)` and the mean squared error. The search
+space (`build_network` asks for these, so a dry run gives the defaults):
+
+| name | range | default |
+|---|---|---|
+| `units` | 8 .. 64, step 8 | 32 |
+| `layers` | 1 .. 2 | 1 |
+| `activation` | `tanh`, `relu` | `tanh` |
+| `dropout` | 0.0 .. 0.3, step 0.1 | 0.0 |
+| `learning_rate` | 1e-4 .. 1e-2, log | 1e-3 |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rnnkit._validation import suggest
+from rnnkit.errors import RnnkitValueError
+from rnnkit.layers.core import Dropout
+from rnnkit.layers.core import Input
+from rnnkit.layers.dense import Dense
+from rnnkit.layers.recurrent import GRU
+from rnnkit.layers.recurrent import LSTM
+from rnnkit.layers.recurrent import SimpleRNN
+from rnnkit.models.sequential import Sequential
+from rnnkit.optimizers import Adam
+from rnnkit.tuner.hypermodel import HyperModel
+from rnnkit.tuner.hyperparameters import HyperParameters
+from rnnkit.utils.random import set_random_seed
+
+__all__ = [
+    "DISPLAY_NAMES",
+    "ForecastHyperModel",
+    "build_network",
+    "check_hyperparameters",
+    "default_hyperparameters",
+    "fixed_hyperparameters",
+]
+
+_LAYERS = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
+#: Display name of each network kind.
+DISPLAY_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def build_network(
+    hp: Any, *, kind: str, window: int, features: int, outputs: int
+) -> Sequential:
+    """Build and compile one forecasting network from hyperparameters (see module docs).
+
+    Args:
+        hp: A `HyperParameters` (a tuner's, or a dry run for the defaults).
+        kind: `"rnn"`, `"lstm"` or `"gru"`.
+        window: Timesteps per input window.
+        features: Input features per timestep.
+        outputs: `horizon * n_targets`.
+
+    Returns:
+        A compiled `Sequential`.
+
+    Example:
+        >>> model = build_network(HyperParameters(), kind="gru", window=12, features=2, outputs=3)
+        >>> [type(layer).__name__ for layer in model.layers], model.count_params()
+        (['GRU', 'Dense'], 3555)
+    """
+    layer_class = _LAYERS[kind]
+    units = hp.Int("units", 8, 64, step=8, default=32)
+    layers = hp.Int("layers", 1, 2, default=1)
+    activation = hp.Choice("activation", ["tanh", "relu"], default="tanh")
+    dropout = hp.Float("dropout", 0.0, 0.3, step=0.1, default=0.0)
+    learning_rate = hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3)
+    model = Sequential(name=f"{kind}_forecaster")
+    model.add(Input((window, features)))
+    for index in range(layers):
+        model.add(
+            layer_class(units, activation=activation, return_sequences=index < layers - 1)
+        )
+        if dropout:
+            model.add(Dropout(dropout))
+    model.add(Dense(outputs))
+    model.compile(optimizer=Adam(learning_rate=learning_rate), loss="mse")
+    return model
+
+
+def default_hyperparameters() -> dict[str, Any]:
+    """The values a dry run of `build_network` uses.
+
+    Example:
+        >>> default_hyperparameters()["units"]
+        32
+    """
+    hp = HyperParameters()
+    build_network(hp, kind="rnn", window=2, features=1, outputs=1)
+    return dict(hp.values)
+
+
+def check_hyperparameters(values: Mapping[str, Any] | None, *, caller: str) -> dict[str, Any]:
+    """Merge user values into the defaults, rejecting unknown names.
+
+    Example:
+        >>> check_hyperparameters({"units": 8}, caller="fit")["units"]
+        8
+    """
+    merged = default_hyperparameters()
+    for name, value in dict(values or {}).items():
+        if name not in merged:
+            raise RnnkitValueError(
+                f"{caller}: unknown hyperparameter {name!r}. Expected one of "
+                f"{', '.join(sorted(merged))}.{suggest(name, merged)}"
+            )
+        if value is not None:
+            merged[name] = value
+    return merged
+
+
+def fixed_hyperparameters(values: Mapping[str, Any]) -> HyperParameters:
+    """A `HyperParameters` that answers `build_network` with these values."""
+    hp = HyperParameters()
+    hp.values = dict(values)
+    return hp
+
+
+class ForecastHyperModel(HyperModel):
+    """Hypermodel for the tuner: builds `build_network` for one kind, seeded.
+
+    Picklable (no closures), so `search(..., workers=N)` can send it to
+    worker processes.
+
+    Args:
+        kind: `"rnn"`, `"lstm"` or `"gru"`.
+        window: Timesteps per input window.
+        features: Input features per timestep.
+        outputs: `horizon * n_targets`.
+        seed: Seed set before each build (same initial weights for equal values).
+    """
+
+    def __init__(self, kind: str, *, window: int, features: int, outputs: int, seed: int):
+        super().__init__(name=f"{kind}_forecaster")
+        self.kind = kind
+        self.window = window
+        self.features = features
+        self.outputs = outputs
+        self.seed = seed
+
+    def build(self, hp: Any) -> Sequential:
+        """Build the network for the trial's values."""
+        set_random_seed(self.seed)
+        return build_network(
+            hp, kind=self.kind, window=self.window, features=self.features, outputs=self.outputs
+        )

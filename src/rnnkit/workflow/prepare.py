@@ -1,0 +1,292 @@
+"""From a table to train/validation/test windows: `prepare_data` and `PreparedData`.
+
+The steps, each reported:
+
+1. read the table (`read_table`: time index, gaps, missing values, text columns);
+2. keep the last `max_rows` rows if asked;
+3. cut windows of `window` past steps and `horizon` future steps of the targets;
+4. split the windows chronologically (train, validation, test), leaving out
+   `ceil((gap + horizon - 1) / stride)` windows between parts so no target
+   value is shared by two parts;
+5. fit the window scaler on the training windows only;
+6. find the season for the seasonal naive baseline.
+
+With `window=3, horizon=2` a window starting at row `s` reads rows
+`s .. s+2` and forecasts rows `s+3, s+4`; its *origin* is row `s+2`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.data.io import TableReport
+from rnnkit.data.io import read_table
+from rnnkit.data.scaling import make_window_scaler
+from rnnkit.data.splits import ChronologicalSplit
+from rnnkit.data.splits import chronological_split
+from rnnkit.data.windows import make_windows
+from rnnkit.data.windows import window_starts
+from rnnkit.datasets.beijing import beijing_pm25_path
+from rnnkit.errors import DataError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.workflow.baselines import SeasonalNaiveForecaster
+from rnnkit.workflow.spec import ForecastConfig
+
+__all__ = ["BEIJING_ATTRIBUTION", "PreparedData", "prepare_data", "read_source"]
+
+logger = logging.getLogger(__name__)
+
+#: Attribution shown whenever the bundled Beijing PM2.5 dataset is used (CC BY 4.0).
+BEIJING_ATTRIBUTION = (
+    'Data: "Beijing PM2.5 Data", UCI Machine Learning Repository (dataset 381, CC BY 4.0), '
+    "donated by Song Xi Chen; Liang, X. et al. (2015), Proceedings of the Royal Society A "
+    "471: 20150257."
+)
+
+_PARTS = ("train", "val", "test")
+
+
+@dataclass
+class PreparedData:
+    """Windows, splits and the fitted scaler of one run, in original and scaled units.
+
+    Attributes:
+        config: The validated configuration.
+        frame: The cleaned table (float columns, time index or row numbers).
+        report: What `read_table` found and did.
+        features: Input columns, in model order.
+        targets: Target columns.
+        target_index: Positions of the targets among `features`.
+        x: Every input window, original units, `(n, window, features)`.
+        y: Every target window, original units, `(n, horizon, n_targets)`.
+        starts: Row of the first input step of each window.
+        split: Chronological split of the windows.
+        scaler: Window scaler fitted on the training windows.
+        season: Season length used by the seasonal naive baseline.
+        season_source: How the season was found, in words.
+        source: Where the data came from (path or `"<DataFrame>"`).
+        is_bundled: Whether the data is rnnkit's bundled Beijing PM2.5 file.
+        notes: Extra lines for the data report.
+    """
+
+    config: ForecastConfig
+    frame: pd.DataFrame
+    report: TableReport
+    features: list[str]
+    targets: list[str]
+    target_index: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    starts: np.ndarray
+    split: ChronologicalSplit
+    scaler: Any
+    season: int
+    season_source: str
+    source: str
+    is_bundled: bool
+    notes: list[str]
+
+    def part(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return `(x, y)` of a part (`"train"`, `"val"` or `"test"`) in original units."""
+        index = getattr(self.split, name)
+        return self.x[index], self.y[index]
+
+    def scaled(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return `(x, y)` of a part scaled for the network: float32, `y` flat `(n, h * t)`."""
+        x, y = self.part(name)
+        xs = self.scaler.transform(x).astype(np.float32)
+        ys = self.scaler.transform_targets(y, x).reshape(len(y), -1).astype(np.float32)
+        return xs, ys
+
+    @property
+    def train_series(self) -> np.ndarray:
+        """Target values over the training period, `(timesteps, n_targets)`, for MASE.
+
+        From the first row to the last training target (inputs included).
+        """
+        train = self.split.train
+        stop = int(self.starts[train.stop - 1]) + self.config.window + self.config.horizon
+        return self.frame.iloc[:stop, self.target_index].to_numpy(dtype=np.float64)
+
+    def target_times(self, name: str) -> np.ndarray:
+        """Timestamps (or row numbers) of each target step of a part, `(n, horizon)`."""
+        starts = self.starts[getattr(self.split, name)]
+        rows = starts[:, None] + self.config.window + np.arange(self.config.horizon)
+        return np.asarray(self.frame.index)[rows]
+
+    def origin_times(self, name: str) -> np.ndarray:
+        """Timestamp (or row number) of the last input step of each window of a part."""
+        rows = self.starts[getattr(self.split, name)] + self.config.window - 1
+        return np.asarray(self.frame.index)[rows]
+
+    @property
+    def frequency(self) -> str | None:
+        """Pandas frequency of the time index, or `None`."""
+        return self.report.frequency
+
+    def sizes(self) -> dict[str, int]:
+        """Windows in each part."""
+        return dict(zip(_PARTS, self.split.sizes()))
+
+    def lines(self) -> list[str]:
+        """The data report in plain words: reading, windows, split, scaling, season."""
+        config = self.config
+        sizes = self.sizes()
+        lines = list(self.report.lines())
+        lines.append(
+            f"Targets: {', '.join(self.targets)}; inputs: {len(self.features)} columns "
+            f"({', '.join(self.features[:12])}{', ...' if len(self.features) > 12 else ''})."
+        )
+        lines.append(
+            f"Windows: {len(self.x):,} of {config.window} steps forecasting {config.horizon} "
+            f"step(s) ahead (stride {config.stride}); split chronologically into "
+            f"{sizes['train']:,} training, {sizes['val']:,} validation and {sizes['test']:,} "
+            "test windows."
+        )
+        lines.append(f"Scaling: {self.scaler.describe()}")
+        lines.append(f"Season: {self.season} step(s), {self.season_source}.")
+        lines.extend(self.notes)
+        return lines
+
+
+def read_source(config: ForecastConfig, caller: str) -> tuple[pd.DataFrame, TableReport, str]:
+    """Read `config.data` (a path or a DataFrame) with `read_table`'s policies."""
+    data = config.data
+    if data is None:
+        raise DataError(
+            f"{caller}: no data given. Pass a CSV or Parquet file (data=... or the DATA "
+            "argument of the command line)."
+        )
+    kwargs: dict[str, Any] = {
+        "time_column": config.time_column,
+        "target": config.target,
+        "columns": config.features,
+        "missing": config.missing,
+        "categorical": config.categorical,
+    }
+    if isinstance(data, (str, Path)):
+        frame, report = read_table(data, **kwargs)
+        return frame, report, str(data)
+    if isinstance(data, pd.DataFrame):
+        table = data
+        if isinstance(table.index, pd.DatetimeIndex):
+            table = table.reset_index(names=table.index.name or "time")
+        with tempfile.TemporaryDirectory() as folder:  # reuse read_table's checks and report
+            file = Path(folder) / "frame.csv"
+            table.to_csv(file, index=False)
+            frame, report = read_table(file, **kwargs)
+        report.source = "<DataFrame>"
+        return frame, report, "<DataFrame>"
+    raise RnnkitTypeError(
+        f"{caller}: `data` must be a file path or a pandas DataFrame. "
+        f"Received: {type(data).__name__}."
+    )
+
+
+def _choose_target(frame: pd.DataFrame, caller: str) -> list[str]:
+    columns = [str(c) for c in frame.columns]
+    if len(columns) == 1:
+        return columns
+    raise DataError(
+        f"{caller}: no target column given and the table has {len(columns)} columns. "
+        f"Pass target=... (--target), one of: {', '.join(columns[:20])}"
+        f"{', ...' if len(columns) > 20 else ''}."
+    )
+
+
+def prepare_data(config: ForecastConfig, *, caller: str = "prepare_data()") -> PreparedData:
+    """Read, window, split and scale the data of a run (see the module docs).
+
+    Args:
+        config: The run configuration (validated here).
+        caller: Name used in error messages. Defaults to `"prepare_data()"`.
+
+    Returns:
+        A `PreparedData`.
+
+    Raises:
+        DataError: unreadable data, a series too short for the windows and the
+            split, or any `read_table` problem (missing file, empty CSV,
+            non-numeric target, all-empty column, ...).
+        ValueError: an unknown column or option (with a "did you mean").
+
+    Example:
+        >>> frame = pd.DataFrame({"y": np.sin(np.arange(200) / 3.0)})
+        >>> data = prepare_data(ForecastConfig(data=frame, target="y", window=12))
+        >>> data.sizes(), data.x.shape
+        ({'train': 132, 'val': 28, 'test': 28}, (188, 12, 1))
+    """
+    config = config.validate(caller=caller)
+    frame, report, source = read_source(config, caller)
+    notes: list[str] = []
+    if config.max_rows is not None and len(frame) > config.max_rows:
+        notes.append(f"Used the last {config.max_rows:,} of {len(frame):,} rows (max_rows).")
+        frame = frame.iloc[-config.max_rows :]
+    targets = config.targets or _choose_target(frame, caller)
+    features = [str(c) for c in frame.columns]
+    target_index = np.asarray([features.index(t) for t in targets], dtype=np.intp)
+    window, horizon, stride = config.window, config.horizon, config.stride
+    if len(frame) < window + horizon:
+        raise DataError(
+            f"{caller}: the series has {len(frame):,} rows after cleaning, fewer than "
+            f"window + horizon = {window + horizon} (window={window}, horizon={horizon}). "
+            "Use a smaller window or horizon, or a longer series."
+        )
+    values = frame.to_numpy(dtype=np.float64)
+    x, y = make_windows(values, window=window, horizon=horizon, stride=stride, targets=target_index)
+    starts = window_starts(len(values), window=window, horizon=horizon, stride=stride)
+    gap = math.ceil((config.gap + horizon - 1) / stride)
+    try:
+        split = chronological_split(
+            len(x), val_fraction=config.val_fraction, test_fraction=config.test_fraction, gap=gap
+        )
+    except DataError:
+        raise DataError(
+            f"{caller}: {len(frame):,} rows give only {len(x):,} windows (window={window}, "
+            f"horizon={horizon}, stride={stride}): too few for training, validation and test "
+            "parts. Use a smaller window or horizon, or a longer series."
+        ) from None
+    if split.sizes()[0] < 2:
+        raise DataError(
+            f"{caller}: only {split.sizes()[0]} training window(s) from {len(frame):,} rows. "
+            "Use a smaller window, horizon or test/validation fractions, or a longer series."
+        )
+    train = split.train
+    scaler = make_window_scaler(config.scaling, targets=target_index).fit(x[train], y[train])
+    seasonal = SeasonalNaiveForecaster(
+        config.season, freq=report.frequency, targets=target_index
+    ).fit(x[train], y[train])
+    if gap:
+        notes.append(
+            f"Left out {gap} window(s) between consecutive parts so no target step is shared "
+            f"(gap={config.gap}, horizon={horizon})."
+        )
+    data_path = Path(source) if isinstance(config.data, (str, Path)) else None
+    is_bundled = data_path is not None and data_path.resolve() == beijing_pm25_path().resolve()
+    logger.info("prepared %d windows from %s", len(x), source)
+    return PreparedData(
+        config=config,
+        frame=frame,
+        report=report,
+        features=features,
+        targets=list(targets),
+        target_index=target_index,
+        x=x,
+        y=y,
+        starts=starts,
+        split=split,
+        scaler=scaler,
+        season=int(seasonal.season_),
+        season_source=str(seasonal.season_source_),
+        source=source,
+        is_bundled=is_bundled,
+        notes=notes,
+    )

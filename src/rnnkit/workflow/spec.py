@@ -1,0 +1,344 @@
+"""The run configuration of the forecasting workflow: `ForecastConfig` and TOML loading.
+
+One dataclass holds everything a forecasting run needs: where the data is,
+what to forecast, how to window, split and scale it, how long to train and
+tune, and where to write results. The CLI fills it from flags and from a
+`--config run.toml` file (flags win); library users build it directly:
+
+    >>> config = ForecastConfig(data="sales.csv", target="units", window=12, horizon=3)
+    >>> config.scaling, config.models
+    ('window', ('rnn', 'lstm', 'gru'))
+
+A TOML file uses the same names, flat (lists for several targets or models):
+
+    data = "sales.csv"
+    target = "units"
+    window = 12
+    horizon = 3
+    models = ["lstm", "gru"]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnnkit._validation import check_bool
+from rnnkit._validation import check_non_negative_int
+from rnnkit._validation import check_one_of
+from rnnkit._validation import check_positive_int
+from rnnkit._validation import suggest
+from rnnkit.data.io import CATEGORICAL_POLICIES
+from rnnkit.data.io import MISSING_POLICIES
+from rnnkit.data.scaling import WINDOW_SCALING_METHODS
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
+
+__all__ = [
+    "NETWORK_KINDS",
+    "TUNER_KINDS",
+    "ForecastConfig",
+    "config_from_mapping",
+    "load_config",
+]
+
+#: Network kinds the workflow trains, by their short names.
+NETWORK_KINDS = ("rnn", "lstm", "gru")
+#: Search algorithms `tune_forecaster` accepts.
+TUNER_KINDS = ("random", "bayesian", "hyperband")
+
+
+@dataclass
+class ForecastConfig:
+    """Everything a forecasting run needs, with defaults that work on most series.
+
+    Attributes:
+        data: A CSV/Parquet path or a pandas DataFrame (a `DatetimeIndex` is
+            used as the time column). Defaults to `None` (must be set before a run).
+        target: Column(s) to forecast. Defaults to `None` (the only numeric
+            column; an error lists the choices when there are several).
+        time_column: Datetime column, or part columns such as
+            `["year", "month", "day", "hour"]`. Defaults to `None` (detected:
+            year/month/day columns, a column named like `date`/`time`, or none).
+        features: Input columns (the targets are always inputs too). Defaults
+            to `None` (every numeric column, text columns one-hot encoded).
+        window: Past timesteps each forecast reads. Defaults to `24`.
+        horizon: Future timesteps each forecast covers. Defaults to `1`.
+        stride: Timesteps between consecutive windows. Defaults to `1`.
+        val_fraction: Share of windows for validation (early stopping, tuning).
+            Defaults to `0.15`.
+        test_fraction: Share of windows for the final test. Defaults to `0.15`.
+        gap: Extra timesteps left out between train, validation and test (on
+            top of the `horizon - 1` always left out so no target is shared).
+            Defaults to `0`.
+        scaling: `"window"` (each window relative to its last value: the
+            network forecasts the change), `"diff"` (step-to-step differences)
+            or `"global"` (standardised levels, the tutorial recipe). Defaults
+            to `"window"`, which keeps trending series in the range training saw.
+        missing: Missing-value policy of `read_table`: `"interpolate"`,
+            `"ffill"`, `"drop"` or `"error"`. Defaults to `"interpolate"`.
+        categorical: Text columns: `"onehot"`, `"drop"` or `"error"`.
+            Defaults to `"onehot"`.
+        season: Season length in steps for the seasonal naive baseline and
+            seasonal MASE. Defaults to `None` (inferred from the frequency or
+            the autocorrelation).
+        max_rows: Use only the last `max_rows` rows. Defaults to `None` (all).
+        models: Networks `compare_models` trains. Defaults to `("rnn", "lstm", "gru")`.
+        epochs: Most epochs per training run. Defaults to `20`.
+        batch_size: Windows per batch. Defaults to `64`.
+        patience: Early-stopping patience in epochs (on the validation loss;
+            the best epoch's weights are kept). Defaults to `5`.
+        seed: Seed for weights, shuffling and the search. Defaults to `42`.
+        max_trials: Tuning trials per network (0: no tuning, default
+            hyperparameters). Defaults to `5`.
+        tuner: `"random"`, `"bayesian"` or `"hyperband"`. Defaults to `"random"`.
+        workers: Parallel tuning processes on this machine. Defaults to `1`.
+        storage: Study database URL shared by tuning workers on several
+            machines (e.g. `postgresql://...`). Defaults to `None` (SQLite in
+            the output folder).
+        project_name: Name of the tuning studies (`<project_name>_<network>`).
+            Defaults to `"rnnkit"`.
+        resume: Continue earlier tuning studies in the output folder instead of
+            starting afresh. Defaults to `False` (always `True` with `storage`).
+        threads: Torch CPU threads while training; small recurrent models
+            run fastest on one. `None` leaves torch's setting. Defaults to `1`.
+        out: Output folder for reports, models and tuning studies. Defaults to
+            `"rnnkit_report"`.
+    """
+
+    data: Any = None
+    target: str | list[str] | None = None
+    time_column: str | list[str] | None = None
+    features: list[str] | None = None
+    window: int = 24
+    horizon: int = 1
+    stride: int = 1
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    gap: int = 0
+    scaling: str = "window"
+    missing: str = "interpolate"
+    categorical: str = "onehot"
+    season: int | None = None
+    max_rows: int | None = None
+    models: tuple[str, ...] = NETWORK_KINDS
+    epochs: int = 20
+    batch_size: int = 64
+    patience: int = 5
+    seed: int = 42
+    max_trials: int = 5
+    tuner: str = "random"
+    workers: int = 1
+    storage: str | None = None
+    project_name: str = "rnnkit"
+    resume: bool = False
+    threads: int | None = 1
+    out: str | Path = "rnnkit_report"
+
+    def validate(self, caller: str = "ForecastConfig") -> ForecastConfig:
+        """Check every field; return `self`.
+
+        Raises:
+            ValueError: a value out of range or an unknown option (with a
+                "did you mean").
+            TypeError: a value of the wrong type.
+
+        Example:
+            >>> ForecastConfig(window=0).validate()
+            Traceback (most recent call last):
+            ...
+            rnnkit.errors.RnnkitValueError: ForecastConfig: `window` must be a positive integer. Received: window=0.
+        """
+        for name in ("window", "horizon", "stride", "epochs", "batch_size", "workers"):
+            setattr(self, name, check_positive_int(name, getattr(self, name), caller=caller))
+        for name in ("gap", "patience", "max_trials"):
+            setattr(self, name, check_non_negative_int(name, getattr(self, name), caller=caller))
+        for name in ("season", "max_rows", "threads"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, check_positive_int(name, value, caller=caller))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise RnnkitTypeError(f"{caller}: `seed` must be an integer. Received: {self.seed!r}.")
+        for name in ("val_fraction", "test_fraction"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise RnnkitTypeError(
+                    f"{caller}: `{name}` must be a number in (0, 1). Received: {value!r}."
+                )
+            if not 0.0 < float(value) < 1.0 or math.isnan(value):
+                raise RnnkitValueError(
+                    f"{caller}: `{name}` must be in (0, 1). Received: {name}={value!r}."
+                )
+        if self.val_fraction + self.test_fraction >= 0.9:
+            raise RnnkitValueError(
+                f"{caller}: val_fraction + test_fraction must leave at least 10% for "
+                f"training. Received: val_fraction={self.val_fraction}, "
+                f"test_fraction={self.test_fraction}."
+            )
+        check_one_of("scaling", self.scaling, WINDOW_SCALING_METHODS, caller=caller)
+        check_one_of("missing-value policy", self.missing, MISSING_POLICIES, caller=caller)
+        check_one_of("categorical policy", self.categorical, CATEGORICAL_POLICIES, caller=caller)
+        check_one_of("tuner", self.tuner, TUNER_KINDS, caller=caller)
+        self.resume = check_bool("resume", self.resume, caller=caller)
+        self.models = tuple(_as_names("models", self.models, caller) or ())
+        if not self.models:
+            raise RnnkitValueError(
+                f"{caller}: `models` is empty. Pass one or more of {', '.join(NETWORK_KINDS)}."
+            )
+        for kind in self.models:
+            check_one_of("model", kind, NETWORK_KINDS, caller=caller)
+        if len(set(self.models)) != len(self.models):
+            raise RnnkitValueError(f"{caller}: `models` repeats a network: {list(self.models)}.")
+        self.target = _as_names("target", self.target, caller, single=True)
+        self.time_column = _as_names("time_column", self.time_column, caller, single=True)
+        features = _as_names("features", self.features, caller)
+        self.features = None if features is None else list(features)
+        if self.storage is not None and not isinstance(self.storage, str):
+            raise RnnkitTypeError(
+                f"{caller}: `storage` must be a database URL string. Received: "
+                f"{type(self.storage).__name__}."
+            )
+        if not isinstance(self.project_name, str) or not self.project_name.strip():
+            raise RnnkitValueError(
+                f"{caller}: `project_name` must be a non-empty string. "
+                f"Received: {self.project_name!r}."
+            )
+        if not isinstance(self.out, (str, Path)):
+            raise RnnkitTypeError(
+                f"{caller}: `out` must be a folder path. Received: {type(self.out).__name__}."
+            )
+        return self
+
+    @property
+    def targets(self) -> list[str] | None:
+        """The target column(s) as a list, or `None` when not chosen yet."""
+        if self.target is None:
+            return None
+        return [self.target] if isinstance(self.target, str) else list(self.target)
+
+    def replace(self, **changes: Any) -> ForecastConfig:
+        """Return a copy with some fields changed.
+
+        Example:
+            >>> ForecastConfig(window=12).replace(horizon=6).horizon
+            6
+        """
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as JSON-ready values (a DataFrame `data` becomes `"<DataFrame>"`).
+
+        Example:
+            >>> ForecastConfig(data="a.csv", target="y").to_dict()["target"]
+            'y'
+        """
+        out: dict[str, Any] = {}
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if item.name == "data" and value is not None and not isinstance(value, (str, Path)):
+                value = f"<{type(value).__name__}>"
+            elif isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[item.name] = value
+        return out
+
+
+def _as_names(name: str, value: Any, caller: str, *, single: bool = False) -> Any:
+    """Normalise a column name or list of names; `single` keeps one name as a string."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",")] if not single else [value]
+        if single:
+            return value
+        return [p for p in parts if p]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        if single and len(value) == 1:
+            return value[0]
+        return list(value)
+    raise RnnkitTypeError(
+        f"{caller}: `{name}` must be a column name or a list of names. Received: {value!r}."
+    )
+
+
+def config_from_mapping(
+    values: Mapping[str, Any], *, base: ForecastConfig | None = None, source: str = "config"
+) -> ForecastConfig:
+    """Build a `ForecastConfig` from a mapping (a parsed TOML file, CLI flags).
+
+    Unknown keys are an error with a "did you mean"; `None` values are skipped
+    so that unset flags keep the value of `base`.
+
+    Args:
+        values: Field name -> value.
+        base: Configuration the values are applied to. Defaults to `None`
+            (the defaults).
+        source: Where the values came from, for error messages. Defaults to `"config"`.
+
+    Returns:
+        A new, validated `ForecastConfig`.
+
+    Example:
+        >>> config_from_mapping({"target": "y", "window": 6}).window
+        6
+        >>> config_from_mapping({"windwo": 6})
+        Traceback (most recent call last):
+        ...
+        rnnkit.errors.RnnkitValueError: config: unknown setting 'windwo'. Did you mean 'window'?
+    """
+    names = [item.name for item in dataclasses.fields(ForecastConfig)]
+    changes = {}
+    for key, value in values.items():
+        if key not in names:
+            raise RnnkitValueError(f"{source}: unknown setting {key!r}.{suggest(key, names)}")
+        if value is not None:
+            changes[key] = value
+    config = dataclasses.replace(base or ForecastConfig(), **changes)
+    return config.validate(caller=source)
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read a TOML run file into a dict of `ForecastConfig` settings.
+
+    Keys are `ForecastConfig` field names at the top level; a `[forecast]`
+    table is accepted too. Paths in `data` and `out` are relative to the file.
+
+    Args:
+        path: The `.toml` file.
+
+    Returns:
+        The settings, not yet validated (see `config_from_mapping`).
+
+    Raises:
+        DataError: the file is missing or not valid TOML.
+    """
+    from rnnkit.errors import DataError
+
+    caller = "load_config()"
+    if sys.version_info < (3, 11):  # pragma: no cover - tomllib is 3.11+
+        raise DataError(
+            f"{caller}: reading TOML needs Python 3.11 or newer (tomllib). Pass the settings "
+            "as command-line flags instead."
+        )
+    import tomllib
+
+    file = Path(path)
+    if not file.is_file():
+        raise DataError(f"{caller}: config file {str(path)!r} does not exist. Check the path.")
+    try:
+        values = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{caller}: {str(path)!r} is not valid TOML: {exc}.") from None
+    if set(values) == {"forecast"} and isinstance(values["forecast"], dict):
+        values = values["forecast"]
+    for key in ("data", "out"):
+        if isinstance(values.get(key), str) and not Path(values[key]).is_absolute():
+            values[key] = str(file.parent / values[key])
+    return values
