@@ -21,7 +21,11 @@ Variants (same LSTM + Dense model, same seed, same epochs):
 * ``masked-bucketed``: ``Masking(0.0)``, trained on length-bucketed batches each padded
   to its own longest sequence (:class:`rnnkit.utils.RaggedBatches`).
 
-Run: python benchmarks/masking_benchmark.py [--epochs 15] [--threads 1] [--markdown]
+Figures: test accuracy after the last epoch, and the median wall time of an epoch
+(robust to other processes on the machine); each is the mean over the seeds, with the
+range over the seeds in brackets. Every seed draws new data and new initial weights.
+
+Run: python benchmarks/masking_benchmark.py [--seeds 0 1 2] [--threads 1] [--markdown]
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import numpy as np
 import torch
 
 from rnnkit import Sequential
+from rnnkit.callbacks import Callback
 from rnnkit.layers import LSTM
 from rnnkit.layers import Dense
 from rnnkit.layers import Masking
@@ -72,6 +77,21 @@ def make_utterances(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray],
     return utterances, labels
 
 
+class EpochTimer(Callback):
+    """Wall time of every epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
 @dataclass
 class Result:
     """One variant's figures."""
@@ -87,38 +107,78 @@ def build_model(units: int, steps: int | None, masked: bool) -> Sequential:
     layers += [LSTM(units), Dense(CLASSES, activation="softmax")]
     model = Sequential(layers)
     model.build((None, steps, FEATURES))
-    model.compile(optimizer=Adam(learning_rate=0.005), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=Adam(learning_rate=0.005),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 
-def run_fixed(name, desc, data, *, maxlen, padding, masked, args) -> Result:
+def run_fixed(name, desc, data, *, maxlen, padding, masked, args, seed) -> Result:
     (train, y_train), (test, y_test) = data
     kwargs = {"maxlen": maxlen, "dtype": "float32", "padding": padding}
     x_train, x_test = pad_sequences(train, **kwargs), pad_sequences(test, **kwargs)
-    set_random_seed(args.seed)
+    set_random_seed(seed)
     model = build_model(args.units, maxlen, masked)
-    start = time.perf_counter()
-    model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, verbose=0)
-    per_epoch = (time.perf_counter() - start) / args.epochs
+    timer = EpochTimer()
+    model.fit(
+        x_train,
+        y_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        verbose=0,
+        callbacks=[timer],
+    )
+    per_epoch = float(np.median(timer.seconds))
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
     return Result(name, desc, float(accuracy), per_epoch)
 
 
-def run_bucketed(data, args) -> Result:
+def run_bucketed(data, args, seed) -> Result:
     (train, y_train), (test, y_test) = data
-    set_random_seed(args.seed)
+    set_random_seed(seed)
     model = build_model(args.units, MAX_LEN, masked=True)
-    start = time.perf_counter()
+    seconds = []
     for epoch in range(args.epochs):
-        batches = RaggedBatches(train, y_train, batch_size=args.batch_size, shuffle=True,
-                                seed=args.seed + epoch)
+        start = time.perf_counter()
+        batches = RaggedBatches(
+            train, y_train, batch_size=args.batch_size, shuffle=True, seed=seed + epoch
+        )
         for xb, yb in batches:
             model.train_on_batch(xb, yb)
-    per_epoch = (time.perf_counter() - start) / args.epochs
+        seconds.append(time.perf_counter() - start)
+    per_epoch = float(np.median(seconds))
     predictions = predict_ragged(model, test, batch_size=args.batch_size)
     accuracy = float(np.mean(predictions.argmax(axis=1) == y_test))
     return Result("masked-bucketed", "per-batch length, Masking", accuracy, per_epoch)
+
+
+def warm_up(args) -> None:
+    """Load the kernels (and compile the native library) before anything is timed."""
+    utterances, labels = make_utterances(2 * args.batch_size, np.random.default_rng(99))
+    x = pad_sequences(utterances, maxlen=MAX_LEN, dtype="float32", padding="post")
+    for masked in (False, True):
+        build_model(args.units, MAX_LEN, masked).fit(x, labels, epochs=1, verbose=0)
+
+
+def run_all(args, seed: int) -> list[Result]:
+    """Every variant on one draw of the data (``seed``)."""
+    rng = np.random.default_rng(seed)
+    data = (make_utterances(args.train, rng), make_utterances(args.test, rng))
+    fixed = [
+        ("fixed-30 pre", "pad to 30 at the start, no mask", MAX_LEN, "pre", False),
+        ("fixed-30 post", "pad to 30 at the end, no mask", MAX_LEN, "post", False),
+        ("fixed-15", "truncate/pad to 15, no mask", 15, "pre", False),
+        ("masked-30", "pad to 30 at the end, Masking", MAX_LEN, "post", True),
+    ]
+    results = [
+        run_fixed(
+            name, desc, data, maxlen=maxlen, padding=padding, masked=masked, args=args, seed=seed
+        )
+        for name, desc, maxlen, padding, masked in fixed
+    ]
+    return [*results, run_bucketed(data, args, seed)]
 
 
 def main() -> None:
@@ -128,41 +188,51 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--units", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0, 1, 2],
+        help="one run (data draw + initialisation) per seed",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    print(
+        f"{args.train} train / {args.test} test utterances, lengths {MIN_LEN}..{MAX_LEN}, "
+        f"{FEATURES} features, {CLASSES} classes; LSTM({args.units}), {args.epochs} epochs, "
+        f"batch {args.batch_size}, seeds {args.seeds}, torch threads "
+        f"{torch.get_num_threads()}, device {device}"
+    )
 
-    rng = np.random.default_rng(args.seed)
-    data = (make_utterances(args.train, rng), make_utterances(args.test, rng))
-    lengths = np.array([len(u) for u in data[0][0]])
-    print(f"{args.train} train / {args.test} test utterances, lengths {lengths.min()}.."
-          f"{lengths.max()} (mean {lengths.mean():.1f}), {FEATURES} features, {CLASSES} "
-          f"classes; LSTM({args.units}), {args.epochs} epochs, batch {args.batch_size}, "
-          f"torch threads {torch.get_num_threads()}, device {'cuda' if torch.cuda.is_available() else 'cpu'}")
-
-    results = [
-        run_fixed("fixed-30 pre", "pad to 30 at the start, no mask", data, maxlen=MAX_LEN,
-                  padding="pre", masked=False, args=args),
-        run_fixed("fixed-30 post", "pad to 30 at the end, no mask", data, maxlen=MAX_LEN,
-                  padding="post", masked=False, args=args),
-        run_fixed("fixed-15", "truncate/pad to 15, no mask", data, maxlen=15,
-                  padding="pre", masked=False, args=args),
-        run_fixed("masked-30", "pad to 30 at the end, Masking", data, maxlen=MAX_LEN,
-                  padding="post", masked=True, args=args),
-        run_bucketed(data, args),
-    ]
+    warm_up(args)
+    runs = [run_all(args, seed) for seed in args.seeds]  # runs[seed][variant]
+    rows = []
+    for variant in zip(*runs, strict=True):
+        accuracy = np.array([r.accuracy for r in variant])
+        seconds = np.array([r.seconds_per_epoch for r in variant])
+        rows.append(
+            (
+                variant[0].name,
+                variant[0].input_desc,
+                f"{accuracy.mean():.3f} ({accuracy.min():.3f}-{accuracy.max():.3f})",
+                f"{seconds.mean():.2f} ({seconds.min():.2f}-{seconds.max():.2f})",
+            )
+        )
+    headers = ("variant", "input", "test accuracy (min-max)", "s/epoch (min-max)")
     if args.markdown:
-        print("\n| variant | input | test accuracy | s/epoch |")
+        print("\n| " + " | ".join(headers) + " |")
         print("|---|---|---:|---:|")
-        for r in results:
-            print(f"| {r.name} | {r.input_desc} | {r.accuracy:.3f} | {r.seconds_per_epoch:.2f} |")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
     else:
-        print(f"\n{'variant':<17}{'input':<34}{'accuracy':>9}{'s/epoch':>9}")
-        for r in results:
-            print(f"{r.name:<17}{r.input_desc:<34}{r.accuracy:>9.3f}{r.seconds_per_epoch:>9.2f}")
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        print()
+        for row in (headers, *rows):
+            print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
 
 
 if __name__ == "__main__":

@@ -38,12 +38,14 @@ def main() -> int:
     x_train, y_train = make_data(1200, rng)
     x_test, y_test = make_data(500, rng)
 
-    model = Sequential([
-        Dense(16, activation="tanh", input_shape=(2,)),
-        RepeatVector(STEPS),
-        LSTM(16, return_sequences=True),
-        TimeDistributed(Dense(1)),
-    ])
+    model = Sequential(
+        [
+            Dense(16, activation="tanh", input_shape=(2,)),
+            RepeatVector(STEPS),
+            LSTM(16, return_sequences=True),
+            TimeDistributed(Dense(1)),
+        ]
+    )
     model.compile(optimizer=Adam(learning_rate=0.01), loss="mse")
     model.fit(x_train, y_train, epochs=10, batch_size=32, verbose=0)
 

@@ -56,21 +56,28 @@ def main() -> int:
     x_train = pad_sequences(train_sequences, maxlen=MAX_LEN, dtype="float32", padding="post")
     x_test = pad_sequences(test_sequences, maxlen=MAX_LEN, dtype="float32", padding="post")
 
-    model = Sequential([
-        Masking(0.0, input_shape=(MAX_LEN, FEATURES)),
-        LSTM(24),
-        Dense(CLASSES, activation="softmax"),
-    ])
-    model.compile(optimizer=Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = Sequential(
+        [
+            Masking(0.0, input_shape=(MAX_LEN, FEATURES)),
+            LSTM(24),
+            Dense(CLASSES, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=Adam(learning_rate=0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     model.fit(x_train, y_train, epochs=8, batch_size=32, verbose=0)
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
 
     # The ragged list directly: length-bucketed batches, each padded to its own length.
     ragged = predict_ragged(model, test_sequences, batch_size=64)
     ragged_accuracy = float(np.mean(ragged.argmax(axis=1) == y_test))
-    print(f"variable-length classification: test accuracy {accuracy:.3f} "
-          f"(ragged batches {ragged_accuracy:.3f}, chance 0.25)")
+    print(
+        f"variable-length classification: test accuracy {accuracy:.3f} "
+        f"(ragged batches {ragged_accuracy:.3f}, chance 0.25)"
+    )
     return 0 if accuracy > 0.8 and abs(accuracy - ragged_accuracy) < 1e-6 else 1
 
 

@@ -106,11 +106,6 @@ def test_stateful_batch_size_change_raises():
         layer(torch.ones(BATCH + 1, STEPS, FEATURES))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rnn.py: reset_states() forgets the stateful batch size; Keras keeps it "
-    "(fix: remember the first batch size in RNN._initial_states, keep it on reset)",
-)
 def test_stateful_batch_size_is_kept_after_reset_states():
     layer = GRU(UNITS, stateful=True)
     layer(torch.ones(BATCH, STEPS, FEATURES))

@@ -354,3 +354,25 @@ def test_masked_model_with_wrappers_matches_keras():
     assert ours.count_params() == theirs.count_params()
     _assert_close(ours(torch.as_tensor(x)), theirs(x, training=False))
     assert ours.output_shape == (None, 2)
+
+
+def test_model_with_wrappers_saves_and_loads(tmp_path):
+    from rnnkit.layers.core import Masking
+    from rnnkit.models.saving import load_model
+    from rnnkit.models.sequential import Sequential
+
+    model = Sequential(
+        [
+            Masking(0.0, input_shape=(STEPS, FEATURES)),
+            Bidirectional(LSTM(UNITS, return_sequences=True), merge_mode="mul"),
+            TimeDistributed(Dense(2)),
+        ]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    path = tmp_path / "wrapped.rnnkit"
+    model.save(str(path))
+    loaded = load_model(str(path))
+    x = torch.as_tensor(_inputs(13))
+    torch.testing.assert_close(loaded(x), model(x))
+    assert isinstance(loaded.layers[1], Bidirectional)
+    assert loaded.layers[1].merge_mode == "mul"

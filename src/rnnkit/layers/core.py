@@ -263,7 +263,7 @@ class Masking(Layer):
         """Zero the masked steps."""
         x = torch.as_tensor(inputs)
         keep = self.compute_mask(x)
-        return x * keep.unsqueeze(-1).to(x.dtype)
+        return torch.where(keep.unsqueeze(-1), x, x.new_zeros(()))
 
     def get_config(self):
         config = super().get_config()

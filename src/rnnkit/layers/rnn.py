@@ -103,6 +103,7 @@ class RNN(Layer):
         self.kernel_preference = "auto"
         self.kernel: KernelChoice | None = None
         self._states: list[torch.Tensor] | None = None
+        self._stateful_batch_size: int | None = None
         self.input_spec_features: int | None = None
 
     # ------------------------------------------------------------------ build
@@ -184,15 +185,14 @@ class RNN(Layer):
                 )
             return states
         if self.stateful:
-            expected_batch = self.declared_batch_size
-            if self._states is not None:
-                expected_batch = self._states[0].shape[0]
+            expected_batch = self.declared_batch_size or self._stateful_batch_size
             if expected_batch is not None and expected_batch != batch:
                 raise RnnkitValueError(
                     f"{type(self).__name__} '{self.name}' is stateful with batch size "
                     f"{expected_batch}, but received a batch of {batch}. Use the same batch size "
                     "for every call (and in fit/predict), with a sample count divisible by it."
                 )
+            self._stateful_batch_size = batch
             if self._states is not None:
                 return [s.to(x.device) for s in self._states]
         return self.cell.get_initial_state(batch, device=x.device)

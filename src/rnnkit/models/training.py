@@ -29,6 +29,11 @@ from rnnkit.models.data_adapter import to_tensor
 _SPARSE_LOSSES = ("sparse_categorical_crossentropy",)
 
 
+def _owns_parameters(module: torch.nn.Module) -> bool:
+    """Whether ``module`` holds parameters itself (an RNN delegates to its cell)."""
+    return next(module.parameters(recurse=False), None) is not None
+
+
 def default_device() -> torch.device:
     """CUDA when available, else CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -144,7 +149,9 @@ class Trainer:
     def _regularization(self) -> torch.Tensor | None:
         total = None
         for layer in self.modules():
-            penalty = layer.regularization_loss() if hasattr(layer, "regularization_loss") else None
+            penalty = None
+            if hasattr(layer, "regularization_loss") and _owns_parameters(layer):
+                penalty = layer.regularization_loss()
             activity = getattr(layer, "activity_loss", None)
             for term in (penalty, activity):
                 if term is not None:
@@ -165,7 +172,7 @@ class Trainer:
         loss.backward()
         self.optimizer.step()
         for layer in self.modules():
-            if hasattr(layer, "apply_constraints"):
+            if hasattr(layer, "apply_constraints") and _owns_parameters(layer):
                 layer.apply_constraints()
         self._update_metrics(y, y_pred.detach(), sample_weight)
         return loss.detach()
