@@ -1,4 +1,9 @@
-"""The time-series workflow: baselines, forecast metrics, verdicts and backtesting."""
+"""The time-series workflow: data to windows, networks vs baselines, metrics, verdicts, reports.
+
+The CLI (`rnnkit fit|tune|compare|predict|summary|demo`) is a thin skin over
+`fit_forecaster`, `tune_forecaster`, `compare_models`, `write_report`,
+`predict_from_csv` and `summarize_path`, all configured by a `ForecastConfig`.
+"""
 
 from rnnkit.workflow.backtest import BacktestFold
 from rnnkit.workflow.backtest import BacktestResult
@@ -10,6 +15,8 @@ from rnnkit.workflow.baselines import SeasonalNaiveForecaster
 from rnnkit.workflow.baselines import infer_season
 from rnnkit.workflow.baselines import naive_forecast
 from rnnkit.workflow.baselines import seasonal_naive_forecast
+from rnnkit.workflow.compare import ComparisonResult
+from rnnkit.workflow.compare import compare_models
 from rnnkit.workflow.forecast_metrics import METRIC_NAMES
 from rnnkit.workflow.forecast_metrics import Verdict
 from rnnkit.workflow.forecast_metrics import compare_to_naive
@@ -22,28 +29,58 @@ from rnnkit.workflow.forecast_metrics import naive_scale
 from rnnkit.workflow.forecast_metrics import rmse
 from rnnkit.workflow.forecast_metrics import smape
 from rnnkit.workflow.forecast_metrics import summarize_verdicts
+from rnnkit.workflow.forecaster import Forecaster
+from rnnkit.workflow.forecaster import predict_from_csv
+from rnnkit.workflow.prepare import PreparedData
+from rnnkit.workflow.prepare import prepare_data
+from rnnkit.workflow.progress import ProgressListener
+from rnnkit.workflow.report import write_report
+from rnnkit.workflow.spec import ForecastConfig
+from rnnkit.workflow.spec import config_from_mapping
+from rnnkit.workflow.spec import load_config
+from rnnkit.workflow.summary import summarize_path
+from rnnkit.workflow.train import FitResult
+from rnnkit.workflow.train import TuneResult
+from rnnkit.workflow.train import fit_forecaster
+from rnnkit.workflow.train import tune_forecaster
 
 __all__ = [
     "METRIC_NAMES",
     "BacktestFold",
     "BacktestResult",
+    "ComparisonResult",
+    "FitResult",
+    "ForecastConfig",
+    "Forecaster",
     "LinearLagForecaster",
     "NaiveForecaster",
+    "PreparedData",
+    "ProgressListener",
     "Season",
     "SeasonalNaiveForecaster",
+    "TuneResult",
     "Verdict",
     "backtest",
+    "compare_models",
     "compare_to_naive",
+    "config_from_mapping",
+    "fit_forecaster",
     "forecast_metrics",
     "horizon_errors",
     "infer_season",
+    "load_config",
     "mae",
     "mape",
     "mase",
     "naive_forecast",
     "naive_scale",
+    "predict_from_csv",
+    "prepare_data",
     "rmse",
     "seasonal_naive_forecast",
     "smape",
+    "summarize_path",
     "summarize_verdicts",
+    "tune_forecaster",
+    "write_report",
 ]

@@ -1,36 +1,44 @@
-"""Measuring training runs: seconds per epoch, peak memory, torch threads.
+"""Measuring training runs: seconds per epoch, training memory, torch threads.
 
-Peak memory is measured where the model trains:
+Training memory is measured where the model trains:
 
-- on CUDA, `torch.cuda.max_memory_allocated` (bytes the caching allocator
-  handed out at the peak, reset before training);
-- on CPU, the growth of the process's resident set size (RSS) during
-  training, sampled from `/proc/self/statm` every 5 ms by a background
-  thread (where `/proc` is missing: the growth of `ru_maxrss`, which only
-  moves when the process reaches a new lifetime peak).
-
-CPU numbers include memory the allocator keeps from earlier work, so compare
-models of one run (trained one after another in the same process), not runs.
+- on CUDA, the peak of `torch.cuda.max_memory_allocated` during `fit`
+  (reset before training), minus what was allocated before;
+- on CPU, where torch keeps no allocation statistics, it is counted: the
+  bytes of the tensors autograd saves for backpropagation in one training
+  batch (the activations, counted once per storage with
+  `torch.autograd.graph.saved_tensors_hooks`), plus the parameters, their
+  gradients and Adam's two moment buffers. That is the memory a training step
+  holds at its peak, exact for the tensors and the same from run to run;
+  process overheads (the allocator's cache, Python objects) are left out.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import resource
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import torch
 
 from rnnkit.callbacks.base import Callback
 
-__all__ = ["EpochTimer", "PeakMemory", "torch_threads"]
+__all__ = [
+    "CPU_METHOD",
+    "CUDA_METHOD",
+    "EpochTimer",
+    "PeakMemory",
+    "count_training_memory",
+    "torch_threads",
+]
 
-_STATM = "/proc/self/statm"
+CUDA_METHOD = "CUDA: peak of torch.cuda.max_memory_allocated during training"
+CPU_METHOD = (
+    "CPU: tensors saved for backpropagation in one training batch, plus parameters, "
+    "gradients and Adam state (counted, not sampled)"
+)
 
 
 @contextlib.contextmanager
@@ -53,72 +61,69 @@ def torch_threads(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _rss_bytes() -> int:
-    with open(_STATM, encoding="ascii") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def count_training_memory(model: Any, x_batch: np.ndarray) -> int:
+    """Bytes one training step holds on CPU (see the module docs).
 
+    Runs one forward pass in training mode on `x_batch` under saved-tensor
+    hooks (no backward pass, no weight change) and adds four copies of the
+    parameters (weights, gradients, Adam's two moments).
 
-def _maxrss_bytes() -> int:
-    scale = 1 if sys.platform == "darwin" else 1024  # Linux reports KiB, macOS bytes
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    Args:
+        model: A built `Sequential`.
+        x_batch: One batch of inputs, `(batch, window, features)`.
+
+    Returns:
+        The byte count.
+
+    Example:
+        >>> from rnnkit.layers import Dense, Input, LSTM
+        >>> from rnnkit.models import Sequential
+        >>> model = Sequential([Input((5, 2)), LSTM(4), Dense(1)])
+        >>> weights = 4 * 4 * model.count_params()  # float32 weights, gradients, 2 Adam moments
+        >>> count_training_memory(model, np.zeros((8, 5, 2), "float32")) > weights
+        True
+    """
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    seen: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in params:
+            seen[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    was_training = model.training
+    model.train()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        inputs = torch.as_tensor(x_batch, dtype=torch.float32, device=model.device)
+        output = model(inputs, training=True)
+        del output
+    model.train(was_training)
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    return int(sum(seen.values()) + 4 * weights)
 
 
 class PeakMemory:
-    """Context manager measuring the peak memory of the block (see the module docs).
+    """Context manager: peak CUDA memory allocated during the block, in bytes.
 
     Attributes:
-        peak_bytes: Peak growth during the block, in bytes (after exit).
-        method: How it was measured, in words.
-
-    Example:
-        >>> with PeakMemory() as memory:
-        ...     block = bytearray(20_000_000)
-        >>> memory.peak_bytes >= 0, memory.method.split(":")[0]
-        (True, 'CPU')
+        peak_bytes: Peak allocation above the level at entry (after exit).
     """
 
-    def __init__(self, device: Any = None, *, interval: float = 0.005):
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
-        self.interval = interval
+    def __init__(self, device: Any):
+        self.device = torch.device(device)
         self.peak_bytes = 0
-        self.method = ""
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._start = 0
-        self._peak = 0
 
     def __enter__(self) -> PeakMemory:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-            torch.cuda.reset_peak_memory_stats(self.device)
-            self._start = torch.cuda.memory_allocated(self.device)
-            self.method = "CUDA: torch.cuda.max_memory_allocated during training"
-        elif os.path.exists(_STATM):
-            self._start = self._peak = _rss_bytes()
-            self.method = "CPU: growth of resident memory (RSS) during training, sampled every 5 ms"
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-        else:  # pragma: no cover - not Linux
-            self._start = _maxrss_bytes()
-            self.method = "CPU: growth of the process's peak resident memory (ru_maxrss)"
+        torch.cuda.synchronize(self.device)
+        torch.cuda.reset_peak_memory_stats(self.device)
+        self._start = torch.cuda.memory_allocated(self.device)
         return self
 
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self._peak = max(self._peak, _rss_bytes())
-            time.sleep(self.interval)
-
     def __exit__(self, *exc: Any) -> None:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-            peak = torch.cuda.max_memory_allocated(self.device)
-        elif self._thread is not None:
-            self._stop.set()
-            self._thread.join()
-            peak = max(self._peak, _rss_bytes())
-        else:  # pragma: no cover - not Linux
-            peak = _maxrss_bytes()
-        self.peak_bytes = max(0, int(peak - self._start))
+        torch.cuda.synchronize(self.device)
+        self.peak_bytes = max(0, int(torch.cuda.max_memory_allocated(self.device) - self._start))
 
 
 class EpochTimer(Callback):
@@ -133,11 +138,11 @@ class EpochTimer(Callback):
         self.seconds: list[float] = []
         self._began = 0.0
 
-    def on_train_begin(self, logs: Any = None) -> None:  # noqa: D102
+    def on_train_begin(self, logs: Any = None) -> None:
         self.seconds = []
 
-    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:  # noqa: D102
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         self._began = time.perf_counter()
 
-    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:  # noqa: D102
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         self.seconds.append(time.perf_counter() - self._began)

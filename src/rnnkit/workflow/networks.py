@@ -52,9 +52,7 @@ _LAYERS = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
 DISPLAY_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
-def build_network(
-    hp: Any, *, kind: str, window: int, features: int, outputs: int
-) -> Sequential:
+def build_network(hp: Any, *, kind: str, window: int, features: int, outputs: int) -> Sequential:
     """Build and compile one forecasting network from hyperparameters (see module docs).
 
     Args:
@@ -81,9 +79,7 @@ def build_network(
     model = Sequential(name=f"{kind}_forecaster")
     model.add(Input((window, features)))
     for index in range(layers):
-        model.add(
-            layer_class(units, activation=activation, return_sequences=index < layers - 1)
-        )
+        model.add(layer_class(units, activation=activation, return_sequences=index < layers - 1))
         if dropout:
             model.add(Dropout(dropout))
     model.add(Dense(outputs))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,8 @@ BEIJING_ATTRIBUTION = (
 )
 
 _PARTS = ("train", "val", "test")
+_PEEK_ROWS = 50
+_TIME_NAMES = ("datetime", "timestamp", "date", "time", "date_time", "ds", "period")
 
 
 @dataclass
@@ -73,6 +76,8 @@ class PreparedData:
         season: Season length used by the seasonal naive baseline.
         season_source: How the season was found, in words.
         source: Where the data came from (path or `"<DataFrame>"`).
+        time_column: The time column(s) given to `read_table` (configured or
+            found as a date-like column), or `None` (its own detection).
         is_bundled: Whether the data is rnnkit's bundled Beijing PM2.5 file.
         notes: Extra lines for the data report.
     """
@@ -91,6 +96,7 @@ class PreparedData:
     season: int
     season_source: str
     source: str
+    time_column: Any
     is_bundled: bool
     notes: list[str]
 
@@ -134,7 +140,7 @@ class PreparedData:
 
     def sizes(self) -> dict[str, int]:
         """Windows in each part."""
-        return dict(zip(_PARTS, self.split.sizes()))
+        return dict(zip(_PARTS, self.split.sizes(), strict=True))
 
     def lines(self) -> list[str]:
         """The data report in plain words: reading, windows, split, scaling, season."""
@@ -157,8 +163,13 @@ class PreparedData:
         return lines
 
 
-def read_source(config: ForecastConfig, caller: str) -> tuple[pd.DataFrame, TableReport, str]:
-    """Read `config.data` (a path or a DataFrame) with `read_table`'s policies."""
+def read_source(config: ForecastConfig, caller: str) -> tuple[pd.DataFrame, TableReport, str, Any]:
+    """Read `config.data` (a path or a DataFrame) with `read_table`'s policies.
+
+    Returns:
+        `(frame, report, source, time_column)`: `time_column` as passed to
+        `read_table` (the configured one, or a date-like column found here).
+    """
     data = config.data
     if data is None:
         raise DataError(
@@ -173,22 +184,68 @@ def read_source(config: ForecastConfig, caller: str) -> tuple[pd.DataFrame, Tabl
         "categorical": config.categorical,
     }
     if isinstance(data, (str, Path)):
+        if config.time_column is None:
+            kwargs["time_column"] = _date_like_column(_peek(Path(data)))
         frame, report = read_table(data, **kwargs)
-        return frame, report, str(data)
+        return frame, report, str(data), kwargs["time_column"]
     if isinstance(data, pd.DataFrame):
         table = data
         if isinstance(table.index, pd.DatetimeIndex):
             table = table.reset_index(names=table.index.name or "time")
+        if config.time_column is None:
+            kwargs["time_column"] = _date_like_column(table.head(_PEEK_ROWS))
         with tempfile.TemporaryDirectory() as folder:  # reuse read_table's checks and report
             file = Path(folder) / "frame.csv"
             table.to_csv(file, index=False)
             frame, report = read_table(file, **kwargs)
         report.source = "<DataFrame>"
-        return frame, report, "<DataFrame>"
+        return frame, report, "<DataFrame>", kwargs["time_column"]
     raise RnnkitTypeError(
         f"{caller}: `data` must be a file path or a pandas DataFrame. "
         f"Received: {type(data).__name__}."
     )
+
+
+def _peek(path: Path) -> pd.DataFrame | None:
+    """The first rows of a table file (or `None`: let `read_table` report any problem)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if not path.is_file() or not suffixes:
+        return None
+    try:
+        if suffixes[-1] in (".parquet", ".pq"):
+            return pd.read_parquet(path).head(_PEEK_ROWS)
+        sep = "\t" if ".tsv" in suffixes else ","
+        return pd.read_csv(path, nrows=_PEEK_ROWS, sep=sep)
+    except Exception:  # unreadable here means unreadable there: read_table words the error
+        return None
+
+
+def _date_like_column(head: pd.DataFrame | None) -> str | None:
+    """A text column whose values all parse as dates, when no time column would be detected.
+
+    `read_table` detects year/month/day parts and columns named like `date`
+    or `time`; this adds columns with other names (`when`, `Month`) that hold dates.
+    """
+    if head is None or head.empty:
+        return None
+    lower = {str(c).lower() for c in head.columns}
+    if {"year", "month", "day"} <= lower or lower & set(_TIME_NAMES):
+        return None
+    for name in head.columns:
+        column = head[name].dropna()
+        if len(column) < 2 or pd.api.types.is_numeric_dtype(column):
+            continue
+        if pd.api.types.is_datetime64_any_dtype(column):
+            return str(name)
+        text = column.astype(str)
+        if pd.to_numeric(text, errors="coerce").notna().any():
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+        if parsed.notna().all():
+            return str(name)
+    return None
 
 
 def _choose_target(frame: pd.DataFrame, caller: str) -> list[str]:
@@ -225,7 +282,7 @@ def prepare_data(config: ForecastConfig, *, caller: str = "prepare_data()") -> P
         ({'train': 132, 'val': 28, 'test': 28}, (188, 12, 1))
     """
     config = config.validate(caller=caller)
-    frame, report, source = read_source(config, caller)
+    frame, report, source, time_column = read_source(config, caller)
     notes: list[str] = []
     if config.max_rows is not None and len(frame) > config.max_rows:
         notes.append(f"Used the last {config.max_rows:,} of {len(frame):,} rows (max_rows).")
@@ -287,6 +344,7 @@ def prepare_data(config: ForecastConfig, *, caller: str = "prepare_data()") -> P
         season=int(seasonal.season_),
         season_source=str(seasonal.season_source_),
         source=source,
+        time_column=time_column,
         is_bundled=is_bundled,
         notes=notes,
     )

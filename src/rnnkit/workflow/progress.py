@@ -73,15 +73,15 @@ class EpochProgress(Callback):
     def __deepcopy__(self, memo: dict[int, Any]) -> EpochProgress:
         return self
 
-    def on_train_begin(self, logs: Any = None) -> None:  # noqa: D102
+    def on_train_begin(self, logs: Any = None) -> None:
         self.listener.begin("epochs", total=self.epochs, description=f"{self.label} epochs")
 
-    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:  # noqa: D102
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         logs = logs or {}
         parts = [f"{key} {logs[key]:.4g}" for key in ("loss", "val_loss") if key in logs]
         self.listener.advance("epochs", description=" ".join([f"{self.label}", *parts]).strip())
 
-    def on_train_end(self, logs: Any = None) -> None:  # noqa: D102
+    def on_train_end(self, logs: Any = None) -> None:
         self.listener.end("epochs")
         if self.count_trials:
             self.listener.advance("trials")

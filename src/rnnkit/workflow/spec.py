@@ -149,10 +149,10 @@ class ForecastConfig:
             TypeError: a value of the wrong type.
 
         Example:
-            >>> ForecastConfig(window=0).validate()
+            >>> ForecastConfig(window=0).validate()  # doctest: +ELLIPSIS
             Traceback (most recent call last):
             ...
-            rnnkit.errors.RnnkitValueError: ForecastConfig: `window` must be a positive integer. Received: window=0.
+            rnnkit.errors.RnnkitValueError: ForecastConfig: `window` must be a positive ...
         """
         for name in ("window", "horizon", "stride", "epochs", "batch_size", "workers"):
             setattr(self, name, check_positive_int(name, getattr(self, name), caller=caller))
@@ -255,10 +255,9 @@ def _as_names(name: str, value: Any, caller: str, *, single: bool = False) -> An
     if value is None:
         return None
     if isinstance(value, str):
-        parts = [p.strip() for p in value.split(",")] if not single else [value]
         if single:
             return value
-        return [p for p in parts if p]
+        return [part.strip() for part in value.split(",") if part.strip()]
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
         if single and len(value) == 1:
             return value[0]

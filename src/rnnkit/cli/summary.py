@@ -1,0 +1,53 @@
+"""`rnnkit summary`: describe a data file, a saved model or a report folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rnnkit.cli import common as c
+
+__all__ = ["register", "summary_command"]
+
+
+def summary_command(
+    path: Annotated[Path, typer.Argument(help="CSV/Parquet file, model folder or report folder.")],
+    target: c.Target = None,
+    time_column: c.TimeColumn = None,
+    missing: Annotated[
+        str, typer.Option(help="interpolate | ffill | drop | error.")
+    ] = "interpolate",
+    categorical: Annotated[str, typer.Option(help="onehot | drop | error.")] = "onehot",
+    debug: c.Debug = False,
+) -> None:
+    """Describe PATH: a data file, a saved model folder or a report folder.
+
+    For a data file: how it reads (time index, frequency, gaps, missing values,
+    encoded text columns), column statistics and the season of each --target.
+    For a model folder: what it forecasts from which columns, its scaling,
+    hyperparameters, test scores and layers. For a report folder: its scores.
+
+    Example:
+
+    \b
+        rnnkit summary sales.csv --target units
+        rnnkit summary rnnkit_report/models/gru
+    """
+    with c.handle_errors(debug):
+        from rnnkit.workflow.summary import summarize_path
+
+        lines = summarize_path(
+            path,
+            target=c.split_names(target),
+            time_column=c.split_names(time_column),
+            missing=missing,
+            categorical=categorical,
+        )
+        typer.echo("\n".join(lines))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("summary")(summary_command)

@@ -1,0 +1,86 @@
+"""`rnnkit tune`: search the hyperparameters of one network."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rnnkit.cli import common as c
+
+__all__ = ["register", "tune_command"]
+
+Model = Annotated[str, typer.Option("--model", "-m", help="rnn | lstm | gru.")]
+
+
+def tune_command(
+    data: c.Data = None,
+    model: Model = "lstm",
+    max_trials: c.MaxTrials = None,
+    tuner: c.TunerKind = None,
+    workers: c.Workers = None,
+    storage: c.Storage = None,
+    project_name: c.ProjectName = None,
+    resume: c.Resume = None,
+    config: c.ConfigFile = None,
+    target: c.Target = None,
+    time_column: c.TimeColumn = None,
+    features: c.Features = None,
+    window: c.Window = None,
+    horizon: c.Horizon = None,
+    stride: c.Stride = None,
+    val_fraction: c.ValFraction = None,
+    test_fraction: c.TestFraction = None,
+    gap: c.Gap = None,
+    scaling: c.Scaling = None,
+    missing: c.Missing = None,
+    categorical: c.Categorical = None,
+    season: c.Season = None,
+    max_rows: c.MaxRows = None,
+    epochs: c.Epochs = None,
+    batch_size: c.BatchSize = None,
+    patience: c.Patience = None,
+    seed: c.Seed = None,
+    threads: c.Threads = None,
+    out: c.Out = None,
+    quiet: c.Quiet = False,
+    debug: c.Debug = False,
+) -> None:
+    """Tune one network's hyperparameters on DATA, then train the best and report.
+
+    Searches units, layers, activation, dropout and learning rate with
+    --max-trials trials (minimising the validation loss), trains the best
+    values once more, scores them on the test part beside the baselines and
+    writes the report (with the tuning history and hyperparameter importance)
+    and the model folder. The study is kept in --out/tuning; with --storage
+    URL, the same command run on other machines joins the same study as extra
+    workers.
+
+    Example:
+
+    \b
+        rnnkit tune sales.csv --target units --model lstm --max-trials 20 --workers 2
+    """
+    flags = {k: v for k, v in locals().items() if k != "model"}
+    with c.handle_errors(debug):
+        from rnnkit.workflow.compare import ComparisonResult
+        from rnnkit.workflow.report import write_report
+        from rnnkit.workflow.train import tune_forecaster
+
+        run = c.build_config(flags, config)
+        with c.RichProgress(quiet=quiet) as progress:
+            tuned = tune_forecaster(run, model, progress=progress)
+        fitted = tuned.fit
+        result = ComparisonResult.from_results(
+            fitted.data, [fitted], [tuned], seconds=tuned.search_seconds + fitted.train_seconds
+        )
+        models = result.save_models(c.models_folder(run))
+        report = write_report(
+            result, run.out, title=f"Tuned {fitted.name}: {', '.join(fitted.data.targets)}"
+        )
+        c.print_comparison(result, report, models, quiet=quiet)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("tune")(tune_command)

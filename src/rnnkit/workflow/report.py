@@ -1,0 +1,213 @@
+"""Write a comparison to a report folder: CSV tables, PNG plots and one self-contained HTML page.
+
+`write_report(result, folder)` writes:
+
+- `metrics.csv`: one row per model: accuracy (MAE RMSE MAPE sMAPE MASE
+  MASE_seasonal rel_naive rel_seasonal) and cost (params, seconds per epoch,
+  peak memory, best and total epochs);
+- `forecasts.csv`: every model's test forecasts beside the actual values,
+  in original units;
+- `horizon_errors.csv`: test MAE per forecast step and model;
+- `tuning_<network>.csv`: every tuning trial, when tuned;
+- `forecast.png`, `horizon_errors.png`, `learning_curves.png`, `costs.png`,
+  `tuning_history.png`, `importance.png`: the plots;
+- `report.html`: all of the above on one page, images embedded, no scripts,
+  nothing fetched from the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.workflow import plots
+from rnnkit.workflow.compare import ComparisonResult
+from rnnkit.workflow.prepare import BEIJING_ATTRIBUTION
+
+__all__ = ["write_report"]
+
+logger = logging.getLogger(__name__)
+
+_ACCURACY = ["MAE", "RMSE", "MAPE", "sMAPE", "MASE", "MASE_seasonal", "rel_naive", "rel_seasonal"]
+_COST = ["params", "seconds_per_epoch", "peak_memory_mb", "best_epoch", "epochs_run"]
+_PLOTS = (
+    ("forecast.png", plots.plot_forecasts, "Forecasts against actual values (test period)"),
+    ("horizon_errors.png", plots.plot_horizon_errors, "Error by forecast step"),
+    ("learning_curves.png", plots.plot_learning_curves, "Learning curves"),
+    ("costs.png", plots.plot_costs, "Cost of each network"),
+    ("tuning_history.png", plots.plot_tuning_history, "Tuning history"),
+    ("importance.png", plots.plot_importance, "Hyperparameter importance"),
+)
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;
+max-width:1100px;color:#222;padding:0 1em;line-height:1.45}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
+th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
+th:first-child,td:first-child{text-align:left}thead th{background:#f3f3f3}
+.verdict{background:#fff8e1;border-left:4px solid #f0ad4e;padding:.6em 1em}
+.note{color:#555;font-size:.9em}img{max-width:100%;height:auto;border:1px solid #eee}
+code{background:#f5f5f5;padding:0 .2em}
+"""
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "–"
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if number.is_integer() and abs(number) < 1e9:
+            return f"{int(number):,}"
+        return f"{number:.4g}"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    return str(value)
+
+
+def _table(frame: pd.DataFrame, *, index: bool = True) -> str:
+    head = ([frame.index.name or ""] if index else []) + [str(c) for c in frame.columns]
+    rows = ["<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
+    body = []
+    for key, row in frame.iterrows():
+        cells = ([f"<td>{html.escape(str(key))}</td>"] if index else []) + [
+            f"<td>{html.escape(_fmt(v))}</td>" for v in row.tolist()
+        ]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead>{''.join(rows)}</thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _list(items: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>"
+
+
+def _image(path: Path, title: str) -> str:
+    encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (
+        f"<figure><img alt='{html.escape(title)}' src='data:image/png;base64,{encoded}'>"
+        f"<figcaption class='note'>{html.escape(title)} ({path.name})</figcaption></figure>"
+    )
+
+
+def _tuning_table(trials: pd.DataFrame) -> pd.DataFrame:
+    columns = ["trial_id", "status", "score", "best_step"]
+    columns += [c for c in trials.columns if str(c).startswith("hp_")]
+    table = trials[[c for c in columns if c in trials.columns]].copy()
+    table.columns = [str(c)[3:] if str(c).startswith("hp_") else str(c) for c in table.columns]
+    return table.set_index("trial_id") if "trial_id" in table else table
+
+
+def write_report(result: ComparisonResult, folder: str | Path, *, title: str | None = None) -> Path:
+    """Write the report folder for a comparison (see the module docs).
+
+    Args:
+        result: What `compare_models` (or `ComparisonResult.from_results`) returned.
+        folder: Output folder, created if needed; existing report files are replaced.
+        title: Page title. Defaults to `None` ("Forecast comparison: <targets>").
+
+    Returns:
+        Path of `report.html`.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = result.data
+    metrics = result.metrics
+    metrics.to_csv(folder / "metrics.csv")
+    result.forecast_frame().to_csv(folder / "forecasts.csv", index=False)
+    steps = pd.DataFrame(
+        result.horizon_mae, index=pd.RangeIndex(1, data.config.horizon + 1, name="step")
+    )
+    steps.to_csv(folder / "horizon_errors.csv")
+    for tuning in result.tunings.values():
+        tuning.trials.to_csv(folder / f"tuning_{tuning.kind}.csv", index=False)
+    figures = []
+    for name, draw, caption in _PLOTS:
+        path = draw(result, folder / name)
+        if path is not None:
+            figures.append((path, caption))
+    page = _html(result, figures, title or f"Forecast comparison: {', '.join(data.targets)}")
+    out = folder / "report.html"
+    out.write_text(page, encoding="utf-8")
+    logger.info("report written to %s", out)
+    return out
+
+
+def _html(result: ComparisonResult, figures: list[tuple[Path, str]], title: str) -> str:
+    data, config = result.data, result.config
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='note'>Data: {html.escape(data.source)}. Written "
+        f"{dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by rnnkit in "
+        f"{result.seconds:.0f} s.</p>",
+    ]
+    if data.is_bundled:
+        parts.append(f"<p class='note'>{html.escape(BEIJING_ATTRIBUTION)}</p>")
+    parts += ["<h2>Verdict</h2>", f"<div class='verdict'>{_list(result.headline)}</div>"]
+    parts += ["<details><summary>Every comparison</summary>", _list(result.verdicts), "</details>"]
+    accuracy = result.metrics[["kind", *[c for c in _ACCURACY if c in result.metrics]]]
+    parts += [
+        "<h2>Test scores (original units)</h2>",
+        _table(accuracy),
+        "<p class='note'>MASE divides the test MAE by the MAE of the in-sample naive forecast on "
+        f"the training period; MASE_seasonal by that of the seasonal naive forecast (season "
+        f"{data.season}). rel_naive and rel_seasonal are each model's test MAE over the naive "
+        "and seasonal naive forecasts' test MAE: below 1 beats them. MAPE is undefined (–) "
+        "when an actual value is 0.</p>",
+    ]
+    if result.fits:
+        cost = result.metrics.loc[list(result.fits), [c for c in _COST if c in result.metrics]]
+        parts += [
+            "<h2>Cost of each network</h2>",
+            _table(cost),
+            f"<p class='note'>Every network trained with the same budget: at most {config.epochs} "
+            f"epochs, batch size {config.batch_size}, early stopping after {config.patience} "
+            f"epochs without improvement, {config.max_trials} tuning trial(s) each. Peak memory: "
+            f"{html.escape(result.memory_method)}. best_epoch is the epoch with the lowest "
+            "validation loss (epochs to convergence).</p>",
+        ]
+    parts.append("<h2>Plots</h2>")
+    parts += [_image(path, caption) for path, caption in figures]
+    parts += ["<h2>Data</h2>", _list(data.lines())]
+    if result.fits:
+        rows = {
+            fit.name: {
+                **fit.hyperparameters,
+                "kernels": "; ".join(f"{layer}: {kernel}" for layer, kernel in fit.kernels),
+            }
+            for fit in result.fits.values()
+        }
+        parts += [
+            "<h2>Networks</h2>",
+            _table(pd.DataFrame.from_dict(rows, orient="index").rename_axis("network")),
+            "<p class='note'>kernels: the kernel each recurrent layer ran the time loop with.</p>",
+        ]
+    for tuning in result.tunings.values():
+        parts += [
+            f"<h2>Tuning: {html.escape(tuning.name)}</h2>",
+            f"<p>{len(tuning.trials)} trial(s) with the {html.escape(config.tuner)} tuner in "
+            f"{tuning.search_seconds:.0f} s; best values: "
+            f"<code>{html.escape(json.dumps(tuning.best_hyperparameters))}</code>.</p>",
+        ]
+        if tuning.importance:
+            table = pd.DataFrame({"importance": tuning.importance}).rename_axis("hyperparameter")
+            parts.append(_table(table))
+        parts.append(f"<p class='note'>Importance: {html.escape(tuning.importance_method)}.</p>")
+        parts.append(_table(_tuning_table(tuning.trials)))
+    settings = json.dumps(config.to_dict(), indent=2, default=str)
+    parts += [
+        "<h2>Settings</h2>",
+        f"<pre>{html.escape(settings)}</pre>",
+        "<p class='note'>Files: metrics.csv, forecasts.csv, horizon_errors.csv, the PNG plots "
+        "and models/&lt;network&gt;/ (use <code>rnnkit predict</code>).</p>",
+        "</body></html>",
+    ]
+    return "\n".join(parts)

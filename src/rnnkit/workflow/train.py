@@ -1,0 +1,378 @@
+"""Train one forecasting network (`fit_forecaster`) or tune it first (`tune_forecaster`).
+
+Both read the data once (`prepare_data`), train on the scaled training
+windows with early stopping on the validation windows (keeping the best
+epoch's weights), and forecast the test windows in original units. Each
+training run is measured: seconds per epoch, peak memory (see
+`rnnkit.workflow.measure`), the best epoch, the kernel every recurrent layer ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import rnnkit.tuner as kt
+from rnnkit._validation import check_one_of
+from rnnkit.callbacks.early_stopping import EarlyStopping
+from rnnkit.errors import RnnkitError
+from rnnkit.errors import RnnkitValueError
+from rnnkit.models.summary import summary_rows
+from rnnkit.utils.random import set_random_seed
+from rnnkit.workflow.forecaster import Forecaster
+from rnnkit.workflow.importance import hyperparameter_importance
+from rnnkit.workflow.measure import CPU_METHOD
+from rnnkit.workflow.measure import CUDA_METHOD
+from rnnkit.workflow.measure import EpochTimer
+from rnnkit.workflow.measure import PeakMemory
+from rnnkit.workflow.measure import count_training_memory
+from rnnkit.workflow.measure import torch_threads
+from rnnkit.workflow.networks import DISPLAY_NAMES
+from rnnkit.workflow.networks import ForecastHyperModel
+from rnnkit.workflow.networks import build_network
+from rnnkit.workflow.networks import check_hyperparameters
+from rnnkit.workflow.networks import fixed_hyperparameters
+from rnnkit.workflow.prepare import PreparedData
+from rnnkit.workflow.prepare import prepare_data
+from rnnkit.workflow.progress import EpochProgress
+from rnnkit.workflow.progress import ProgressListener
+from rnnkit.workflow.spec import NETWORK_KINDS
+from rnnkit.workflow.spec import ForecastConfig
+
+__all__ = ["FitResult", "TuneResult", "fit_forecaster", "tune_forecaster"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FitResult:
+    """One trained network, measured and with its test forecasts.
+
+    Attributes:
+        kind: `"rnn"`, `"lstm"` or `"gru"`.
+        name: Display name (`"LSTM"`).
+        forecaster: The trained network with its preprocessing (`.save(folder)`).
+        history: Per-epoch `loss` and `val_loss` (scaled units).
+        hyperparameters: The values it was built with.
+        params: Trainable parameter count.
+        seconds_per_epoch: Median wall-clock seconds of an epoch.
+        train_seconds: Seconds of the whole `fit`.
+        peak_memory_bytes: Peak training memory (see `rnnkit.workflow.measure`).
+        memory_method: How `peak_memory_bytes` was measured.
+        best_epoch: Epoch (from 1) with the lowest validation loss: epochs to convergence.
+        epochs_run: Epochs that ran before early stopping.
+        predictions: Test forecasts in original units, `(n_test, horizon, n_targets)`.
+        kernels: `(layer, kernel)` for each recurrent layer.
+        data: The prepared data it was trained on.
+    """
+
+    kind: str
+    name: str
+    forecaster: Forecaster
+    history: dict[str, list[float]]
+    hyperparameters: dict[str, Any]
+    params: int
+    seconds_per_epoch: float
+    train_seconds: float
+    peak_memory_bytes: int
+    memory_method: str
+    best_epoch: int
+    epochs_run: int
+    predictions: np.ndarray
+    kernels: list[tuple[str, str]]
+    data: PreparedData
+
+    @property
+    def peak_memory_mb(self) -> float:
+        """Peak training memory in MiB."""
+        return self.peak_memory_bytes / 2**20
+
+    def save(self, folder: str | Path) -> Path:
+        """Save the forecaster folder (see `Forecaster.save`)."""
+        return self.forecaster.save(folder)
+
+
+@dataclass
+class TuneResult:
+    """A hyperparameter search for one network, and the network refitted with its best values.
+
+    Attributes:
+        kind: `"rnn"`, `"lstm"` or `"gru"`.
+        name: Display name.
+        trials: `tuner.results_dataframe()`: one row per trial.
+        best_hyperparameters: The best trial's values.
+        importance: Hyperparameter -> share of importance, or `None`.
+        importance_method: How importance was computed, or why not.
+        fit: The best values trained again, measured (see `FitResult`).
+        search_seconds: Seconds the search took.
+        project_dir: Folder of the tuning project (study and checkpoints).
+    """
+
+    kind: str
+    name: str
+    trials: pd.DataFrame
+    best_hyperparameters: dict[str, Any]
+    importance: dict[str, float] | None
+    importance_method: str
+    fit: FitResult
+    search_seconds: float
+    project_dir: Path
+    notes: list[str] = field(default_factory=list)
+
+
+def _check_kind(model: str, caller: str) -> str:
+    return check_one_of("model", model, NETWORK_KINDS, caller=caller)
+
+
+def _early_stopping(config: ForecastConfig) -> EarlyStopping:
+    # patience 0 never stops early; the best epoch's weights are restored either way
+    patience = config.patience if config.patience > 0 else config.epochs
+    return EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+
+
+def _spec(data: PreparedData, kind: str, hyperparameters: dict[str, Any]) -> dict[str, Any]:
+    config = data.config
+    return {
+        "kind": kind,
+        "name": DISPLAY_NAMES[kind],
+        "hyperparameters": hyperparameters,
+        "targets": data.targets,
+        "features": data.features,
+        "window": config.window,
+        "horizon": config.horizon,
+        "stride": config.stride,
+        "time_column": data.time_column,
+        "missing": config.missing,
+        "categorical": config.categorical,
+        "frequency": data.frequency,
+        "encoded": data.report.encoded,
+        "scaling": config.scaling,
+        "scaling_description": data.scaler.describe(),
+        "season": data.season,
+        "source": data.source,
+        "config": config.to_dict(),
+        "metrics": {},
+    }
+
+
+def fit_forecaster(
+    config: ForecastConfig,
+    model: str = "lstm",
+    hyperparameters: dict[str, Any] | None = None,
+    *,
+    data: PreparedData | None = None,
+    progress: ProgressListener | None = None,
+) -> FitResult:
+    """Train one network on the configured data and forecast the test period.
+
+    Args:
+        config: The run configuration (`epochs`, `batch_size`, `patience`,
+            `seed`, `threads` are used here).
+        model: `"rnn"`, `"lstm"` or `"gru"`. Defaults to `"lstm"`.
+        hyperparameters: Values for `units`, `layers`, `activation`,
+            `dropout`, `learning_rate`; missing ones take their defaults.
+            Defaults to `None`.
+        data: Data already prepared from `config` (to share it between
+            models). Defaults to `None` (prepared here).
+        progress: Receives epoch progress. Defaults to `None`.
+
+    Returns:
+        A `FitResult`.
+
+    Raises:
+        DataError: unusable data (see `prepare_data`).
+        ValueError: an unknown model or hyperparameter.
+
+    Example:
+        >>> frame = pd.DataFrame({"y": np.sin(np.arange(120) / 3.0)})
+        >>> config = ForecastConfig(data=frame, target="y", window=6, epochs=1)
+        >>> result = fit_forecaster(config, "gru", {"units": 4})
+        >>> result.predictions.shape, result.params, result.best_epoch
+        ((17, 1, 1), 89, 1)
+    """
+    caller = "fit_forecaster()"
+    kind = _check_kind(model, caller)
+    values = check_hyperparameters(hyperparameters, caller=caller)
+    data = data if data is not None else prepare_data(config, caller=caller)
+    config = data.config
+    listener = progress or ProgressListener()
+    name = DISPLAY_NAMES[kind]
+    x_train, y_train = data.scaled("train")
+    x_val, y_val = data.scaled("val")
+    with torch_threads(config.threads):
+        set_random_seed(config.seed)
+        network = build_network(
+            fixed_hyperparameters(values),
+            kind=kind,
+            window=config.window,
+            features=len(data.features),
+            outputs=config.horizon * len(data.targets),
+        )
+        timer = EpochTimer()
+        callbacks = [
+            _early_stopping(config),
+            timer,
+            EpochProgress(listener, label=name, epochs=config.epochs),
+        ]
+        on_cuda = network.device.type == "cuda"
+        started = time.perf_counter()
+        with PeakMemory(network.device) if on_cuda else contextlib.nullcontext() as peak:
+            history = network.fit(
+                x_train,
+                y_train,
+                validation_data=(x_val, y_val),
+                epochs=config.epochs,
+                batch_size=config.batch_size,
+                callbacks=callbacks,
+                verbose=0,
+            )
+        train_seconds = time.perf_counter() - started
+        # after training, so counting does not draw from the random generators fit uses
+        memory_bytes = (
+            peak.peak_bytes
+            if on_cuda
+            else count_training_memory(network, x_train[: config.batch_size])
+        )
+        forecaster = Forecaster(network, data.scaler, _spec(data, kind, values))
+        x_test, _ = data.part("test")
+        predictions = forecaster.predict_windows(x_test)
+    val_loss = history.history.get("val_loss") or history.history.get("loss") or [np.nan]
+    kernels = [(row[0], row[3]) for row in summary_rows(network) if row[3]]
+    logger.info("%s trained: %d epochs in %.1f s", name, len(history.epoch), train_seconds)
+    return FitResult(
+        kind=kind,
+        name=name,
+        forecaster=forecaster,
+        history={k: [float(v) for v in vals] for k, vals in history.history.items()},
+        hyperparameters=values,
+        params=int(network.count_params()),
+        seconds_per_epoch=float(np.median(timer.seconds)) if timer.seconds else float("nan"),
+        train_seconds=train_seconds,
+        peak_memory_bytes=memory_bytes,
+        memory_method=CUDA_METHOD if on_cuda else CPU_METHOD,
+        best_epoch=int(np.nanargmin(val_loss)) + 1,
+        epochs_run=len(history.epoch),
+        predictions=predictions,
+        kernels=kernels,
+        data=data,
+    )
+
+
+def _make_tuner(config: ForecastConfig, hypermodel: Any, project_name: str) -> Any:
+    common = {
+        "objective": "val_loss",
+        "seed": config.seed,
+        "directory": str(Path(config.out) / "tuning"),
+        "project_name": project_name,
+        "overwrite": not (config.resume or config.storage),
+        "storage": config.storage,
+    }
+    if config.tuner == "hyperband":
+        return kt.Hyperband(
+            hypermodel, max_epochs=config.epochs, factor=3, max_trials=config.max_trials, **common
+        )
+    if config.tuner == "bayesian":
+        return kt.BayesianOptimization(hypermodel, max_trials=config.max_trials, **common)
+    return kt.RandomSearch(hypermodel, max_trials=config.max_trials, **common)
+
+
+def tune_forecaster(
+    config: ForecastConfig,
+    model: str = "lstm",
+    *,
+    data: PreparedData | None = None,
+    progress: ProgressListener | None = None,
+) -> TuneResult:
+    """Search the hyperparameters of one network, then train the best values again.
+
+    The search (`config.tuner`, `config.max_trials` trials of at most
+    `config.epochs` epochs, `config.workers` processes) minimises the
+    validation loss over the space in `rnnkit.workflow.networks`. Its study
+    lives in `<out>/tuning/<project_name>_<model>` (or in `config.storage`,
+    where workers on other machines can join it by running the same command).
+
+    Args:
+        config: The run configuration; `max_trials` must be at least 1.
+        model: `"rnn"`, `"lstm"` or `"gru"`. Defaults to `"lstm"`.
+        data: Data already prepared from `config`. Defaults to `None`.
+        progress: Receives trial and epoch progress. Defaults to `None`.
+
+    Returns:
+        A `TuneResult` whose `fit` is the best configuration, measured.
+
+    Raises:
+        DataError: unusable data.
+        ValueError: `max_trials=0` or an unknown model.
+        RnnkitError: no trial finished.
+    """
+    caller = "tune_forecaster()"
+    kind = _check_kind(model, caller)
+    data = data if data is not None else prepare_data(config, caller=caller)
+    config = data.config
+    if config.max_trials < 1:
+        raise RnnkitValueError(
+            f"{caller}: max_trials must be at least 1 to tune. Received: max_trials=0 "
+            "(use fit_forecaster for the default hyperparameters)."
+        )
+    listener = progress or ProgressListener()
+    name = DISPLAY_NAMES[kind]
+    hypermodel = ForecastHyperModel(
+        kind,
+        window=config.window,
+        features=len(data.features),
+        outputs=config.horizon * len(data.targets),
+        seed=config.seed,
+    )
+    tuner = _make_tuner(config, hypermodel, f"{config.project_name}_{kind}")
+    x_train, y_train = data.scaled("train")
+    x_val, y_val = data.scaled("val")
+    callbacks: list[Any] = [_early_stopping(config)]
+    if config.workers == 1:  # listeners stay in this process
+        callbacks.append(
+            EpochProgress(listener, label=name, epochs=config.epochs, count_trials=True)
+        )
+    listener.begin("trials", total=config.max_trials, description=f"{name} trials")
+    started = time.perf_counter()
+    with torch_threads(config.threads if config.workers == 1 else None):
+        tuner.search(
+            x_train,
+            y_train,
+            validation_data=(x_val, y_val),
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            callbacks=callbacks,
+            verbose=0,
+            workers=config.workers,
+        )
+    search_seconds = time.perf_counter() - started
+    listener.end("trials")
+    trials = tuner.results_dataframe()
+    best = tuner.get_best_hyperparameters(1)
+    if not best:
+        raise RnnkitError(
+            f"{caller}: no {name} trial finished, so there are no best hyperparameters. "
+            f"See the trial messages in {tuner.project_dir}."
+        )
+    values = dict(best[0].values)
+    importance, method = hyperparameter_importance(trials, tuner=tuner)
+    fit = fit_forecaster(config, kind, values, data=data, progress=listener)
+    fit.forecaster.spec["tuning"] = {"trials": len(trials), "tuner": config.tuner}
+    return TuneResult(
+        kind=kind,
+        name=name,
+        trials=trials,
+        best_hyperparameters=values,
+        importance=importance,
+        importance_method=method,
+        fit=fit,
+        search_seconds=search_seconds,
+        project_dir=Path(tuner.project_dir),
+    )

@@ -1,0 +1,171 @@
+"""The report folder: tables, plots and a self-contained HTML page that renders in a browser."""
+
+import base64
+import html
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit.datasets import beijing_pm25_path
+from rnnkit.workflow import ComparisonResult
+from rnnkit.workflow import ForecastConfig
+from rnnkit.workflow import compare_models
+from rnnkit.workflow import fit_forecaster
+from rnnkit.workflow import write_report
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PNGS = ["forecast.png", "horizon_errors.png", "learning_curves.png", "costs.png"]
+
+
+def frame(n=220):
+    rng = np.random.default_rng(1)
+    steps = np.arange(n)
+    return pd.DataFrame(
+        {
+            "time": pd.date_range("2021-06-01", periods=n, freq="h"),
+            "load": 50 + 8 * np.sin(2 * np.pi * steps / 24) + rng.normal(0, 1, n),
+            "zero_sometimes": np.where(steps % 50 == 0, 0.0, 1.0 + rng.random(n)),
+        }
+    ).set_index("time")
+
+
+@pytest.fixture(scope="module")
+def tuned_result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tuning")
+    config = ForecastConfig(
+        data=frame(),
+        target="load",
+        window=24,
+        horizon=3,
+        epochs=1,
+        batch_size=32,
+        max_trials=4,
+        out=out,
+    )
+    return compare_models(config, models=["gru", "rnn"])
+
+
+@pytest.fixture(scope="module")
+def report(tuned_result, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    return write_report(tuned_result, folder)
+
+
+def test_report_folder_has_tables_and_plots(report):
+    folder = report.parent
+    for name in [
+        *PNGS,
+        "tuning_history.png",
+        "importance.png",
+        "metrics.csv",
+        "forecasts.csv",
+        "horizon_errors.csv",
+        "tuning_gru.csv",
+        "tuning_rnn.csv",
+        "report.html",
+    ]:
+        assert (folder / name).is_file(), name
+    for name in PNGS:
+        assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    metrics = pd.read_csv(folder / "metrics.csv", index_col="model")
+    for column in (
+        "MAE",
+        "RMSE",
+        "MAPE",
+        "sMAPE",
+        "MASE",
+        "MASE_seasonal",
+        "rel_naive",
+        "rel_seasonal",
+        "params",
+        "seconds_per_epoch",
+        "peak_memory_mb",
+        "best_epoch",
+    ):
+        assert column in metrics
+    assert pd.read_csv(folder / "horizon_errors.csv").shape == (3, 6)  # step + 5 models
+
+
+def test_report_html_is_self_contained(report):
+    page = report.read_text()
+    images = re.findall(r"src='data:image/png;base64,([^']+)'", page)
+    assert len(images) == len(list(report.parent.glob("*.png"))) == 6
+    assert all(base64.b64decode(image)[:4] == b"\x89PNG" for image in images)
+    assert "<script" not in page and "http://" not in page and "https://" not in page
+
+
+def test_report_html_states_verdicts_scaling_data_and_kernels(report, tuned_result):
+    page = report.read_text()
+    assert "seasonal naive forecast on the test period" in page
+    for line in tuned_result.headline:
+        assert html.escape(line) in page
+    assert "window: each window is expressed as the difference from its last observed value" in page
+    assert "Time index: column" in page and "Season: 24 step(s)" in page
+    assert "kernels" in page and "gru" in page
+    assert "Importance: share of the score" in page  # rnnkit's estimate from 4 trials
+    assert "MAPE is undefined" in page
+
+
+def test_report_shows_attribution_for_the_bundled_dataset(tmp_path):
+    config = ForecastConfig(
+        data=beijing_pm25_path(),
+        target="TEMP",
+        window=24,
+        max_rows=300,
+        epochs=1,
+        max_trials=0,
+        out=tmp_path,
+    )
+    fit = fit_forecaster(config, "rnn", {"units": 4})
+    page = write_report(ComparisonResult.from_results(fit.data, [fit]), tmp_path).read_text()
+    assert "Beijing PM2.5 Data" in page and "CC BY 4.0" in page and "Liang" in page
+    assert "one-hot encoded into cbwd_NE, cbwd_NW, cbwd_SE, cbwd_cv" in page
+
+
+_PROBE = """<script>
+var errors = 0;
+window.onerror = function () { errors += 1; };
+window.addEventListener("error", function () { errors += 1; }, true);
+window.addEventListener("load", function () {
+  var images = Array.prototype.slice.call(document.images);
+  var loaded = images.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  document.title = "probe images=" + loaded + "/" + images.length + " errors=" + errors;
+});
+</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_report_renders_in_headless_chromium_with_every_image(report, tmp_path):
+    page = report.read_text().replace("</head>", _PROBE + "</head>", 1)
+    probe = tmp_path / "probe.html"
+    probe.write_text(page, encoding="utf-8")
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    title = re.search(r"<title>(.*?)</title>", done.stdout)
+    assert title is not None, done.stdout[:500]
+    assert title.group(1) == "probe images=6/6 errors=0"
+    assert Path(report).read_text().count("<img") == 6
