@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from rnnkit.cli import classify
 from rnnkit.cli import compare
 from rnnkit.cli import demo
 from rnnkit.cli import fit
@@ -25,7 +26,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-for module in (fit, tune, compare, predict, summary, demo):
+for module in (fit, tune, compare, predict, summary, demo, classify):
     module.register(app)
 
 
