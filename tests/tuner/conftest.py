@@ -1,21 +1,10 @@
-"""Fixtures for the tuner tests: fake data, subprocess helpers, a PostgreSQL URL."""
+"""Fixtures for the tuner tests: fake data and a PostgreSQL URL."""
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-
-import rnnkit.tuner
-
-HERE = Path(__file__).resolve().parent
-SRC = Path(rnnkit.tuner.__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -26,69 +15,10 @@ def xy():
 
 
 @pytest.fixture
-def fast(monkeypatch):
-    """Short heartbeats so takeovers happen within a test's time."""
-    return {"heartbeat_interval": 1, "grace_period": 3}
-
-
-def subprocess_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(SRC), str(HERE), env.get("PYTHONPATH", "")])
-    env.update(extra)
-    return env
-
-
-def start_script(config: dict, log: Path, **env: str) -> subprocess.Popen:
-    """Run tests/tuner/tuner_script.py with ``config`` in a new process."""
-    with open(log, "ab") as handle:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, str(HERE / "tuner_script.py"), json.dumps(config)],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env=subprocess_env(**env),
-        )
-
-
-def run_script(config: dict, log: Path, timeout: float = 60, **env: str) -> int:
-    proc = start_script(config, log, **env)
-    try:
-        return proc.wait(timeout=timeout)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
-
-
-def study_trials(project_dir: Path, name: str):
-    """The Optuna trials of a project's SQLite study (read-only use)."""
-    import optuna
-
-    storage = optuna.storages.RDBStorage(f"sqlite:///{project_dir / 'study.db'}")
-    try:
-        return optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=True)
-    finally:
-        storage.engine.dispose()
-
-
-@pytest.fixture
 def postgres_url() -> str:
     url = os.environ.get("RNNKIT_TEST_POSTGRES_URL")
     if not url:
-        pytest.skip("RNNKIT_TEST_POSTGRES_URL is not set: run `. .ci/postgres.sh` to start a server")
+        pytest.skip(
+            "RNNKIT_TEST_POSTGRES_URL is not set: run `. .ci/postgres.sh` to start a server"
+        )
     return url
-
-
-@pytest.fixture
-def caplog_tuner(caplog):
-    caplog.set_level(logging.INFO, logger="rnnkit.tuner")
-    return caplog

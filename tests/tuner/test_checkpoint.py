@@ -5,7 +5,11 @@ import pytest
 import tuner_fakes as f
 
 from rnnkit.errors import CheckpointError
-from rnnkit.tuner._checkpoint import MANIFEST, flatten_state, load_checkpoint, save_checkpoint, unflatten_state
+from rnnkit.tuner._checkpoint import MANIFEST
+from rnnkit.tuner._checkpoint import flatten_state
+from rnnkit.tuner._checkpoint import load_checkpoint
+from rnnkit.tuner._checkpoint import save_checkpoint
+from rnnkit.tuner._checkpoint import unflatten_state
 
 
 def _model(progress, iterations):
@@ -48,7 +52,7 @@ def test_flipped_byte_falls_back_to_previous_with_warning(tmp_path):
 
 
 def test_no_usable_checkpoint_is_a_named_error(tmp_path):
-    with pytest.raises(CheckpointError, match="missing checkpoint.json"):
+    with pytest.raises(CheckpointError, match=r"missing checkpoint\.json"):
         load_checkpoint(tmp_path, f.FakeModel(0.5))
     save_checkpoint(tmp_path, _model(1.0, 2), epoch=0, value=0.9)
     weights = tmp_path / json.loads((tmp_path / MANIFEST).read_text())["current"]["weights"]["file"]
@@ -62,8 +66,10 @@ def test_no_usable_checkpoint_is_a_named_error(tmp_path):
 
 def test_optimizer_state_flattening_round_trip():
     torch = pytest.importorskip("torch")
-    state = {"state": {0: {"step": torch.tensor(3.0), "exp_avg": torch.ones(2)}},
-             "param_groups": [{"lr": 0.1, "params": [0], "betas": (0.9, 0.999)}]}
+    state = {
+        "state": {0: {"step": torch.tensor(3.0), "exp_avg": torch.ones(2)}},
+        "param_groups": [{"lr": 0.1, "params": [0], "betas": (0.9, 0.999)}],
+    }
     tensors, skeleton = flatten_state(state)
     json.dumps(skeleton)
     again = unflatten_state(tensors, skeleton, int_keys=True)

@@ -28,17 +28,37 @@ def test_schedule_matches_keras_tuner_table():
     ("max_epochs", "iterations", "brackets", "trials", "epochs"),
     [(100, 5, 5, 1270, 13360), (10, 1, 3, 30, 120), (30, 1, 4, 90, 576), (9, 1, 3, 23, 75)],
 )
-def test_search_cost_previews_trials_and_epochs(tmp_path, max_epochs, iterations, brackets, trials, epochs):
-    tuner = kt.Hyperband(f.build_model, objective="val_loss", max_epochs=max_epochs, factor=3,
-                         hyperband_iterations=iterations, directory=tmp_path, project_name="hb")
+def test_search_cost_previews_trials_and_epochs(
+    tmp_path, max_epochs, iterations, brackets, trials, epochs
+):
+    tuner = kt.Hyperband(
+        f.build_model,
+        objective="val_loss",
+        max_epochs=max_epochs,
+        factor=3,
+        hyperband_iterations=iterations,
+        directory=tmp_path,
+        project_name="hb",
+    )
     cost = tuner.search_cost()
-    assert (cost.schedule.num_brackets, cost.trials, cost.max_epochs_trained) == (brackets, trials, epochs)
+    assert (cost.schedule.num_brackets, cost.trials, cost.max_epochs_trained) == (
+        brackets,
+        trials,
+        epochs,
+    )
     assert f"up to {trials:,} trials" in str(cost)
 
 
 def test_hyperband_runs_the_schedule_and_promotions_continue_with_optimizer_state(tmp_path, xy):
-    tuner = kt.Hyperband(f.build_model, objective="val_loss", max_epochs=9, factor=3, seed=5,
-                         directory=tmp_path, project_name="hb")
+    tuner = kt.Hyperband(
+        f.build_model,
+        objective="val_loss",
+        max_epochs=9,
+        factor=3,
+        seed=5,
+        directory=tmp_path,
+        project_name="hb",
+    )
     tuner.search(*xy, epochs=1000, validation_split=0.25)  # epochs is overridden, as in keras-tuner
     trials = list(tuner.oracle.trials.values())
     assert len(trials) == 23

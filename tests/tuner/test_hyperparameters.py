@@ -5,7 +5,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import rnnkit.tuner as kt
-from rnnkit.tuner.hyperparameters import Boolean, Choice, Fixed, Float, Int, with_engine
+from rnnkit.tuner.hyperparameters import Boolean
+from rnnkit.tuner.hyperparameters import Choice
+from rnnkit.tuner.hyperparameters import Fixed
+from rnnkit.tuner.hyperparameters import Float
+from rnnkit.tuner.hyperparameters import Int
+from rnnkit.tuner.hyperparameters import with_engine
 
 
 def test_float_step_grid_is_exact_and_includes_max():
@@ -21,8 +26,13 @@ def test_int_without_step_is_every_integer_and_config_matches_keras_tuner():
     hp = Int("n", 6, 9)
     assert hp.grid() == (6, 7, 8, 9)
     assert hp.get_config() == {
-        "name": "n", "default": None, "conditions": [], "min_value": 6, "max_value": 9,
-        "step": 1, "sampling": "linear",
+        "name": "n",
+        "default": None,
+        "conditions": [],
+        "min_value": 6,
+        "max_value": 9,
+        "step": 1,
+        "sampling": "linear",
     }
 
 
@@ -41,7 +51,10 @@ def test_float_without_step_is_continuous_with_ten_grid_points():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: Int("units", 64, 32), "min_value must be <= max_value. Received: min_value=64, max_value=32."),
+        (
+            lambda: Int("units", 64, 32),
+            "min_value must be <= max_value. Received: min_value=64, max_value=32.",
+        ),
         (lambda: Float("lr", 0.0, 1.0, sampling="log"), "log sampling needs min_value > 0"),
         (lambda: Int("b", 2, 32, step=1, sampling="log"), "step is a factor and must be > 1"),
         (lambda: Float("x", 0, 1, sampling="cubic"), "unknown sampling 'cubic'"),
@@ -102,9 +115,11 @@ def test_parent_name_argument_and_name_scope():
 
 
 def test_conditional_scope_needs_a_declared_parent():
-    with pytest.raises(ValueError, match="unknown parent"):
-        with kt.HyperParameters().conditional_scope("missing", [1]):
-            pass
+    with (
+        pytest.raises(ValueError, match="unknown parent"),
+        kt.HyperParameters().conditional_scope("missing", [1]),
+    ):
+        pass
 
 
 def test_config_round_trip():
@@ -145,8 +160,12 @@ def test_prob_to_value_stays_on_the_grid(p):
 
 @given(p=st.floats(0.0, 1.0, exclude_max=True))
 def test_prob_to_value_continuous_in_range(p):
-    for hp in (Float("lr", 1e-4, 1e-1, sampling="log"), Float("x", -1.0, 1.0),
-               Float("r", 0.1, 0.9, sampling="reverse_log"), Int("i", 1, 1000, sampling="log")):
+    for hp in (
+        Float("lr", 1e-4, 1e-1, sampling="log"),
+        Float("x", -1.0, 1.0),
+        Float("r", 0.1, 0.9, sampling="reverse_log"),
+        Int("i", 1, 1000, sampling="log"),
+    ):
         assert hp.min_value <= hp.prob_to_value(p) <= hp.max_value
 
 

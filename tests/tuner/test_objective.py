@@ -1,7 +1,9 @@
 import pytest
 
 import rnnkit.tuner as kt
-from rnnkit.tuner.objective import MultiObjective, create_objective, infer_metric_direction
+from rnnkit.tuner.objective import MultiObjective
+from rnnkit.tuner.objective import create_objective
+from rnnkit.tuner.objective import infer_metric_direction
 
 
 @pytest.mark.parametrize(

@@ -60,8 +60,14 @@ def test_bayesian_optimization_runs_without_duplicates(tmp_path, xy, sampler):
         return f.FakeModel(abs(hp.Int("u", 1, 4) - 3) + hp.Choice("c", [0, 1]))
 
     tuner = kt.BayesianOptimization(
-        build, objective="val_loss", max_trials=8, num_initial_points=2, seed=3,
-        sampler=sampler, directory=tmp_path, project_name=sampler,
+        build,
+        objective="val_loss",
+        max_trials=8,
+        num_initial_points=2,
+        seed=3,
+        sampler=sampler,
+        directory=tmp_path,
+        project_name=sampler,
     )
     tuner.search(*xy, epochs=1)
     combos = [tuple(sorted(t.values.items())) for t in tuner.oracle.trials.values()]
@@ -93,7 +99,9 @@ def test_max_trials_can_grow_on_resume(tmp_path, xy):
         ({"seed": 2}, "seed"),
     ],
 )
-def test_reopen_with_other_settings_names_project_field_and_overwrite_t5(tmp_path, xy, change, field):
+def test_reopen_with_other_settings_names_project_field_and_overwrite_t5(
+    tmp_path, xy, change, field
+):
     _random(tmp_path, max_trials=1).search(*xy, epochs=1)
     cls = change.pop("tuner", kt.RandomSearch)
     kwargs = {"objective": "val_loss", "max_trials": 1, "seed": 1, **change}
@@ -110,7 +118,9 @@ def test_reopen_with_other_search_space_t5(tmp_path, xy):
         return f.FakeModel(hp.Int("units", 8, 128, step=8) / 100)
 
     tuner = _random(tmp_path, build=build, max_trials=1)
-    with pytest.raises(ValueError, match=r"Project 'p'.*search space \(hyperparameter 'units'\).*overwrite=True"):
+    with pytest.raises(
+        ValueError, match=r"Project 'p'.*search space \(hyperparameter 'units'\).*overwrite=True"
+    ):
         tuner.search(*xy, epochs=1)
     fresh = _random(tmp_path, build=build, max_trials=1, overwrite=True)
     fresh.search(*xy, epochs=1)
@@ -158,8 +168,13 @@ def test_fatal_error_propagates_t6(tmp_path, xy):
 
 
 def test_consecutive_failures_stop_with_last_error_t6(tmp_path, xy):
-    tuner = _random(tmp_path, build=Flaky(RuntimeError("always"), 99), max_trials=10,
-                    max_consecutive_failed_trials=3, max_retries_per_trial=1)
+    tuner = _random(
+        tmp_path,
+        build=Flaky(RuntimeError("always"), 99),
+        max_trials=10,
+        max_consecutive_failed_trials=3,
+        max_retries_per_trial=1,
+    )
     with pytest.raises(ConsecutiveFailuresError, match=r"(?s)limit of 3.*RuntimeError: always"):
         tuner.search(*xy, epochs=1)
     df = tuner.results_dataframe()
@@ -167,8 +182,9 @@ def test_consecutive_failures_stop_with_last_error_t6(tmp_path, xy):
 
 
 def test_nan_and_inf_loss_fail_the_trial_and_never_win_t7(tmp_path, xy):
-    tuner = kt.GridSearch(f.build_nonfinite, objective="val_loss", directory=tmp_path,
-                          project_name="n")
+    tuner = kt.GridSearch(
+        f.build_nonfinite, objective="val_loss", directory=tmp_path, project_name="n"
+    )
     tuner.search(*xy, epochs=3)
     by_units = {t.values["units"]: t for t in tuner.oracle.trials.values()}
     assert by_units[8].status is kt.TrialStatus.FAILED
@@ -218,8 +234,14 @@ def test_median_pruner_prunes(tmp_path, xy):
     def build(hp):
         return f.FakeModel(float(hp.Int("q", 0, 40)))
 
-    tuner = kt.GridSearch(build, objective="val_loss", max_trials=12, pruner="median",
-                          directory=tmp_path, project_name="pr")
+    tuner = kt.GridSearch(
+        build,
+        objective="val_loss",
+        max_trials=12,
+        pruner="median",
+        directory=tmp_path,
+        project_name="pr",
+    )
     tuner.search(*xy, epochs=4)
     statuses = list(tuner.results_dataframe().status)
     assert "PRUNED" in statuses and statuses[:5] == ["COMPLETED"] * 5
@@ -251,8 +273,12 @@ def test_summaries_print_like_keras_tuner(tmp_path, xy):
     tuner.search(*xy, epochs=1)
     lines.clear()
     tuner.results_summary(1, print_fn=lambda *a: lines.append(" ".join(map(str, a))))
-    assert lines[:4] == ["Results summary", f"Results in {tmp_path / 'p'}", "Showing 1 best trials",
-                         'Objective(name="val_loss", direction="min")']
+    assert lines[:4] == [
+        "Results summary",
+        f"Results in {tmp_path / 'p'}",
+        "Showing 1 best trials",
+        'Objective(name="val_loss", direction="min")',
+    ]
     assert re.fullmatch(r"Trial \d summary", lines[5]) and lines[6] == "Hyperparameters:"
     assert lines[-1].startswith("Score: ")
 
@@ -276,5 +302,9 @@ def test_optuna_study_is_readable_by_optuna(tmp_path, xy):
     tuner = _random(tmp_path, max_trials=2)
     tuner.search(*xy, epochs=1)
     study = optuna.load_study(study_name="p", storage=f"sqlite:///{tmp_path / 'p' / 'study.db'}")
-    assert len(study.trials) == 2 and set(study.best_trial.params) == {"units", "activation", "dropout"}
+    assert len(study.trials) == 2 and set(study.best_trial.params) == {
+        "units",
+        "activation",
+        "dropout",
+    }
     assert study.best_trial.user_attrs["values"] == tuner.get_best_hyperparameters()[0].values

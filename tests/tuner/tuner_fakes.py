@@ -15,9 +15,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file
+from safetensors.numpy import save_file
 
-from rnnkit.callbacks.base import CallbackList, History
+from rnnkit.callbacks.base import CallbackList
+from rnnkit.callbacks.base import History
 
 ACTIVATION_COST = {"tanh": 0.0, "relu": 0.1, "sigmoid": 0.2}
 
@@ -45,8 +47,15 @@ class FakeOptimizer:
 class FakeModel:
     """fit() -> History with loss/val_loss; save_weights/load_weights via safetensors."""
 
-    def __init__(self, quality: float, *, epoch_sleep: float = 0.0, bad_epoch: int | None = None,
-                 bad_value: float = math.nan, marker: str | None = None) -> None:
+    def __init__(
+        self,
+        quality: float,
+        *,
+        epoch_sleep: float = 0.0,
+        bad_epoch: int | None = None,
+        bad_value: float = math.nan,
+        marker: str | None = None,
+    ) -> None:
         self.quality = quality
         self.epoch_sleep = epoch_sleep
         self.bad_epoch, self.bad_value = bad_epoch, bad_value
@@ -60,11 +69,23 @@ class FakeModel:
     def count_params(self) -> int:
         return 10
 
-    def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=0, callbacks=None,
-            validation_split=0.0, validation_data=None, initial_epoch=0, **kwargs):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=32,
+        epochs=1,
+        verbose=0,
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        initial_epoch=0,
+        **kwargs,
+    ):
         history = History()
-        cbs = CallbackList([history, *(callbacks or [])], model=self,
-                           epochs=epochs, steps=2, verbose=verbose)
+        cbs = CallbackList(
+            [history, *(callbacks or [])], model=self, epochs=epochs, steps=2, verbose=verbose
+        )
         self.stop_training = False
         start_iterations, start_progress = self.optimizer.iterations, self.progress
         if self.marker:
@@ -129,6 +150,13 @@ def build_threads(hp):
 
     model = build_model(hp)
     model.extra_logs = {"torch_threads": float(torch.get_num_threads())}
+    return model
+
+
+def build_env_threads(hp):
+    """Reports the thread count the worker was given (without importing torch)."""
+    model = build_model(hp)
+    model.extra_logs = {"omp_threads": float(os.environ.get("OMP_NUM_THREADS", "-1"))}
     return model
 
 

@@ -1,7 +1,7 @@
 """Run one search described by a JSON argument (used by the process-level tests).
 
-    python tuner_script.py '{"tuner": "RandomSearch", "build": "build_slow",
-                             "kwargs": {...}, "search": {"epochs": 3}}'
+python tuner_script.py '{"tuner": "RandomSearch", "build": "build_slow",
+                         "kwargs": {...}, "search": {"epochs": 3}}'
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import json
 import logging
 import sys
 
-import rnnkit.tuner as kt
 import tuner_fakes
+
+import rnnkit.tuner as kt
 
 
 def main() -> None:

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from rnnkit.errors import RnnkitTypeError, RnnkitValueError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
 
 SAMPLINGS = ("linear", "log", "reverse_log")
 _CONTINUOUS_GRID_POINTS = 10  # keras-tuner's grid for a Float without step
@@ -142,8 +143,9 @@ class _Numerical(HyperParameter):
         kind = "Int" if self._is_int else "Float"
         caller = f"hp.{kind}(name={name!r})"
         check = self._check_number
-        min_value, max_value = check(caller, "min_value", min_value), check(
-            caller, "max_value", max_value
+        min_value, max_value = (
+            check(caller, "min_value", min_value),
+            check(caller, "max_value", max_value),
         )
         if step is not None:
             step = check(caller, "step", step)
@@ -190,8 +192,8 @@ class _Numerical(HyperParameter):
         self._grid: tuple[Any, ...] | None = self._exact_grid() if self._small_grid() else None
 
     def _check_number(self, caller: str, arg: str, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(
-            value, "__index__"
+        if isinstance(value, bool) or (
+            not isinstance(value, (int, float)) and not hasattr(value, "__index__")
         ):
             try:
                 value = float(value)
@@ -211,7 +213,7 @@ class _Numerical(HyperParameter):
         return value
 
     @property
-    def default(self) -> Any:  # noqa: D102
+    def default(self) -> Any:
         return self.min_value if self._default is None else self._default
 
     def _cast(self, value: Decimal | float) -> Any:
@@ -251,10 +253,10 @@ class _Numerical(HyperParameter):
             return tuple(self._cast(v) for v in powers)
         return tuple(sorted(self._cast(hi + lo - v) for v in powers))
 
-    def grid(self) -> tuple[Any, ...] | None:  # noqa: D102
+    def grid(self) -> tuple[Any, ...] | None:
         return self._grid
 
-    def cardinality(self) -> int | None:  # noqa: D102
+    def cardinality(self) -> int | None:
         return self._count()
 
     def index_of(self, value: Any) -> int:
@@ -283,7 +285,7 @@ class _Numerical(HyperParameter):
             return False
         return self.step is None or self.snap(value) == value
 
-    def prob_to_value(self, prob: float) -> Any:  # noqa: D102
+    def prob_to_value(self, prob: float) -> Any:
         prob = min(max(float(prob), 0.0), 1.0 - 1e-12)
         count = self._count()
         if self.step is not None and count is not None:
@@ -302,7 +304,7 @@ class _Numerical(HyperParameter):
             return min(max(int(value), self.min_value), self.max_value)
         return min(max(value, self.min_value), self.max_value)
 
-    def get_config(self) -> dict[str, Any]:  # noqa: D102
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             min_value=self.min_value,
@@ -381,20 +383,20 @@ class Choice(HyperParameter):
         self.ordered = bool(ordered)
 
     @property
-    def default(self) -> Any:  # noqa: D102
+    def default(self) -> Any:
         return self.values[0] if self._default is None else self._default
 
-    def grid(self) -> tuple[Any, ...]:  # noqa: D102
+    def grid(self) -> tuple[Any, ...]:
         return tuple(self.values)
 
     def contains(self, value: Any) -> bool:
         """Whether ``value`` is one of the choices."""
         return value in self.values
 
-    def prob_to_value(self, prob: float) -> Any:  # noqa: D102
+    def prob_to_value(self, prob: float) -> Any:
         return self.values[min(int(float(prob) * len(self.values)), len(self.values) - 1)]
 
-    def get_config(self) -> dict[str, Any]:  # noqa: D102
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["default"] = self.default
         config.update(values=list(self.values), ordered=self.ordered)
@@ -422,14 +424,14 @@ class Boolean(HyperParameter):
             )
         super().__init__(name, default, conditions)
 
-    def grid(self) -> tuple[bool, ...]:  # noqa: D102
+    def grid(self) -> tuple[bool, ...]:
         return (False, True)
 
     def contains(self, value: Any) -> bool:
         """Whether ``value`` is a bool."""
         return isinstance(value, bool)
 
-    def prob_to_value(self, prob: float) -> bool:  # noqa: D102
+    def prob_to_value(self, prob: float) -> bool:
         return float(prob) >= 0.5
 
 
@@ -445,17 +447,17 @@ class Fixed(HyperParameter):
         super().__init__(name, value, conditions)
         self.value = value
 
-    def grid(self) -> tuple[Any, ...]:  # noqa: D102
+    def grid(self) -> tuple[Any, ...]:
         return (self.value,)
 
     def contains(self, value: Any) -> bool:
         """Whether ``value`` is the constant."""
         return value == self.value
 
-    def prob_to_value(self, prob: float) -> Any:  # noqa: D102
+    def prob_to_value(self, prob: float) -> Any:
         return self.value
 
-    def get_config(self) -> dict[str, Any]:  # noqa: D102
+    def get_config(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "conditions": [c.get_config() for c in self.conditions],
@@ -491,7 +493,9 @@ def hp_from_config(item: dict[str, Any]) -> HyperParameter:
             conditions,
         )
     if cls is Choice:
-        return Choice(name, config["values"], config.get("ordered"), config.get("default"), conditions)
+        return Choice(
+            name, config["values"], config.get("ordered"), config.get("default"), conditions
+        )
     if cls is Boolean:
         return Boolean(name, bool(config.get("default", False)), conditions)
     return Fixed(name, config.get("value"), conditions)

@@ -25,30 +25,34 @@ import enum
 import itertools
 import logging
 import warnings
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 import optuna
 import sqlalchemy.event
 import sqlalchemy.exc
-from optuna.distributions import (
-    BaseDistribution,
-    CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
-)
+from optuna.distributions import BaseDistribution
+from optuna.distributions import CategoricalDistribution
+from optuna.distributions import FloatDistribution
+from optuna.distributions import IntDistribution
 from optuna.trial import TrialState
 
-from rnnkit.errors import RnnkitValueError, StorageError
-from rnnkit.tuner._hp_types import Boolean, Choice, Fixed, Float, HyperParameter, Int
-from rnnkit.tuner._storage import (
-    StorageKind,
-    StorageSpec,
-    _first_line,
-    backoff_delays,
-    sleep,
-)
+from rnnkit.errors import RnnkitValueError
+from rnnkit.errors import StorageError
+from rnnkit.tuner._hp_types import Boolean
+from rnnkit.tuner._hp_types import Choice
+from rnnkit.tuner._hp_types import Fixed
+from rnnkit.tuner._hp_types import Float
+from rnnkit.tuner._hp_types import HyperParameter
+from rnnkit.tuner._hp_types import Int
+from rnnkit.tuner._storage import StorageKind
+from rnnkit.tuner._storage import StorageSpec
+from rnnkit.tuner._storage import _first_line
+from rnnkit.tuner._storage import backoff_delays
+from rnnkit.tuner._storage import sleep
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 logger = logging.getLogger("rnnkit.tuner")
@@ -236,6 +240,8 @@ class StudyHandle:
         heartbeat_interval: Seconds between heartbeats of a running trial.
         grace_period: Seconds without heartbeat after which a trial is failed.
         retry_seconds: How long transient storage errors are retried.
+        known_schema: The tables exist and were checked by this search's parent
+            process (a worker child skips creating and checking them).
     """
 
     def __init__(
@@ -249,6 +255,7 @@ class StudyHandle:
         heartbeat_interval: int = 10,
         grace_period: int = 60,
         retry_seconds: float = 30.0,
+        known_schema: bool = False,
     ) -> None:
         self.spec = spec
         self.study_name = study_name
@@ -268,11 +275,14 @@ class StudyHandle:
                     heartbeat_interval=heartbeat_interval,
                     grace_period=grace_period,
                     heartbeat_stale_trial_callback=self._on_stale,
+                    skip_compatibility_check=known_schema,
+                    skip_table_creation=known_schema,
                 )
             if spec.kind is StorageKind.SQLITE:
                 # WAL + synchronous=NORMAL: safe against killed processes, ~30x faster commits
                 sqlalchemy.event.listen(rdb.engine, "connect", _sqlite_pragmas)
                 rdb.engine.dispose()
+            self._rdb = rdb
             return optuna.storages.get_storage(rdb)
 
         self.storage = self._guard("open the study store", open_storage, attempts_any=3)
@@ -302,7 +312,8 @@ class StudyHandle:
                 delay = next(delays)
                 if delay is None:
                     raise self._error(what, exc) from None
-                logger.debug("retrying %s after: %s", what, self.spec.scrub(_first_line(exc)))
+                log = logger.warning if tries == 1 else logger.debug
+                log("retrying to %s after: %s", what, self.spec.scrub(_first_line(exc)))
                 sleep(delay)
             except sqlalchemy.exc.SQLAlchemyError as exc:
                 if tries >= attempts_any:
@@ -472,7 +483,7 @@ class StudyHandle:
     def close(self) -> None:
         """Release the database connections."""
         with contextlib.suppress(Exception):
-            self.storage._backend.engine.dispose()
+            self._rdb.engine.dispose()
 
 
 def delete_study(spec: StorageSpec, study_name: str) -> None:

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from rnnkit.tuner._hp_types import hp_from_config
-from rnnkit.tuner._view import SearchView, build_view, space_size
+from rnnkit.tuner._view import SearchView
+from rnnkit.tuner._view import build_view
+from rnnkit.tuner._view import space_size
 from rnnkit.tuner.hyperparameters import HyperParameters
-from rnnkit.tuner.trial import Trial, TrialStatus
+from rnnkit.tuner.trial import Trial
+from rnnkit.tuner.trial import TrialStatus
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,9 +59,7 @@ class ResultsMixin:
         done = [
             t
             for t in self._view().ordered()
-            if t.status is TrialStatus.COMPLETED
-            and t.score is not None
-            and math.isfinite(t.score)
+            if t.status is TrialStatus.COMPLETED and t.score is not None and math.isfinite(t.score)
         ]
         sign = -1.0 if direction == "max" else 1.0
         done.sort(key=lambda t: (sign * float(t.score), t.trial_id))  # type: ignore[arg-type]
@@ -106,7 +108,9 @@ class ResultsMixin:
             print_fn()
             print_fn(f"{len(failed)} failed trial(s): " + ", ".join(t.trial_id for t in failed))
 
-    def search_space_summary(self, extended: bool = False, print_fn: Callable[..., None] = print) -> None:
+    def search_space_summary(
+        self, extended: bool = False, print_fn: Callable[..., None] = print
+    ) -> None:
         """Print the search space like keras-tuner, plus its size.
 
         Args:

@@ -13,11 +13,12 @@ from a :class:`StorageSpec`.
   can outlive its holder.
 
 Example:
-    >>> spec = resolve_storage("postgresql://tuner:s3cret@db.example:5432/studies", None)
+    >>> url = "postgresql+psycopg2://tuner:s3cret@db.example:5432/studies"
+    >>> spec = resolve_storage(url, None)
     >>> spec
-    StorageSpec('postgresql://tuner:***@db.example:5432/studies')
-    >>> spec.scrub("login failed for postgresql://tuner:s3cret@db.example:5432/studies")
-    'login failed for postgresql://tuner:***@db.example:5432/studies'
+    StorageSpec('postgresql+psycopg2://tuner:***@db.example:5432/studies')
+    >>> spec.scrub(f"login failed for {url} (password s3cret)")
+    'login failed for postgresql+psycopg2://tuner:***@db.example:5432/studies (password ***)'
 """
 
 from __future__ import annotations
@@ -34,13 +35,16 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from rnnkit.errors import RnnkitValueError, StorageError
+from rnnkit.errors import RnnkitValueError
+from rnnkit.errors import StorageError
 
 logger = logging.getLogger("rnnkit.tuner")
 
@@ -305,7 +309,9 @@ def _wait_for(acquire: Callable[[], bool], holder: Callable[[], str], what: str)
         if now - last_report >= LOCK_REPORT_SECONDS:
             logger.warning(
                 "Waiting %.0f s for the study's allocation lock %s, held by %s.",
-                now - started, what, holder(),
+                now - started,
+                what,
+                holder(),
             )
             last_report = now
         time.sleep(delay)
@@ -315,8 +321,9 @@ def _wait_for(acquire: Callable[[], bool], holder: Callable[[], str], what: str)
 class AdvisoryLock:
     """A PostgreSQL session advisory lock; the server drops it when the session dies."""
 
-    def __init__(self, spec: StorageSpec, name: str) -> None:
+    def __init__(self, spec: StorageSpec, name: str, retry_seconds: float = 30.0) -> None:
         self.spec = spec
+        self.retry_seconds = retry_seconds
         digest = hashlib.sha256(f"rnnkit:{name}".encode()).digest()
         self.key = int.from_bytes(digest[:8], "big", signed=True)
         self._engine: Any = None
@@ -335,8 +342,20 @@ class AdvisoryLock:
         """Hold the lock for the ``with`` block."""
         import sqlalchemy
 
+        delays = iter([*backoff_delays(self.retry_seconds), None])
+        while True:
+            try:
+                connection = self._connect()
+                break
+            except sqlalchemy.exc.OperationalError as exc:
+                delay = next(delays)
+                if delay is None:
+                    raise StorageError(
+                        f"Could not lock the study on {self.spec.redacted}: "
+                        f"{self.spec.scrub(_first_line(exc))}"
+                    ) from None
+                time.sleep(delay)
         try:
-            connection = self._connect()
 
             def acquire() -> bool:
                 query = sqlalchemy.text("SELECT pg_try_advisory_lock(:k)")
@@ -367,15 +386,15 @@ class AdvisoryLock:
                 connection.close()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"spec": self.spec, "key": self.key, "_engine": None}
+        return {**self.__dict__, "_engine": None}
 
 
-def make_lock(spec: StorageSpec, study_name: str, project_dir: Path) -> FileLock | AdvisoryLock:
+def make_lock(spec: StorageSpec, study_name: str, retry_seconds: float) -> FileLock | AdvisoryLock:
     """The allocation lock for this store."""
     if spec.kind is StorageKind.SQLITE:
         assert spec.path is not None
         return FileLock(spec.path.with_name(spec.path.name + ".lock"))
-    return AdvisoryLock(spec, study_name)
+    return AdvisoryLock(spec, study_name, retry_seconds)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -11,13 +11,17 @@ epochs/bracket/round/parent), ``holder`` (host, pid), and when finished
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from rnnkit.tuner._hp_types import HyperParameter
-from rnnkit.tuner._optuna import Attempt, AttemptState
-from rnnkit.tuner.trial import Trial, TrialStatus
+from rnnkit.tuner._optuna import Attempt
+from rnnkit.tuner._optuna import AttemptState
+from rnnkit.tuner.trial import Trial
+from rnnkit.tuner.trial import TrialStatus
 
 
 def values_key(values: dict[str, Any]) -> str:
@@ -108,9 +112,17 @@ def build_view(attempts: Sequence[Attempt]) -> SearchView:
     return SearchView(groups, waiting, running, tried)
 
 
-def consecutive_failures(view: SearchView) -> tuple[int, Trial | None]:
-    """Failed trials in a row at the end (in order of completion), and the last one."""
-    finished = [t for t in view.ordered() if t.is_finished and t.completed_at is not None]
+def consecutive_failures(view: SearchView, since: float = 0.0) -> tuple[int, Trial | None]:
+    """Failed trials in a row at the end (in order of completion), and the last one.
+
+    Only trials that ended at or after ``since`` (a timestamp) count, so a resumed
+    search is not stopped by the failures of an earlier session.
+    """
+    finished = [
+        t
+        for t in view.ordered()
+        if t.is_finished and t.completed_at is not None and t.completed_at >= since
+    ]
     finished.sort(key=lambda t: t.completed_at or 0.0)
     count, last = 0, None
     for trial in reversed(finished):

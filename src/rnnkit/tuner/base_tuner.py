@@ -1,106 +1,45 @@
-"""The search loop shared by every tuner: allocate, run, record, repeat.
+"""``BaseTuner``: a project (folder + Optuna study), its search space, and ``search``.
 
-Every worker (the calling process, a ``workers=N`` child, a process on another
-machine) runs the same loop against the same Optuna study:
-
-1. under the allocation lock: fail trials whose worker died (heartbeat older than
-   ``grace_period``, or a dead process on this host) and queue their retries; take a
-   queued retry, or ask the oracle for a new configuration (building the model to
-   learn its active hyperparameters and refusing duplicates); record it;
-2. outside the lock: train it, with a heartbeat thread, reporting each epoch;
-3. under the lock: store the outcome and, for a retryable failure, queue a retry.
-
-``max_trials`` counts logical trials (a retry is not a new trial); a finished
-search run again starts nothing (T4).
+The worker loop that ``search`` runs (in this process and in every worker) lives in
+:mod:`rnnkit.tuner._worker_loop`; reading results in :mod:`rnnkit.tuner._results`.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import math
 import random
 import shutil
 import time
-import traceback as tb
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnnkit.errors import RnnkitTypeError, RnnkitValueError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
 from rnnkit.tuner import _storage
 from rnnkit.tuner._hp_types import HyperParameter
-from rnnkit.tuner._optuna import (
-    AttemptState,
-    StudyHandle,
-    delete_study,
-    is_taken_over,
-    make_pruner,
-    params_for,
-)
-from rnnkit.tuner._results import SPACE_ATTR, ResultsMixin
-from rnnkit.tuner._storage import StorageKind, describe_holder, holder_is_dead
-from rnnkit.tuner._view import SearchView, build_view, consecutive_failures, iter_grid, values_key
-from rnnkit.tuner.errors import ConsecutiveFailuresError, FailedTrialError, FatalError
+from rnnkit.tuner._optuna import StudyHandle
+from rnnkit.tuner._optuna import delete_study
+from rnnkit.tuner._optuna import make_pruner
+from rnnkit.tuner._results import SPACE_ATTR
+from rnnkit.tuner._results import ResultsMixin
+from rnnkit.tuner._storage import StorageKind
+from rnnkit.tuner._worker_loop import Step
+from rnnkit.tuner._worker_loop import WorkerLoop
+from rnnkit.tuner.errors import FailedTrialError
+from rnnkit.tuner.errors import FatalError
 from rnnkit.tuner.hypermodel import get_hypermodel
-from rnnkit.tuner.hyperparameters import HyperParameters, with_engine
+from rnnkit.tuner.hyperparameters import with_engine
 from rnnkit.tuner.objective import is_finite
-from rnnkit.tuner.oracles import (
-    MAX_COLLISIONS,
-    EngineKind,
-    Oracle,
-    Proposal,
-    ProposalKind,
-    random_engine,
-)
+from rnnkit.tuner.objective import metrics_at_best_epoch
+from rnnkit.tuner.oracles import Oracle
 from rnnkit.tuner.trial import Trial
 
 logger = logging.getLogger("rnnkit.tuner")
 META_ATTR = "rnnkit"
-_IDLE = "IDLE"
-_TRACEBACK_LIMIT = 20_000
 
 
-class WorkerStopped(BaseException):  # noqa: N818 - control flow, like KeyboardInterrupt
-    """Raised in a worker process asked to stop (SIGTERM): its trial is requeued."""
-
-
-class TrialPruned(Exception):  # noqa: N818 - Optuna's name
-    """Raised by the tuner when the pruner stops a trial (documented control flow)."""
-
-    def __init__(self, value: float | None = None) -> None:
-        super().__init__("pruned")
-        self.value = value
-
-
-@dataclass
-class Step:
-    """A trial this worker is about to run."""
-
-    asked: Any
-    trial: Trial
-    attrs: dict[str, Any]
-    heartbeat: Any
-    model: Any = None
-    build_error: BaseException | None = None
-    build_traceback: str | None = None
-
-
-@dataclass
-class Outcome:
-    """How an attempt ended."""
-
-    state: AttemptState
-    value: float | None = None
-    metrics: dict[str, float] = field(default_factory=dict)
-    best_step: int | None = None
-    error: str | None = None
-    traceback: str | None = None
-    retry: bool = False
-    crash: bool = False
-
-
-class BaseTuner(ResultsMixin):
+class BaseTuner(WorkerLoop, ResultsMixin):
     """Runs an oracle's trials against an Optuna study (keras-tuner's ``BaseTuner``).
 
     Args:
@@ -167,7 +106,10 @@ class BaseTuner(ResultsMixin):
         make_pruner(pruner)  # validate now
         self.pruner = pruner
         self.tuner_id = tuner_id or "tuner0"
-        for name, value in (("heartbeat_interval", heartbeat_interval), ("grace_period", grace_period)):
+        for name, value in (
+            ("heartbeat_interval", heartbeat_interval),
+            ("grace_period", grace_period),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise RnnkitValueError(
                     f"`{name}` must be an integer number of seconds >= 1. Received: {value!r}."
@@ -210,8 +152,10 @@ class BaseTuner(ResultsMixin):
 
     def _delete_project(self) -> None:
         spec = self.storage_spec
-        in_project = spec.kind is StorageKind.SQLITE and spec.path is not None and (
-            self.project_dir.resolve() in spec.path.parents
+        in_project = (
+            spec.kind is StorageKind.SQLITE
+            and spec.path is not None
+            and (self.project_dir.resolve() in spec.path.parents)
         )
         if not in_project:
             if spec.kind is StorageKind.SQLITE and spec.path is not None:
@@ -238,8 +182,10 @@ class BaseTuner(ResultsMixin):
             heartbeat_interval=self.heartbeat_interval,
             grace_period=self.grace_period,
             retry_seconds=self.storage_retry_seconds,
+            known_schema=getattr(self, "_schema_checked", False),
         )
-        self._lock = _storage.make_lock(spec, self.project_name, self.project_dir)
+        self._schema_checked = True
+        self._lock = _storage.make_lock(spec, self.project_name, self.storage_retry_seconds)
         with self._lock.hold():
             self._check_metadata()
         from rnnkit.tuner._optuna import make_sampler
@@ -247,6 +193,12 @@ class BaseTuner(ResultsMixin):
         self._study.study.sampler = make_sampler(
             self.oracle.sampler_kind, self.oracle.seed, self.oracle.n_startup_trials()
         )
+
+    def _close(self) -> None:
+        """Release the study's database connections (reopened on next use)."""
+        if self._study is not None:
+            self._study.close()
+        self._study = self._lock = None
 
     def _check_metadata(self) -> None:
         assert self._study is not None
@@ -318,23 +270,23 @@ class BaseTuner(ResultsMixin):
         assert self._lock is not None
         with self._lock.hold():
             stored = self._stored_space(refresh=True)
-            seen = {h.name for h in hp.space}
             for h in hp.space:
                 old = stored.get(h.name)
                 if old is not None and old.get_config() != h.get_config():
                     self._mismatch(
-                        f"search space (hyperparameter {h.name!r})", old.get_config(), h.get_config()
+                        f"search space (hyperparameter {h.name!r})",
+                        old.get_config(),
+                        h.get_config(),
                     )
                 if old is None and stored:
                     self._mismatch("search space (new hyperparameter)", None, h.name)
-            gone = [n for n, old in stored.items() if not old.conditions and n not in seen]
-            if gone and not self.oracle.hyperparameters._space:
-                self._mismatch("search space (hyperparameters no longer declared)", gone, None)
             self._remember_space(hp.space)
         self._space_checked = True
 
     # -------------------------------------------------------------- search
-    def search(self, *fit_args: Any, workers: int = 1, max_time: float | None = None, **fit_kwargs: Any) -> None:
+    def search(
+        self, *fit_args: Any, workers: int = 1, max_time: float | None = None, **fit_kwargs: Any
+    ) -> None:
         """Run trials until ``max_trials``, the oracle's end, or ``max_time``.
 
         Args:
@@ -356,6 +308,7 @@ class BaseTuner(ResultsMixin):
         self._validate_data(fit_args, fit_kwargs)
         self._ensure_open()
         self._ensure_space()
+        self._search_started = time.time() - 1.0  # failures of earlier sessions do not count
         deadline = None if max_time is None else time.time() + float(max_time)
         self.on_search_begin()
         if workers == 1:
@@ -379,7 +332,7 @@ class BaseTuner(ResultsMixin):
                 arrays.append(fit_kwargs[name])
                 names.append(name)
         checked = []
-        for name, value in zip(names, arrays):
+        for name, value in zip(names, arrays, strict=True):
             if hasattr(value, "shape") or isinstance(value, list):
                 checked.append(check_array(name, value, caller="search()"))
         if len(checked) == 2 and len(checked[0]) != len(checked[1]):
@@ -388,351 +341,20 @@ class BaseTuner(ResultsMixin):
                 f"{len(checked[1])}."
             )
 
-    def _work(self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any], deadline: float | None) -> None:
-        """The worker loop (this process, or a worker child)."""
-        self._ensure_open()
-        waited = 0.0
-        while True:
-            step = self._allocate(deadline)
-            if step is None:
-                return
-            if step == _IDLE:
-                if waited == 0.0 or waited >= 30.0:
-                    self._report_holders()
-                    waited = 0.0
-                _storage.sleep(self.poll_interval)
-                waited += self.poll_interval
-                continue
-            waited = 0.0
-            self._run_step(step, fit_args, fit_kwargs)
-
-    # ----------------------------------------------------------- allocation
-    def _allocate(self, deadline: float | None) -> Step | str | None:
-        assert self._lock is not None and self._study is not None
-        with self._lock.hold():
-            view = build_view(self._take_over())
-            self._raise_if_failing(view)
-            if deadline is not None and time.time() >= deadline:
-                logger.info("max_time reached: no new trials are started.")
-                return None
-            if view.waiting:
-                return self._start_queued(view)
-            if self.oracle.max_trials is not None and view.count >= self.oracle.max_trials:
-                return _IDLE if view.running else None
-            space = list(self._known_space(refresh=True).values())
-            proposal = self.oracle.populate(view, space)
-            if proposal.kind is ProposalKind.STOPPED:
-                return None
-            if proposal.kind is ProposalKind.IDLE:
-                return _IDLE
-            return self._start_new(proposal, view)
-
-    def _identity(self) -> dict[str, Any]:
-        return {**_storage.process_identity(), "worker": self.tuner_id}
-
-    def _begin(self, asked: Any) -> Any:
-        assert self._study is not None
-        study = self._study
-        study.record_heartbeat(asked._trial_id)
-        beat = _storage.Heartbeat(
-            lambda: study.record_heartbeat(asked._trial_id), self.heartbeat_interval, self.storage_spec
-        )
-        beat.__enter__()
-        return beat
-
-    def _start_queued(self, view: SearchView) -> Step | str | None:
-        assert self._study is not None
-        asked = self._study.ask()
-        beat = self._begin(asked)
-        attrs = self._study.asked_attrs(asked)
-        if "trial_id" not in attrs:  # enqueued by hand with optuna's enqueue_trial
-            attrs = {
-                "trial_id": str(view.count).zfill(self._id_width),
-                "attempt": 1,
-                "values": dict(asked.params),
-                "control": {},
-                "crashes": 0,
-                "errors": 0,
-            }
-        attrs["holder"] = self._identity()
-        self._study.set_attrs(asked._trial_id, attrs)
-        trial = Trial(attrs["trial_id"], values=dict(attrs["values"]), control=dict(attrs["control"]))
-        trial.numbers = [asked.number]
-        return Step(asked, trial, attrs, beat)
-
-    def _propose(self, engine: Any, preset: dict[str, Any]) -> tuple[HyperParameters, Any, Any, str | None]:
-        """Values (and the model built for them) for one proposal."""
-        hp = with_engine(engine, values=preset, template=self.oracle.hyperparameters)
-        if self.hypermodel is None:  # custom run_trial: draw over the known space
-            for h in self._known_space().values():
-                hp._register(h)
-            return hp, None, None, None
-        try:
-            model = self.hypermodel.build(hp)
-        except Exception as exc:  # a failing build is a failing trial (FatalError included)
-            return hp, None, exc, tb.format_exc()[-_TRACEBACK_LIMIT:]
-        # hyperparameters seen before only in HyperModel.fit: draw them now too
-        for h in self._known_space().values():
-            if h.name not in hp.values:
-                hp._register(h)
-        return hp, model, None, None
-
-    def _start_new(self, proposal: Proposal, view: SearchView) -> Step | str | None:
-        assert self._study is not None
-        index = view.count
-        asked = beat = None
-        engine_kind, preset = proposal.engine, dict(proposal.values)
-        redraw = 0
-        while True:
-            if engine_kind is EngineKind.SAMPLER:
-                asked = self._study.ask()
-                beat = self._begin(asked)
-                engine = (lambda a: lambda h: self._study.suggest(a, h))(asked)  # type: ignore[union-attr]
-            elif engine_kind is EngineKind.RANDOM:
-                engine = random_engine(self.oracle.seed, index, redraw)
-            else:
-                engine = None
-            hp, model, error, trace = self._propose(engine, preset)
-            if not proposal.dedup or values_key(hp.values) not in view.tried:
-                break
-            del model
-            if asked is not None:  # the sampler repeated itself: drop its proposal
-                self._study.set_attrs(asked._trial_id, {"discarded": "duplicate configuration"})
-                self._study.tell(asked._trial_id, asked.number, AttemptState.FAIL, None)
-                beat.__exit__()
-                asked = beat = None
-            redraw += 1
-            engine_kind, preset = EngineKind.RANDOM, dict(proposal.values)
-            if redraw > MAX_COLLISIONS:
-                combo = self._untried(view, hp, index)
-                if combo is None:
-                    logger.info("The search space is exhausted after %d trials.", view.count)
-                    return _IDLE if view.running else None
-                engine_kind, preset = EngineKind.PRESET, combo
-        self._remember_space(hp.space)
-        space = {h.name: h for h in hp.space}
-        attrs = {
-            "trial_id": str(index).zfill(self._id_width),
-            "attempt": 1,
-            "values": dict(hp.values),
-            "control": dict(proposal.control),
-            "holder": self._identity(),
-            "crashes": 0,
-            "errors": 0,
-        }
-        if asked is None:
-            params, dists = params_for(hp.values, space)
-            asked = self._study.ask_with(params, dists, attrs)
-            beat = self._begin(asked)
-        else:
-            self._study.write_params(
-                asked._trial_id, {k: v for k, v in hp.values.items() if k not in asked.params}, space
-            )
-            self._study.set_attrs(asked._trial_id, attrs)
-        trial = Trial(attrs["trial_id"], values=dict(hp.values), control=dict(proposal.control))
-        trial.numbers = [asked.number]
-        return Step(asked, trial, attrs, beat, model, error, trace)
-
-    def _untried(self, view: SearchView, hp: HyperParameters, index: int) -> dict[str, Any] | None:
-        space = {**self._known_space(), **{h.name: h for h in hp.space}}
-        candidates = []
-        for combo in iter_grid(list(space.values())):
-            if values_key(combo) not in view.tried:
-                candidates.append(combo)
-            if len(candidates) >= 100_000:
-                break
-        if not candidates:
-            return None
-        return random.Random(f"{self.oracle.seed}:{index}:exhaustive").choice(candidates)
-
-    # ------------------------------------------------------------- takeover
-    def _take_over(self) -> list[Any]:
-        """Fail trials whose worker is gone, queue their retries; return all attempts."""
-        assert self._study is not None
-        stale = set(self._study.fail_stale())
-        attempts = self._study.attempts()
-        changed = False
-        for attempt in attempts:
-            if attempt.number in stale:
-                reason = f"heartbeat lost for more than {self.grace_period} s"
-                changed |= self._requeue_crashed(attempt, reason)
-            elif attempt.state is AttemptState.RUNNING and holder_is_dead(attempt.attr("holder")):
-                if self._study.fail(attempt.trial_id):
-                    changed |= self._requeue_crashed(attempt, "its process is no longer running")
-        return self._study.attempts() if changed or stale else attempts
-
-    def _requeue_crashed(self, attempt: Any, reason: str) -> bool:
-        assert self._study is not None
-        holder = describe_holder(attempt.attr("holder"))
-        trial_id = attempt.attr("trial_id")
-        if trial_id is None:
-            return True
-        crashes = int(attempt.attr("crashes", 0)) + 1
-        if crashes > 1 + self.oracle.max_retries_per_trial:
-            logger.warning("Trial %s failed: worker %s died (%s); no retries left.", trial_id, holder, reason)
-            return True
-        logger.warning(
-            "Trial %s (Optuna trial %d) was held by %s, %s: failed and queued to run again.",
-            trial_id, attempt.number, holder, reason,
-        )
-        self._queue_retry(attempt, crashes=crashes, errors=int(attempt.attr("errors", 0)),
-                          note=f"worker {holder} died ({reason})")
-        return True
-
-    def _queue_retry(self, attempt: Any, *, crashes: int, errors: int, note: str) -> None:
-        assert self._study is not None
-        attrs = {
-            "trial_id": attempt.attr("trial_id"),
-            "attempt": int(attempt.attr("attempt", 1)) + 1,
-            "retry_of": attempt.number,
-            "values": attempt.attr("values") or {},
-            "control": attempt.attr("control") or {},
-            "crashes": crashes,
-            "errors": errors,
-            "previous_error": note[:2000],
-        }
-        self._study.add_retry(attempt, attrs)
-
-    def _report_holders(self) -> None:
-        assert self._study is not None
-        for group in build_view(self._study.attempts()).running:
-            last = group.last
-            if last.state is AttemptState.RUNNING:
-                age = time.time() - (last.started or time.time())
-                logger.info(
-                    "Waiting for trial %s held by %s (running for %.0f s; taken over if its "
-                    "heartbeat stops for %d s).",
-                    group.trial.trial_id, describe_holder(last.attr("holder")), age, self.grace_period,
-                )
-
-    def _raise_if_failing(self, view: SearchView) -> None:
-        count, last = consecutive_failures(view)
-        limit = self.oracle.max_consecutive_failed_trials
-        if count >= limit and last is not None:
-            detail = last.traceback or last.message or ""
-            raise ConsecutiveFailuresError(
-                f"Number of consecutive failures exceeded the limit of {limit}.\n{detail}"
-            )
-
-    # -------------------------------------------------------------- running
-    def _run_step(self, step: Step, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> None:
-        started = time.time()
-        hp = with_engine(None, values=step.trial.values, template=self.oracle.hyperparameters)
-        step.trial._hp = hp
-        self._step, self._prebuilt = step, step.model
-        step.model = None
-        outcome: Outcome
-        interrupt: BaseException | None = None
-        try:
-            try:
-                if step.build_error is not None:
-                    raise step.build_error
-                self.on_trial_begin(step.trial)
-                results = self.run_trial(step.trial, *fit_args, **dict(fit_kwargs))
-                value, best_step, metrics = self._score(results)
-                outcome = Outcome(AttemptState.COMPLETE, value, metrics, best_step)
-            except TrialPruned as pruned:
-                outcome = Outcome(AttemptState.PRUNED, pruned.value, error="pruned")
-            except FatalError as exc:
-                outcome = self._failure(exc, step, retry=False)
-                interrupt = exc
-            except FailedTrialError as exc:
-                outcome = self._failure(exc, step, retry=False)
-            except (KeyboardInterrupt, WorkerStopped) as exc:
-                outcome = Outcome(AttemptState.FAIL, error="interrupted", retry=True, crash=True)
-                interrupt = exc
-            except Exception as exc:
-                errors = int(step.attrs.get("errors", 0))
-                outcome = self._failure(exc, step, retry=errors < self.oracle.max_retries_per_trial)
-            outcome_attrs = {"duration_s": round(time.time() - started, 3)}
-            if hp.values != step.trial.values:  # hyperparameters declared in HyperModel.fit
-                step.trial.values = dict(hp.values)
-                with self._lock.hold():
-                    self._remember_space(hp.space)
-            self._finalize(step, outcome, outcome_attrs)
-        finally:
-            step.heartbeat.__exit__()
-            self._step, self._prebuilt = None, None
-            # a full collection frees cycles holding tensors (keras-tuner does it per
-            # execution) but costs ~0.1-0.3 s: skip it after very short trials
-            if time.time() - started > 2.0:
-                gc.collect()
-            else:
-                gc.collect(1)
-        self.on_trial_end(step.trial)
-        self._log_outcome(step, outcome, started)
-        if interrupt is not None:
-            raise interrupt
-        assert self._study is not None
-        if outcome.state is AttemptState.FAIL and not outcome.retry:
-            self._raise_if_failing(build_view(self._study.attempts()))
-
-    def _failure(self, exc: BaseException, step: Step, *, retry: bool) -> Outcome:
-        trace = step.build_traceback if exc is step.build_error else None
-        trace = trace or "".join(tb.format_exception(type(exc), exc, exc.__traceback__))
-        message = f"{type(exc).__name__}: {exc}"
-        return Outcome(AttemptState.FAIL, error=message[:2000], traceback=trace[-_TRACEBACK_LIMIT:], retry=retry)
-
-    def _finalize(self, step: Step, outcome: Outcome, extra: dict[str, Any]) -> None:
-        assert self._study is not None and self._lock is not None
-        result: dict[str, Any] = dict(extra)
-        if outcome.metrics:
-            result["metrics"] = outcome.metrics
-        if outcome.best_step is not None:
-            result["best_step"] = outcome.best_step
-        if outcome.state is AttemptState.PRUNED and outcome.value is not None:
-            result["score"] = outcome.value
-        if outcome.error:
-            result["error"] = outcome.error
-        if outcome.traceback:
-            result["traceback"] = outcome.traceback
-        attrs: dict[str, Any] = {"result": result}
-        if step.trial.values != step.attrs.get("values"):
-            attrs["values"] = step.trial.values
-        asked = step.asked
-        with self._lock.hold():
-            try:
-                self._study.set_attrs(asked._trial_id, attrs)
-                value = outcome.value if outcome.state is AttemptState.COMPLETE else None
-                told = self._study.tell(asked._trial_id, asked.number, outcome.state, value)
-            except Exception as exc:  # taken over while we were finishing
-                if not is_taken_over(exc):
-                    raise
-                told = False
-            if not told:
-                logger.warning(
-                    "Trial %s was taken over by another worker after its heartbeat stopped; "
-                    "this result is discarded.", step.trial.trial_id,
-                )
-                return
-            if outcome.retry:
-                attempt = next(a for a in self._study.attempts() if a.number == asked.number)
-                crashes = int(step.attrs.get("crashes", 0)) + (1 if outcome.crash else 0)
-                errors = int(step.attrs.get("errors", 0)) + (0 if outcome.crash else 1)
-                self._queue_retry(attempt, crashes=crashes, errors=errors, note=outcome.error or "")
-
-    def _log_outcome(self, step: Step, outcome: Outcome, started: float) -> None:
-        elapsed = time.strftime("%Hh %Mm %Ss", time.gmtime(time.time() - started))
-        if outcome.state is AttemptState.COMPLETE:
-            logger.info("Trial %s Complete [%s]: %s = %s", step.trial.trial_id, elapsed,
-                        self.oracle.objective.name, outcome.value)
-        else:
-            logger.info("Trial %s %s [%s]: %s", step.trial.trial_id, outcome.state.value, elapsed,
-                        outcome.error)
-
     # --------------------------------------------------------- scoring
     def _score(self, results: Any) -> tuple[float, int, dict[str, float]]:
         """Normalise ``run_trial``'s results (one per execution) into score, step, metrics."""
-        from rnnkit.tuner.tuners import metrics_at_best_epoch
-
         if not isinstance(results, list):
             results = [results]
         per_execution = [metrics_at_best_epoch(r, self.oracle.objective) for r in results]
         values = [v for v, _, _ in per_execution]
         value = float(sum(values) / len(values))
-        best_step = int(round(sum(s for _, s, _ in per_execution) / len(per_execution)))
+        best_step = round(sum(s for _, s, _ in per_execution) / len(per_execution))
         keys = set.intersection(*(set(m) for _, _, m in per_execution))
-        metrics = {k: float(sum(m[k] for _, _, m in per_execution) / len(per_execution)) for k in sorted(keys)}
+        metrics = {
+            k: float(sum(m[k] for _, _, m in per_execution) / len(per_execution))
+            for k in sorted(keys)
+        }
         if not math.isfinite(value):
             raise FailedTrialError(
                 f"non-finite objective {self.oracle.objective.name} = {value}: the trial failed"

@@ -22,11 +22,13 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from rnnkit.errors import RnnkitValueError
-from rnnkit.tuner.trial import Trial, TrialStatus
+from rnnkit.tuner.trial import Trial
+from rnnkit.tuner.trial import TrialStatus
 
 
 @dataclass(frozen=True)
@@ -125,11 +127,11 @@ class HyperbandPlan:
     rows: list[PlanRow] = field(default_factory=list)
 
     @property
-    def trials(self) -> int:  # noqa: D102
+    def trials(self) -> int:
         return sum(r.trials for r in self.rows) * self.schedule.iterations
 
     @property
-    def max_epochs_trained(self) -> int:  # noqa: D102
+    def max_epochs_trained(self) -> int:
         per_iteration = sum(r.trials * (r.epochs - r.initial_epoch) for r in self.rows)
         return per_iteration * self.schedule.iterations
 

@@ -58,7 +58,7 @@ class FunctionHyperModel(HyperModel):
         super().__init__(name=getattr(build, "__name__", None))
         self._build = build
 
-    def build(self, hp: Any) -> Any:  # noqa: D102
+    def build(self, hp: Any) -> Any:
         return self._build(hp)
 
 

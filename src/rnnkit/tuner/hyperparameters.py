@@ -29,20 +29,21 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any
 
-from rnnkit.errors import RnnkitTypeError, RnnkitValueError
-from rnnkit.tuner._hp_types import (
-    Boolean,
-    Choice,
-    Condition,
-    Fixed,
-    Float,
-    HyperParameter,
-    Int,
-    hp_from_config,
-)
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
+from rnnkit.tuner._hp_types import Boolean
+from rnnkit.tuner._hp_types import Choice
+from rnnkit.tuner._hp_types import Condition
+from rnnkit.tuner._hp_types import Fixed
+from rnnkit.tuner._hp_types import Float
+from rnnkit.tuner._hp_types import HyperParameter
+from rnnkit.tuner._hp_types import Int
+from rnnkit.tuner._hp_types import hp_from_config
 
 Engine = Callable[[HyperParameter], Any]
 
@@ -115,7 +116,7 @@ class HyperParameters:
             return ()
         return (Condition(self._scoped(parent_name), parent_values),)
 
-    def Int(  # noqa: N802 - keras-tuner's name
+    def Int(
         self,
         name: str,
         min_value: int,
@@ -152,7 +153,7 @@ class HyperParameters:
         hp = Int(self._scoped(name), min_value, max_value, step, sampling, default, conditions)
         return self._register(hp)
 
-    def Float(  # noqa: N802
+    def Float(
         self,
         name: str,
         min_value: float,
@@ -175,7 +176,7 @@ class HyperParameters:
         hp = Float(self._scoped(name), min_value, max_value, step, sampling, default, conditions)
         return self._register(hp)
 
-    def Choice(  # noqa: N802
+    def Choice(
         self,
         name: str,
         values: Sequence[Any],
@@ -203,7 +204,7 @@ class HyperParameters:
         hp = Choice(self._scoped(name), values, ordered, default, conditions)
         return self._register(hp)
 
-    def Boolean(  # noqa: N802
+    def Boolean(
         self,
         name: str,
         default: bool = False,
@@ -219,7 +220,7 @@ class HyperParameters:
         conditions = self._parent(parent_name, parent_values)
         return self._register(Boolean(self._scoped(name), default, conditions))
 
-    def Fixed(  # noqa: N802
+    def Fixed(
         self,
         name: str,
         value: Any,
@@ -320,7 +321,9 @@ class HyperParameters:
         new._tune_new_entries = self._tune_new_entries
         return new
 
-    def merge(self, hps: HyperParameters | Sequence[HyperParameter], overwrite: bool = True) -> None:
+    def merge(
+        self, hps: HyperParameters | Sequence[HyperParameter], overwrite: bool = True
+    ) -> None:
         """Add the hyperparameters (and values) of ``hps``, replacing existing ones."""
         items = hps.space if isinstance(hps, HyperParameters) else list(hps)
         for hp in items:

@@ -20,11 +20,17 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import numbers
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rnnkit.errors import RnnkitTypeError, RnnkitValueError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
+from rnnkit.tuner.errors import FailedTrialError
+from rnnkit.tuner.errors import FatalTypeError
+from rnnkit.tuner.errors import FatalValueError
 
 _MIN_NAMES = frozenset(
     {
@@ -164,21 +170,21 @@ class MultiObjective(Objective):
     def __hash__(self) -> int:
         return hash(self.objectives)
 
-    def get_value(self, logs: Mapping[str, float]) -> float:  # noqa: D102
+    def get_value(self, logs: Mapping[str, float]) -> float:
         total = 0.0
         for objective in self.objectives:
             value = float(logs[objective.name])
             total += value if objective.direction == "min" else -value
         return total
 
-    def has_value(self, logs: Mapping[str, Any]) -> bool:  # noqa: D102
+    def has_value(self, logs: Mapping[str, Any]) -> bool:
         return all(o.name in logs for o in self.objectives)
 
     @property
-    def names(self) -> tuple[str, ...]:  # noqa: D102
+    def names(self) -> tuple[str, ...]:
         return tuple(o.name for o in self.objectives)
 
-    def get_config(self) -> dict[str, Any]:  # noqa: D102
+    def get_config(self) -> dict[str, Any]:
         return {"multi": [o.get_config() for o in self.objectives]}
 
 
@@ -220,3 +226,55 @@ def is_finite(value: Any) -> bool:
         return math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
+
+
+def metrics_at_best_epoch(result: Any, objective: Objective) -> tuple[float, int, dict[str, float]]:
+    """``(objective value, best epoch, metrics at that epoch)`` from what ``fit`` returned.
+
+    Accepts a History (``.history`` dict of per-epoch lists), a dict of floats or
+    of per-epoch lists, or a single float.
+
+    Raises:
+        FailedTrialError: a non-finite loss or objective.
+        FatalValueError: the objective is not among the reported metrics.
+    """
+    if isinstance(result, bool):
+        raise FatalTypeError("fit() returned a bool; return a History, a dict or a float.")
+    if isinstance(result, numbers.Real):
+        value = float(result)
+        return value, 0, {objective.name: value}
+    epochs = None
+    if hasattr(result, "history") and isinstance(result.history, dict):
+        epochs = list(getattr(result, "epoch", None) or [])
+        result = result.history
+    if not isinstance(result, dict):
+        raise FatalTypeError(
+            "fit() must return a History, a dict of metrics or a float. "
+            f"Received: {type(result).__name__}."
+        )
+    if not objective.has_value(result):
+        raise FatalValueError(
+            f"The objective {objective.name!r} is not among the metrics fit() reported: "
+            f"{sorted(result)}. For a val_* objective pass validation_split= or "
+            "validation_data= to search(); otherwise choose objective= from these names."
+        )
+    if all(not isinstance(v, (list, tuple)) for v in result.values()):
+        metrics = {k: float(v) for k, v in result.items() if is_finite(v) or isinstance(v, float)}
+        return objective.get_value(metrics), 0, metrics
+    history = {k: list(v) for k, v in result.items() if isinstance(v, (list, tuple))}
+    n = min(len(history[name]) for name in objective.names)
+    if n == 0:
+        raise FailedTrialError("fit() ran no epochs")
+    per_epoch = [
+        objective.get_value({k: v[i] for k, v in history.items() if len(v) > i}) for i in range(n)
+    ]
+    for key in ("loss", *objective.names):
+        for i, v in enumerate(history.get(key, [])[:n]):
+            if not is_finite(v):
+                epoch = epochs[i] if len(epochs) > i else i
+                raise FailedTrialError(f"non-finite {key} ({v}) at epoch {epoch}")
+    sign = -1.0 if objective.direction == "max" else 1.0
+    best = min(range(n), key=lambda i: (sign * per_epoch[i], i))
+    metrics = {k: float(v[best]) for k, v in history.items() if len(v) > best}
+    step = epochs[best] if len(epochs) > best else best
+    return float(per_epoch[best]), int(step), metrics

@@ -26,13 +26,17 @@ from __future__ import annotations
 import enum
 import random
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
-from rnnkit.errors import RnnkitTypeError, RnnkitValueError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
 from rnnkit.tuner._hp_types import HyperParameter
-from rnnkit.tuner._view import SearchView, iter_grid
-from rnnkit.tuner.hyperband import HyperbandSchedule, next_hyperband_trial
+from rnnkit.tuner._view import SearchView
+from rnnkit.tuner._view import iter_grid
+from rnnkit.tuner.hyperband import HyperbandSchedule
+from rnnkit.tuner.hyperband import next_hyperband_trial
 from rnnkit.tuner.hyperparameters import HyperParameters
 from rnnkit.tuner.objective import create_objective
 from rnnkit.tuner.trial import Trial
@@ -136,12 +140,18 @@ class Oracle:
         self.hyperparameters._tune_new_entries = bool(tune_new_entries)
         self.seed = _check_count("seed", seed, minimum=0, allow_none=True, caller=caller)
         self.max_retries_per_trial = _check_count(
-            "max_retries_per_trial", max_retries_per_trial, minimum=0, allow_none=False,
+            "max_retries_per_trial",
+            max_retries_per_trial,
+            minimum=0,
+            allow_none=False,
             caller=caller,
         )
         self.max_consecutive_failed_trials = _check_count(
-            "max_consecutive_failed_trials", max_consecutive_failed_trials, minimum=1,
-            allow_none=False, caller=caller,
+            "max_consecutive_failed_trials",
+            max_consecutive_failed_trials,
+            minimum=1,
+            allow_none=False,
+            caller=caller,
         )
         self._tuner: Any = None
 
@@ -204,8 +214,14 @@ class RandomSearchOracle(Oracle):
         max_consecutive_failed_trials: int = 3,
     ) -> None:
         super().__init__(
-            objective, max_trials, hyperparameters, allow_new_entries, tune_new_entries, seed,
-            max_retries_per_trial, max_consecutive_failed_trials,
+            objective,
+            max_trials,
+            hyperparameters,
+            allow_new_entries,
+            tune_new_entries,
+            seed,
+            max_retries_per_trial,
+            max_consecutive_failed_trials,
         )
 
 
@@ -224,11 +240,17 @@ class GridSearchOracle(Oracle):
         max_consecutive_failed_trials: int = 3,
     ) -> None:
         super().__init__(
-            objective, max_trials, hyperparameters, allow_new_entries, tune_new_entries, seed,
-            max_retries_per_trial, max_consecutive_failed_trials,
+            objective,
+            max_trials,
+            hyperparameters,
+            allow_new_entries,
+            tune_new_entries,
+            seed,
+            max_retries_per_trial,
+            max_consecutive_failed_trials,
         )
 
-    def populate(self, view: SearchView, space: list[HyperParameter]) -> Proposal:  # noqa: D102
+    def populate(self, view: SearchView, space: list[HyperParameter]) -> Proposal:
         from rnnkit.tuner._view import values_key
 
         for combo in iter_grid(space):
@@ -269,8 +291,14 @@ class BayesianOptimizationOracle(Oracle):
         sampler: str = "gp",
     ) -> None:
         super().__init__(
-            objective, max_trials, hyperparameters, allow_new_entries, tune_new_entries, seed,
-            max_retries_per_trial, max_consecutive_failed_trials,
+            objective,
+            max_trials,
+            hyperparameters,
+            allow_new_entries,
+            tune_new_entries,
+            seed,
+            max_retries_per_trial,
+            max_consecutive_failed_trials,
         )
         if sampler not in ("gp", "tpe"):
             raise RnnkitValueError(
@@ -283,23 +311,26 @@ class BayesianOptimizationOracle(Oracle):
                 stacklevel=2,
             )
         self.num_initial_points = _check_count(
-            "num_initial_points", num_initial_points, minimum=0, allow_none=True,
+            "num_initial_points",
+            num_initial_points,
+            minimum=0,
+            allow_none=True,
             caller="BayesianOptimization",
         )
         self.alpha, self.beta = alpha, beta
         self.sampler_kind = sampler
 
-    def n_startup_trials(self) -> int:  # noqa: D102
+    def n_startup_trials(self) -> int:
         if self.num_initial_points is not None:
             return self.num_initial_points
         if self.max_trials is None:
             return 10
         return max(2, min(10, self.max_trials // 3))
 
-    def settings(self) -> dict[str, Any]:  # noqa: D102
+    def settings(self) -> dict[str, Any]:
         return {"oracle": type(self).__name__, "sampler": self.sampler_kind}
 
-    def populate(self, view: SearchView, space: list[HyperParameter]) -> Proposal:  # noqa: D102
+    def populate(self, view: SearchView, space: list[HyperParameter]) -> Proposal:
         return Proposal(ProposalKind.NEW, EngineKind.SAMPLER)
 
 
@@ -331,14 +362,20 @@ class HyperbandOracle(Oracle):
         max_trials: int | None = None,
     ) -> None:
         super().__init__(
-            objective, max_trials, hyperparameters, allow_new_entries, tune_new_entries, seed,
-            max_retries_per_trial, max_consecutive_failed_trials,
+            objective,
+            max_trials,
+            hyperparameters,
+            allow_new_entries,
+            tune_new_entries,
+            seed,
+            max_retries_per_trial,
+            max_consecutive_failed_trials,
         )
         self.schedule = HyperbandSchedule(max_epochs, factor, hyperband_iterations)
         self.max_epochs, self.factor = max_epochs, factor
         self.hyperband_iterations = hyperband_iterations
 
-    def settings(self) -> dict[str, Any]:  # noqa: D102
+    def settings(self) -> dict[str, Any]:
         s = self.schedule
         return {
             "oracle": type(self).__name__,
@@ -347,7 +384,7 @@ class HyperbandOracle(Oracle):
             "hyperband_iterations": s.iterations,
         }
 
-    def populate(self, view: SearchView, space: list[HyperParameter]) -> Proposal:  # noqa: D102
+    def populate(self, view: SearchView, space: list[HyperParameter]) -> Proposal:
         choice = next_hyperband_trial(self.schedule, view.ordered(), self.objective.direction)
         if choice is None:
             return Proposal(ProposalKind.IDLE if view.running else ProposalKind.STOPPED)

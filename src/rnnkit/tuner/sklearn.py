@@ -27,7 +27,8 @@ Example:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -101,8 +102,12 @@ class SklearnTuner(BaseTuner):
     ) -> None:
         """Cross-validate trials on ``X, y`` (``workers``/``max_time`` as in ``BaseTuner``)."""
         self._last_data = (X, y, sample_weight)
-        super().search(X, y, sample_weight=sample_weight, groups=groups, workers=workers,
-                       max_time=max_time)
+        super().search(
+            X, y, sample_weight=sample_weight, groups=groups, workers=workers, max_time=max_time
+        )
+
+    def _validate_data(self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> None:
+        """scikit-learn estimators validate their own input (columns may be categorical)."""
 
     def run_trial(  # type: ignore[override]
         self, trial: Trial, X: Any, y: Any, sample_weight: Any = None, groups: Any = None
@@ -114,7 +119,12 @@ class SklearnTuner(BaseTuner):
             model, self._prebuilt = self._prebuilt, None
             if model is None:
                 model = self.hypermodel.build(trial.hyperparameters)
-            x_train, y_train, x_test, y_test = _take(X, train), _take(y, train), _take(X, test), _take(y, test)
+            x_train, y_train, x_test, y_test = (
+                _take(X, train),
+                _take(y, train),
+                _take(X, test),
+                _take(y, test),
+            )
             if sample_weight is not None:
                 model.fit(x_train, y_train, sample_weight=_take(sample_weight, train))
                 weights = {"sample_weight": _take(sample_weight, test)}
@@ -148,7 +158,9 @@ class SklearnTuner(BaseTuner):
         X, y, sample_weight = self._last_data
         models = []
         for trial in self._best_trials(num_models):
-            model = self.hypermodel.build(with_engine(None, values=trial.values, template=self.oracle.hyperparameters))
+            model = self.hypermodel.build(
+                with_engine(None, values=trial.values, template=self.oracle.hyperparameters)
+            )
             if sample_weight is not None:
                 model.fit(X, y, sample_weight=sample_weight)
             else:

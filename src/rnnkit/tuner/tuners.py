@@ -15,80 +15,32 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
-import numbers
 from pathlib import Path
 from typing import Any
 
 from rnnkit.callbacks.base import Callback
-from rnnkit.errors import CheckpointError, RnnkitValueError
+from rnnkit.errors import CheckpointError
+from rnnkit.errors import RnnkitValueError
 from rnnkit.tuner import _checkpoint
-from rnnkit.tuner.base_tuner import BaseTuner, TrialPruned
-from rnnkit.tuner.errors import FailedTrialError, FatalTypeError, FatalValueError
+from rnnkit.tuner._worker_loop import TrialPruned
+from rnnkit.tuner.base_tuner import BaseTuner
+from rnnkit.tuner.errors import FailedTrialError
 from rnnkit.tuner.hyperband import HyperbandPlan
-from rnnkit.tuner.hyperparameters import HyperParameters, with_engine
-from rnnkit.tuner.objective import Objective, is_finite
-from rnnkit.tuner.oracles import (
-    BayesianOptimizationOracle,
-    GridSearchOracle,
-    HyperbandOracle,
-    Oracle,
-    RandomSearchOracle,
-)
+from rnnkit.tuner.hyperparameters import HyperParameters
+from rnnkit.tuner.hyperparameters import with_engine
+from rnnkit.tuner.objective import Objective
+from rnnkit.tuner.objective import is_finite
+from rnnkit.tuner.oracles import BayesianOptimizationOracle
+from rnnkit.tuner.oracles import GridSearchOracle
+from rnnkit.tuner.oracles import HyperbandOracle
+from rnnkit.tuner.oracles import Oracle
+from rnnkit.tuner.oracles import RandomSearchOracle
 from rnnkit.tuner.trial import Trial
 
 logger = logging.getLogger("rnnkit.tuner")
-
-
-def metrics_at_best_epoch(result: Any, objective: Objective) -> tuple[float, int, dict[str, float]]:
-    """``(objective value, best epoch, metrics at that epoch)`` from what ``fit`` returned.
-
-    Accepts a History (``.history`` dict of per-epoch lists), a dict of floats or
-    of per-epoch lists, or a single float.
-
-    Raises:
-        FailedTrialError: a non-finite loss or objective.
-        FatalValueError: the objective is not among the reported metrics.
-    """
-    if isinstance(result, bool):
-        raise FatalTypeError("fit() returned a bool; return a History, a dict or a float.")
-    if isinstance(result, numbers.Real):
-        value = float(result)
-        return value, 0, {objective.name: value}
-    epochs = None
-    if hasattr(result, "history") and isinstance(result.history, dict):
-        epochs = list(getattr(result, "epoch", None) or [])
-        result = result.history
-    if not isinstance(result, dict):
-        raise FatalTypeError(
-            "fit() must return a History, a dict of metrics or a float. "
-            f"Received: {type(result).__name__}."
-        )
-    if not objective.has_value(result):
-        raise FatalValueError(
-            f"The objective {objective.name!r} is not among the metrics fit() reported: "
-            f"{sorted(result)}. For a val_* objective pass validation_split= or "
-            "validation_data= to search(); otherwise choose objective= from these names."
-        )
-    if all(not isinstance(v, (list, tuple)) for v in result.values()):
-        metrics = {k: float(v) for k, v in result.items() if is_finite(v) or isinstance(v, float)}
-        return objective.get_value(metrics), 0, metrics
-    history = {k: list(v) for k, v in result.items() if isinstance(v, (list, tuple))}
-    n = min(len(history[name]) for name in objective.names)
-    if n == 0:
-        raise FailedTrialError("fit() ran no epochs")
-    per_epoch = [objective.get_value({k: v[i] for k, v in history.items() if len(v) > i}) for i in range(n)]
-    for key in ("loss", *objective.names):
-        for i, v in enumerate(history.get(key, [])[:n]):
-            if not is_finite(v):
-                epoch = epochs[i] if len(epochs) > i else i
-                raise FailedTrialError(f"non-finite {key} ({v}) at epoch {epoch}")
-    sign = -1.0 if objective.direction == "max" else 1.0
-    best = min(range(n), key=lambda i: (sign * per_epoch[i], i))
-    metrics = {k: float(v[best]) for k, v in history.items() if len(v) > best}
-    step = epochs[best] if len(epochs) > best else best
-    return float(per_epoch[best]), int(step), metrics
 
 
 class _BestCheckpoint:
@@ -127,15 +79,15 @@ class TunerCallback(Callback):
         if self.model is not None:
             self.model.stop_training = True
 
-    def on_epoch_begin(self, epoch, logs=None):  # noqa: D102
+    def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
-    def on_train_batch_end(self, batch, logs=None):  # noqa: D102
+    def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not is_finite(loss):
             self._fail(f"non-finite loss ({float(loss)}) at epoch {self._epoch}, batch {batch}")
 
-    def on_epoch_end(self, epoch, logs=None):  # noqa: D102
+    def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         for key in ("loss", *self.objective.names):
             if key in logs and not is_finite(logs[key]):
@@ -205,14 +157,21 @@ class Tuner(BaseTuner):
             )
         if logger is not None:
             raise RnnkitValueError("`logger` is not supported; use the 'rnnkit.tuner' logger.")
-        if isinstance(executions_per_trial, bool) or not isinstance(executions_per_trial, int) or executions_per_trial < 1:
+        if (
+            isinstance(executions_per_trial, bool)
+            or not isinstance(executions_per_trial, int)
+            or executions_per_trial < 1
+        ):
             raise RnnkitValueError(
-                f"`executions_per_trial` must be an integer >= 1. Received: {executions_per_trial!r}."
+                "`executions_per_trial` must be an integer >= 1. "
+                f"Received: {executions_per_trial!r}."
             )
         self.max_model_size = max_model_size
         self.optimizer, self.loss, self.metrics = optimizer, loss, metrics
         self.executions_per_trial = executions_per_trial
-        super().__init__(oracle, hypermodel, directory, project_name, overwrite, tuner_id=tuner_id, **kwargs)
+        super().__init__(
+            oracle, hypermodel, directory, project_name, overwrite, tuner_id=tuner_id, **kwargs
+        )
 
     def trial_dir(self, trial_id: str) -> Path:
         """Folder of a trial's checkpoint."""
@@ -228,7 +187,9 @@ class Tuner(BaseTuner):
             model = self.hypermodel.build(hp)
         if any(a is not None for a in (self.optimizer, self.loss, self.metrics)):
             model.compile(
-                optimizer=self.optimizer if self.optimizer is not None else getattr(model, "optimizer", "adam"),
+                optimizer=self.optimizer
+                if self.optimizer is not None
+                else getattr(model, "optimizer", "adam"),
                 loss=self.loss if self.loss is not None else getattr(model, "loss", None),
                 metrics=self.metrics,
             )
@@ -251,10 +212,10 @@ class Tuner(BaseTuner):
         for execution in range(self.executions_per_trial):
             kwargs = dict(fit_kwargs)
             callbacks = list(kwargs.get("callbacks") or [])
-            try:
+            # a fresh copy per execution; one that cannot be copied is reused (callbacks
+            # reset their state in on_train_begin)
+            with contextlib.suppress(Exception):
                 callbacks = copy.deepcopy(callbacks)
-            except Exception:  # not deep-copyable: reuse them (callbacks reset on_train_begin)
-                pass
             tuner_callback = TunerCallback(self, execution, saver)
             kwargs["callbacks"] = [*callbacks, tuner_callback]
             hp = trial.hyperparameters
@@ -308,9 +269,13 @@ class RandomSearch(Tuner):
         **kwargs: Any,
     ) -> None:
         oracle = RandomSearchOracle(
-            objective=objective, max_trials=max_trials, seed=seed,
-            hyperparameters=hyperparameters, tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries, max_retries_per_trial=max_retries_per_trial,
+            objective=objective,
+            max_trials=max_trials,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
         )
         super().__init__(oracle, hypermodel, **kwargs)
@@ -333,9 +298,13 @@ class GridSearch(Tuner):
         **kwargs: Any,
     ) -> None:
         oracle = GridSearchOracle(
-            objective=objective, max_trials=max_trials, seed=seed,
-            hyperparameters=hyperparameters, tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries, max_retries_per_trial=max_retries_per_trial,
+            objective=objective,
+            max_trials=max_trials,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
         )
         super().__init__(oracle, hypermodel, **kwargs)
@@ -366,11 +335,18 @@ class BayesianOptimization(Tuner):
         **kwargs: Any,
     ) -> None:
         oracle = BayesianOptimizationOracle(
-            objective=objective, max_trials=max_trials, num_initial_points=num_initial_points,
-            alpha=alpha, beta=beta, seed=seed, hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries, allow_new_entries=allow_new_entries,
+            objective=objective,
+            max_trials=max_trials,
+            num_initial_points=num_initial_points,
+            alpha=alpha,
+            beta=beta,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
             max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials, sampler=sampler,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            sampler=sampler,
         )
         super().__init__(oracle, hypermodel, **kwargs)
 
@@ -408,11 +384,17 @@ class Hyperband(Tuner):
         **kwargs: Any,
     ) -> None:
         oracle = HyperbandOracle(
-            objective=objective, max_epochs=max_epochs, factor=factor,
-            hyperband_iterations=hyperband_iterations, seed=seed,
-            hyperparameters=hyperparameters, tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries, max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials, max_trials=max_trials,
+            objective=objective,
+            max_epochs=max_epochs,
+            factor=factor,
+            hyperband_iterations=hyperband_iterations,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            max_trials=max_trials,
         )
         super().__init__(oracle, hypermodel, **kwargs)
 
@@ -441,10 +423,13 @@ class Hyperband(Tuner):
         except Exception as exc:  # no usable parent checkpoint: train from scratch
             logger.warning(
                 "Trial %s: could not continue from trial %s (%s); training from epoch 0.",
-                trial.trial_id, parent, exc,
+                trial.trial_id,
+                parent,
+                exc,
             )
             fit_kwargs["initial_epoch"] = 0
             return
         if not entry.get("optimizer_loaded"):
-            logger.info("Trial %s continues trial %s without optimizer state.", trial.trial_id, parent)
-
+            logger.info(
+                "Trial %s continues trial %s without optimizer state.", trial.trial_id, parent
+            )

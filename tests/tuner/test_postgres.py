@@ -1,0 +1,193 @@
+"""Multi-worker tests on a real PostgreSQL server (T2, T3, T13, T17).
+
+They need ``RNNKIT_TEST_POSTGRES_URL``: ``bash .ci/postgres.sh && . .ci/postgres.env``
+starts a throwaway server on 127.0.0.1. Without it they are skipped with that hint.
+"""
+
+import os
+import shlex
+import signal
+import subprocess
+import traceback
+import uuid
+from pathlib import Path
+
+import optuna
+import pytest
+import tuner_fakes as f
+from optuna.trial import TrialState
+from tuner_helpers import run_script
+from tuner_helpers import start_script
+from tuner_helpers import wait_for
+
+import rnnkit.tuner as kt
+from rnnkit.errors import StorageError
+from rnnkit.tuner._storage import resolve_storage
+
+pytestmark = pytest.mark.postgres
+
+
+def _trials(url, name):
+    storage = optuna.storages.RDBStorage(resolve_storage(url, None).url)
+    try:
+        return optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=True)
+    except KeyError:
+        return []
+    finally:
+        storage.engine.dispose()
+
+
+def _states(url, name):
+    try:
+        return [t.state for t in _trials(url, name)]
+    except Exception:
+        return []
+
+
+def _config(tmp_path, url, name, *, max_trials, **extra):
+    kwargs = {
+        "objective": "val_loss",
+        "max_trials": max_trials,
+        "seed": 5,
+        "storage": url,
+        "directory": str(tmp_path),
+        "project_name": name,
+        "heartbeat_interval": 1,
+        "grace_period": 3,
+        **extra,
+    }
+    return {
+        "tuner": "RandomSearch",
+        "build": "build_slow",
+        "kwargs": kwargs,
+        "search": {"epochs": 3},
+    }
+
+
+def _logical(trials):
+    groups = {}
+    for t in sorted(trials, key=lambda t: t.number):
+        groups.setdefault(t.user_attrs["trial_id"], []).append(t)
+    return groups
+
+
+def test_two_workers_one_killed_survivor_retries_t2(tmp_path, postgres_url):
+    name = f"t2_{uuid.uuid4().hex[:8]}"
+    config = _config(tmp_path, postgres_url, name, max_trials=4)
+    env = {"RNNKIT_TEST_EPOCH_SLEEP": "0.3"}
+    kt.RandomSearch(f.build_slow, **config["kwargs"])  # create the study once
+    a = start_script(config, tmp_path / "a.txt", **env)
+    b = start_script(config, tmp_path / "b.txt", **env)
+    try:
+        wait_for(lambda: _states(postgres_url, name).count(TrialState.RUNNING) == 2, timeout=40)
+        victim = next(
+            t
+            for t in _trials(postgres_url, name)
+            if t.state == TrialState.RUNNING and t.user_attrs["holder"]["pid"] == a.pid
+        )
+        a.send_signal(signal.SIGKILL)
+        a.wait()
+        assert b.wait(timeout=60) == 0
+    finally:
+        for proc in (a, b):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    trials = _trials(postgres_url, name)
+    logical = _logical(trials)
+    assert len(logical) == 4
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+    assert all(group[-1].state == TrialState.COMPLETE for group in logical.values())
+    retried = logical[victim.user_attrs["trial_id"]]
+    assert [t.state for t in retried] == [TrialState.FAIL, TrialState.COMPLETE]
+    assert retried[1].user_attrs["holder"]["pid"] == b.pid
+
+
+def test_grid_search_two_workers_on_postgres_t3(tmp_path, postgres_url, xy):
+    name = f"t3_{uuid.uuid4().hex[:8]}"
+    tuner = kt.GridSearch(
+        f.build_grid,
+        objective="val_loss",
+        storage=postgres_url,
+        directory=tmp_path,
+        project_name=name,
+    )
+    tuner.search(*xy, epochs=1, workers=2)
+    combos = [(t.values["a"], t.values["b"]) for t in tuner.oracle.trials.values()]
+    assert len(combos) == 20 == len(set(combos))
+    assert [t.number for t in _trials(postgres_url, name)] == list(range(20))
+
+
+def _pg_ctl(*args):
+    ctl = os.environ.get("RNNKIT_TEST_POSTGRES_CTL")
+    if not ctl:
+        pytest.skip("RNNKIT_TEST_POSTGRES_CTL is not set (start the server with .ci/postgres.sh)")
+    subprocess.run([*shlex.split(ctl), *args], check=True, capture_output=True, timeout=60)
+
+
+def test_postgres_stopped_mid_search_then_resumed_t13_t17(tmp_path, postgres_url):
+    password = resolve_storage(postgres_url, None).url.split(":")[2].split("@")[0]
+    name = f"t13_{uuid.uuid4().hex[:8]}"
+    config = _config(tmp_path, postgres_url, name, max_trials=4, storage_retry_seconds=3)
+    env = {"RNNKIT_TEST_EPOCH_SLEEP": "0.4"}
+    log = tmp_path / "run1.txt"
+    proc = start_script(config, log, **env)
+    try:
+        wait_for(
+            lambda: (
+                _states(postgres_url, name).count(TrialState.COMPLETE) >= 1
+                and TrialState.RUNNING in _states(postgres_url, name)
+            ),
+            timeout=40,
+        )
+        done_before = {
+            t.number: t.value for t in _trials(postgres_url, name) if t.state == TrialState.COMPLETE
+        }
+        _pg_ctl("stop", "-m", "fast", "-w")
+        try:
+            assert proc.wait(timeout=60) != 0
+        finally:
+            _pg_ctl("start", "-w")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    output = log.read_text()
+    assert "StorageError" in output and "rnnkit:***@127.0.0.1" in output
+    assert password not in output
+
+    assert run_script(config, tmp_path / "run2.txt", timeout=60, **env) == 0
+    trials = _trials(postgres_url, name)
+    logical = _logical(trials)
+    assert len(logical) == 4
+    assert all(group[-1].state == TrialState.COMPLETE for group in logical.values())
+    for number, value in done_before.items():
+        assert trials[number].value == value
+    assert password not in (tmp_path / "run2.txt").read_text()
+    for root, _, files in os.walk(tmp_path):
+        for file in files:
+            assert password.encode() not in Path(root, file).read_bytes()
+
+
+def test_password_never_in_repr_or_errors_t17(tmp_path, postgres_url):
+    password = resolve_storage(postgres_url, None).url.split(":")[2].split("@")[0]
+    tuner = kt.RandomSearch(
+        f.build_model,
+        objective="val_loss",
+        storage=postgres_url,
+        directory=tmp_path,
+        project_name=f"t17_{uuid.uuid4().hex[:8]}",
+    )
+    assert password not in repr(tuner) and "***" in repr(tuner)
+    wrong = postgres_url.replace(password, password + "x")
+    with pytest.raises(StorageError) as info:
+        kt.RandomSearch(
+            f.build_model,
+            objective="val_loss",
+            storage=wrong,
+            directory=tmp_path,
+            project_name="other",
+            storage_retry_seconds=0.5,
+        )
+    text = "".join(traceback.format_exception(info.value))
+    assert password not in text and "password authentication failed" in text

@@ -1,0 +1,64 @@
+"""Helpers for the process-level tuner tests (importable by test modules)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import rnnkit.tuner
+
+HERE = Path(__file__).resolve().parent
+SRC = Path(rnnkit.tuner.__file__).resolve().parents[2]
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), str(HERE), env.get("PYTHONPATH", "")])
+    env.update(extra)
+    return env
+
+
+def start_script(config: dict, log: Path, **env: str) -> subprocess.Popen:
+    """Run tests/tuner/tuner_script.py with ``config`` in a new process."""
+    with open(log, "ab") as handle:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, str(HERE / "tuner_script.py"), json.dumps(config)],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=subprocess_env(**env),
+        )
+
+
+def run_script(config: dict, log: Path, timeout: float = 60, **env: str) -> int:
+    proc = start_script(config, log, **env)
+    try:
+        return proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def study_trials(project_dir: Path, name: str):
+    """The Optuna trials of a project's SQLite study (read-only use)."""
+    import optuna
+
+    storage = optuna.storages.RDBStorage(f"sqlite:///{project_dir / 'study.db'}")
+    try:
+        return optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=True)
+    finally:
+        storage.engine.dispose()
