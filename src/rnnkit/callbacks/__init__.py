@@ -9,11 +9,16 @@ Example:
     (5, 'min')
 """
 
-from rnnkit.callbacks.base import Callback, CallbackList, History
+from rnnkit.callbacks.base import Callback
+from rnnkit.callbacks.base import CallbackList
+from rnnkit.callbacks.base import History
 from rnnkit.callbacks.checkpoint import ModelCheckpoint
 from rnnkit.callbacks.early_stopping import EarlyStopping
-from rnnkit.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
-from rnnkit.callbacks.misc import CSVLogger, LambdaCallback, TerminateOnNaN
+from rnnkit.callbacks.learning_rate import LearningRateScheduler
+from rnnkit.callbacks.learning_rate import ReduceLROnPlateau
+from rnnkit.callbacks.misc import CSVLogger
+from rnnkit.callbacks.misc import LambdaCallback
+from rnnkit.callbacks.misc import TerminateOnNaN
 from rnnkit.callbacks.monitor import MonitorCallback
 from rnnkit.callbacks.progress import ProgbarLogger
 

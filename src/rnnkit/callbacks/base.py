@@ -34,20 +34,20 @@ class Callback:
         """Attach the run's parameters (epochs, steps, verbose)."""
         self.params = params
 
-    def on_train_begin(self, logs=None): ...  # noqa: D102
-    def on_train_end(self, logs=None): ...  # noqa: D102
-    def on_epoch_begin(self, epoch, logs=None): ...  # noqa: D102
-    def on_epoch_end(self, epoch, logs=None): ...  # noqa: D102
-    def on_train_batch_begin(self, batch, logs=None): ...  # noqa: D102
-    def on_train_batch_end(self, batch, logs=None): ...  # noqa: D102
-    def on_test_begin(self, logs=None): ...  # noqa: D102
-    def on_test_end(self, logs=None): ...  # noqa: D102
-    def on_test_batch_begin(self, batch, logs=None): ...  # noqa: D102
-    def on_test_batch_end(self, batch, logs=None): ...  # noqa: D102
-    def on_predict_begin(self, logs=None): ...  # noqa: D102
-    def on_predict_end(self, logs=None): ...  # noqa: D102
-    def on_predict_batch_begin(self, batch, logs=None): ...  # noqa: D102
-    def on_predict_batch_end(self, batch, logs=None): ...  # noqa: D102
+    def on_train_begin(self, logs=None): ...
+    def on_train_end(self, logs=None): ...
+    def on_epoch_begin(self, epoch, logs=None): ...
+    def on_epoch_end(self, epoch, logs=None): ...
+    def on_train_batch_begin(self, batch, logs=None): ...
+    def on_train_batch_end(self, batch, logs=None): ...
+    def on_test_begin(self, logs=None): ...
+    def on_test_end(self, logs=None): ...
+    def on_test_batch_begin(self, batch, logs=None): ...
+    def on_test_batch_end(self, batch, logs=None): ...
+    def on_predict_begin(self, logs=None): ...
+    def on_predict_end(self, logs=None): ...
+    def on_predict_batch_begin(self, batch, logs=None): ...
+    def on_predict_batch_end(self, batch, logs=None): ...
 
 
 _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
@@ -68,12 +68,12 @@ class CallbackList(Callback):
         """Add a callback at the end."""
         self.callbacks.append(callback)
 
-    def set_model(self, model: Any) -> None:  # noqa: D102
+    def set_model(self, model: Any) -> None:
         super().set_model(model)
         for cb in self.callbacks:
             cb.set_model(model)
 
-    def set_params(self, params: dict[str, Any]) -> None:  # noqa: D102
+    def set_params(self, params: dict[str, Any]) -> None:
         super().set_params(params)
         for cb in self.callbacks:
             cb.set_params(params)
@@ -109,11 +109,11 @@ class History(Callback):
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
 
-    def on_train_begin(self, logs=None):  # noqa: D102
+    def on_train_begin(self, logs=None):
         self.epoch = []
         self.history = {}
 
-    def on_epoch_end(self, epoch, logs=None):  # noqa: D102
+    def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)

@@ -9,7 +9,8 @@ from typing import Any
 from rnnkit._validation import check_bool
 from rnnkit.callbacks.monitor import MonitorCallback
 from rnnkit.callbacks.progress import print_msg
-from rnnkit.errors import RnnkitTypeError, RnnkitValueError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
 
 MODEL_SUFFIXES = (".keras", ".rnnkit")
 WEIGHTS_SUFFIXES = (".safetensors",)

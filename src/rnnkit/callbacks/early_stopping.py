@@ -6,8 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit._validation import check_bool, check_non_negative_int
-from rnnkit.callbacks.monitor import MonitorCallback, _check_optional_number
+from rnnkit._validation import check_bool
+from rnnkit._validation import check_non_negative_int
+from rnnkit.callbacks.monitor import MonitorCallback
+from rnnkit.callbacks.monitor import _check_optional_number
 from rnnkit.callbacks.progress import print_msg
 
 

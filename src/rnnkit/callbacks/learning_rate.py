@@ -14,9 +14,11 @@ from typing import Any
 
 from rnnkit._validation import check_non_negative_int
 from rnnkit.callbacks.base import Callback
-from rnnkit.callbacks.monitor import MonitorCallback, _check_number
+from rnnkit.callbacks.monitor import MonitorCallback
+from rnnkit.callbacks.monitor import _check_number
 from rnnkit.callbacks.progress import print_msg
-from rnnkit.errors import RnnkitTypeError, RnnkitValueError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
 
 
 def _optimizer(model: Any, caller: str) -> Any:

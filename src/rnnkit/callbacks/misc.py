@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import math
 import os
-from collections.abc import Callable, Iterable
-from typing import IO, Any
+from collections.abc import Callable
+from collections.abc import Iterable
+from typing import IO
+from typing import Any
 
-from rnnkit._validation import check_bool, suggest
+from rnnkit._validation import check_bool
+from rnnkit._validation import suggest
 from rnnkit.callbacks.base import Callback
 from rnnkit.callbacks.progress import print_msg
-from rnnkit.errors import RnnkitTypeError, RnnkitValueError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
 
 _HOOKS = tuple(name for name in vars(Callback) if name.startswith("on_"))
 

@@ -23,7 +23,8 @@ from typing import Any
 
 from rnnkit._validation import check_one_of
 from rnnkit.callbacks.base import Callback
-from rnnkit.errors import RnnkitTypeError, RnnkitValueError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
 
 MODES = ("auto", "min", "max")
 

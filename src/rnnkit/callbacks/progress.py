@@ -24,11 +24,14 @@ import numbers
 import sys
 import time
 import weakref
-from collections.abc import Callable, Mapping
-from typing import Any, TextIO
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
+from typing import TextIO
 
 from rnnkit.callbacks.base import Callback
-from rnnkit.errors import RnnkitTypeError, RnnkitValueError
+from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
 
 _now = time.monotonic
 
