@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rnnkit.callbacks.base import Callback, CallbackList
+from rnnkit.callbacks.base import Callback
+from rnnkit.callbacks.base import CallbackList
 
 
 class FakeOptimizer:

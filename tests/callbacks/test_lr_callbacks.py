@@ -3,7 +3,8 @@ import re
 import pytest
 
 from rnnkit.callbacks.base import History
-from rnnkit.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
+from rnnkit.callbacks.learning_rate import LearningRateScheduler
+from rnnkit.callbacks.learning_rate import ReduceLROnPlateau
 
 
 def flat(n, first=1.0, rest=1.0):

@@ -4,7 +4,9 @@ import re
 import numpy as np
 import pytest
 
-from rnnkit.callbacks.misc import CSVLogger, LambdaCallback, TerminateOnNaN
+from rnnkit.callbacks.misc import CSVLogger
+from rnnkit.callbacks.misc import LambdaCallback
+from rnnkit.callbacks.misc import TerminateOnNaN
 
 # --- TerminateOnNaN ---
 

@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from rnnkit.callbacks.monitor import MonitorCallback, infer_direction
+from rnnkit.callbacks.monitor import MonitorCallback
+from rnnkit.callbacks.monitor import infer_direction
 
 
 @pytest.mark.parametrize(

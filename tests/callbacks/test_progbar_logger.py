@@ -4,7 +4,10 @@ import re
 import pytest
 
 from rnnkit.callbacks import progress
-from rnnkit.callbacks.progress import ProgbarLogger, format_step_time, format_value, print_msg
+from rnnkit.callbacks.progress import ProgbarLogger
+from rnnkit.callbacks.progress import format_step_time
+from rnnkit.callbacks.progress import format_value
+from rnnkit.callbacks.progress import print_msg
 
 
 class Clock:
