@@ -5,8 +5,7 @@ rules. It includes no torch headers, so it builds in a few seconds with any C++1
 compiler; the BLAS ``gemm`` routines come from the running torch at load time.
 """
 
-SOURCE = r"""
-// rnnkit native recurrence kernels (CPU).
+SOURCE = r"""// rnnkit native recurrence kernels (CPU).
 //
 // No torch headers: the BLAS gemm functions (MKL's sgemm_/dgemm_ inside
 // libtorch_cpu) are handed over once by rk_init, so this file compiles in about
@@ -57,6 +56,14 @@ struct RkArgs {
 };
 }
 
+// Elementwise loops read and write separate rows of separate buffers: tell gcc so,
+// or it gives up vectorising loops with many pointers and runs them scalar.
+#if defined(__GNUC__) && !defined(__clang__)
+#define RK_IVDEP _Pragma("GCC ivdep")
+#else
+#define RK_IVDEP
+#endif
+
 static sgemm_fn g_sgemm = nullptr;
 static dgemm_fn g_dgemm = nullptr;
 
@@ -75,6 +82,20 @@ static void gemm(bool b_trans, int64_t m, int64_t n, int64_t k, const double* a,
   const double one = 1.0;
   g_dgemm(b_trans ? "T" : "N", "N", &N, &M, &K, &one, b, &LDB, a, &LDA, &beta, c, &LDC);
 }
+
+// A block of the recurrent weight as the right operand of row-major products
+// out (rows x n) = h (rows x k) . op(W) + beta out, with op(W) = W^T (W stored n x k)
+// when trans, else W (stored k x n); ld is W's row stride. (MKL's packed gemm,
+// which packs W once per sequence, measured no faster at these sizes.)
+template <class T>
+struct WeightOp {
+  const T* w;
+  int64_t ld, n, k, rows;
+  bool trans;
+  void apply(const T* a, int64_t lda, T beta, T* c, int64_t ldc) const {
+    gemm(trans, rows, n, k, a, lda, w, ld, beta, c, ldc);
+  }
+};
 
 // ------------------------------------------------------------------ math
 // float: Cephes-style exp and tanh written so that gcc vectorises the loops;
@@ -221,6 +242,15 @@ struct Chunk {
       : a(args), b0(lo), b1(hi), rows(hi - lo), B(args.batch), S(args.steps), U(args.units),
         KU(args.gates * args.units) {}
 
+  // Gate rows g0..g1-1 of the recurrent weight as the forward (h . W_g^T, trans)
+  // or backward (dz . W_g) operand.
+  WeightOp<T> weight(int64_t g0, int64_t g1, bool trans) const {
+    const T* w = (const T*)a.w_hh + g0 * U * U;
+    const int64_t width = (g1 - g0) * U;
+    if (trans) return WeightOp<T>{w, U, width, U, rows, true};
+    return WeightOp<T>{w, U, U, width, rows, false};
+  }
+
   // Row (b, s) of a (B, T, width) array.
   template <class P>
   P* at(P* base, int64_t b, int64_t s, int64_t width) const {
@@ -239,12 +269,12 @@ struct Chunk {
     return (const T*)a.rmask + (slot * B + b) * U;
   }
 
-  // out[:, 0:(g1-g0)U] = (h ⊙ m_g) U_g^T for gates g0..g1-1 (h: rows x U, ld ldh).
+  // out[:, 0:(g1-g0)U] = (h ⊙ m_g) U_g^T + beta out for gates g0..g1-1 (h: rows x U,
+  // ld ldh). beta = 1 adds onto an output prefilled with the input projection.
   void project(const T* h, int64_t ldh, int64_t g0, int64_t g1, T* out, int64_t ldo,
-               std::vector<T>& hm) const {
-    const T* w = (const T*)a.w_hh;
+               std::vector<T>& hm, T beta = 0) const {
     if (a.rmask == nullptr) {
-      gemm(true, rows, (g1 - g0) * U, U, h, ldh, w + g0 * U * U, U, (T)0, out, ldo);
+      weight(g0, g1, true).apply(h, ldh, beta, out, ldo);
       return;
     }
     for (int64_t g = g0; g < g1; ++g) {
@@ -253,36 +283,36 @@ struct Chunk {
           const T* m = rmask(g, b0 + r);
           const T* hr = h + r * ldh;
           T* o = hm.data() + r * U;
+          RK_IVDEP
           for (int64_t j = 0; j < U; ++j) o[j] = hr[j] * m[j];
         }
       }
       if (a.rmask_count == 1) {  // one shared mask: one gemm for all gates
-        gemm(true, rows, (g1 - g0) * U, U, hm.data(), U, w + g0 * U * U, U, (T)0, out, ldo);
+        weight(g0, g1, true).apply(hm.data(), U, beta, out, ldo);
         return;
       }
-      gemm(true, rows, U, U, hm.data(), U, w + g * U * U, U, (T)0, out + (g - g0) * U, ldo);
+      weight(g, g + 1, true).apply(hm.data(), U, beta, out + (g - g0) * U, ldo);
     }
   }
 
   // dh (rows x U) += sum_g (dz_g U_g) ⊙ m_g for gates g0..g1-1 (dz: rows x (g1-g0)U, ld ldz).
   void project_back(const T* dz, int64_t ldz, int64_t g0, int64_t g1, T* dh,
                     std::vector<T>& tmp) const {
-    const T* w = (const T*)a.w_hh;
     if (a.rmask == nullptr) {
-      gemm(false, rows, U, (g1 - g0) * U, dz, ldz, w + g0 * U * U, U, (T)1, dh, U);
+      weight(g0, g1, false).apply(dz, ldz, (T)1, dh, U);
       return;
     }
     const bool shared = a.rmask_count == 1;
     for (int64_t g = g0; g < g1; ++g) {
-      if (shared) {
-        gemm(false, rows, U, (g1 - g0) * U, dz, ldz, w + g0 * U * U, U, (T)0, tmp.data(), U);
-      } else {
-        gemm(false, rows, U, U, dz + (g - g0) * U, ldz, w + g * U * U, U, (T)0, tmp.data(), U);
-      }
+      if (shared)
+        weight(g0, g1, false).apply(dz, ldz, (T)0, tmp.data(), U);
+      else
+        weight(g, g + 1, false).apply(dz + (g - g0) * U, ldz, (T)0, tmp.data(), U);
       for (int64_t r = 0; r < rows; ++r) {
         const T* m = rmask(g, b0 + r);
         const T* t = tmp.data() + r * U;
         T* d = dh + r * U;
+        RK_IVDEP
         for (int64_t j = 0; j < U; ++j) d[j] += t[j] * m[j];
       }
       if (shared) return;
@@ -316,16 +346,15 @@ static void rnn_forward(const Chunk<T>& c) {
   T* H = (T*)a.H;
   std::vector<T> hm(a.rmask ? c.rows * U : 0);
   for (int64_t s = 0; s < S; ++s) {
-    T* out = c.at(H, c.b0, s, U);
-    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 1, out, S * U, hm);
+    for (int64_t b = c.b0; b < c.b1; ++b)  // h_t = act(xp_t + h U^T): xp first, gemm adds
+      std::memcpy(c.at(H, b, s, U), c.at(xp, b, s, U), U * sizeof(T));
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 1, c.at(H, c.b0, s, U), S * U, hm, 1);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       T* h = c.at(H, b, s, U);
       if (!c.valid(b, s)) {
         std::memcpy(h, c.prev(H, h0, b, s), U * sizeof(T));
         continue;
       }
-      const T* x = c.at(xp, b, s, U);
-      for (int64_t j = 0; j < U; ++j) h[j] += x[j];
       act_forward(a.act, h, U);
     }
   }
@@ -345,10 +374,12 @@ static void rnn_backward(const Chunk<T>& c) {
       const T* g = c.at(dH, b, s, U);
       T* dz = c.at(dXP, b, s, U);
       if (!c.valid(b, s)) {  // state carried: its gradient flows straight through
+        RK_IVDEP
         for (int64_t j = 0; j < U; ++j) d[j] += g[j];
         std::memset(dz, 0, U * sizeof(T));
         continue;
       }
+      RK_IVDEP
       for (int64_t j = 0; j < U; ++j) {
         dz[j] = d[j] + g[j];
         d[j] = 0;
@@ -377,7 +408,9 @@ static void lstm_forward(const Chunk<T>& c) {
   for (int64_t s = 0; s < S; ++s) {
     T* z0 = G ? c.at(G, c.b0, s, KU) : scratch.data();
     const int64_t ldz = G ? S * KU : KU;
-    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 4, z0, ldz, hm);
+    for (int64_t b = c.b0; b < c.b1; ++b)  // z = xp_t + h U^T: xp first, the gemm adds
+      std::memcpy(z0 + (b - c.b0) * ldz, c.at(xp, b, s, KU), KU * sizeof(T));
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 4, z0, ldz, hm, 1);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       T* h = c.at(H, b, s, U);
       T* cs = c.at(C, b, s, U);
@@ -388,16 +421,16 @@ static void lstm_forward(const Chunk<T>& c) {
         continue;
       }
       T* z = z0 + (b - c.b0) * ldz;
-      const T* x = c.at(xp, b, s, KU);
-      for (int64_t j = 0; j < KU; ++j) z[j] += x[j];
       act_forward(a.rec_act, z, 2 * U);          // i, f
       act_forward(a.act, z + 2 * U, U);          // candidate
       act_forward(a.rec_act, z + 3 * U, U);      // o
       const T *i = z, *f = z + U, *g = z + 2 * U, *o = z + 3 * U;
+      RK_IVDEP
       for (int64_t j = 0; j < U; ++j) cs[j] = f[j] * c_prev[j] + i[j] * g[j];
       T* ac = A ? c.at(A, b, s, U) : act_c.data();
       std::memcpy(ac, cs, U * sizeof(T));
       act_forward(a.act, ac, U);
+      RK_IVDEP
       for (int64_t j = 0; j < U; ++j) h[j] = o[j] * ac[j];
     }
   }
@@ -423,6 +456,7 @@ static void lstm_backward(const Chunk<T>& c) {
       const T* gh = c.at(dH, b, s, U);
       T* dz = c.at(dXP, b, s, KU);
       if (!c.valid(b, s)) {
+        RK_IVDEP
         for (int64_t j = 0; j < U; ++j) dhr[j] += gh[j];
         std::memset(dz, 0, KU * sizeof(T));
         continue;
@@ -432,12 +466,14 @@ static void lstm_backward(const Chunk<T>& c) {
       const T* ac = c.at(A, b, s, U);
       const T* c_prev = c.prev(C, c0, b, s);
       T *di = dz, *df = dz + U, *dg = dz + 2 * U, *dout = dz + 3 * U;
+      RK_IVDEP
       for (int64_t j = 0; j < U; ++j) {
         const T dhn = dhr[j] + gh[j];
         dout[j] = dhn * ac[j];
         da[j] = dhn * o[j];
       }
       act_backward(a.act, ac, da.data(), U);
+      RK_IVDEP
       for (int64_t j = 0; j < U; ++j) {
         const T dcn = dcr[j] + da[j];
         di[j] = dcn * g[j];
@@ -480,15 +516,19 @@ static void gru_forward(const Chunk<T>& c) {
       }
       T* p = hp.data() + (b - c.b0) * KU;
       if (bias)
+        RK_IVDEP
         for (int64_t j = 0; j < KU; ++j) p[j] += bias[j];
       const T* x = c.at(xp, b, s, KU);
       T* z = G ? c.at(G, b, s, KU) : scratch.data();
       T *r = z + U, *cand = z + 2 * U;
+      RK_IVDEP
       for (int64_t j = 0; j < 2 * U; ++j) z[j] = x[j] + p[j];
       act_forward(a.rec_act, z, 2 * U);  // z, r
+      RK_IVDEP
       for (int64_t j = 0; j < U; ++j) cand[j] = x[2 * U + j] + r[j] * p[2 * U + j];
       act_forward(a.act, cand, U);
       if (A) std::memcpy(c.at(A, b, s, U), p + 2 * U, U * sizeof(T));
+      RK_IVDEP
       for (int64_t j = 0; j < U; ++j) h[j] = z[j] * h_prev[j] + ((T)1 - z[j]) * cand[j];
     }
   }
@@ -513,6 +553,7 @@ static void gru_backward(const Chunk<T>& c) {
       T* dx = c.at(dXP, b, s, KU);
       T* dp = c.at(dHP, b, s, KU);
       if (!c.valid(b, s)) {
+        RK_IVDEP
         for (int64_t j = 0; j < U; ++j) dhr[j] += gh[j];
         std::memset(dx, 0, KU * sizeof(T));
         std::memset(dp, 0, KU * sizeof(T));
@@ -523,6 +564,7 @@ static void gru_backward(const Chunk<T>& c) {
       const T* hh = c.at(A, b, s, U);
       const T* h_prev = c.prev(H, h0, b, s);
       T *dz = dx, *dr = dx + U, *dcand = dx + 2 * U;
+      RK_IVDEP
       for (int64_t j = 0; j < U; ++j) {
         const T dhn = dhr[j] + gh[j];
         dz[j] = dhn * (h_prev[j] - cand[j]);
@@ -530,9 +572,12 @@ static void gru_backward(const Chunk<T>& c) {
         dhr[j] = dhn * z[j];
       }
       act_backward(a.act, cand, dcand, U);
+      RK_IVDEP
       for (int64_t j = 0; j < U; ++j) dr[j] = dcand[j] * hh[j];
       act_backward(a.rec_act, z, dz, 2 * U);  // z, r
+      RK_IVDEP
       for (int64_t j = 0; j < 2 * U; ++j) dp[j] = dx[j];
+      RK_IVDEP
       for (int64_t j = 0; j < U; ++j) dp[2 * U + j] = dcand[j] * r[j];
     }
     c.project_back(c.at(dHP, c.b0, s, KU), S * KU, 0, 3, dh.data(), tmp);
@@ -547,7 +592,6 @@ static void gru_before_forward(const Chunk<T>& c) {
   const int64_t U = c.U, S = c.S, KU = c.KU;
   const T* xp = (const T*)a.xp;
   const T* h0 = (const T*)a.h0;
-  const T* w = (const T*)a.w_hh;
   T* H = (T*)a.H;
   T* G = (T*)a.G;
   std::vector<T> hm(a.rmask ? c.rows * U : 0), hp(c.rows * 2 * U), q(c.rows * U),
@@ -559,6 +603,7 @@ static void gru_before_forward(const Chunk<T>& c) {
       const T* x = c.at(xp, b, s, KU);
       const T* p = hp.data() + r0 * 2 * U;
       T* z = G ? c.at(G, b, s, KU) : scratch.data() + r0 * KU;
+      RK_IVDEP
       for (int64_t j = 0; j < 2 * U; ++j) z[j] = x[j] + p[j];
       act_forward(a.rec_act, z, 2 * U);  // z, r
       const T* r = z + U;
@@ -566,11 +611,13 @@ static void gru_before_forward(const Chunk<T>& c) {
       const T* m = c.rmask(2, b);
       T* qr = q.data() + r0 * U;
       if (m)
+        RK_IVDEP
         for (int64_t j = 0; j < U; ++j) qr[j] = r[j] * (h_prev[j] * m[j]);
       else
+        RK_IVDEP
         for (int64_t j = 0; j < U; ++j) qr[j] = r[j] * h_prev[j];
     }
-    gemm(true, c.rows, U, U, q.data(), U, w + 2 * U * U, U, (T)0, hq.data(), U);
+    c.weight(2, 3, true).apply(q.data(), U, (T)0, hq.data(), U);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       const int64_t r0 = b - c.b0;
       T* h = c.at(H, b, s, U);
@@ -583,8 +630,10 @@ static void gru_before_forward(const Chunk<T>& c) {
       T* z = G ? c.at(G, b, s, KU) : scratch.data() + r0 * KU;
       T* cand = z + 2 * U;
       const T* pq = hq.data() + r0 * U;
+      RK_IVDEP
       for (int64_t j = 0; j < U; ++j) cand[j] = x[2 * U + j] + pq[j];
       act_forward(a.act, cand, U);
+      RK_IVDEP
       for (int64_t j = 0; j < U; ++j) h[j] = z[j] * h_prev[j] + ((T)1 - z[j]) * cand[j];
     }
   }
@@ -598,7 +647,6 @@ static void gru_before_backward(const Chunk<T>& c) {
   const T* h0 = (const T*)a.h0;
   const T* G = (const T*)a.G;
   const T* dH = (const T*)a.dH;
-  const T* w = (const T*)a.w_hh;
   T* dXP = (T*)a.dXP;
   std::vector<T> dh(c.rows * U, (T)0), tmp(a.rmask ? c.rows * U : 0), dq(c.rows * U);
   for (int64_t s = S - 1; s >= 0; --s) {
@@ -607,6 +655,7 @@ static void gru_before_backward(const Chunk<T>& c) {
       const T* gh = c.at(dH, b, s, U);
       T* dx = c.at(dXP, b, s, KU);
       if (!c.valid(b, s)) {
+        RK_IVDEP
         for (int64_t j = 0; j < U; ++j) dhr[j] += gh[j];
         std::memset(dx, 0, KU * sizeof(T));
         continue;
@@ -615,6 +664,7 @@ static void gru_before_backward(const Chunk<T>& c) {
       const T* cand = z + 2 * U;
       const T* h_prev = c.prev(H, h0, b, s);
       T *dz = dx, *dcand = dx + 2 * U;
+      RK_IVDEP
       for (int64_t j = 0; j < U; ++j) {
         const T dhn = dhr[j] + gh[j];
         dz[j] = dhn * (h_prev[j] - cand[j]);
@@ -624,8 +674,7 @@ static void gru_before_backward(const Chunk<T>& c) {
       act_backward(a.act, cand, dcand, U);
     }
     // dq = dcand U_h (masked rows have dcand = 0)
-    gemm(false, c.rows, U, U, c.at(dXP, c.b0, s, KU) + 2 * U, S * KU, w + 2 * U * U, U, (T)0,
-         dq.data(), U);
+    c.weight(2, 3, false).apply(c.at(dXP, c.b0, s, KU) + 2 * U, S * KU, (T)0, dq.data(), U);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       if (!c.valid(b, s)) continue;
       const int64_t r0 = b - c.b0;
@@ -638,11 +687,13 @@ static void gru_before_backward(const Chunk<T>& c) {
       T* dhr = dh.data() + r0 * U;
       const T* dqr = dq.data() + r0 * U;
       if (m) {
+        RK_IVDEP
         for (int64_t j = 0; j < U; ++j) {
           dr[j] = dqr[j] * (h_prev[j] * m[j]);
           dhr[j] += dqr[j] * r[j] * m[j];
         }
       } else {
+        RK_IVDEP
         for (int64_t j = 0; j < U; ++j) {
           dr[j] = dqr[j] * h_prev[j];
           dhr[j] += dqr[j] * r[j];

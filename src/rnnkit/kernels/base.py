@@ -13,8 +13,10 @@ class KernelChoice:
 
     Attributes:
         name: Kernel name, e.g. ``"reference"`` or ``"fused-lstm"``.
-        reason: Plain words: why this kernel and not a faster one (empty when it is
-            the fastest for this configuration).
+        reason: Plain words on what ruled out another kernel for this call — the
+            fused op (``"relu activation has no fused kernel"``), the native
+            library, or every fast kernel — or how it was requested
+            (``"use_cudnn=False"``). Empty when nothing was ruled out.
     """
 
     name: str

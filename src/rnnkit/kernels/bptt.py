@@ -15,12 +15,26 @@ def weight_gradients(spec, h0, history, gates, grad_xp, grad_hp, rmask):
 
     ``dU = sum_t dz_t^T (h_{t-1} ⊙ m)`` with ``dz`` the gradient of the recurrent
     pre-activations ``(batch, steps, k * u)``.
+
+    Args:
+        spec: The cell's :class:`~rnnkit.kernels.cellspec.CellSpec`.
+        h0: Initial state ``(batch, units)``.
+        history: State after each step ``(batch, steps, units)``.
+        gates: Saved gate activations ``(batch, steps, k * units)`` (GRU
+            ``reset_after=False`` reads its reset gate).
+        grad_xp: Gradient of the input projection ``(batch, steps, k * units)``.
+        grad_hp: GRU ``reset_after``: gradient of ``h U^T + b_hh``, else ``None``.
+        rmask: ``None`` or the recurrent dropout masks ``(1 or k, batch, units)``.
+
+    Returns:
+        ``(grad_weight_hh, grad_bias_hh or None)``.
     """
     batch, steps, units = history.shape
     # The state before each step: (batch, steps, units).
     previous = torch.cat([h0[:, None], history[:, :-1]], dim=1)
     grad_rec = grad_hp if spec.kind == "gru" else grad_xp  # (batch, steps, k * units)
-    grad_w = torch.empty_like(spec.weight_hh)  # (k * units, units)
+    w = spec.weight_hh
+    grad_w = torch.empty(w.shape, dtype=w.dtype, device=w.device)  # (k * units, units)
     recurrent_gates = 2 if spec.kind == "gru_before" else spec.gates
     for first, last, inputs in _gate_inputs(previous, rmask, recurrent_gates, units):
         rows = slice(first * units, last * units)

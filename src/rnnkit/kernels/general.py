@@ -80,7 +80,13 @@ def run_general(cell, request: SequenceRequest, *, engine: str = "native") -> Se
     c0 = states[1] if spec.kind == "lstm" else None
     function = _NativeRecurrence if engine == "native" else torch_loops.TorchRecurrence
     threads = recurrence_threads(x.shape[0])
-    results = function.apply(spec, threads, xp, spec.weight_hh, spec.bias_hh, h0, c0, rmask, valid)
+    weight_hh = spec.weight_hh.contiguous()  # (k * units, units), row-major for BLAS
+    bias_hh = None if spec.bias_hh is None else spec.bias_hh.contiguous()
+    tensors = (xp, weight_hh, bias_hh, h0, c0)
+    # Inside Function.forward grad mode is off and needs_input_grad ignores no_grad(),
+    # so decide here whether the forward pass must save anything for backward.
+    needs_grad = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+    results = function.apply(spec, threads, needs_grad, *tensors, rmask, valid)
     history = results[0]  # (batch, steps, units): the state after each step
     outputs = history
     if valid is not None:
@@ -110,12 +116,12 @@ class _NativeRecurrence(torch.autograd.Function):
     """The recurrence in the native library; returns ``(H,)`` or ``(H, c_last)``."""
 
     @staticmethod
-    def forward(ctx, spec, threads, xp, weight_hh, bias_hh, h0, c0, rmask, valid):
+    def forward(ctx, spec, threads, needs_grad, xp, weight_hh, bias_hh, h0, c0, rmask, valid):
         library = native.load(xp.dtype)
         assert library is not None, "select_kernel checks availability first"
+        threads = threads if library.parallel else 1
         batch, steps, _ = xp.shape
         units = spec.units
-        needs_grad = any(ctx.needs_input_grad)
         history = xp.new_empty(batch, steps, units)
         cells = xp.new_empty(batch, steps, units) if spec.kind == "lstm" else None
         gates = xp.new_empty(batch, steps, spec.gates * units) if needs_grad else None
@@ -167,5 +173,7 @@ class _NativeRecurrence(torch.autograd.Function):
             dc0=_pointer(grad_c0),
         )  # fmt: skip
         library.run(spec.kind, "backward", args)
-        grad_w, grad_b = weight_gradients(spec, h0, history, gates, grad_xp, grad_hp, rmask)
-        return None, None, grad_xp, grad_w, grad_b, grad_h0, grad_c0, None, None
+        grad_w = grad_b = None
+        if ctx.needs_input_grad[4] or ctx.needs_input_grad[5]:  # frozen weights skip this
+            grad_w, grad_b = weight_gradients(spec, h0, history, gates, grad_xp, grad_hp, rmask)
+        return None, None, None, grad_xp, grad_w, grad_b, grad_h0, grad_c0, None, None

@@ -1,26 +1,27 @@
 """Choose the kernel for a layer call, and say why in plain words.
 
-=================  ==========================================================
-kernel             runs
-=================  ==========================================================
-``fused-*``        PyTorch's fused op (:mod:`rnnkit.kernels.fused`): cuDNN on
-                   a GPU. Needs tanh/sigmoid (SimpleRNN: tanh or relu), GRU
-                   ``reset_after=True``, no recurrent dropout in training, and
-                   no mask or a right-padded one.
-``general-native`` Hand-written BPTT in the native C++ library
-                   (:mod:`rnnkit.kernels.general`): every supported
-                   activation, recurrent dropout, any mask. CPU only.
-``general-torch``  The same BPTT as PyTorch ops: GPUs when the fused op does
-                   not fit, CPUs without a C++ compiler.
-``reference``      The plain loop over ``cell.step``: custom cells and
-                   activations without a hand-written derivative.
-=================  ==========================================================
+====================  =======================================================
+kernel                runs
+====================  =======================================================
+``fused-*``           PyTorch's fused op (:mod:`rnnkit.kernels.fused`): cuDNN
+                      on a GPU. Needs tanh/sigmoid (SimpleRNN: tanh or relu),
+                      GRU ``reset_after=True``, no recurrent dropout in
+                      training, and no mask or a right-padded one.
+``general-native``    Hand-written BPTT in the native C++ library
+                      (:mod:`rnnkit.kernels.general`): every supported
+                      activation, recurrent dropout, any mask. CPU only.
+``general-torch``     The same BPTT as PyTorch ops: GPUs when the fused op
+                      does not fit, CPUs without a C++ compiler.
+``reference``         The plain loop over ``cell.step``: custom cells and
+                      activations without a hand-written derivative.
+====================  =======================================================
 
-With ``preference="auto"`` the fastest that fits wins. On a CPU that is
-``general-native`` for every cell: PyTorch fuses only the float32 LSTM there
-(oneDNN), and the native kernel trains it faster (docs/performance.md); the GRU
-and SimpleRNN ops run per-step cell ops on a CPU. On a GPU it is the fused op
-when it fits, else ``general-torch``.
+With ``preference="auto"`` the fastest that fits wins, as measured
+(docs/performance.md). On a CPU that is ``general-native`` for every cell:
+PyTorch fuses only the float32 LSTM there (oneDNN), which trained the tutorial
+LSTM 1.2× slower than the native kernel, and runs its GRU and SimpleRNN as
+per-step cell ops (2–3× slower). On a GPU, or on a CPU without the native
+library, it is the fused op when it fits, else ``general-torch``.
 """
 
 from __future__ import annotations
@@ -89,45 +90,51 @@ def select_kernel(
         return _require_fused(cell, request, spec)
     if spec is None:
         return run_reference, KernelChoice("reference", spec_reason)
-    on_gpu = request.x.device.type != "cpu"
-    if preference == "auto" and on_gpu:
-        kernel = _fused_if_fits(cell, request, spec)
-        if kernel is not None:
-            return kernel
-    general, general_reason = _general(request)
+    engine, engine_reason = _general_engine(request, spec)
     if preference == "general":
-        reason = "use_cudnn=False"
-    else:
+        return partial(run_general, engine=engine), KernelChoice(
+            f"general-{engine}", _join("use_cudnn=False", engine_reason)
+        )
+    # "auto": the native kernel beats every fused op on a CPU; elsewhere the fused
+    # op (cuDNN) is fastest when it fits, then the PyTorch engine.
+    if engine == "native":
         reason = fused.unfusable_reason(spec, cell, training=request.training)
-        if not reason and on_gpu:
-            reason = fused.mask_lengths(request)[1]
-    name = f"general-{general.keywords['engine']}"
-    return general, KernelChoice(name, _join(reason, general_reason))
+        return partial(run_general, engine="native"), KernelChoice("general-native", reason)
+    found = _fused_if_fits(cell, request, spec, reason=engine_reason)
+    if found is not None:
+        return found
+    reason = fused.unfusable_reason(spec, cell, training=request.training)
+    reason = reason or fused.mask_lengths(request)[1]
+    return partial(run_general, engine="torch"), KernelChoice(
+        "general-torch", _join(reason, engine_reason)
+    )
 
 
 def _join(*reasons: str) -> str:
     return "; ".join(r for r in reasons if r)
 
 
-def _general(request: SequenceRequest) -> tuple[partial, str]:
-    """The general kernel for this device and dtype: native where it can be had."""
+def _general_engine(request: SequenceRequest, spec: CellSpec) -> tuple[str, str]:
+    """``("native", "")`` where the native library runs this call, else ``("torch", why)``."""
     x = request.x
     if x.device.type != "cpu":
-        return partial(run_general, engine="torch"), ""
+        return "torch", ""
+    if x.shape[1] * spec.gates * spec.units >= 2**31:
+        return "torch", "sequence too long for the native kernels' 32-bit BLAS strides"
     if native.load(x.dtype) is None:
-        why = native.unavailable_reason(x.dtype)
-        return partial(run_general, engine="torch"), f"native kernels unavailable: {why}"
-    return partial(run_general, engine="native"), ""
+        return "torch", f"native kernels unavailable: {native.unavailable_reason(x.dtype)}"
+    return "native", ""
 
 
-def _fused_if_fits(cell, request: SequenceRequest, spec: CellSpec):
+def _fused_if_fits(cell, request: SequenceRequest, spec: CellSpec | None, *, reason: str = ""):
+    """``(kernel, choice)`` for the fused op when it computes this call, else None."""
     if fused.unfusable_reason(spec, cell, training=request.training):
         return None
     lengths, mask_reason = fused.mask_lengths(request)
     if mask_reason:
         return None
     name = fused.fused_name(spec) + ("-packed" if lengths is not None else "")
-    return partial(fused.run_fused, spec=spec), KernelChoice(name, "")
+    return partial(fused.run_fused, spec=spec), KernelChoice(name, reason)
 
 
 def _require_fused(cell, request: SequenceRequest, spec: CellSpec | None):

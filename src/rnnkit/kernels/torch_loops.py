@@ -101,7 +101,7 @@ class TorchRecurrence(torch.autograd.Function):
     """The recurrence as PyTorch ops; returns ``(H,)`` or ``(H, c_last)``."""
 
     @staticmethod
-    def forward(ctx, spec, threads, xp, weight_hh, bias_hh, h0, c0, rmask, valid):
+    def forward(ctx, spec, threads, needs_grad, xp, weight_hh, bias_hh, h0, c0, rmask, valid):
         batch, steps, _ = xp.shape
         u = spec.units
         act = activations_mod.ACTIVATIONS[spec.act_name]
@@ -145,7 +145,8 @@ class TorchRecurrence(torch.autograd.Function):
                 h_new = z * h + (1 - z) * cand
             history[:, t] = h = _carry(valid, t, h_new, h)
         ctx.spec = spec
-        ctx.save_for_backward(weight_hh, h0, c0, rmask, valid, history, cells, gates, saved)
+        if needs_grad:
+            ctx.save_for_backward(weight_hh, h0, c0, rmask, valid, history, cells, gates, saved)
         if spec.kind == "lstm":
             return history, cells[:, -1].clone()
         return (history,)
@@ -211,5 +212,7 @@ class TorchRecurrence(torch.autograd.Function):
                 dh = dh + rec.project_back(dz[:, : 2 * u], 0, 2)
             if v is not None:
                 dh = dh + gh * (1 - v)  # masked rows: the state was carried over
-        grad_w, grad_b = weight_gradients(spec, h0, history, gates, grad_xp, grad_hp, rmask)
-        return None, None, grad_xp, grad_w, grad_b, dh, dc, None, None
+        grad_w = grad_b = None
+        if ctx.needs_input_grad[4] or ctx.needs_input_grad[5]:  # frozen weights skip this
+            grad_w, grad_b = weight_gradients(spec, h0, history, gates, grad_xp, grad_hp, rmask)
+        return None, None, None, grad_xp, grad_w, grad_b, dh, dc, None, None
