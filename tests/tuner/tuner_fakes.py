@@ -173,7 +173,9 @@ def build_big(hp):
     """A large space (for many fast trials)."""
     units = hp.Int("units", 1, 10_000)
     lr = hp.Float("lr", 1e-4, 1e-1, sampling="log")
-    return FakeModel(abs(units - 5000) / 5000 + lr)
+    model = FakeModel(abs(units - 5000) / 5000 + lr)
+    model.epoch_sleep = float(os.environ.get("RNNKIT_TEST_EPOCH_SLEEP", "0"))
+    return model
 
 
 def build_nonfinite(hp):
