@@ -9,7 +9,7 @@ SOURCE = r"""// rnnkit native recurrence kernels (CPU).
 //
 // No torch headers: the BLAS gemm functions (MKL's sgemm_/dgemm_ inside
 // libtorch_cpu) are handed over once by rk_init, so this file compiles in about
-// a second. Every array is row-major and batch-first, as the Python side holds it:
+// two seconds. Every array is row-major and batch-first, as the Python side holds it:
 //   xp  (B, T, K*U)  input projection, gate blocks in Keras order
 //   H   (B, T, U)    hidden state after each step (carried over masked steps)
 //   C   (B, T, U)    LSTM cell state after each step
@@ -100,8 +100,11 @@ struct WeightOp {
 // ------------------------------------------------------------------ math
 // float: Cephes-style exp and tanh written so that gcc vectorises the loops;
 // double: the C library (exact to an ulp, not vectorised; used for tests).
+// exp(x) for float: range reduction x = n ln2 + r, a degree-6 polynomial for e^r,
+// then 2^n built in the exponent bits (as 2^(n-1) * 2 so that n = 128 still fits).
+// Below -86.9 it returns exp(-86.9) ~ 2e-38 instead of a denormal; from 88.72 inf.
 static inline float exp_approx(float x) {
-  x = std::min(std::max(x, -88.3762626647949f), 88.3762626647949f);
+  x = std::min(std::max(x, -86.9f), 88.7228394f);
   float fx = std::floor(x * 1.44269504088896341f + 0.5f);
   float r = x - fx * 0.693359375f;
   r = r + fx * 2.12194440e-4f;
@@ -113,10 +116,10 @@ static inline float exp_approx(float x) {
   y = y * r + 1.6666665459e-1f;
   y = y * r + 5.0000001201e-1f;
   y = y * z + r + 1.0f;
-  int32_t bits = ((int32_t)fx + 127) << 23;
+  int32_t bits = ((int32_t)fx + 126) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof(scale));
-  return y * scale;
+  return y * scale * 2.0f;
 }
 
 static inline float tanh_approx(float x) {
@@ -129,7 +132,16 @@ static inline float tanh_approx(float x) {
   return ax < 0.625f ? small : big;
 }
 
+// exp(x) - 1 without the cancellation near 0 (ELU and SELU): Taylor terms there.
+static inline float expm1_approx(float x) {
+  const float taylor =
+      x * (1.0f + x * (0.5f + x * (1.0f / 6 + x * (1.0f / 24 + x * (1.0f / 120 +
+      x * (1.0f / 720 + x * (1.0f / 5040)))))));
+  return std::fabs(x) < 0.35f ? taylor : exp_approx(x) - 1.0f;
+}
+
 static inline double exp_approx(double x) { return std::exp(x); }
+static inline double expm1_approx(double x) { return std::expm1(x); }
 static inline double tanh_approx(double x) { return std::tanh(x); }
 
 enum Act {
@@ -151,13 +163,13 @@ __attribute__((noinline)) static void act_forward(int64_t code, T* x, int64_t n)
       for (int64_t j = 0; j < n; ++j) x[j] = x[j] > zero ? x[j] : zero;
       break;
     case ELU:
-      for (int64_t j = 0; j < n; ++j) x[j] = x[j] > zero ? x[j] : exp_approx(x[j]) - one;
+      for (int64_t j = 0; j < n; ++j) x[j] = x[j] > zero ? x[j] : expm1_approx(x[j]);
       break;
     case SELU: {
       const T scale = (T)1.0507009873554804934193349852946;
       const T alpha = (T)1.6732632423543772848170429916717;
       for (int64_t j = 0; j < n; ++j)
-        x[j] = x[j] > zero ? scale * x[j] : scale * alpha * (exp_approx(x[j]) - one);
+        x[j] = x[j] > zero ? scale * x[j] : scale * alpha * expm1_approx(x[j]);
       break;
     }
     case SOFTSIGN:
