@@ -117,13 +117,7 @@ class SimpleRNN(RNN):
             **kwargs,
         )
 
-    def get_config(self):
-        config = self.cell.get_config()
-        config.pop("name")
-        config.pop("trainable")
-        config.pop("seed")  # Keras' SimpleRNN.get_config omits seed
-        config.update(super().get_config())
-        return config
+    omitted_cell_keys = ("seed",)  # Keras' SimpleRNN.get_config omits seed
 
 
 class LSTM(RNN):
@@ -232,13 +226,6 @@ class LSTM(RNN):
         """Whether the forget-gate bias starts at 1."""
         return self.cell.unit_forget_bias
 
-    def get_config(self):
-        config = self.cell.get_config()
-        config.pop("name")
-        config.pop("trainable")
-        config.update(super().get_config())
-        return config
-
 
 class GRU(RNN):
     """Gated Recurrent Unit (Cho et al., 2014) with Keras 3 semantics (gates z, r, h).
@@ -342,13 +329,6 @@ class GRU(RNN):
     def reset_after(self) -> bool:
         """Whether the reset gate is applied after the recurrent matmul."""
         return self.cell.reset_after
-
-    def get_config(self):
-        config = self.cell.get_config()
-        config.pop("name")
-        config.pop("trainable")
-        config.update(super().get_config())
-        return config
 
 
 def _make_cell(cell_class: type, layer_name: str, *args: Any, **kwargs: Any) -> Any:

@@ -240,7 +240,19 @@ class RNN(Layer):
         return output
 
     # ----------------------------------------------------------------- config
+    #: Cell settings a named layer leaves out of its config (as Keras does).
+    omitted_cell_keys: tuple[str, ...] = ()
+
     def get_config(self):
+        config = {}
+        if type(self) is not RNN:  # named layers flatten their cell's settings, as Keras
+            config = self.cell.get_config()
+            for key in ("name", "trainable", *self.omitted_cell_keys):
+                config.pop(key, None)
+        config.update(self._sequence_config())
+        return config
+
+    def _sequence_config(self):
         config = super().get_config()
         config.update(
             return_sequences=self.return_sequences,
