@@ -256,11 +256,11 @@ struct Chunk {
 
   // Gate rows g0..g1-1 of the recurrent weight as the forward (h . W_g^T, trans)
   // or backward (dz . W_g) operand.
-  WeightOp<T> weight(int64_t g0, int64_t g1, bool trans) const {
+  WeightOp<T> weight(int64_t g0, int64_t g1, bool trans, int64_t n) const {
     const T* w = (const T*)a.w_hh + g0 * U * U;
     const int64_t width = (g1 - g0) * U;
-    if (trans) return WeightOp<T>{w, U, width, U, rows, true};
-    return WeightOp<T>{w, U, U, width, rows, false};
+    if (trans) return WeightOp<T>{w, U, width, U, n, true};
+    return WeightOp<T>{w, U, U, width, n, false};
   }
 
   // Row (b, s) of a (B, T, width) array.
@@ -274,6 +274,21 @@ struct Chunk {
   }
   int64_t prev_ld(int64_t s) const { return s == 0 ? U : S * U; }
   bool valid(int64_t b, int64_t s) const { return a.valid == nullptr || a.valid[b * S + s]; }
+  // Rows of this block up to its last valid row at step s: the rows the products
+  // need. Rows after it are all masked (their state is carried over), so a batch
+  // sorted longest-first per block skips the padding's arithmetic.
+  int64_t live(int64_t s) const {
+    if (a.valid == nullptr) return rows;
+    int64_t n = rows;
+    while (n > 0 && !a.valid[(b0 + n - 1) * S + s]) --n;
+    return n;
+  }
+  // Zero the saved gates of the rows after the first n at step s: the backward
+  // pass's weight gradients read every row of G (and multiply masked rows by 0).
+  void clear_gates(T* G, int64_t s, int64_t n) const {
+    if (G == nullptr) return;
+    for (int64_t b = b0 + n; b < b1; ++b) std::memset(at(G, b, s, KU), 0, KU * sizeof(T));
+  }
   // Recurrent dropout mask of gate g for row b (nullptr when none).
   const T* rmask(int64_t g, int64_t b) const {
     if (a.rmask == nullptr) return nullptr;
@@ -283,15 +298,17 @@ struct Chunk {
 
   // out[:, 0:(g1-g0)U] = (h ⊙ m_g) U_g^T + beta out for gates g0..g1-1 (h: rows x U,
   // ld ldh). beta = 1 adds onto an output prefilled with the input projection.
+  // Only the first n rows (see live()).
   void project(const T* h, int64_t ldh, int64_t g0, int64_t g1, T* out, int64_t ldo,
-               std::vector<T>& hm, T beta = 0) const {
+               std::vector<T>& hm, int64_t n, T beta = 0) const {
+    if (n == 0) return;
     if (a.rmask == nullptr) {
-      weight(g0, g1, true).apply(h, ldh, beta, out, ldo);
+      weight(g0, g1, true, n).apply(h, ldh, beta, out, ldo);
       return;
     }
     for (int64_t g = g0; g < g1; ++g) {
       if (g == g0 || a.rmask_count != 1) {
-        for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t r = 0; r < n; ++r) {
           const T* m = rmask(g, b0 + r);
           const T* hr = h + r * ldh;
           T* o = hm.data() + r * U;
@@ -300,27 +317,29 @@ struct Chunk {
         }
       }
       if (a.rmask_count == 1) {  // one shared mask: one gemm for all gates
-        weight(g0, g1, true).apply(hm.data(), U, beta, out, ldo);
+        weight(g0, g1, true, n).apply(hm.data(), U, beta, out, ldo);
         return;
       }
-      weight(g, g + 1, true).apply(hm.data(), U, beta, out + (g - g0) * U, ldo);
+      weight(g, g + 1, true, n).apply(hm.data(), U, beta, out + (g - g0) * U, ldo);
     }
   }
 
-  // dh (rows x U) += sum_g (dz_g U_g) ⊙ m_g for gates g0..g1-1 (dz: rows x (g1-g0)U, ld ldz).
+  // dh (rows x U) += sum_g (dz_g U_g) ⊙ m_g for gates g0..g1-1 (dz: rows x (g1-g0)U, ld ldz),
+  // first n rows only (the others have dz = 0).
   void project_back(const T* dz, int64_t ldz, int64_t g0, int64_t g1, T* dh,
-                    std::vector<T>& tmp) const {
+                    std::vector<T>& tmp, int64_t n) const {
+    if (n == 0) return;
     if (a.rmask == nullptr) {
-      weight(g0, g1, false).apply(dz, ldz, (T)1, dh, U);
+      weight(g0, g1, false, n).apply(dz, ldz, (T)1, dh, U);
       return;
     }
     const bool shared = a.rmask_count == 1;
     for (int64_t g = g0; g < g1; ++g) {
       if (shared)
-        weight(g0, g1, false).apply(dz, ldz, (T)0, tmp.data(), U);
+        weight(g0, g1, false, n).apply(dz, ldz, (T)0, tmp.data(), U);
       else
-        weight(g, g + 1, false).apply(dz + (g - g0) * U, ldz, (T)0, tmp.data(), U);
-      for (int64_t r = 0; r < rows; ++r) {
+        weight(g, g + 1, false, n).apply(dz + (g - g0) * U, ldz, (T)0, tmp.data(), U);
+      for (int64_t r = 0; r < n; ++r) {
         const T* m = rmask(g, b0 + r);
         const T* t = tmp.data() + r * U;
         T* d = dh + r * U;
@@ -332,6 +351,14 @@ struct Chunk {
   }
 };
 
+// Start of row block i of `threads`: block i holds ceil((batch - i) / threads) rows,
+// the rows a round-robin deal gives it (the Python side deals masked batches so).
+static int64_t block_start(int64_t batch, int64_t threads, int64_t i) {
+  int64_t start = 0;
+  for (int64_t j = 0; j < i; ++j) start += (batch - j + threads - 1) / threads;
+  return start;
+}
+
 // Split the batch into `threads` row blocks and run `body` on each. The blocks run
 // as OpenMP threads of torch's own runtime, so BLAS called inside runs on one thread
 // (MKL does not nest parallel regions) and the pool is reused from call to call.
@@ -341,7 +368,8 @@ static void run_chunks(int64_t batch, int64_t threads, F body) {
 #ifdef _OPENMP
   if (threads > 1) {
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int64_t i = 0; i < threads; ++i) body(batch * i / threads, batch * (i + 1) / threads);
+    for (int64_t i = 0; i < threads; ++i)
+      body(block_start(batch, threads, i), block_start(batch, threads, i + 1));
     return;
   }
 #endif
@@ -358,9 +386,10 @@ static void rnn_forward(const Chunk<T>& c) {
   T* H = (T*)a.H;
   std::vector<T> hm(a.rmask ? c.rows * U : 0);
   for (int64_t s = 0; s < S; ++s) {
-    for (int64_t b = c.b0; b < c.b1; ++b)  // h_t = act(xp_t + h U^T): xp first, gemm adds
+    const int64_t n = c.live(s);
+    for (int64_t b = c.b0; b < c.b0 + n; ++b)  // h_t = act(xp_t + h U^T): xp first, gemm adds
       std::memcpy(c.at(H, b, s, U), c.at(xp, b, s, U), U * sizeof(T));
-    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 1, c.at(H, c.b0, s, U), S * U, hm, 1);
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 1, c.at(H, c.b0, s, U), S * U, hm, n, 1);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       T* h = c.at(H, b, s, U);
       if (!c.valid(b, s)) {
@@ -398,7 +427,7 @@ static void rnn_backward(const Chunk<T>& c) {
       }
       act_backward(a.act, c.at(H, b, s, U), dz, U);
     }
-    c.project_back(c.at(dXP, c.b0, s, U), S * U, 0, 1, dh.data(), tmp);
+    c.project_back(c.at(dXP, c.b0, s, U), S * U, 0, 1, dh.data(), tmp, c.live(s));
   }
   T* dh0 = (T*)a.dh0 + c.b0 * U;
   std::memcpy(dh0, dh.data(), c.rows * U * sizeof(T));
@@ -420,9 +449,11 @@ static void lstm_forward(const Chunk<T>& c) {
   for (int64_t s = 0; s < S; ++s) {
     T* z0 = G ? c.at(G, c.b0, s, KU) : scratch.data();
     const int64_t ldz = G ? S * KU : KU;
-    for (int64_t b = c.b0; b < c.b1; ++b)  // z = xp_t + h U^T: xp first, the gemm adds
+    const int64_t n = c.live(s);
+    for (int64_t b = c.b0; b < c.b0 + n; ++b)  // z = xp_t + h U^T: xp first, the gemm adds
       std::memcpy(z0 + (b - c.b0) * ldz, c.at(xp, b, s, KU), KU * sizeof(T));
-    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 4, z0, ldz, hm, 1);
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 4, z0, ldz, hm, n, 1);
+    c.clear_gates(G, s, n);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       T* h = c.at(H, b, s, U);
       T* cs = c.at(C, b, s, U);
@@ -498,7 +529,7 @@ static void lstm_backward(const Chunk<T>& c) {
       act_backward(a.act, g, dg, U);
       act_backward(a.rec_act, o, dout, U);
     }
-    c.project_back(c.at(dXP, c.b0, s, KU), S * KU, 0, 4, dh.data(), tmp);
+    c.project_back(c.at(dXP, c.b0, s, KU), S * KU, 0, 4, dh.data(), tmp, c.live(s));
   }
   std::memcpy((T*)a.dh0 + c.b0 * U, dh.data(), c.rows * U * sizeof(T));
   std::memcpy((T*)a.dc0 + c.b0 * U, dc.data(), c.rows * U * sizeof(T));
@@ -518,7 +549,9 @@ static void gru_forward(const Chunk<T>& c) {
   T* A = (T*)a.A;
   std::vector<T> hm(a.rmask ? c.rows * U : 0), hp(c.rows * KU), scratch(G ? 0 : KU);
   for (int64_t s = 0; s < S; ++s) {
-    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 3, hp.data(), KU, hm);
+    const int64_t n = c.live(s);
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 3, hp.data(), KU, hm, n);
+    c.clear_gates(G, s, n);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       T* h = c.at(H, b, s, U);
       const T* h_prev = c.prev(H, h0, b, s);
@@ -592,7 +625,7 @@ static void gru_backward(const Chunk<T>& c) {
       RK_IVDEP
       for (int64_t j = 0; j < U; ++j) dp[2 * U + j] = dcand[j] * r[j];
     }
-    c.project_back(c.at(dHP, c.b0, s, KU), S * KU, 0, 3, dh.data(), tmp);
+    c.project_back(c.at(dHP, c.b0, s, KU), S * KU, 0, 3, dh.data(), tmp, c.live(s));
   }
   std::memcpy((T*)a.dh0 + c.b0 * U, dh.data(), c.rows * U * sizeof(T));
 }
@@ -609,8 +642,10 @@ static void gru_before_forward(const Chunk<T>& c) {
   std::vector<T> hm(a.rmask ? c.rows * U : 0), hp(c.rows * 2 * U), q(c.rows * U),
       hq(c.rows * U), scratch(G ? 0 : c.rows * KU);
   for (int64_t s = 0; s < S; ++s) {
-    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 2, hp.data(), 2 * U, hm);
-    for (int64_t b = c.b0; b < c.b1; ++b) {
+    const int64_t n = c.live(s);
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 2, hp.data(), 2 * U, hm, n);
+    c.clear_gates(G, s, n);
+    for (int64_t b = c.b0; b < c.b0 + n; ++b) {
       const int64_t r0 = b - c.b0;
       const T* x = c.at(xp, b, s, KU);
       const T* p = hp.data() + r0 * 2 * U;
@@ -629,7 +664,7 @@ static void gru_before_forward(const Chunk<T>& c) {
         RK_IVDEP
         for (int64_t j = 0; j < U; ++j) qr[j] = r[j] * h_prev[j];
     }
-    c.weight(2, 3, true).apply(q.data(), U, (T)0, hq.data(), U);
+    if (n > 0) c.weight(2, 3, true, n).apply(q.data(), U, (T)0, hq.data(), U);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       const int64_t r0 = b - c.b0;
       T* h = c.at(H, b, s, U);
@@ -686,7 +721,9 @@ static void gru_before_backward(const Chunk<T>& c) {
       act_backward(a.act, cand, dcand, U);
     }
     // dq = dcand U_h (masked rows have dcand = 0)
-    c.weight(2, 3, false).apply(c.at(dXP, c.b0, s, KU) + 2 * U, S * KU, (T)0, dq.data(), U);
+    const int64_t n = c.live(s);
+    if (n > 0)
+      c.weight(2, 3, false, n).apply(c.at(dXP, c.b0, s, KU) + 2 * U, S * KU, (T)0, dq.data(), U);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       if (!c.valid(b, s)) continue;
       const int64_t r0 = b - c.b0;
@@ -713,7 +750,7 @@ static void gru_before_backward(const Chunk<T>& c) {
       }
       act_backward(a.rec_act, z, dx, 2 * U);  // z, r
     }
-    c.project_back(c.at(dXP, c.b0, s, KU), S * KU, 0, 2, dh.data(), tmp);
+    c.project_back(c.at(dXP, c.b0, s, KU), S * KU, 0, 2, dh.data(), tmp, n);
   }
   std::memcpy((T*)a.dh0 + c.b0 * U, dh.data(), c.rows * U * sizeof(T));
 }
