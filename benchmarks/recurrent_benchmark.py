@@ -28,6 +28,12 @@ Usage:
 
     python benchmarks/recurrent_benchmark.py                      # full run
     python benchmarks/recurrent_benchmark.py --windows 2048 --epochs 2   # quick
+    python benchmarks/recurrent_benchmark.py --device cuda --frameworks rnnkit,keras-torch,torch
+
+With ``--device cuda`` every framework runs on the GPU (rnnkit through cuDNN where
+the configuration fits, else its ``general-torch`` kernel), each timed pass ends
+with ``torch.cuda.synchronize()``, and the GEMM peak is the GPU's fp32 peak.
+With ``--device cpu`` (the default) the workers see no GPU (CUDA_VISIBLE_DEVICES="").
 """
 
 from __future__ import annotations
@@ -53,6 +59,14 @@ FRAMEWORKS = ("rnnkit", "keras-tf", "keras-torch", "torch")
 VARIANTS = ("real", "tanh", "fused", "recdrop")
 #: glibc malloc keeps freed buffers (see rnnkit.kernels.memory): given to every worker.
 MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=536870912"
+
+
+def _synchronize() -> None:
+    """Wait for queued GPU work, so that a timed pass includes it (no-op on a CPU)."""
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
 
 
 # ----------------------------------------------------------------- model specs
@@ -116,17 +130,20 @@ class RnnkitRunner:
         self.model.add(L.Dense(1))
         self.model.compile(optimizer="adam", loss="mse")
         self.model.fit(self.x[:32], self.y[:32], batch_size=32, epochs=1, verbose=0)
+        _synchronize()
         self.startup_s = time.perf_counter() - start
         self.model.predict(self.x[:64], batch_size=self.batch, verbose=0)
 
     def epoch(self) -> float:
         start = time.perf_counter()
         self.model.fit(self.x, self.y, batch_size=self.batch, epochs=1, verbose=0)
+        _synchronize()
         return time.perf_counter() - start
 
     def predict(self) -> float:
         start = time.perf_counter()
         self.model.predict(self.x, batch_size=self.batch, verbose=0)
+        _synchronize()
         return time.perf_counter() - start
 
     def info(self) -> dict:
@@ -164,17 +181,24 @@ class KerasRunner:
         self.model.add(keras.layers.Dense(1))
         self.model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
         self.model.fit(self.x[:32], self.y[:32], batch_size=32, epochs=1, verbose=0)
+        self._synchronize()
         self.startup_s = time.perf_counter() - start
         self.model.predict(self.x[:64], batch_size=self.batch, verbose=0)
+
+    def _synchronize(self) -> None:
+        if os.environ.get("KERAS_BACKEND") == "torch":
+            _synchronize()
 
     def epoch(self) -> float:
         start = time.perf_counter()
         self.model.fit(self.x, self.y, batch_size=self.batch, epochs=1, verbose=0)
+        self._synchronize()
         return time.perf_counter() - start
 
     def predict(self) -> float:
         start = time.perf_counter()
         self.model.predict(self.x, batch_size=self.batch, verbose=0)
+        self._synchronize()
         return time.perf_counter() - start
 
     def info(self) -> dict:
@@ -192,8 +216,9 @@ class TorchRunner:
         torch.set_num_threads(spec["threads"])
         torch.manual_seed(0)
         self.torch = torch
-        self.x = torch.from_numpy(np.load(spec["x"]))
-        self.y = torch.from_numpy(np.load(spec["y"]))
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.x = torch.from_numpy(np.load(spec["x"])).to(device)
+        self.y = torch.from_numpy(np.load(spec["y"])).to(device)
         self.batch = spec["batch"]
         cls, layer_kwargs = layer_specs(spec["model"], "tanh")
         module = {"SimpleRNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}[cls]
@@ -215,9 +240,10 @@ class TorchRunner:
                 return self.head(h[:, -1])
 
         start = time.perf_counter()
-        self.model = Stack()
+        self.model = Stack().to(device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         self._train_batch(self.x[:32], self.y[:32])
+        _synchronize()
         self.startup_s = time.perf_counter() - start
 
     def _train_batch(self, xb, yb):
@@ -229,10 +255,11 @@ class TorchRunner:
 
     def epoch(self) -> float:
         start = time.perf_counter()
-        order = self.torch.randperm(len(self.x))
+        order = self.torch.randperm(len(self.x), device=self.x.device)
         for i in range(0, len(self.x), self.batch):
             index = order[i : i + self.batch]
             self._train_batch(self.x[index], self.y[index])
+        _synchronize()
         return time.perf_counter() - start
 
     def predict(self) -> float:
@@ -241,6 +268,7 @@ class TorchRunner:
         with self.torch.no_grad():
             for i in range(0, len(self.x), self.batch):
                 self.model(self.x[i : i + self.batch])
+        _synchronize()
         return time.perf_counter() - start
 
     def info(self) -> dict:
@@ -283,18 +311,24 @@ def make_data(windows: int, steps: int, features: int, directory: Path) -> tuple
     return paths
 
 
-def measure_gemm_gflops(threads: int, size: int = 1024, repeats: int = 15) -> float:
+def measure_gemm_gflops(
+    threads: int, size: int = 1024, repeats: int = 15, device: str = "cpu"
+) -> float:
     """fp32 GEMM GFLOP/s of torch.mm on ``size``-square matrices (median)."""
     import torch
 
     torch.set_num_threads(threads)
-    a, b = torch.randn(size, size), torch.randn(size, size)
+    if device == "cuda":
+        size = 8192  # a 1024 product is launch-bound on a GPU
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
     for _ in range(3):
         a @ b
     times = []
     for _ in range(repeats):
+        _synchronize()
         start = time.perf_counter()
         a @ b
+        _synchronize()
         times.append(time.perf_counter() - start)
     return 2 * size**3 / statistics.median(times) / 1e9
 
@@ -305,6 +339,8 @@ class Worker:
     def __init__(self, framework: str, variant: str, spec: dict, args):
         self.framework, self.variant = framework, variant
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+        if args.device == "cpu":
+            env["CUDA_VISIBLE_DEVICES"] = ""  # every framework on the CPU
         if args.omp_wait_policy:
             env["OMP_WAIT_POLICY"] = args.omp_wait_policy
         if args.malloc_tunables:
@@ -432,13 +468,22 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def device_name(device: str) -> str:
+    """``"device cpu"`` or the GPU's name."""
+    if device == "cpu":
+        return "device cpu"
+    import torch
+
+    return f"device {torch.cuda.get_device_name()} (torch {torch.__version__})"
+
+
 def print_table(rows: list[dict], peak: float, args) -> None:
     """Markdown table of all rows, with ratios to rnnkit's real-activation run."""
     print()
     print(
         f"{args.windows} windows x {args.steps} steps x {args.features} features, batch "
         f"{args.batch_size}, {args.epochs} epochs, {args.threads} threads, "
-        f"GEMM peak {peak:.0f} GFLOP/s, CPU {cpu_model()}, "
+        f"GEMM peak {peak:.0f} GFLOP/s, CPU {cpu_model()}, {device_name(args.device)}, "
         f"OMP_WAIT_POLICY={args.omp_wait_policy or 'unset'}, "
         f"GLIBC_TUNABLES={args.malloc_tunables or 'unset'}"
     )
@@ -525,6 +570,9 @@ def main(argv: list[str] | None = None) -> int:
         default=MALLOC_TUNABLES,
         help="GLIBC_TUNABLES for every worker ('' leaves malloc alone)",
     )
+    parser.add_argument(
+        "--device", choices=("cpu", "cuda"), default="cpu", help="where every framework runs"
+    )
     parser.add_argument("--json", type=Path, help="also write all results here")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
@@ -532,13 +580,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         serve(args.worker, json.loads(args.spec))
         return 0
-    peaks = [measure_gemm_gflops(args.threads)]
+    if args.device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # the GEMM peak of the CPU too
+    peaks = [measure_gemm_gflops(args.threads, device=args.device)]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         data = make_data(args.windows, args.steps, args.features, Path(tmp))
         for model in args.models.split(","):
             raw = run_model(model, args, data)
-            peaks.append(measure_gemm_gflops(args.threads))
+            peaks.append(measure_gemm_gflops(args.threads, device=args.device))
             rows += [(model, r) for r in raw]
     peak = statistics.median(peaks)
     rows = [
@@ -551,6 +601,7 @@ def main(argv: list[str] | None = None) -> int:
         meta = {
             "date": time.strftime("%Y-%m-%d %H:%M"),
             "cpu": cpu_model(),
+            "device": device_name(args.device),
             "peak_gflops": peaks,
             "args": {k: str(v) for k, v in vars(args).items()},
         }

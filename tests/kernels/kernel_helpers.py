@@ -74,7 +74,9 @@ def outputs_and_grads(kernel, cell, request):
     if result.outputs is not None:
         outputs.append(result.outputs)
     gen = torch.Generator().manual_seed(1)
-    loss = sum((o * torch.randn(o.shape, generator=gen, dtype=o.dtype)).sum() for o in outputs)
+    loss = sum(
+        (o * torch.randn(o.shape, generator=gen, dtype=o.dtype).to(o.device)).sum() for o in outputs
+    )
     inputs = [request.x, *request.initial_states, *cell.parameters()]
     grads = torch.autograd.grad(loss, inputs, allow_unused=True)
     return [o.detach() for o in outputs], list(grads)

@@ -177,6 +177,10 @@ class Sequential(Trainer, nn.Module):
         x = torch.as_tensor(inputs) if not isinstance(inputs, torch.Tensor) else inputs
         if not self.built:
             self.build((None, *x.shape[1:]))
+        device = self.device
+        if x.device != device:  # like Keras: inputs go where the model's weights are
+            x = x.to(device)
+            mask = None if not isinstance(mask, torch.Tensor) else mask.to(device)
         for layer in self.stack:
             if isinstance(layer, Layer):
                 out = layer(x, mask=mask, training=training)
