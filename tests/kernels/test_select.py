@@ -84,9 +84,10 @@ def test_select_kernel_without_native_library_prefers_fused_op(native_off):
         ("gru_before", "tanh", {}, None, False, "GRU with reset_after=False has no fused kernel"),
         ("gru", "tanh", {"recurrent_dropout": 0.1}, None, False,
          "recurrent dropout has no fused kernel"),
-        ("lstm", "tanh", {}, "left", False,
-         "the mask is not right-padded (valid steps first, padding last)"),
-        ("lstm", "tanh", {}, "right", True, "a mask with go_backwards has no fused kernel"),
+        ("lstm", "tanh", {}, "gaps", False,
+         "the mask is not contiguous padding on one side of every sequence"),
+        ("lstm", "tanh", {}, "gaps", True,
+         "the mask is not contiguous padding on one side of every sequence"),
     ],
 )  # fmt: skip
 def test_select_kernel_fused_preference_explains_why_not(

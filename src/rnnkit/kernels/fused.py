@@ -12,8 +12,12 @@ The cell's weights map onto them losslessly (KERAS_NOTES b4):
 * SimpleRNN: tanh or relu; the bias is ``b_ih`` with a zero ``b_hh``.
 
 Input dropout is one mask per sequence multiplied into the inputs first (Keras'
-own cuDNN path does the same). A mask is supported when it is a right-padded
-valid prefix of at least one step per sequence, through packed sequences.
+own cuDNN path does the same). A mask is supported, through packed sequences, when
+in processing order every sequence has at least one valid step and its valid steps
+are contiguous and come first (right padding) or last (left padding, Keras'
+``pad_sequences`` default; also right padding with ``go_backwards``). Left-padded
+sequences are shifted to the front for the packed op and their outputs shifted
+back; the padding steps before the first valid one output zeros, as in Keras.
 
 On a GPU, cuDNN runs in full float32 (no TF32, which PyTorch otherwise allows for
 cuDNN and which moves results by about 1e-3), so the fused op agrees with every
@@ -73,9 +77,10 @@ def unfusable_reason(spec: CellSpec | None, cell, *, training: bool) -> str:
 
 
 def mask_lengths(request: SequenceRequest) -> tuple[torch.Tensor | None, str]:
-    """Valid lengths ``(batch,)`` when the mask is a right-padded prefix, else a reason.
+    """Valid lengths ``(batch,)`` when a packed op can run the mask, else a reason.
 
-    Returns ``(None, "")`` without a mask.
+    Returns ``(None, "")`` without a mask. :func:`padding_first` tells right from
+    left padding.
 
     Example:
         >>> import torch
@@ -87,14 +92,31 @@ def mask_lengths(request: SequenceRequest) -> tuple[torch.Tensor | None, str]:
     if mask is None:
         return None, ""
     if request.go_backwards:
-        return None, "a mask with go_backwards has no fused kernel"
+        mask = mask.flip(1)  # processing order
     lengths = mask.sum(dim=1)  # (batch,)
     steps = torch.arange(mask.shape[1], device=mask.device)
-    if not bool(torch.equal(mask, steps[None, :] < lengths[:, None])):
-        return None, "the mask is not right-padded (valid steps first, padding last)"
+    prefix = torch.equal(mask, steps[None, :] < lengths[:, None])
+    if not prefix and not torch.equal(mask, steps[None, :] >= mask.shape[1] - lengths[:, None]):
+        return None, "the mask is not contiguous padding on one side of every sequence"
     if bool((lengths == 0).any()):
         return None, "a fully masked sequence has no fused kernel"
     return lengths, ""
+
+
+def padding_first(request: SequenceRequest) -> bool:
+    """Whether, in processing order, the padding comes before the valid steps.
+
+    Example:
+        >>> import torch
+        >>> mask = torch.tensor([[False, True, True], [True, True, True]])
+        >>> padding_first(SequenceRequest(torch.zeros(2, 3, 1), [], mask=mask))
+        True
+    """
+    mask = request.mask
+    if mask is None:
+        return False
+    first_step = mask[:, -1] if request.go_backwards else mask[:, 0]
+    return not bool(first_step.all())
 
 
 def _torch_params(cell, spec: CellSpec) -> list[torch.Tensor]:
@@ -153,6 +175,8 @@ def run_fused(cell, request: SequenceRequest, spec: CellSpec) -> SequenceResult:
             result = op(x, hx_arg, params, has_biases, 1, 0.0, request.training, False, True)
             outputs = result[0]  # (batch, steps, units)
             final = [s[0] for s in result[1:]]
+        elif padding_first(request):
+            outputs, final = _run_left_padded(op, x, lengths, hx, params, has_biases, request, spec)
         else:
             outputs, final = _run_packed(op, x, lengths, hx, params, has_biases, request, spec)
     return SequenceResult(outputs[:, -1], outputs if request.return_sequences else None, final)
@@ -175,7 +199,27 @@ def _cudnn_settings(x: torch.Tensor):
             torch.backends.cudnn.allow_tf32 = previous
 
 
-def _run_packed(op, x, lengths, hx, params, has_biases, request, spec):
+def _run_left_padded(op, x, lengths, hx, params, has_biases, request, spec):
+    """Left-padded sequences: shift the valid steps to the front, run packed, shift back.
+
+    Before its first valid step a sequence outputs zeros (the previous output of a
+    masked step is the zero output before the sequence started), with or without
+    ``zero_output_for_mask``.
+    """
+    steps = x.shape[1]
+    start = (steps - lengths)[:, None]  # (batch, 1): first valid step
+    positions = torch.arange(steps, device=x.device)[None, :]  # (1, steps)
+    gather = (positions + start).clamp(max=steps - 1)  # front-aligned step t <- t + start
+    x_front = x.gather(1, gather[..., None].expand(-1, -1, x.shape[2]))
+    padded, final = _run_packed(
+        op, x_front, lengths, hx, params, has_biases, request, spec, zero_padding=True
+    )
+    back = (positions - start).clamp(min=0)  # step t <- front-aligned t - start
+    outputs = padded.gather(1, back[..., None].expand(-1, -1, padded.shape[2]))
+    return outputs * (positions >= start)[..., None].to(outputs.dtype), final
+
+
+def _run_packed(op, x, lengths, hx, params, has_biases, request, spec, zero_padding=False):
     """Right-padded sequences through a packed fused op, with Keras' padding outputs."""
     packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
     order, unorder = packed.sorted_indices, packed.unsorted_indices
@@ -189,8 +233,9 @@ def _run_packed(op, x, lengths, hx, params, has_biases, request, spec):
         batch_first=True,
         total_length=x.shape[1],
     )  # (batch, steps, units), zeros after each length
-    valid = request.mask[..., None]  # (batch, steps, 1)
-    if request.zero_output_for_mask:
+    if request.zero_output_for_mask or zero_padding:
         return padded, final
+    steps = torch.arange(x.shape[1], device=x.device)
+    valid = (steps[None, :] < lengths.to(x.device)[:, None])[..., None]  # (batch, steps, 1)
     # Padding steps repeat the last valid output, which is the final hidden state.
     return torch.where(valid, padded, final[0][:, None, :]), final
