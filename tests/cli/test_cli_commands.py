@@ -241,7 +241,7 @@ def test_demo_runs_on_the_bundled_data_with_attribution(runner, tmp_path):
 
 
 def test_every_command_help_shows_an_example(runner):
-    for command in ("fit", "tune", "compare", "predict", "summary", "demo"):
+    for command in ("fit", "tune", "compare", "predict", "summary", "demo", "tune-worker"):
         result = _ok(runner.invoke(app, [command, "--help"]))
         assert "Example:" in result.stdout
         assert f"rnnkit {command}" in result.stdout

@@ -15,7 +15,7 @@ def test_cli_reference_is_up_to_date():
 
 def test_cli_reference_documents_every_command_with_an_example():
     text = render_cli_docs()
-    for command in ("fit", "tune", "compare", "predict", "summary", "demo"):
+    for command in ("fit", "tune", "compare", "predict", "summary", "demo", "tune-worker"):
         section = text.split(f"## rnnkit {command}\n", 1)[1].split("\n## ", 1)[0]
         assert "Example:" in section
         assert f"    rnnkit {command} " in section

@@ -274,3 +274,28 @@ def test_importance_falls_back_with_a_reason():
     trials = pd.DataFrame({"status": ["COMPLETED"] * 2, "score": [1.0, 2.0], "hp_units": [8, 16]})
     importance, method = hyperparameter_importance(trials)
     assert importance is None and "at least 4 are needed" in method
+
+
+class _Tuner:
+    def __init__(self, answer):
+        self.answer, self.calls = answer, 0
+
+    def get_hyperparameter_importances(self):
+        self.calls += 1
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_importance_asks_the_tuner_from_four_trials_and_falls_back_when_it_cannot():
+    trials = pd.DataFrame(
+        {"status": ["COMPLETED"] * 4, "score": [1.0, 1.1, 3.0, 3.1], "hp_units": [8, 8, 64, 64]}
+    )
+    native = _Tuner({"units": 1.0})
+    assert hyperparameter_importance(trials.head(3), tuner=native)[0] is None
+    assert native.calls == 0  # fewer than 4 trials: not asked
+    importance, method = hyperparameter_importance(trials, tuner=native)
+    assert importance == {"units": 1.0} and "fANOVA importance over 4 completed" in method
+    failing = _Tuner(ValueError("no hyperparameter varied"))
+    importance, method = hyperparameter_importance(trials, tuner=failing)
+    assert importance == {"units": 1.0} and method.startswith("share of the score")

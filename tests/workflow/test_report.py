@@ -107,7 +107,8 @@ def test_report_html_states_verdicts_scaling_data_and_kernels(report, tuned_resu
     assert "window: each window is expressed as the difference from its last observed value" in page
     assert "Time index: column" in page and "Season: 24 step(s)" in page
     assert "kernels" in page and "gru" in page
-    assert "Importance: share of the score" in page  # rnnkit's estimate from 4 trials
+    # 4 completed trials: Optuna's fANOVA, through tuner.get_hyperparameter_importances()
+    assert "Importance: Optuna&#x27;s fANOVA importance over 4 completed trials" in page
     assert "MAPE is undefined" in page
 
 

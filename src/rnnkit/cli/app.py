@@ -11,6 +11,7 @@ from rnnkit.cli import fit
 from rnnkit.cli import predict
 from rnnkit.cli import summary
 from rnnkit.cli import tune
+from rnnkit.cli import tune_worker
 
 __all__ = ["app", "main"]
 
@@ -26,7 +27,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-for module in (fit, tune, compare, predict, summary, demo, classify):
+for module in (fit, tune, tune_worker, compare, predict, summary, demo, classify):
     module.register(app)
 
 

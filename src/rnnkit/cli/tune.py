@@ -53,8 +53,8 @@ def tune_command(
     values once more, scores them on the test part beside the baselines and
     writes the report (with the tuning history and hyperparameter importance)
     and the model folder. The study is kept in --out/tuning; with --storage
-    URL, the same command run on other machines joins the same study as extra
-    workers.
+    URL, other machines join the same search as extra workers with
+    `rnnkit tune-worker --storage URL` (or by running the same command).
 
     Example:
 

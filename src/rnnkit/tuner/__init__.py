@@ -29,6 +29,7 @@ from rnnkit.tuner import objective as _objective
 from rnnkit.tuner import oracles
 from rnnkit.tuner import trial as _trial
 from rnnkit.tuner import tuners
+from rnnkit.tuner._optuna import list_studies
 from rnnkit.tuner._worker_loop import TrialPruned
 from rnnkit.tuner.base_tuner import BaseTuner
 from rnnkit.tuner.errors import FailedTrialError
@@ -102,6 +103,7 @@ __all__ = [
     "Tuner",
     "engine",
     "errors",
+    "list_studies",
     "oracles",
     "tuners",
 ]

@@ -504,6 +504,59 @@ def delete_study(spec: StorageSpec, study_name: str) -> None:
         ) from None
 
 
+def list_studies(storage: str) -> dict[str, dict[str, Any]]:
+    """Every study in a study store, with its user attributes (read-only).
+
+    Lets a process that was not told the ``project_name`` find the searches
+    stored in a shared database (``rnnkit tune-worker`` does).
+
+    Args:
+        storage: A database URL, as the tuners' ``storage=`` argument
+            (``"postgresql://user:password@host:5432/db"``, ``"sqlite:////abs/study.db"``).
+
+    Returns:
+        Study name -> user attributes (``"rnnkit"`` holds a tuner's settings), in
+        creation order.
+
+    Raises:
+        StorageError: the store cannot be read, or a SQLite file is missing,
+            damaged or not an Optuna study.
+
+    Example:
+        >>> import rnnkit.tuner as kt
+        >>> kt.list_studies("sqlite:////no/such/study.db")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        rnnkit.errors.StorageError: There is no study file /no/such/study.db ...
+    """
+    from rnnkit.tuner._storage import check_sqlite_file
+    from rnnkit.tuner._storage import resolve_storage
+
+    spec = resolve_storage(storage, None)
+    if spec.kind is StorageKind.SQLITE:
+        assert spec.path is not None
+        if not spec.path.is_file():
+            raise StorageError(
+                f"There is no study file {spec.path} (storage {spec.redacted}). Check the "
+                "path; on another machine it must be a shared file."
+            )
+        check_sqlite_file(spec.path)
+    try:
+        with _quiet():
+            rdb = optuna.storages.RDBStorage(spec.url)
+        try:
+            return {
+                study.study_name: dict(study.user_attrs)
+                for study in sorted(rdb.get_all_studies(), key=lambda s: s._study_id)
+            }
+        finally:
+            rdb.engine.dispose()
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        raise StorageError(
+            f"Could not list the studies on {spec.redacted}: {spec.scrub(_first_line(exc))}"
+        ) from None
+
+
 def is_taken_over(exc: BaseException) -> bool:
     """Whether ``exc`` says a trial was already finished (by a worker that took it over)."""
     if isinstance(exc, optuna.exceptions.UpdateFinishedTrialError):

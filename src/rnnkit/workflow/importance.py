@@ -1,13 +1,13 @@
 """Which hyperparameters mattered in a search: importance from the trial table.
 
-Optuna's fANOVA importance (`optuna.importance`) is used when the tuner
-offers it (a `get_hyperparameter_importances()` method); otherwise rnnkit
-estimates it from the completed trials alone: for each hyperparameter, the
-share of the score's variance explained by that hyperparameter by itself
-(eta squared: the variance of the mean score per value, numeric values
-grouped into quartiles), normalised to sum to 1. With fewer than four
-completed trials, or nothing varying, no importance is computed and the
-reason is given instead.
+With fewer than four completed trials no importance is computed and the
+reason is given instead. Otherwise Optuna's fANOVA importance is used when
+the tuner offers it (the tuner's public `get_hyperparameter_importances()`);
+when it is not available, or raises (nothing varied, every score equal),
+rnnkit estimates it from the completed trials alone: for each
+hyperparameter, the share of the score's variance explained by that
+hyperparameter by itself (eta squared: the variance of the mean score per
+value, numeric values grouped into quartiles), normalised to sum to 1.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ logger = logging.getLogger(__name__)
 MIN_TRIALS = 4
 _ETA = (
     "share of the score's variance explained by each hyperparameter alone (eta squared over "
-    "{n} completed trials; rnnkit's estimate, since the tuner does not expose Optuna's "
-    "fANOVA importance)"
+    "{n} completed trials; rnnkit's estimate, since Optuna's fANOVA importance was not "
+    "available)"
 )
 
 
@@ -52,15 +52,6 @@ def hyperparameter_importance(
         >>> {k: round(v, 3) for k, v in importance.items()}
         {'units': 0.998, 'dropout': 0.002}
     """
-    native = getattr(tuner, "get_hyperparameter_importances", None)
-    if callable(native):
-        try:
-            values = dict(native())
-            if values:
-                ranked = dict(sorted(values.items(), key=lambda kv: -kv[1]))
-                return ranked, "Optuna's fANOVA importance (optuna.importance)"
-        except Exception as exc:  # fall back to the estimate below, and say why
-            logger.info("Optuna importance not available: %s", exc)
     if trials is None or trials.empty or "score" not in trials:
         return None, "not computed: no trials were recorded"
     done = trials[trials.get("status", "COMPLETED").astype(str).str.upper() == "COMPLETED"]
@@ -70,6 +61,18 @@ def hyperparameter_importance(
             f"not computed: {len(done)} completed trial(s), at least {MIN_TRIALS} are needed "
             "(raise max_trials)"
         )
+    native = getattr(tuner, "get_hyperparameter_importances", None)
+    if callable(native):
+        try:
+            values = dict(native())
+            if values:
+                ranked = dict(sorted(values.items(), key=lambda kv: -kv[1]))
+                return ranked, (
+                    f"Optuna's fANOVA importance over {len(done)} completed trials "
+                    "(tuner.get_hyperparameter_importances())"
+                )
+        except Exception as exc:  # fall back to the estimate below, and say why
+            logger.info("Optuna importance not available: %s", exc)
     score = done["score"].astype(float).to_numpy()
     total = float(np.var(score))
     if total == 0:

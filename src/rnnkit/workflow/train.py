@@ -266,7 +266,9 @@ def fit_forecaster(
     )
 
 
-def _make_tuner(config: ForecastConfig, hypermodel: Any, project_name: str) -> Any:
+def _make_tuner(
+    config: ForecastConfig, hypermodel: Any, project_name: str, tuner_id: str | None = None
+) -> Any:
     common = {
         "objective": "val_loss",
         "seed": config.seed,
@@ -274,6 +276,7 @@ def _make_tuner(config: ForecastConfig, hypermodel: Any, project_name: str) -> A
         "project_name": project_name,
         "overwrite": not (config.resume or config.storage),
         "storage": config.storage,
+        "tuner_id": tuner_id,
     }
     if config.tuner == "hyperband":
         return kt.Hyperband(
@@ -282,6 +285,97 @@ def _make_tuner(config: ForecastConfig, hypermodel: Any, project_name: str) -> A
     if config.tuner == "bayesian":
         return kt.BayesianOptimization(hypermodel, max_trials=config.max_trials, **common)
     return kt.RandomSearch(hypermodel, max_trials=config.max_trials, **common)
+
+
+#: Study user attribute holding what `rnnkit tune-worker` needs to rebuild a search.
+RUN_ATTR = "rnnkit_run"
+#: Settings that belong to one machine, not to the search (the storage URL holds a password).
+_LOCAL_SETTINGS = ("data", "storage", "out", "workers", "resume", "threads")
+
+
+def run_record(config: ForecastConfig, kind: str, data: PreparedData) -> dict[str, Any]:
+    """What a worker on another machine needs to run the same search (JSON, no secrets).
+
+    The run settings without the machine-local ones, the network kind, the data
+    file's absolute path (`None` for a DataFrame; `bundled` for rnnkit's own
+    dataset) and a fingerprint of the prepared data that the worker's copy must match.
+    """
+    source = config.data
+    path = str(Path(source).resolve()) if isinstance(source, (str, Path)) else None
+    settings = {k: v for k, v in config.to_dict().items() if k not in _LOCAL_SETTINGS}
+    return {
+        "format": 1,
+        "command": "rnnkit tune",
+        "model": kind,
+        "data": path,
+        "bundled": bool(data.is_bundled),
+        "config": settings,
+        "fingerprint": data_fingerprint(data),
+    }
+
+
+def data_fingerprint(data: PreparedData) -> dict[str, Any]:
+    """Columns and window counts of prepared data (equal data gives equal fingerprints)."""
+    return {"features": list(data.features), "targets": list(data.targets), **data.sizes()}
+
+
+def run_search(
+    config: ForecastConfig,
+    kind: str,
+    data: PreparedData,
+    listener: ProgressListener,
+    *,
+    tuner_id: str | None = None,
+    record: bool = False,
+) -> tuple[Any, float]:
+    """Build the tuner of `kind` on `data` and run its search (or join it).
+
+    Args:
+        config: The run configuration (validated, as `data.config`).
+        kind: `"rnn"`, `"lstm"` or `"gru"`.
+        data: The prepared data.
+        listener: Receives trial and epoch progress.
+        tuner_id: This process's name in the trial records. Defaults to `None`.
+        record: Store `run_record` in the study (`RUN_ATTR`) so that
+            `rnnkit tune-worker` can join. Defaults to `False`.
+
+    Returns:
+        `(tuner, seconds the search took)`.
+    """
+    name = DISPLAY_NAMES[kind]
+    hypermodel = ForecastHyperModel(
+        kind,
+        window=config.window,
+        features=len(data.features),
+        outputs=config.horizon * len(data.targets),
+        seed=config.seed,
+    )
+    tuner = _make_tuner(config, hypermodel, f"{config.project_name}_{kind}", tuner_id)
+    if record:
+        tuner.study.set_user_attr(RUN_ATTR, run_record(config, kind, data))
+    x_train, y_train = data.scaled("train")
+    x_val, y_val = data.scaled("val")
+    callbacks: list[Any] = [_early_stopping(config)]
+    if config.workers == 1:  # listeners stay in this process
+        callbacks.append(
+            EpochProgress(listener, label=name, epochs=config.epochs, count_trials=True)
+        )
+    listener.begin("trials", total=config.max_trials, description=f"{name} trials")
+    started = time.perf_counter()
+    with torch_threads(config.threads if config.workers == 1 else None):
+        tuner.search(
+            x_train,
+            y_train,
+            validation_data=(x_val, y_val),
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            callbacks=callbacks,
+            verbose=0,
+            workers=config.workers,
+        )
+    search_seconds = time.perf_counter() - started
+    listener.end("trials")
+    return tuner, search_seconds
 
 
 def tune_forecaster(
@@ -297,7 +391,9 @@ def tune_forecaster(
     `config.epochs` epochs, `config.workers` processes) minimises the
     validation loss over the space in `rnnkit.workflow.networks`. Its study
     lives in `<out>/tuning/<project_name>_<model>` (or in `config.storage`,
-    where workers on other machines can join it by running the same command).
+    where workers on other machines can join it by running the same command,
+    or `rnnkit tune-worker --storage URL`: the study records what they need,
+    see `run_record`).
 
     Args:
         config: The run configuration; `max_trials` must be at least 1.
@@ -324,36 +420,7 @@ def tune_forecaster(
         )
     listener = progress or ProgressListener()
     name = DISPLAY_NAMES[kind]
-    hypermodel = ForecastHyperModel(
-        kind,
-        window=config.window,
-        features=len(data.features),
-        outputs=config.horizon * len(data.targets),
-        seed=config.seed,
-    )
-    tuner = _make_tuner(config, hypermodel, f"{config.project_name}_{kind}")
-    x_train, y_train = data.scaled("train")
-    x_val, y_val = data.scaled("val")
-    callbacks: list[Any] = [_early_stopping(config)]
-    if config.workers == 1:  # listeners stay in this process
-        callbacks.append(
-            EpochProgress(listener, label=name, epochs=config.epochs, count_trials=True)
-        )
-    listener.begin("trials", total=config.max_trials, description=f"{name} trials")
-    started = time.perf_counter()
-    with torch_threads(config.threads if config.workers == 1 else None):
-        tuner.search(
-            x_train,
-            y_train,
-            validation_data=(x_val, y_val),
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            callbacks=callbacks,
-            verbose=0,
-            workers=config.workers,
-        )
-    search_seconds = time.perf_counter() - started
-    listener.end("trials")
+    tuner, search_seconds = run_search(config, kind, data, listener, record=True)
     trials = tuner.results_dataframe()
     best = tuner.get_best_hyperparameters(1)
     if not best:
