@@ -61,6 +61,13 @@ VARIANTS = ("real", "tanh", "fused", "recdrop")
 MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=536870912"
 
 
+def torch_cuda_available() -> bool:
+    """Whether this process sees a GPU."""
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def _synchronize() -> None:
     """Wait for queued GPU work, so that a timed pass includes it (no-op on a CPU)."""
     import torch
@@ -149,7 +156,12 @@ class RnnkitRunner:
     def info(self) -> dict:
         self.model.fit(self.x[:32], self.y[:32], batch_size=32, epochs=1, verbose=0)
         kernels = [str(m.kernel) for m in self.model.modules() if hasattr(m, "kernel_preference")]
-        return {"kernels": kernels, "native_load_s": self.native_load_s}
+        info = {"kernels": kernels, "native_load_s": self.native_load_s}
+        if torch_cuda_available():
+            from rnnkit.kernels.cuda_graphs import graph_status
+
+            info["cuda_graphs"] = graph_status()
+        return info
 
 
 class KerasRunner:
@@ -507,6 +519,8 @@ def print_table(rows: list[dict], peak: float, args) -> None:
     for r in rows:
         if r.get("kernels"):
             print(f"{r['model']} {r['variant']}: " + "; ".join(r["kernels"]))
+        if r.get("cuda_graphs"):
+            print(f"{r['model']} {r['variant']} CUDA graphs: {r['cuda_graphs']}")
 
 
 def print_targets(rows: list[dict]) -> None:

@@ -14,6 +14,7 @@ on a GPU machine.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 
 import numpy as np
@@ -112,3 +113,21 @@ def test_cuda_model_fit_follows_cpu_loss_history():
         np.testing.assert_allclose(history("cuda"), history("cpu"), rtol=1e-4)
     finally:
         torch.backends.cudnn.allow_tf32 = cudnn_tf32
+
+
+def test_general_torch_loops_replay_as_cuda_graphs_with_the_same_results():
+    from rnnkit.kernels import cuda_graphs
+    from rnnkit.kernels.general import run_general
+
+    cuda_graphs.clear()
+    cell = make_cell("lstm", "relu", recurrent_dropout=0.3)
+    request = make_request(cell, mask="left", return_sequences=True, training=True)
+    masks = freeze_dropout_masks(cell, request.x)
+    gpu_cell, gpu_request = _to_cuda(cell, request, masks)
+    kernel = functools.partial(run_general, engine="torch")
+    eager = outputs_and_grads(kernel, gpu_cell, gpu_request)  # first meeting: runs normally
+    assert cuda_graphs.graph_status()["recorded"] == 0
+    for _ in range(2):  # recorded, then replayed
+        graphed = outputs_and_grads(kernel, gpu_cell, gpu_request)
+        assert_same_results(eager, graphed, torch.float64, "graphed")
+    assert cuda_graphs.graph_status() == {"recorded": 2, "failed": {}}  # forward + backward

@@ -4,15 +4,22 @@ Same arithmetic as the native C++ library, one batched op after another: used on
 GPUs and wherever the native library cannot be built. Forward saves the gate
 activations into preallocated ``(batch, steps, ...)`` buffers; backward walks the
 steps in reverse without an autograd graph.
+
+On a GPU each loop is some 20 small kernels per step, so launching them costs more
+than running them. The loops are therefore recorded once per shape as CUDA graphs
+(:mod:`rnnkit.kernels.cuda_graphs`) and replayed: one launch per loop.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import torch
 from torch.autograd.function import once_differentiable
 
 from rnnkit import activations as activations_mod
 from rnnkit.kernels.bptt import weight_gradients
+from rnnkit.kernels.cuda_graphs import run_graphed
 
 _SELU_SCALE = 1.0507009873554804934193349852946
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -97,53 +104,19 @@ def _carry(valid: torch.Tensor | None, t: int, new: torch.Tensor, old: torch.Ten
     return new if valid is None else torch.where(valid[:, t, None], new, old)
 
 
+def _spec_key(spec) -> tuple:
+    """What identifies a loop's code apart from its tensors' shapes."""
+    return (spec.kind, spec.units, spec.gates, spec.act_name, spec.rec_act_name)
+
+
 class TorchRecurrence(torch.autograd.Function):
     """The recurrence as PyTorch ops; returns ``(H,)`` or ``(H, c_last)``."""
 
     @staticmethod
     def forward(ctx, spec, threads, needs_grad, xp, weight_hh, bias_hh, h0, c0, rmask, valid):
-        batch, steps, _ = xp.shape
-        u = spec.units
-        act = activations_mod.ACTIVATIONS[spec.act_name]
-        rec_act = activations_mod.ACTIVATIONS[spec.rec_act_name]
-        rec = _Recurrent(weight_hh, rmask, u)
-        history = xp.new_empty(batch, steps, u)  # state after each step
-        cells = xp.new_empty(batch, steps, u) if spec.kind == "lstm" else None
-        gates = xp.new_empty(xp.shape)  # activations, (batch, steps, k * units)
-        saved = xp.new_empty(batch, steps, u) if spec.kind in ("lstm", "gru") else None
-        h, c = h0, c0
-        for t in range(steps):
-            x_t = xp[:, t]
-            g_t = gates[:, t]
-            if spec.kind == "rnn":
-                h_new = act(x_t + rec.project(h, 0, 1))
-            elif spec.kind == "lstm":
-                z = x_t + rec.project(h, 0, 4)
-                g_t[:, : 2 * u] = rec_act(z[:, : 2 * u])  # i, f
-                g_t[:, 2 * u : 3 * u] = act(z[:, 2 * u : 3 * u])  # candidate
-                g_t[:, 3 * u :] = rec_act(z[:, 3 * u :])  # o
-                i, f, g, o = g_t.split(u, dim=1)
-                c_new = f * c + i * g
-                saved[:, t] = act(c_new)
-                h_new = o * saved[:, t]
-                cells[:, t] = c = _carry(valid, t, c_new, c)
-            elif spec.kind == "gru":
-                hp = rec.project(h, 0, 3)
-                if bias_hh is not None:
-                    hp = hp + bias_hh
-                g_t[:, : 2 * u] = rec_act(x_t[:, : 2 * u] + hp[:, : 2 * u])  # z, r
-                saved[:, t] = hp[:, 2 * u :]
-                g_t[:, 2 * u :] = act(x_t[:, 2 * u :] + g_t[:, u : 2 * u] * hp[:, 2 * u :])
-                z, _, cand = g_t.split(u, dim=1)
-                h_new = z * h + (1 - z) * cand
-            else:  # gru_before
-                g_t[:, : 2 * u] = rec_act(x_t[:, : 2 * u] + rec.project(h, 0, 2))  # z, r
-                h_masked = h if rmask is None else h * rec.mask(2)
-                q = g_t[:, u : 2 * u] * h_masked
-                g_t[:, 2 * u :] = act(x_t[:, 2 * u :] + q @ weight_hh[2 * u :].T)
-                z, _, cand = g_t.split(u, dim=1)
-                h_new = z * h + (1 - z) * cand
-            history[:, t] = h = _carry(valid, t, h_new, h)
+        inputs = [xp, weight_hh, bias_hh, h0, c0, rmask, valid]
+        key = ("forward", *_spec_key(spec))
+        history, cells, gates, saved = run_graphed(key, partial(_forward_loop, spec), inputs)
         ctx.spec = spec
         if needs_grad:
             ctx.save_for_backward(weight_hh, h0, c0, rmask, valid, history, cells, gates, saved)
@@ -156,63 +129,121 @@ class TorchRecurrence(torch.autograd.Function):
     def backward(ctx, grad_history, grad_c_last=None):
         spec = ctx.spec
         weight_hh, h0, c0, rmask, valid, history, cells, gates, saved = ctx.saved_tensors
-        _, steps, u = history.shape
-        rec = _Recurrent(weight_hh, rmask, u)
-        grad_xp = torch.empty_like(gates)
-        grad_hp = torch.empty_like(gates) if spec.kind == "gru" else None
-        dh = torch.zeros_like(h0)
-        dc = None
-        if spec.kind == "lstm":
-            dc = torch.zeros_like(c0) if grad_c_last is None else grad_c_last.clone()
-        for t in range(steps - 1, -1, -1):
-            h_prev = h0 if t == 0 else history[:, t - 1]
-            gh = dh + grad_history[:, t]  # gradient of the state after step t
-            v = None if valid is None else valid[:, t, None].to(gh.dtype)  # (batch, 1)
-            dhn = gh if v is None else gh * v
-            dz = grad_xp[:, t]
-            if spec.kind == "rnn":
-                dz.copy_(activation_grad(spec.act_name, history[:, t], dhn))
-                dh = rec.project_back(dz, 0, 1)
-            elif spec.kind == "lstm":
-                i, f, g, o = gates[:, t].split(u, dim=1)
-                c_prev = c0 if t == 0 else cells[:, t - 1]
-                dcn = dc if v is None else dc * v
-                dcn = dcn + activation_grad(spec.act_name, saved[:, t], dhn * o)
-                dz[:, 3 * u :] = activation_grad(spec.rec_act_name, o, dhn * saved[:, t])
-                dz[:, : 2 * u] = activation_grad(
-                    spec.rec_act_name, gates[:, t, : 2 * u], torch.cat([dcn * g, dcn * c_prev], 1)
-                )
-                dz[:, 2 * u : 3 * u] = activation_grad(spec.act_name, g, dcn * i)
-                carried = dcn * f
-                dc = carried if v is None else carried + dc * (1 - v)
-                dh = rec.project_back(dz, 0, 4)
-            elif spec.kind == "gru":
-                z, r, cand = gates[:, t].split(u, dim=1)
-                dcand = activation_grad(spec.act_name, cand, dhn * (1 - z))
-                dz[:, 2 * u :] = dcand
-                dz[:, u : 2 * u] = dcand * saved[:, t]
-                dz[:, : 2 * u] = activation_grad(
-                    spec.rec_act_name, gates[:, t, : 2 * u],
-                    torch.cat([dhn * (h_prev - cand), dz[:, u : 2 * u]], 1),
-                )  # fmt: skip
-                grad_hp[:, t, : 2 * u] = dz[:, : 2 * u]
-                grad_hp[:, t, 2 * u :] = dcand * r
-                dh = dhn * z + rec.project_back(grad_hp[:, t], 0, 3)
-            else:  # gru_before
-                z, r, cand = gates[:, t].split(u, dim=1)
-                dcand = activation_grad(spec.act_name, cand, dhn * (1 - z))
-                dz[:, 2 * u :] = dcand
-                dq = dcand @ weight_hh[2 * u :]  # (batch, units)
-                h_masked = h_prev if rmask is None else h_prev * rec.mask(2)
-                dh = dhn * z + dq * r * (1 if rmask is None else rec.mask(2))
-                dz[:, : 2 * u] = activation_grad(
-                    spec.rec_act_name, gates[:, t, : 2 * u],
-                    torch.cat([dhn * (h_prev - cand), dq * h_masked], 1),
-                )  # fmt: skip
-                dh = dh + rec.project_back(dz[:, : 2 * u], 0, 2)
-            if v is not None:
-                dh = dh + gh * (1 - v)  # masked rows: the state was carried over
+        inputs = [weight_hh, h0, c0, rmask, valid, history, cells, gates, saved]
+        inputs += [grad_history.contiguous(), grad_c_last]
+        key = ("backward", *_spec_key(spec))
+        grad_xp, grad_hp, dh, dc = run_graphed(key, partial(_backward_loop, spec), inputs)
         grad_w = grad_b = None
         if ctx.needs_input_grad[4] or ctx.needs_input_grad[5]:  # frozen weights skip this
             grad_w, grad_b = weight_gradients(spec, h0, history, gates, grad_xp, grad_hp, rmask)
         return None, None, None, grad_xp, grad_w, grad_b, dh, dc, None, None
+
+
+def _forward_loop(spec, xp, weight_hh, bias_hh, h0, c0, rmask, valid):
+    """The forward loop; returns ``[history, cells, gates, saved]`` (some ``None``)."""
+    batch, steps, _ = xp.shape
+    u = spec.units
+    act = activations_mod.ACTIVATIONS[spec.act_name]
+    rec_act = activations_mod.ACTIVATIONS[spec.rec_act_name]
+    rec = _Recurrent(weight_hh, rmask, u)
+    history = xp.new_empty(batch, steps, u)  # state after each step
+    cells = xp.new_empty(batch, steps, u) if spec.kind == "lstm" else None
+    gates = xp.new_empty(xp.shape)  # activations, (batch, steps, k * units)
+    saved = xp.new_empty(batch, steps, u) if spec.kind in ("lstm", "gru") else None
+    h, c = h0, c0
+    for t in range(steps):
+        x_t = xp[:, t]
+        g_t = gates[:, t]
+        if spec.kind == "rnn":
+            h_new = act(x_t + rec.project(h, 0, 1))
+        elif spec.kind == "lstm":
+            z = x_t + rec.project(h, 0, 4)
+            g_t[:, : 2 * u] = rec_act(z[:, : 2 * u])  # i, f
+            g_t[:, 2 * u : 3 * u] = act(z[:, 2 * u : 3 * u])  # candidate
+            g_t[:, 3 * u :] = rec_act(z[:, 3 * u :])  # o
+            i, f, g, o = g_t.split(u, dim=1)
+            c_new = f * c + i * g
+            saved[:, t] = act(c_new)
+            h_new = o * saved[:, t]
+            cells[:, t] = c = _carry(valid, t, c_new, c)
+        elif spec.kind == "gru":
+            hp = rec.project(h, 0, 3)
+            if bias_hh is not None:
+                hp = hp + bias_hh
+            g_t[:, : 2 * u] = rec_act(x_t[:, : 2 * u] + hp[:, : 2 * u])  # z, r
+            saved[:, t] = hp[:, 2 * u :]
+            g_t[:, 2 * u :] = act(x_t[:, 2 * u :] + g_t[:, u : 2 * u] * hp[:, 2 * u :])
+            z, _, cand = g_t.split(u, dim=1)
+            h_new = z * h + (1 - z) * cand
+        else:  # gru_before
+            g_t[:, : 2 * u] = rec_act(x_t[:, : 2 * u] + rec.project(h, 0, 2))  # z, r
+            h_masked = h if rmask is None else h * rec.mask(2)
+            q = g_t[:, u : 2 * u] * h_masked
+            g_t[:, 2 * u :] = act(x_t[:, 2 * u :] + q @ weight_hh[2 * u :].T)
+            z, _, cand = g_t.split(u, dim=1)
+            h_new = z * h + (1 - z) * cand
+        history[:, t] = h = _carry(valid, t, h_new, h)
+    return [history, cells, gates, saved]
+
+
+def _backward_loop(
+    spec, weight_hh, h0, c0, rmask, valid, history, cells, gates, saved, grad_history, grad_c_last
+):
+    """The backward loop; returns ``[grad_xp, grad_hp, dh0, dc0]`` (some ``None``)."""
+    _, steps, u = history.shape
+    rec = _Recurrent(weight_hh, rmask, u)
+    grad_xp = torch.empty_like(gates)
+    grad_hp = torch.empty_like(gates) if spec.kind == "gru" else None
+    dh = torch.zeros_like(h0)
+    dc = None
+    if spec.kind == "lstm":
+        dc = torch.zeros_like(c0) if grad_c_last is None else grad_c_last.clone()
+    for t in range(steps - 1, -1, -1):
+        h_prev = h0 if t == 0 else history[:, t - 1]
+        gh = dh + grad_history[:, t]  # gradient of the state after step t
+        v = None if valid is None else valid[:, t, None].to(gh.dtype)  # (batch, 1)
+        dhn = gh if v is None else gh * v
+        dz = grad_xp[:, t]
+        if spec.kind == "rnn":
+            dz.copy_(activation_grad(spec.act_name, history[:, t], dhn))
+            dh = rec.project_back(dz, 0, 1)
+        elif spec.kind == "lstm":
+            i, f, g, o = gates[:, t].split(u, dim=1)
+            c_prev = c0 if t == 0 else cells[:, t - 1]
+            dcn = dc if v is None else dc * v
+            dcn = dcn + activation_grad(spec.act_name, saved[:, t], dhn * o)
+            dz[:, 3 * u :] = activation_grad(spec.rec_act_name, o, dhn * saved[:, t])
+            dz[:, : 2 * u] = activation_grad(
+                spec.rec_act_name, gates[:, t, : 2 * u], torch.cat([dcn * g, dcn * c_prev], 1)
+            )
+            dz[:, 2 * u : 3 * u] = activation_grad(spec.act_name, g, dcn * i)
+            carried = dcn * f
+            dc = carried if v is None else carried + dc * (1 - v)
+            dh = rec.project_back(dz, 0, 4)
+        elif spec.kind == "gru":
+            z, r, cand = gates[:, t].split(u, dim=1)
+            dcand = activation_grad(spec.act_name, cand, dhn * (1 - z))
+            dz[:, 2 * u :] = dcand
+            dz[:, u : 2 * u] = dcand * saved[:, t]
+            dz[:, : 2 * u] = activation_grad(
+                spec.rec_act_name, gates[:, t, : 2 * u],
+                torch.cat([dhn * (h_prev - cand), dz[:, u : 2 * u]], 1),
+            )  # fmt: skip
+            grad_hp[:, t, : 2 * u] = dz[:, : 2 * u]
+            grad_hp[:, t, 2 * u :] = dcand * r
+            dh = dhn * z + rec.project_back(grad_hp[:, t], 0, 3)
+        else:  # gru_before
+            z, r, cand = gates[:, t].split(u, dim=1)
+            dcand = activation_grad(spec.act_name, cand, dhn * (1 - z))
+            dz[:, 2 * u :] = dcand
+            dq = dcand @ weight_hh[2 * u :]  # (batch, units)
+            h_masked = h_prev if rmask is None else h_prev * rec.mask(2)
+            dh = dhn * z + dq * r * (1 if rmask is None else rec.mask(2))
+            dz[:, : 2 * u] = activation_grad(
+                spec.rec_act_name, gates[:, t, : 2 * u],
+                torch.cat([dhn * (h_prev - cand), dq * h_masked], 1),
+            )  # fmt: skip
+            dh = dh + rec.project_back(dz[:, : 2 * u], 0, 2)
+        if v is not None:
+            dh = dh + gh * (1 - v)  # masked rows: the state was carried over
+    return [grad_xp, grad_hp, dh, dc]
