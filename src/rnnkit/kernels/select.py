@@ -6,12 +6,15 @@ kernel                runs
 ``fused-*``           PyTorch's fused op (:mod:`rnnkit.kernels.fused`): cuDNN
                       on a GPU. Needs tanh/sigmoid (SimpleRNN: tanh or relu),
                       GRU ``reset_after=True``, no recurrent dropout in
-                      training, and no mask or a right-padded one.
+                      training, and no mask or one padded on one side
+                      (packed sequences).
 ``general-native``    Hand-written BPTT in the native C++ library
                       (:mod:`rnnkit.kernels.general`): every supported
-                      activation, recurrent dropout, any mask. CPU only.
-``general-torch``     The same BPTT as PyTorch ops: GPUs when the fused op
-                      does not fit, CPUs without a C++ compiler.
+                      activation, recurrent dropout, any mask (padding
+                      skipped). CPU only.
+``general-torch``     The same BPTT as PyTorch ops (replayed as CUDA graphs on
+                      a GPU): GPUs when the fused op does not fit, CPUs
+                      without a C++ compiler.
 ``reference``         The plain loop over ``cell.step``: custom cells and
                       activations without a hand-written derivative.
 ====================  =======================================================
