@@ -20,7 +20,6 @@ from kernel_helpers import MASKS
 from kernel_helpers import assert_same_results
 from kernel_helpers import freeze_dropout_masks
 from kernel_helpers import make_cell
-from kernel_helpers import make_mask
 from kernel_helpers import make_request
 from kernel_helpers import outputs_and_grads
 
@@ -79,24 +78,6 @@ def test_general_native_splits_rows_across_threads(kind, mask, monkeypatch):
         expected = outputs_and_grads(run_reference, cell, request)
         got = outputs_and_grads(functools.partial(run_general, engine="native"), cell, request)
         assert_same_results(expected, got, torch.float64, f"{kind} {mask} batch={batch}")
-
-
-@pytest.mark.parametrize("padding", ["right", "left"])
-def test_longest_first_order_gives_each_block_its_valid_rows_first(padding):
-    from rnnkit.kernels.general import longest_first_order
-
-    valid = make_mask(padding, 11, 8, seed=2)
-    order = longest_first_order(valid, blocks=3)
-    assert sorted(order.tolist()) == list(range(11))  # a permutation
-    regrouped = valid[order]
-    for start, stop in ((0, 4), (4, 8), (8, 11)):  # ceil((11 - i) / 3) rows per block
-        block = regrouped[start:stop]
-        for t in range(8):  # at every step the valid rows are a prefix of the block
-            live = block[:, t].tolist()
-            assert live == sorted(live, reverse=True), (start, t)
-    lengths = valid.sum(1)[order]
-    assert lengths[0:4].sum() - lengths[4:8].sum() <= valid.shape[1]  # balanced blocks
-    assert longest_first_order(torch.ones(4, 5, dtype=torch.bool), blocks=2) is None
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -246,16 +246,31 @@ __attribute__((noinline)) static void act_backward(int64_t code, const T* y, T* 
 
 // ------------------------------------------------------------- chunking
 // One chunk of batch rows [b0, b1): the pointers and scratch a thread needs.
+//
+// The rows a step's products need are its valid rows (all rows without a mask).
+// select_rows(s) finds them; when they are the block's first rows the products
+// read and write the arrays in place, otherwise the rows are gathered into packed
+// scratch and the results scattered back, so padding and gaps cost no arithmetic.
 template <class T>
 struct Chunk {
   const RkArgs& a;
   int64_t b0, b1, rows, B, S, U, KU;
+  mutable std::vector<int64_t> idx;  // offsets (from b0) of the selected rows
+  mutable int64_t n_live;            // how many rows are selected
+  mutable bool in_place = true;      // the selected rows are offsets 0..n_live-1
+  mutable std::vector<T> pin, pout, tmp;  // packed operands, rows x KU / rows x U
   Chunk(const RkArgs& args, int64_t lo, int64_t hi)
       : a(args), b0(lo), b1(hi), rows(hi - lo), B(args.batch), S(args.steps), U(args.units),
-        KU(args.gates * args.units) {}
+        KU(args.gates * args.units), n_live(hi - lo) {
+    const bool gathers = a.valid != nullptr || a.rmask != nullptr;
+    idx.resize(a.valid ? rows : 0);
+    pin.resize(gathers ? rows * KU : 0);
+    pout.resize(gathers ? rows * KU : 0);
+    tmp.resize(a.rmask ? rows * U : 0);
+  }
 
   // Gate rows g0..g1-1 of the recurrent weight as the forward (h . W_g^T, trans)
-  // or backward (dz . W_g) operand.
+  // or backward (dz . W_g) operand, for n rows.
   WeightOp<T> weight(int64_t g0, int64_t g1, bool trans, int64_t n) const {
     const T* w = (const T*)a.w_hh + g0 * U * U;
     const int64_t width = (g1 - g0) * U;
@@ -274,21 +289,6 @@ struct Chunk {
   }
   int64_t prev_ld(int64_t s) const { return s == 0 ? U : S * U; }
   bool valid(int64_t b, int64_t s) const { return a.valid == nullptr || a.valid[b * S + s]; }
-  // Rows of this block up to its last valid row at step s: the rows the products
-  // need. Rows after it are all masked (their state is carried over), so a batch
-  // sorted longest-first per block skips the padding's arithmetic.
-  int64_t live(int64_t s) const {
-    if (a.valid == nullptr) return rows;
-    int64_t n = rows;
-    while (n > 0 && !a.valid[(b0 + n - 1) * S + s]) --n;
-    return n;
-  }
-  // Zero the saved gates of the rows after the first n at step s: the backward
-  // pass's weight gradients read every row of G (and multiply masked rows by 0).
-  void clear_gates(T* G, int64_t s, int64_t n) const {
-    if (G == nullptr) return;
-    for (int64_t b = b0 + n; b < b1; ++b) std::memset(at(G, b, s, KU), 0, KU * sizeof(T));
-  }
   // Recurrent dropout mask of gate g for row b (nullptr when none).
   const T* rmask(int64_t g, int64_t b) const {
     if (a.rmask == nullptr) return nullptr;
@@ -296,50 +296,100 @@ struct Chunk {
     return (const T*)a.rmask + (slot * B + b) * U;
   }
 
-  // out[:, 0:(g1-g0)U] = (h ⊙ m_g) U_g^T + beta out for gates g0..g1-1 (h: rows x U,
-  // ld ldh). beta = 1 adds onto an output prefilled with the input projection.
-  // Only the first n rows (see live()).
-  void project(const T* h, int64_t ldh, int64_t g0, int64_t g1, T* out, int64_t ldo,
-               std::vector<T>& hm, int64_t n, T beta = 0) const {
-    if (n == 0) return;
-    if (a.rmask == nullptr) {
-      weight(g0, g1, true, n).apply(h, ldh, beta, out, ldo);
+  // Select the valid rows of step s for the products that follow.
+  void select_rows(int64_t s) const {
+    in_place = true;
+    if (a.valid == nullptr) {
+      n_live = rows;
       return;
     }
-    for (int64_t g = g0; g < g1; ++g) {
-      if (g == g0 || a.rmask_count != 1) {
-        for (int64_t r = 0; r < n; ++r) {
-          const T* m = rmask(g, b0 + r);
-          const T* hr = h + r * ldh;
-          T* o = hm.data() + r * U;
-          RK_IVDEP
-          for (int64_t j = 0; j < U; ++j) o[j] = hr[j] * m[j];
-        }
+    n_live = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      if (!a.valid[(b0 + r) * S + s]) continue;
+      if (r != n_live) in_place = false;
+      idx[n_live++] = r;
+    }
+  }
+  // Offset (from b0) of the i-th selected row.
+  int64_t row(int64_t i) const { return in_place ? i : idx[i]; }
+  // Zero the saved gates of step s's masked rows: the backward pass's weight
+  // gradients read every row of G (and multiply masked rows by 0).
+  void clear_gates(T* G, int64_t s) const {
+    if (G == nullptr || a.valid == nullptr) return;
+    for (int64_t b = b0; b < b1; ++b)
+      if (!a.valid[b * S + s]) std::memset(at(G, b, s, KU), 0, KU * sizeof(T));
+  }
+
+  // For the selected rows r: out_r = beta out_r + (src_r ⊙ m) . op(W) with W the
+  // weight(g0, g1, trans) operand; src row r at src + r lds, out row r at out + r ldo;
+  // m the recurrent dropout mask of gate mask_gate (none when mask_gate < 0).
+  void product(int64_t g0, int64_t g1, bool trans, const T* src, int64_t lds, int64_t mask_gate,
+               T beta, T* out, int64_t ldo) const {
+    const int64_t n = n_live;
+    if (n == 0) return;
+    const int64_t k = trans ? U : (g1 - g0) * U;      // width of a src row
+    const int64_t width = trans ? (g1 - g0) * U : U;  // width of an out row
+    const bool masked = mask_gate >= 0 && a.rmask != nullptr;
+    if (in_place && !masked) {
+      weight(g0, g1, trans, n).apply(src, lds, beta, out, ldo);
+      return;
+    }
+    for (int64_t i = 0; i < n; ++i) {  // gather (and mask) the selected rows
+      const T* sr = src + row(i) * lds;
+      T* p = pin.data() + i * k;
+      if (masked) {
+        const T* m = rmask(mask_gate, b0 + row(i));
+        RK_IVDEP
+        for (int64_t j = 0; j < k; ++j) p[j] = sr[j] * m[j];
+      } else {
+        std::memcpy(p, sr, k * sizeof(T));
       }
-      if (a.rmask_count == 1) {  // one shared mask: one gemm for all gates
-        weight(g0, g1, true, n).apply(hm.data(), U, beta, out, ldo);
-        return;
+    }
+    if (in_place) {
+      weight(g0, g1, trans, n).apply(pin.data(), k, beta, out, ldo);
+      return;
+    }
+    weight(g0, g1, trans, n).apply(pin.data(), k, (T)0, pout.data(), width);
+    for (int64_t i = 0; i < n; ++i) {  // scatter
+      T* o = out + idx[i] * ldo;
+      const T* p = pout.data() + i * width;
+      if (beta == (T)0) {
+        std::memcpy(o, p, width * sizeof(T));
+      } else {
+        RK_IVDEP
+        for (int64_t j = 0; j < width; ++j) o[j] += p[j];
       }
-      weight(g, g + 1, true, n).apply(hm.data(), U, beta, out + (g - g0) * U, ldo);
     }
   }
 
-  // dh (rows x U) += sum_g (dz_g U_g) ⊙ m_g for gates g0..g1-1 (dz: rows x (g1-g0)U, ld ldz),
-  // first n rows only (the others have dz = 0).
-  void project_back(const T* dz, int64_t ldz, int64_t g0, int64_t g1, T* dh,
-                    std::vector<T>& tmp, int64_t n) const {
-    if (n == 0) return;
+  // out[:, 0:(g1-g0)U] = (h ⊙ m_g) U_g^T + beta out for gates g0..g1-1 and the
+  // selected rows (h: ld ldh). beta = 1 adds onto an output prefilled with the input
+  // projection.
+  void project(const T* h, int64_t ldh, int64_t g0, int64_t g1, T* out, int64_t ldo,
+               T beta = 0) const {
+    if (a.rmask == nullptr || a.rmask_count == 1) {  // no mask or one shared: one product
+      product(g0, g1, true, h, ldh, a.rmask ? g0 : -1, beta, out, ldo);
+      return;
+    }
+    for (int64_t g = g0; g < g1; ++g)
+      product(g, g + 1, true, h, ldh, g, beta, out + (g - g0) * U, ldo);
+  }
+
+  // dh (rows x U) += sum_g (dz_g U_g) ⊙ m_g for gates g0..g1-1 (dz: ld ldz) over the
+  // selected rows (the others have dz = 0).
+  void project_back(const T* dz, int64_t ldz, int64_t g0, int64_t g1, T* dh) const {
     if (a.rmask == nullptr) {
-      weight(g0, g1, false, n).apply(dz, ldz, (T)1, dh, U);
+      product(g0, g1, false, dz, ldz, -1, (T)1, dh, U);
       return;
     }
     const bool shared = a.rmask_count == 1;
     for (int64_t g = g0; g < g1; ++g) {
       if (shared)
-        weight(g0, g1, false, n).apply(dz, ldz, (T)0, tmp.data(), U);
+        product(g0, g1, false, dz, ldz, -1, (T)0, tmp.data(), U);
       else
-        weight(g, g + 1, false, n).apply(dz + (g - g0) * U, ldz, (T)0, tmp.data(), U);
-      for (int64_t r = 0; r < n; ++r) {
+        product(g, g + 1, false, dz + (g - g0) * U, ldz, -1, (T)0, tmp.data(), U);
+      for (int64_t i = 0; i < n_live; ++i) {
+        const int64_t r = row(i);
         const T* m = rmask(g, b0 + r);
         const T* t = tmp.data() + r * U;
         T* d = dh + r * U;
@@ -351,14 +401,6 @@ struct Chunk {
   }
 };
 
-// Start of row block i of `threads`: block i holds ceil((batch - i) / threads) rows,
-// the rows a round-robin deal gives it (the Python side deals masked batches so).
-static int64_t block_start(int64_t batch, int64_t threads, int64_t i) {
-  int64_t start = 0;
-  for (int64_t j = 0; j < i; ++j) start += (batch - j + threads - 1) / threads;
-  return start;
-}
-
 // Split the batch into `threads` row blocks and run `body` on each. The blocks run
 // as OpenMP threads of torch's own runtime, so BLAS called inside runs on one thread
 // (MKL does not nest parallel regions) and the pool is reused from call to call.
@@ -368,8 +410,7 @@ static void run_chunks(int64_t batch, int64_t threads, F body) {
 #ifdef _OPENMP
   if (threads > 1) {
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int64_t i = 0; i < threads; ++i)
-      body(block_start(batch, threads, i), block_start(batch, threads, i + 1));
+    for (int64_t i = 0; i < threads; ++i) body(batch * i / threads, batch * (i + 1) / threads);
     return;
   }
 #endif
@@ -384,12 +425,13 @@ static void rnn_forward(const Chunk<T>& c) {
   const T* xp = (const T*)a.xp;
   const T* h0 = (const T*)a.h0;
   T* H = (T*)a.H;
-  std::vector<T> hm(a.rmask ? c.rows * U : 0);
   for (int64_t s = 0; s < S; ++s) {
-    const int64_t n = c.live(s);
-    for (int64_t b = c.b0; b < c.b0 + n; ++b)  // h_t = act(xp_t + h U^T): xp first, gemm adds
+    c.select_rows(s);
+    for (int64_t i = 0; i < c.n_live; ++i) {  // h_t = act(xp_t + h U^T): xp first, gemm adds
+      const int64_t b = c.b0 + c.row(i);
       std::memcpy(c.at(H, b, s, U), c.at(xp, b, s, U), U * sizeof(T));
-    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 1, c.at(H, c.b0, s, U), S * U, hm, n, 1);
+    }
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 1, c.at(H, c.b0, s, U), S * U, 1);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       T* h = c.at(H, b, s, U);
       if (!c.valid(b, s)) {
@@ -408,7 +450,7 @@ static void rnn_backward(const Chunk<T>& c) {
   const T* H = (const T*)a.H;
   const T* dH = (const T*)a.dH;
   T* dXP = (T*)a.dXP;
-  std::vector<T> dh(c.rows * U, (T)0), tmp(a.rmask ? c.rows * U : 0);
+  std::vector<T> dh(c.rows * U, (T)0);
   for (int64_t s = S - 1; s >= 0; --s) {
     for (int64_t b = c.b0; b < c.b1; ++b) {
       T* d = dh.data() + (b - c.b0) * U;
@@ -427,7 +469,8 @@ static void rnn_backward(const Chunk<T>& c) {
       }
       act_backward(a.act, c.at(H, b, s, U), dz, U);
     }
-    c.project_back(c.at(dXP, c.b0, s, U), S * U, 0, 1, dh.data(), tmp, c.live(s));
+    c.select_rows(s);
+    c.project_back(c.at(dXP, c.b0, s, U), S * U, 0, 1, dh.data());
   }
   T* dh0 = (T*)a.dh0 + c.b0 * U;
   std::memcpy(dh0, dh.data(), c.rows * U * sizeof(T));
@@ -445,15 +488,17 @@ static void lstm_forward(const Chunk<T>& c) {
   T* C = (T*)a.C;
   T* G = (T*)a.G;
   T* A = (T*)a.A;
-  std::vector<T> hm(a.rmask ? c.rows * U : 0), scratch(G ? 0 : c.rows * KU), act_c(U);
+  std::vector<T> scratch(G ? 0 : c.rows * KU), act_c(U);
   for (int64_t s = 0; s < S; ++s) {
     T* z0 = G ? c.at(G, c.b0, s, KU) : scratch.data();
     const int64_t ldz = G ? S * KU : KU;
-    const int64_t n = c.live(s);
-    for (int64_t b = c.b0; b < c.b0 + n; ++b)  // z = xp_t + h U^T: xp first, the gemm adds
-      std::memcpy(z0 + (b - c.b0) * ldz, c.at(xp, b, s, KU), KU * sizeof(T));
-    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 4, z0, ldz, hm, n, 1);
-    c.clear_gates(G, s, n);
+    c.select_rows(s);
+    for (int64_t i = 0; i < c.n_live; ++i) {  // z = xp_t + h U^T: xp first, the gemm adds
+      const int64_t r = c.row(i);
+      std::memcpy(z0 + r * ldz, c.at(xp, c.b0 + r, s, KU), KU * sizeof(T));
+    }
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 4, z0, ldz, 1);
+    c.clear_gates(G, s);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       T* h = c.at(H, b, s, U);
       T* cs = c.at(C, b, s, U);
@@ -489,7 +534,7 @@ static void lstm_backward(const Chunk<T>& c) {
   const T* A = (const T*)a.A;
   const T* dH = (const T*)a.dH;
   T* dXP = (T*)a.dXP;
-  std::vector<T> dh(c.rows * U, (T)0), dc(c.rows * U, (T)0), tmp(a.rmask ? c.rows * U : 0);
+  std::vector<T> dh(c.rows * U, (T)0), dc(c.rows * U, (T)0);
   std::vector<T> da(U);
   if (a.dc_last) std::memcpy(dc.data(), (const T*)a.dc_last + c.b0 * U, c.rows * U * sizeof(T));
   for (int64_t s = S - 1; s >= 0; --s) {
@@ -529,7 +574,8 @@ static void lstm_backward(const Chunk<T>& c) {
       act_backward(a.act, g, dg, U);
       act_backward(a.rec_act, o, dout, U);
     }
-    c.project_back(c.at(dXP, c.b0, s, KU), S * KU, 0, 4, dh.data(), tmp, c.live(s));
+    c.select_rows(s);
+    c.project_back(c.at(dXP, c.b0, s, KU), S * KU, 0, 4, dh.data());
   }
   std::memcpy((T*)a.dh0 + c.b0 * U, dh.data(), c.rows * U * sizeof(T));
   std::memcpy((T*)a.dc0 + c.b0 * U, dc.data(), c.rows * U * sizeof(T));
@@ -547,11 +593,11 @@ static void gru_forward(const Chunk<T>& c) {
   T* H = (T*)a.H;
   T* G = (T*)a.G;
   T* A = (T*)a.A;
-  std::vector<T> hm(a.rmask ? c.rows * U : 0), hp(c.rows * KU), scratch(G ? 0 : KU);
+  std::vector<T> hp(c.rows * KU), scratch(G ? 0 : KU);
   for (int64_t s = 0; s < S; ++s) {
-    const int64_t n = c.live(s);
-    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 3, hp.data(), KU, hm, n);
-    c.clear_gates(G, s, n);
+    c.select_rows(s);
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 3, hp.data(), KU);
+    c.clear_gates(G, s);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       T* h = c.at(H, b, s, U);
       const T* h_prev = c.prev(H, h0, b, s);
@@ -590,7 +636,7 @@ static void gru_backward(const Chunk<T>& c) {
   const T* dH = (const T*)a.dH;
   T* dXP = (T*)a.dXP;
   T* dHP = (T*)a.dHP;
-  std::vector<T> dh(c.rows * U, (T)0), tmp(a.rmask ? c.rows * U : 0);
+  std::vector<T> dh(c.rows * U, (T)0);
   for (int64_t s = S - 1; s >= 0; --s) {
     for (int64_t b = c.b0; b < c.b1; ++b) {
       T* dhr = dh.data() + (b - c.b0) * U;
@@ -625,7 +671,8 @@ static void gru_backward(const Chunk<T>& c) {
       RK_IVDEP
       for (int64_t j = 0; j < U; ++j) dp[2 * U + j] = dcand[j] * r[j];
     }
-    c.project_back(c.at(dHP, c.b0, s, KU), S * KU, 0, 3, dh.data(), tmp, c.live(s));
+    c.select_rows(s);
+    c.project_back(c.at(dHP, c.b0, s, KU), S * KU, 0, 3, dh.data());
   }
   std::memcpy((T*)a.dh0 + c.b0 * U, dh.data(), c.rows * U * sizeof(T));
 }
@@ -639,14 +686,14 @@ static void gru_before_forward(const Chunk<T>& c) {
   const T* h0 = (const T*)a.h0;
   T* H = (T*)a.H;
   T* G = (T*)a.G;
-  std::vector<T> hm(a.rmask ? c.rows * U : 0), hp(c.rows * 2 * U), q(c.rows * U),
+  std::vector<T> hp(c.rows * 2 * U), q(c.rows * U),
       hq(c.rows * U), scratch(G ? 0 : c.rows * KU);
   for (int64_t s = 0; s < S; ++s) {
-    const int64_t n = c.live(s);
-    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 2, hp.data(), 2 * U, hm, n);
-    c.clear_gates(G, s, n);
-    for (int64_t b = c.b0; b < c.b0 + n; ++b) {
-      const int64_t r0 = b - c.b0;
+    c.select_rows(s);
+    c.project(c.prev(H, h0, c.b0, s), c.prev_ld(s), 0, 2, hp.data(), 2 * U);
+    c.clear_gates(G, s);
+    for (int64_t i = 0; i < c.n_live; ++i) {
+      const int64_t r0 = c.row(i), b = c.b0 + r0;
       const T* x = c.at(xp, b, s, KU);
       const T* p = hp.data() + r0 * 2 * U;
       T* z = G ? c.at(G, b, s, KU) : scratch.data() + r0 * KU;
@@ -664,7 +711,7 @@ static void gru_before_forward(const Chunk<T>& c) {
         RK_IVDEP
         for (int64_t j = 0; j < U; ++j) qr[j] = r[j] * h_prev[j];
     }
-    if (n > 0) c.weight(2, 3, true, n).apply(q.data(), U, (T)0, hq.data(), U);
+    c.product(2, 3, true, q.data(), U, -1, (T)0, hq.data(), U);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       const int64_t r0 = b - c.b0;
       T* h = c.at(H, b, s, U);
@@ -695,7 +742,7 @@ static void gru_before_backward(const Chunk<T>& c) {
   const T* G = (const T*)a.G;
   const T* dH = (const T*)a.dH;
   T* dXP = (T*)a.dXP;
-  std::vector<T> dh(c.rows * U, (T)0), tmp(a.rmask ? c.rows * U : 0), dq(c.rows * U);
+  std::vector<T> dh(c.rows * U, (T)0), dq(c.rows * U);
   for (int64_t s = S - 1; s >= 0; --s) {
     for (int64_t b = c.b0; b < c.b1; ++b) {
       T* dhr = dh.data() + (b - c.b0) * U;
@@ -721,9 +768,8 @@ static void gru_before_backward(const Chunk<T>& c) {
       act_backward(a.act, cand, dcand, U);
     }
     // dq = dcand U_h (masked rows have dcand = 0)
-    const int64_t n = c.live(s);
-    if (n > 0)
-      c.weight(2, 3, false, n).apply(c.at(dXP, c.b0, s, KU) + 2 * U, S * KU, (T)0, dq.data(), U);
+    c.select_rows(s);
+    c.product(2, 3, false, c.at(dXP, c.b0, s, KU) + 2 * U, S * KU, -1, (T)0, dq.data(), U);
     for (int64_t b = c.b0; b < c.b1; ++b) {
       if (!c.valid(b, s)) continue;
       const int64_t r0 = b - c.b0;
@@ -750,7 +796,7 @@ static void gru_before_backward(const Chunk<T>& c) {
       }
       act_backward(a.rec_act, z, dx, 2 * U);  // z, r
     }
-    c.project_back(c.at(dXP, c.b0, s, KU), S * KU, 0, 2, dh.data(), tmp, n);
+    c.project_back(c.at(dXP, c.b0, s, KU), S * KU, 0, 2, dh.data());
   }
   std::memcpy((T*)a.dh0 + c.b0 * U, dh.data(), c.rows * U * sizeof(T));
 }

@@ -22,11 +22,9 @@ repeats the previous output (zeros before the first valid step) or is zero with
 ``zero_output_for_mask``. The kernel computes the carried state history ``H``;
 outputs are ``H`` times a 0/1 factor per step.
 
-Padding costs no arithmetic in the native engine: a masked batch is reordered so
-that each thread's rows run longest first, and at every step the products cover
-only the rows up to the last valid one (for right or left padding, exactly the
-valid rows). On the variable-length benchmark (lengths 5..30 padded to 30) a masked
-epoch is then faster than the same model on the unmasked padded batch.
+Padding costs no arithmetic in the native engine: at every step the recurrent
+products cover only that step's valid rows (gathered into packed scratch when they
+are not the first rows of a thread's block), whatever the shape of the mask.
 """
 
 from __future__ import annotations
@@ -86,71 +84,29 @@ def run_general(cell, request: SequenceRequest, *, engine: str = "native") -> Se
     c0 = states[1] if spec.kind == "lstm" else None
     function = _NativeRecurrence if engine == "native" else torch_loops.TorchRecurrence
     threads = recurrence_threads(x.shape[0])
-    order = None
-    if engine == "native" and valid is not None:
-        order = longest_first_order(valid, _native_blocks(xp.dtype, threads, x.shape[0]))
-    if order is not None:  # rows regrouped so that padding is skipped (module docstring)
-        xp, h0 = xp.index_select(0, order), h0.index_select(0, order)
-        c0 = None if c0 is None else c0.index_select(0, order)
-        rmask = None if rmask is None else rmask.index_select(1, order).contiguous()
-        kernel_valid = valid.index_select(0, order)
-    else:
-        kernel_valid = valid
     weight_hh = spec.weight_hh.contiguous()  # (k * units, units), row-major for BLAS
     bias_hh = None if spec.bias_hh is None else spec.bias_hh.contiguous()
     tensors = (xp, weight_hh, bias_hh, h0, c0)
     # Inside Function.forward grad mode is off and needs_input_grad ignores no_grad(),
     # so decide here whether the forward pass must save anything for backward.
     needs_grad = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
-    results = function.apply(spec, threads, needs_grad, *tensors, rmask, kernel_valid)
-    if order is not None:
-        restore = torch.argsort(order)
-        results = [r.index_select(0, restore) for r in results]
+    results = function.apply(spec, threads, needs_grad, *tensors, rmask, valid)
     history = results[0]  # (batch, steps, units): the state after each step
-    outputs = history
-    if valid is not None:
-        # Output factor per step: valid steps only, or every step once one was valid.
-        seen = valid if request.zero_output_for_mask else valid.cummax(dim=1).values
-        outputs = history * seen.to(history.dtype)[..., None]  # (batch, steps, units)
     final = [history[:, -1]]
     if spec.kind == "lstm":
         final.append(results[1])
-    return SequenceResult(outputs[:, -1], outputs if request.return_sequences else None, final)
-
-
-def longest_first_order(valid: torch.Tensor, blocks: int) -> torch.Tensor | None:
-    """Row order that deals a masked batch to ``blocks`` threads, longest rows first.
-
-    Rows are ranked by their number of valid steps (longest first) and dealt
-    round-robin, so every thread gets a similar share of long and short rows and
-    holds its own rows longest first; thread ``i`` gets ``ceil((batch - i) / blocks)``
-    consecutive rows, the split the native library uses. ``None`` when every row has
-    the same number of valid steps (no padding to skip).
-
-    Example:
-        >>> import torch
-        >>> valid = torch.tensor([[1, 0, 0], [1, 1, 1], [1, 1, 0], [1, 1, 1]]).bool()
-        >>> longest_first_order(valid, blocks=2)
-        tensor([1, 2, 3, 0])
-    """
-    counts = valid.sum(dim=1)  # (batch,)
-    if bool((counts == counts[0]).all()):
-        return None
-    batch = valid.shape[0]
-    blocks = max(1, min(blocks, batch))
-    ranked = torch.argsort(counts, descending=True, stable=True)
-    rank = torch.arange(batch)
-    sizes = (batch - torch.arange(blocks) + blocks - 1) // blocks
-    starts = torch.cumsum(sizes, 0) - sizes
-    order = torch.empty_like(ranked)
-    order[starts[rank % blocks] + rank // blocks] = ranked
-    return order.to(valid.device)
-
-
-def _native_blocks(dtype: torch.dtype, threads: int, batch: int) -> int:
-    """Row blocks the native library will split a batch into."""
-    library = native.load(dtype)
-    return max(1, min(threads if library is not None and library.parallel else 1, batch))
+    outputs = history if request.return_sequences else None
+    last_output = history[:, -1]
+    if valid is not None:
+        # Output factor per step: valid steps only, or every step once one was valid.
+        if request.return_sequences:
+            seen = valid if request.zero_output_for_mask else valid.cummax(dim=1).values
+            outputs = history * seen.to(history.dtype)[..., None]  # (batch, steps, units)
+            last_output = outputs[:, -1]
+        else:
+            seen_last = valid[:, -1] if request.zero_output_for_mask else valid.any(dim=1)
+            last_output = last_output * seen_last.to(history.dtype)[:, None]
+    return SequenceResult(last_output, outputs, final)
 
 
 def _recurrent_masks(mask: torch.Tensor | None, spec: CellSpec) -> torch.Tensor | None:

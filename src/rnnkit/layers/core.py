@@ -254,15 +254,20 @@ class Masking(Layer):
         super().__init__(**kwargs)
         self.mask_value = float(mask_value)
         self.built = True
+        self._last: tuple[Any, torch.Tensor] | None = None  # (inputs, mask) of the last call
 
     def compute_mask(self, inputs, mask=None):
         """True where any feature differs from ``mask_value``."""
+        if self._last is not None and self._last[0] is inputs:
+            return self._last[1]  # a model asks for the mask of the call it just made
         return torch.as_tensor(inputs).ne(self.mask_value).any(dim=-1)
 
     def forward(self, inputs, mask=None, training=None):
         """Zero the masked steps."""
         x = torch.as_tensor(inputs)
+        self._last = None
         keep = self.compute_mask(x)
+        self._last = (inputs, keep)
         return torch.where(keep.unsqueeze(-1), x, x.new_zeros(()))
 
     def get_config(self):
