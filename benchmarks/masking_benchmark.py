@@ -25,6 +25,12 @@ Figures: test accuracy after the last epoch, and the median wall time of an epoc
 (robust to other processes on the machine); each is the mean over the seeds, with the
 range over the seeds in brackets. Every seed draws new data and new initial weights.
 
+Speed, side by side: the variants above run one after another, so a change in the
+machine's load between them shows up as a speed difference. The second table
+therefore trains ``masked-30`` and ``fixed-30 post`` on the same padded array
+epoch by epoch in alternation (``--speed-epochs`` each, for every ``--speed-units``)
+and gives the median epoch of each and their ratio.
+
 Run: python benchmarks/masking_benchmark.py [--seeds 0 1 2] [--threads 1] [--markdown]
 """
 
@@ -154,6 +160,22 @@ def run_bucketed(data, args, seed) -> Result:
     return Result("masked-bucketed", "per-batch length, Masking", accuracy, per_epoch)
 
 
+def time_side_by_side(units: int, args) -> tuple[float, float]:
+    """Median epoch seconds of (unmasked, masked) LSTM(units) on the same post-padded data."""
+    rng = np.random.default_rng(7)
+    utterances, labels = make_utterances(args.train, rng)
+    x = pad_sequences(utterances, maxlen=MAX_LEN, dtype="float32", padding="post")
+    set_random_seed(0)
+    models = {masked: build_model(units, MAX_LEN, masked) for masked in (False, True)}
+    seconds: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(args.speed_epochs):
+        for masked, model in models.items():
+            start = time.perf_counter()
+            model.fit(x, labels, epochs=1, batch_size=args.batch_size, verbose=0)
+            seconds[masked].append(time.perf_counter() - start)
+    return float(np.median(seconds[False])), float(np.median(seconds[True]))
+
+
 def warm_up(args) -> None:
     """Load the kernels (and compile the native library) before anything is timed."""
     utterances, labels = make_utterances(2 * args.batch_size, np.random.default_rng(99))
@@ -196,6 +218,10 @@ def main() -> None:
         help="one run (data draw + initialisation) per seed",
     )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--speed-epochs", type=int, default=8, help="epochs per side-by-side model")
+    parser.add_argument(
+        "--speed-units", type=int, nargs="*", default=[32, 128], help="LSTM sizes to time"
+    )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args()
     if args.threads:
@@ -233,6 +259,13 @@ def main() -> None:
         print()
         for row in (headers, *rows):
             print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    if args.speed_units:
+        print(f"\nSide by side, {args.speed_epochs} alternating epochs each, post-padded to 30:")
+        print("\n| LSTM units | unmasked s/epoch | masked s/epoch | masked / unmasked |")
+        print("|---:|---:|---:|---:|")
+        for units in args.speed_units:
+            plain, masked = time_side_by_side(units, args)
+            print(f"| {units} | {plain:.3f} | {masked:.3f} | {masked / plain:.2f} |")
 
 
 if __name__ == "__main__":
