@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
@@ -51,3 +52,32 @@ def test_fused_inference_matches_reference(kind, activation):
         expected = run_reference(cell, request)
         got = kernel(cell, request)
     torch.testing.assert_close(got.outputs, expected.outputs, atol=1e-6, rtol=1e-6)
+
+
+@pytest.mark.parametrize("mask", ["right", "left"])
+@pytest.mark.parametrize(("kind", "activation"), FUSABLE)
+def test_fused_masked_without_final_cell_state_runs_unpacked_and_matches(kind, activation, mask):
+    """Callers that use no final states beyond h get the unpacked op over the padding."""
+    for go_backwards, zero, return_sequences in itertools.product([False, True], repeat=3):
+        cell = make_cell(kind, activation, dropout=0.3)
+        request = make_request(
+            cell, mask=mask, go_backwards=go_backwards, training=True,
+            return_sequences=return_sequences, zero_output_for_mask=zero, return_states=False,
+        )  # fmt: skip
+        if mask == "left":
+            request.mask[-1, -1] = True  # make_mask leaves the last row fully masked
+        freeze_dropout_masks(cell, request.x)
+        kernel, _ = select_kernel(cell, request, preference="fused")
+        expected = outputs_and_grads(_hidden_state_only(run_reference), cell, request)
+        got = outputs_and_grads(_hidden_state_only(kernel), cell, request)
+        assert_same_results(expected, got, torch.float64, f"{kind} {mask} {go_backwards} {zero}")
+
+
+def _hidden_state_only(kernel):
+    """``kernel`` returning only the final hidden state (no LSTM cell state)."""
+
+    def run(cell, request):
+        result = kernel(cell, request)
+        return dataclasses.replace(result, states=result.states[:1])
+
+    return run

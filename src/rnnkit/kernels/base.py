@@ -38,6 +38,9 @@ class SequenceRequest:
         return_sequences: Whether the per-step outputs are needed.
         zero_output_for_mask: Masked steps output 0 instead of the previous output.
         training: Training mode (dropout masks are drawn by the cell).
+        return_states: Whether the caller uses the final states beyond the hidden
+            state ``h`` (``return_state`` or ``stateful``). When False a kernel may
+            return the LSTM's final cell state as ``None``.
     """
 
     x: torch.Tensor
@@ -47,6 +50,7 @@ class SequenceRequest:
     return_sequences: bool = False
     zero_output_for_mask: bool = False
     training: bool = False
+    return_states: bool = True
 
 
 @dataclass

@@ -16,8 +16,14 @@ own cuDNN path does the same). A mask is supported, through packed sequences, wh
 in processing order every sequence has at least one valid step and its valid steps
 are contiguous and come first (right padding) or last (left padding, Keras'
 ``pad_sequences`` default; also right padding with ``go_backwards``). Left-padded
-sequences are shifted to the front for the packed op and their outputs shifted
-back; the padding steps before the first valid one output zeros, as in Keras.
+sequences are shifted to the front first and their outputs shifted back; the
+padding steps before the first valid one output zeros, as in Keras. Valid steps
+first, the op runs unpacked over the whole padded batch: outputs at valid steps
+depend only on earlier steps, so they are exact, the final hidden state is the
+output at each sequence's last valid step, and the padding's outputs are replaced
+as Keras defines them. Packing (sorting, host round trips) is left for the one
+case that needs it, an LSTM whose final cell state is used (``return_state`` or
+``stateful``).
 
 On a GPU, cuDNN runs in full float32 (no TF32, which PyTorch otherwise allows for
 cuDNN and which moves results by about 1e-3), so the fused op agrees with every
@@ -175,10 +181,8 @@ def run_fused(cell, request: SequenceRequest, spec: CellSpec) -> SequenceResult:
             result = op(x, hx_arg, params, has_biases, 1, 0.0, request.training, False, True)
             outputs = result[0]  # (batch, steps, units)
             final = [s[0] for s in result[1:]]
-        elif padding_first(request):
-            outputs, final = _run_left_padded(op, x, lengths, hx, params, has_biases, request, spec)
         else:
-            outputs, final = _run_packed(op, x, lengths, hx, params, has_biases, request, spec)
+            outputs, final = _run_masked(op, x, lengths, hx, params, has_biases, request, spec)
     return SequenceResult(outputs[:, -1], outputs if request.return_sequences else None, final)
 
 
@@ -199,28 +203,39 @@ def _cudnn_settings(x: torch.Tensor):
             torch.backends.cudnn.allow_tf32 = previous
 
 
-def _run_left_padded(op, x, lengths, hx, params, has_biases, request, spec):
-    """Left-padded sequences: shift the valid steps to the front, run packed, shift back.
-
-    Before its first valid step a sequence outputs zeros (the previous output of a
-    masked step is the zero output before the sequence started), with or without
-    ``zero_output_for_mask``.
-    """
-    steps = x.shape[1]
-    start = (steps - lengths)[:, None]  # (batch, 1): first valid step
+def _run_masked(op, x, lengths, hx, params, has_biases, request, spec):
+    """Sequences padded on one side (see the module docstring)."""
+    steps, units = x.shape[1], spec.units
     positions = torch.arange(steps, device=x.device)[None, :]  # (1, steps)
-    gather = (positions + start).clamp(max=steps - 1)  # front-aligned step t <- t + start
-    x_front = x.gather(1, gather[..., None].expand(-1, -1, x.shape[2]))
-    padded, final = _run_packed(
-        op, x_front, lengths, hx, params, has_biases, request, spec, zero_padding=True
-    )
-    back = (positions - start).clamp(min=0)  # step t <- front-aligned t - start
-    outputs = padded.gather(1, back[..., None].expand(-1, -1, padded.shape[2]))
-    return outputs * (positions >= start)[..., None].to(outputs.dtype), final
+    lengths = lengths.to(x.device)
+    start = (steps - lengths)[:, None] if padding_first(request) else None  # (batch, 1)
+    if start is not None:  # front-aligned step t <- step t + start
+        front = (positions + start).clamp(max=steps - 1)
+        x = x.gather(1, front[..., None].expand(-1, -1, x.shape[2]))
+    if spec.kind == "lstm" and request.return_states:
+        outputs, final = _run_packed(op, x, lengths, hx, params, has_biases, request, spec)
+    else:
+        hx_arg = tuple(hx) if spec.kind == "lstm" else hx[0]
+        result = op(x, hx_arg, params, has_biases, 1, 0.0, request.training, False, True)
+        outputs = result[0]  # (batch, steps, units), exact up to each length
+        last = (lengths - 1)[:, None, None].expand(-1, 1, units)
+        final = [outputs.gather(1, last)[:, 0]]  # h at the last valid step
+        if spec.kind == "lstm":
+            final.append(None)  # the cell state after the padding is not the answer
+        outputs = outputs * (positions < lengths[:, None])[..., None].to(outputs.dtype)
+    if start is not None:  # back to the input's steps; zeros before the first valid one
+        back = (positions - start).clamp(min=0)
+        outputs = outputs.gather(1, back[..., None].expand(-1, -1, units))
+        return outputs * (positions >= start)[..., None].to(outputs.dtype), final
+    if request.zero_output_for_mask:
+        return outputs, final
+    # Padding steps repeat the last valid output, which is the final hidden state.
+    valid = (positions < lengths[:, None])[..., None]  # (batch, steps, 1)
+    return torch.where(valid, outputs, final[0][:, None, :]), final
 
 
-def _run_packed(op, x, lengths, hx, params, has_biases, request, spec, zero_padding=False):
-    """Right-padded sequences through a packed fused op, with Keras' padding outputs."""
+def _run_packed(op, x, lengths, hx, params, has_biases, request, spec):
+    """Right-padded sequences through a packed fused op: outputs zero after each length."""
     packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
     order, unorder = packed.sorted_indices, packed.unsorted_indices
     hx_sorted = [h.index_select(1, order) for h in hx]  # (1, batch, units), longest first
@@ -232,10 +247,5 @@ def _run_packed(op, x, lengths, hx, params, has_biases, request, spec, zero_padd
         torch.nn.utils.rnn.PackedSequence(result[0], packed.batch_sizes, order, unorder),
         batch_first=True,
         total_length=x.shape[1],
-    )  # (batch, steps, units), zeros after each length
-    if request.zero_output_for_mask or zero_padding:
-        return padded, final
-    steps = torch.arange(x.shape[1], device=x.device)
-    valid = (steps[None, :] < lengths.to(x.device)[:, None])[..., None]  # (batch, steps, 1)
-    # Padding steps repeat the last valid output, which is the final hidden state.
-    return torch.where(valid, padded, final[0][:, None, :]), final
+    )  # (batch, steps, units)
+    return padded, final

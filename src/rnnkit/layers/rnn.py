@@ -227,6 +227,7 @@ class RNN(Layer):
             return_sequences=self.return_sequences,
             zero_output_for_mask=self.zero_output_for_mask,
             training=training,
+            return_states=self.return_state or self.stateful,
         )
         kernel, self.kernel = select_kernel(self.cell, request, preference=self.kernel_preference)
         result = kernel(self.cell, request)
