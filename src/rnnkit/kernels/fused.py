@@ -83,10 +83,11 @@ def unfusable_reason(spec: CellSpec | None, cell, *, training: bool) -> str:
 
 
 def mask_lengths(request: SequenceRequest) -> tuple[torch.Tensor | None, str]:
-    """Valid lengths ``(batch,)`` when a packed op can run the mask, else a reason.
+    """Valid lengths ``(batch,)`` when a fused op can run the mask, else a reason.
 
     Returns ``(None, "")`` without a mask. :func:`padding_first` tells right from
-    left padding.
+    left padding. The mask is inspected once per request, with one device-to-host
+    copy (a GPU waits for its queue once, not once per check).
 
     Example:
         >>> import torch
@@ -94,19 +95,8 @@ def mask_lengths(request: SequenceRequest) -> tuple[torch.Tensor | None, str]:
         >>> mask_lengths(SequenceRequest(torch.zeros(2, 3, 1), [], mask=mask))
         (tensor([2, 1]), '')
     """
-    mask = request.mask
-    if mask is None:
-        return None, ""
-    if request.go_backwards:
-        mask = mask.flip(1)  # processing order
-    lengths = mask.sum(dim=1)  # (batch,)
-    steps = torch.arange(mask.shape[1], device=mask.device)
-    prefix = torch.equal(mask, steps[None, :] < lengths[:, None])
-    if not prefix and not torch.equal(mask, steps[None, :] >= mask.shape[1] - lengths[:, None]):
-        return None, "the mask is not contiguous padding on one side of every sequence"
-    if bool((lengths == 0).any()):
-        return None, "a fully masked sequence has no fused kernel"
-    return lengths, ""
+    lengths, _, reason = _mask_layout(request)
+    return lengths, reason
 
 
 def padding_first(request: SequenceRequest) -> bool:
@@ -118,11 +108,39 @@ def padding_first(request: SequenceRequest) -> bool:
         >>> padding_first(SequenceRequest(torch.zeros(2, 3, 1), [], mask=mask))
         True
     """
+    return _mask_layout(request)[1]
+
+
+def _mask_layout(request: SequenceRequest) -> tuple[torch.Tensor | None, bool, str]:
+    """``(lengths, padding_first, reason)`` of the request's mask, in processing order."""
+    cached = getattr(request, "_mask_layout", None)
+    if cached is not None and cached[0] is request.mask:
+        return cached[1]
     mask = request.mask
-    if mask is None:
-        return False
-    first_step = mask[:, -1] if request.go_backwards else mask[:, 0]
-    return not bool(first_step.all())
+    layout: tuple[torch.Tensor | None, bool, str] = (None, False, "")
+    if mask is not None:
+        if request.go_backwards:
+            mask = mask.flip(1)  # processing order
+        lengths = mask.sum(dim=1)  # (batch,)
+        steps = torch.arange(mask.shape[1], device=mask.device)[None, :]
+        checks = torch.stack(
+            [
+                (mask == (steps < lengths[:, None])).all(),  # valid steps first
+                (mask == (steps >= mask.shape[1] - lengths[:, None])).all(),  # valid steps last
+                (lengths == 0).any(),
+                mask[:, 0].all(),
+            ]
+        )
+        prefix, suffix, empty, first_valid = checks.tolist()  # the one host round trip
+        if not (prefix or suffix):
+            reason = "the mask is not contiguous padding on one side of every sequence"
+            layout = (None, False, reason)
+        elif empty:
+            layout = (None, False, "a fully masked sequence has no fused kernel")
+        else:
+            layout = (lengths, not first_valid, "")
+    request._mask_layout = (request.mask, layout)
+    return layout
 
 
 def _torch_params(cell, spec: CellSpec) -> list[torch.Tensor]:
