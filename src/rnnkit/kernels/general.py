@@ -138,7 +138,7 @@ class _NativeRecurrence(torch.autograd.Function):
         saved = None  # LSTM activation(c_t) / GRU recurrent candidate part
         if needs_grad and spec.kind in ("lstm", "gru"):
             saved = xp.new_empty(batch, steps, units)
-        valid_u8 = None if valid is None else valid.to(torch.uint8)
+        valid_u8 = None if valid is None else valid.view(torch.uint8)  # bool bytes are 0/1
         args = native.RkArgs(
             batch=batch, steps=steps, units=units, gates=spec.gates, threads=threads,
             act=spec.act, rec_act=spec.rec_act,
