@@ -141,7 +141,7 @@ def test_four_workers_fifty_trials_unique_contiguous_t3(tmp_path, xy, caplog):
 def test_four_workers_unique_contiguous_numbers_t3(tmp_path, xy, caplog, monkeypatch):
     # Trials that take a moment, so that every worker has started before the queue is
     # empty (with instant trials the first worker up can finish all 16 alone).
-    monkeypatch.setenv("RNNKIT_TEST_EPOCH_SLEEP", "0.4")
+    monkeypatch.setenv("RNNKIT_TEST_EPOCH_SLEEP", "1.0")
     trials = _many_workers(tmp_path, xy, caplog, 16)
     assert [t.number for t in trials] == list(range(16))
     assert all(t.state == TrialState.COMPLETE for t in trials)
