@@ -108,26 +108,83 @@ class WorkerLoop:
     grace_period: int
     poll_interval: float
     storage_spec: Any
+    _wake: Any = None
+    _gc_frozen: bool = False
 
     def _work(
-        self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any], deadline: float | None
+        self,
+        fit_args: tuple[Any, ...],
+        fit_kwargs: dict[str, Any],
+        deadline: float | None,
+        *,
+        wake: Any = None,
     ) -> None:
-        """The worker loop (this process, or a worker child)."""
+        """The worker loop (this process, or a worker child).
+
+        ``wake``: a shared counter (``multiprocessing.RawValue``) that the workers of
+        one ``search(workers=N)`` bump after each trial, so idle ones look at once.
+        """
         self._ensure_open()
+        self._wake, self._gc_frozen = wake, False
         waited = 0.0
-        while True:
-            step = self._allocate(deadline)
-            if step is None:
-                return
-            if step == _IDLE:
-                if waited == 0.0 or waited >= 30.0:
-                    self._report_holders()
-                    waited = 0.0
-                _storage.sleep(self.poll_interval)
-                waited += self.poll_interval
-                continue
-            waited = 0.0
-            self._run_step(step, fit_args, fit_kwargs)
+        try:
+            while True:
+                seen = self._wake_count()  # before allocating: no wake-up is missed
+                step = self._allocate(deadline)
+                if step is None:
+                    return
+                if step == _IDLE:
+                    if waited == 0.0 or waited >= 30.0:
+                        self._report_holders()
+                        waited = 0.0
+                    waited += self._idle_wait(seen, self.poll_interval)
+                    continue
+                waited = 0.0
+                self._run_step(step, fit_args, fit_kwargs)
+                self._wake_others()
+        finally:
+            self._wake = None
+            if self._gc_frozen:
+                gc.unfreeze()
+                self._gc_frozen = False
+
+    def _wake_count(self) -> int:
+        return -1 if self._wake is None else int(self._wake.value)
+
+    def _wake_others(self) -> None:
+        if self._wake is not None:
+            self._wake.value += 1  # unlocked: a lost increment still changes the value
+
+    def _idle_wait(self, seen: int, seconds: float) -> float:
+        """Sleep up to ``seconds``, less if another worker finished a trial; the time slept."""
+        wake = self._wake
+        if wake is None:
+            _storage.sleep(seconds)
+            return seconds
+        started = time.monotonic()
+        while wake.value == seen:
+            left = seconds - (time.monotonic() - started)
+            if left <= 0:
+                break
+            time.sleep(min(0.02, left))
+        return time.monotonic() - started
+
+    def _collect_garbage(self, long_trial: bool) -> None:
+        """Free the trial's reference cycles (tensors among them) after each trial.
+
+        keras-tuner collects per execution too. A full collection scans every object
+        (~0.15 s with torch imported), so after the first one the surviving objects
+        are frozen for the rest of this loop (unless something else froze objects
+        already, e.g. a worker process at start-up): later collections scan only
+        what the trials create.
+        """
+        if not long_trial:  # very short trials: a young-generation pass is enough
+            gc.collect(1)
+            return
+        gc.collect()
+        if not self._gc_frozen and gc.get_freeze_count() == 0:
+            gc.freeze()
+            self._gc_frozen = True
 
     # ----------------------------------------------------------- allocation
     def _allocate(self, deadline: float | None) -> Step | str | None:
@@ -400,12 +457,7 @@ class WorkerLoop:
         finally:
             step.heartbeat.__exit__()
             self._step, self._prebuilt = None, None
-            # a full collection frees cycles holding tensors (keras-tuner does it per
-            # execution) but costs ~0.1-0.3 s: skip it after very short trials
-            if time.time() - started > 2.0:
-                gc.collect()
-            else:
-                gc.collect(1)
+            self._collect_garbage(time.time() - started > 2.0)
         self.on_trial_end(step.trial)
         self._log_outcome(step, outcome, started)
         if interrupt is not None:

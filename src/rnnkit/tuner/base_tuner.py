@@ -134,7 +134,7 @@ class BaseTuner(WorkerLoop, ResultsMixin):
     # ----------------------------------------------------------- the study
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.update(_study=None, _lock=None, _prebuilt=None, _step=None)
+        state.update(_study=None, _lock=None, _prebuilt=None, _step=None, _wake=None)
         return state
 
     def __repr__(self) -> str:
