@@ -168,6 +168,57 @@ def test_masking_matches_keras():
         np.testing.assert_allclose(_np(ours(torch.as_tensor(x))), _np(theirs(x)), atol=0)
 
 
+@pytest.mark.parametrize("mask_value", [0.0, -1.0])
+def test_masking_gradient_matches_keras(mask_value):
+    """Masked steps pass no gradient back to the inputs, as Keras' ``x * mask``."""
+    x = _inputs(7)
+    x[0, 2:4] = mask_value
+    x[3, :5] = mask_value
+    weights = torch.as_tensor(_inputs(8))
+    ours = torch.as_tensor(x).requires_grad_()
+    (Masking(mask_value)(ours) * weights).sum().backward()
+    theirs = torch.as_tensor(x).requires_grad_()
+    (keras.layers.Masking(mask_value)(theirs) * weights).sum().backward()
+    np.testing.assert_array_equal(_np(ours.grad), _np(theirs.grad))
+    assert torch.all(ours.grad[0, 2:4] == 0) and torch.all(ours.grad[0, :2] != 0)
+
+
+@pytest.mark.parametrize("kind", list(LAYERS))
+@pytest.mark.parametrize("layout", ["left", "gaps"])
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
+def test_rnn_mask_with_initial_state_matches_keras(kind, layout, zero_output_for_mask):
+    """Non-zero initial states: outputs before the first valid step are still zeros."""
+    x = _inputs(9)
+    mask = np.asarray(MASKS[layout], dtype=bool)
+    rng = np.random.default_rng(10)
+    count = 2 if kind == "LSTM" else 1
+    states = [rng.normal(size=(BATCH, UNITS)).astype("float32") for _ in range(count)]
+    for return_sequences in (False, True):
+        ours, theirs = _pair(
+            kind,
+            return_sequences=return_sequences,
+            return_state=True,
+            zero_output_for_mask=zero_output_for_mask,
+        )
+        initial = [torch.as_tensor(s) for s in states]
+        result = ours(torch.as_tensor(x), mask=torch.as_tensor(mask), initial_state=initial)
+        _assert_close(result, theirs(x, mask=mask, initial_state=initial))
+
+
+@pytest.mark.parametrize("kind", list(LAYERS))
+def test_stateful_masked_calls_match_keras(kind):
+    """The second call starts from carried (non-zero) states and left padding."""
+    ours = LAYERS[kind](UNITS, stateful=True, return_sequences=True)
+    ours.ensure_built((BATCH, STEPS, FEATURES))
+    theirs = getattr(keras.layers, kind)(UNITS, stateful=True, return_sequences=True)
+    theirs.build((BATCH, STEPS, FEATURES))
+    theirs.set_weights(ours.get_weights())
+    for seed, layout in ((11, "right"), (12, "left")):
+        x = _inputs(seed)
+        mask = np.asarray(MASKS[layout], dtype=bool)
+        _assert_close(ours(torch.as_tensor(x), mask=torch.as_tensor(mask)), theirs(x, mask=mask))
+
+
 @pytest.mark.parametrize("kind", list(LAYERS))
 @pytest.mark.parametrize("layout", list(MASKS))
 def test_masking_then_rnn_matches_keras(kind, layout):

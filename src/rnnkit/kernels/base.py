@@ -41,6 +41,9 @@ class SequenceRequest:
         return_states: Whether the caller uses the final states beyond the hidden
             state ``h`` (``return_state`` or ``stateful``). When False a kernel may
             return the LSTM's final cell state as ``None``.
+        zero_initial_state: The initial states are known to be zeros (the layer's
+            default). With a mask, a kernel may then skip zeroing the outputs before
+            each sequence's first valid step: its carried state is already zero there.
     """
 
     x: torch.Tensor
@@ -51,6 +54,7 @@ class SequenceRequest:
     zero_output_for_mask: bool = False
     training: bool = False
     return_states: bool = True
+    zero_initial_state: bool = False
 
 
 @dataclass

@@ -97,8 +97,10 @@ def run_general(cell, request: SequenceRequest, *, engine: str = "native") -> Se
         final.append(results[1])
     outputs = history if request.return_sequences else None
     last_output = history[:, -1]
-    if valid is not None:
+    if valid is not None and (request.zero_output_for_mask or not request.zero_initial_state):
         # Output factor per step: valid steps only, or every step once one was valid.
+        # (Before a sequence's first valid step the carried state is the initial state,
+        # so from zeros the factor would change nothing.)
         if request.return_sequences:
             seen = valid if request.zero_output_for_mask else valid.cummax(dim=1).values
             outputs = history * seen.to(history.dtype)[..., None]  # (batch, steps, units)

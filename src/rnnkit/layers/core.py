@@ -260,7 +260,10 @@ class Masking(Layer):
         """True where any feature differs from ``mask_value``."""
         if self._last is not None and self._last[0] is inputs:
             return self._last[1]  # a model asks for the mask of the call it just made
-        return torch.as_tensor(inputs).ne(self.mask_value).any(dim=-1)
+        x = torch.as_tensor(inputs)
+        if self.mask_value == 0.0 and x.is_floating_point():
+            return x.any(dim=-1)  # one op: nonzero (NaN included) is True, as ne(0.0)
+        return x.ne(self.mask_value).any(dim=-1)
 
     def forward(self, inputs, mask=None, training=None):
         """Zero the masked steps."""
@@ -268,6 +271,8 @@ class Masking(Layer):
         self._last = None
         keep = self.compute_mask(x)
         self._last = (inputs, keep)
+        if self.mask_value == 0.0 and not x.requires_grad:
+            return x  # masked steps are all zeros already (Keras' x * mask keeps -0.0 too)
         return torch.where(keep.unsqueeze(-1), x, x.new_zeros(()))
 
     def get_config(self):

@@ -197,6 +197,12 @@ class RNN(Layer):
                 return [s.to(x.device) for s in self._states]
         return self.cell.get_initial_state(batch, device=x.device)
 
+    def _zero_initial_state(self, initial_state: Any) -> bool:
+        """Whether this call starts from the cell's default zero states."""
+        if initial_state is not None or (self.stateful and self._states is not None):
+            return False
+        return type(self.cell).get_initial_state is RecurrentCell.get_initial_state
+
     def _check_inputs(self, x: torch.Tensor) -> None:
         if x.dim() != 3:
             raise RnnkitValueError(
@@ -219,15 +225,17 @@ class RNN(Layer):
         training = self.resolve_training(training)
         if mask is not None:
             mask = torch.as_tensor(mask, device=x.device).bool()
+        states = self._initial_states(x, initial_state)
         request = SequenceRequest(
             x=x,
-            initial_states=self._initial_states(x, initial_state),
+            initial_states=states,
             mask=mask,
             go_backwards=self.go_backwards,
             return_sequences=self.return_sequences,
             zero_output_for_mask=self.zero_output_for_mask,
             training=training,
             return_states=self.return_state or self.stateful,
+            zero_initial_state=self._zero_initial_state(initial_state),
         )
         kernel, self.kernel = select_kernel(self.cell, request, preference=self.kernel_preference)
         result = kernel(self.cell, request)
