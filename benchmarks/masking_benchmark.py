@@ -18,8 +18,8 @@ Variants (same LSTM + Dense model, same seed, same epochs):
 * ``fixed-30 post``: zeros at the end, no mask.
 * ``fixed-15``: truncated/padded to 15 frames (Keras' defaults), no mask.
 * ``masked-30``: zeros at the end + ``Masking(0.0)``.
-* ``masked-bucketed``: ``Masking(0.0)``, trained on length-bucketed batches each padded
-  to its own longest sequence (:class:`rnnkit.utils.RaggedBatches`).
+* ``masked-bucketed``: ``Masking(0.0)``, ``fit`` on length-bucketed batches each padded
+  to its own longest sequence (:class:`rnnkit.utils.RaggedBatches`, a ``PyDataset``).
 
 Figures: test accuracy after the last epoch, and the median wall time of an epoch
 (robust to other processes on the machine); each is the mean over the seeds, with the
@@ -27,9 +27,9 @@ range over the seeds in brackets. Every seed draws new data and new initial weig
 
 Speed, side by side: the variants above run one after another, so a change in the
 machine's load between them shows up as a speed difference. The second table
-therefore trains ``masked-30`` and ``fixed-30 post`` on the same padded array
-epoch by epoch in alternation (``--speed-epochs`` each, for every ``--speed-units``)
-and gives the median epoch of each and their ratio.
+therefore trains ``fixed-30 post`` and ``masked-30`` on the same padded array, and
+``masked-bucketed`` on the same utterances, epoch by epoch in turns (``--speed-epochs``
+each, for every ``--speed-units``) and gives the median epoch of each and the ratios.
 
 Run: python benchmarks/masking_benchmark.py [--seeds 0 1 2] [--threads 1] [--markdown]
 """
@@ -145,35 +145,36 @@ def run_bucketed(data, args, seed) -> Result:
     (train, y_train), (test, y_test) = data
     set_random_seed(seed)
     model = build_model(args.units, MAX_LEN, masked=True)
-    seconds = []
-    for epoch in range(args.epochs):
-        start = time.perf_counter()
-        batches = RaggedBatches(
-            train, y_train, batch_size=args.batch_size, shuffle=True, seed=seed + epoch
-        )
-        for xb, yb in batches:
-            model.train_on_batch(xb, yb)
-        seconds.append(time.perf_counter() - start)
-    per_epoch = float(np.median(seconds))
+    timer = EpochTimer()
+    batches = RaggedBatches(train, y_train, batch_size=args.batch_size, shuffle=True, seed=seed)
+    model.fit(batches, epochs=args.epochs, verbose=0, callbacks=[timer])
+    per_epoch = float(np.median(timer.seconds))
     predictions = predict_ragged(model, test, batch_size=args.batch_size)
     accuracy = float(np.mean(predictions.argmax(axis=1) == y_test))
     return Result("masked-bucketed", "per-batch length, Masking", accuracy, per_epoch)
 
 
-def time_side_by_side(units: int, args) -> tuple[float, float]:
-    """Median epoch seconds of (unmasked, masked) LSTM(units) on the same post-padded data."""
+def time_side_by_side(units: int, args) -> tuple[float, float, float]:
+    """Median epoch seconds of LSTM(units): unmasked and masked on the same post-padded
+    array, and masked on length-bucketed batches (``RaggedBatches``), in turns."""
     rng = np.random.default_rng(7)
     utterances, labels = make_utterances(args.train, rng)
     x = pad_sequences(utterances, maxlen=MAX_LEN, dtype="float32", padding="post")
+    bucketed = RaggedBatches(utterances, labels, batch_size=args.batch_size, shuffle=True, seed=0)
     set_random_seed(0)
-    models = {masked: build_model(units, MAX_LEN, masked) for masked in (False, True)}
-    seconds: dict[bool, list[float]] = {False: [], True: []}
+    models = [build_model(units, MAX_LEN, masked) for masked in (False, True, True)]
+    inputs = [(x, labels), (x, labels), (bucketed, None)]
+    seconds: list[list[float]] = [[], [], []]
     for _ in range(args.speed_epochs):
-        for masked, model in models.items():
+        for model, (data, targets), times in zip(models, inputs, seconds, strict=True):
             start = time.perf_counter()
-            model.fit(x, labels, epochs=1, batch_size=args.batch_size, verbose=0)
-            seconds[masked].append(time.perf_counter() - start)
-    return float(np.median(seconds[False])), float(np.median(seconds[True]))
+            if targets is None:
+                model.fit(data, epochs=1, verbose=0)
+            else:
+                model.fit(data, targets, epochs=1, batch_size=args.batch_size, verbose=0)
+            times.append(time.perf_counter() - start)
+    plain, masked, masked_bucketed = (float(np.median(t)) for t in seconds)
+    return plain, masked, masked_bucketed
 
 
 def warm_up(args) -> None:
@@ -261,11 +262,17 @@ def main() -> None:
             print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
     if args.speed_units:
         print(f"\nSide by side, {args.speed_epochs} alternating epochs each, post-padded to 30:")
-        print("\n| LSTM units | unmasked s/epoch | masked s/epoch | masked / unmasked |")
-        print("|---:|---:|---:|---:|")
+        print(
+            "\n| LSTM units | unmasked s/epoch | masked s/epoch | masked / unmasked "
+            "| masked, bucketed s/epoch | bucketed / unmasked |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|")
         for units in args.speed_units:
-            plain, masked = time_side_by_side(units, args)
-            print(f"| {units} | {plain:.3f} | {masked:.3f} | {masked / plain:.2f} |")
+            plain, masked, bucketed = time_side_by_side(units, args)
+            print(
+                f"| {units} | {plain:.3f} | {masked:.3f} | {masked / plain:.2f} "
+                f"| {bucketed:.3f} | {bucketed / plain:.2f} |"
+            )
 
 
 if __name__ == "__main__":

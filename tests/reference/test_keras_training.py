@@ -262,3 +262,71 @@ def test_fit_is_deterministic_without_shuffle(rng, data):
     assert results[0][0] == results[1][0]
     for a, b in zip(results[0][1], results[1][1], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------ PyDataset
+def _dataset_pair(keras, x, y, sample_weight=None, ragged=False):
+    """The same batches as a Keras PyDataset and an rnnkit PyDataset.
+
+    ``ragged``: every batch keeps only its last ``2 + i % 3`` steps, so shapes differ.
+    """
+    from rnnkit.utils import PyDataset
+
+    def batch(i):
+        part = slice(i * BATCH, (i + 1) * BATCH)
+        xb = x[part][:, -(2 + i % 3) :] if ragged else x[part]
+        items = (xb, y[part]) if sample_weight is None else (xb, y[part], sample_weight[part])
+        return items
+
+    class Ours(PyDataset):
+        def __len__(self):
+            return math.ceil(len(x) / BATCH)
+
+        def __getitem__(self, i):
+            return batch(i)
+
+    class Theirs(keras.utils.PyDataset):
+        def __len__(self):
+            return math.ceil(len(x) / BATCH)
+
+        def __getitem__(self, i):
+            return batch(i)
+
+    return Ours(), Theirs()
+
+
+@pytest.mark.parametrize("ragged", [False, True], ids=["same-shape", "ragged"])
+def test_fit_evaluate_predict_on_a_py_dataset_match_keras(keras, rng, data, ragged):
+    """A PyDataset (batches of different lengths too) trains as in Keras."""
+    x, y = data
+    k_model, r_model = build_pair(keras, rng, "gru")
+    k_model = keras.Sequential([keras.Input((None, FEATURES)), *k_model.layers])
+    compile_pair(keras, k_model, r_model, "adam", metrics=["mae"])
+    ours, theirs = _dataset_pair(keras, x, y, ragged=ragged)
+    k_hist = k_model.fit(theirs, epochs=2, shuffle=False, verbose=0).history
+    r_hist = r_model.fit(ours, epochs=2, shuffle=False, verbose=0).history
+    for key in ("loss", "mae"):
+        np.testing.assert_allclose(r_hist[key], k_hist[key], **LOSS_TOL)
+    assert_weights_close(r_model, k_model)
+    np.testing.assert_allclose(
+        r_model.evaluate(ours, verbose=0), k_model.evaluate(theirs, verbose=0), **LOSS_TOL
+    )
+    np.testing.assert_allclose(
+        r_model.predict(ours, verbose=0), k_model.predict(theirs, verbose=0), **WEIGHT_TOL
+    )
+
+
+def test_py_dataset_with_sample_weights_and_validation_matches_keras(keras, rng, data):
+    x, y = data
+    k_model, r_model = build_pair(keras, rng, "lstm")
+    compile_pair(keras, k_model, r_model, "sgd")
+    weights = rng.uniform(0.0, 2.0, size=SAMPLES).astype(np.float32)
+    ours, theirs = _dataset_pair(keras, x, y, sample_weight=weights)
+    val_ours, val_theirs = _dataset_pair(keras, x[::-1].copy(), y[::-1].copy())
+    k_hist = k_model.fit(
+        theirs, validation_data=val_theirs, epochs=2, shuffle=False, verbose=0
+    ).history
+    r_hist = r_model.fit(ours, validation_data=val_ours, epochs=2, shuffle=False, verbose=0).history
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(r_hist[key], k_hist[key], **LOSS_TOL)
+    assert_weights_close(r_model, k_model)

@@ -19,12 +19,8 @@ The cost is memory: up to ``trim_threshold`` bytes of freed heap stay mapped.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import platform
+from rnnkit._malloc import set_malloc_thresholds
 
-_M_TRIM_THRESHOLD = -1  # glibc <malloc.h>
-_M_MMAP_THRESHOLD = -3
 MIB = 1 << 20
 
 
@@ -45,15 +41,4 @@ def keep_freed_memory(*, mmap_threshold: int = 256 * MIB, trim_threshold: int = 
         >>> keep_freed_memory()  # doctest: +SKIP
         True
     """
-    if platform.system() != "Linux":
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    applied = mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold))
-    applied &= mallopt(_M_TRIM_THRESHOLD, int(trim_threshold))
-    return bool(applied)
+    return set_malloc_thresholds(mmap_threshold=mmap_threshold, trim_threshold=trim_threshold)

@@ -1,8 +1,15 @@
-"""Turning user arrays into validated tensors and batches for fit/evaluate/predict."""
+"""Turning user data into validated tensors and batches for fit/evaluate/predict.
+
+Arrays are validated once and cut into batches (:class:`ArrayBatches`); datasets
+(a ``PyDataset``, a torch ``DataLoader``, a generator) hand over whole batches,
+validated one by one (:class:`DatasetBatches`).
+"""
 
 from __future__ import annotations
 
+import itertools
 import math
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +18,7 @@ import torch
 
 from rnnkit._validation import check_array
 from rnnkit.errors import RnnkitValueError
+from rnnkit.utils.py_dataset import PyDataset
 
 
 def to_tensor(array: Any, *, name: str, caller: str, dtype=torch.float32) -> torch.Tensor:
@@ -82,3 +90,152 @@ def take(tensor: torch.Tensor | None, index: torch.Tensor | slice, device: torch
         return None
     part = tensor[index]
     return part.to(device, non_blocking=True) if part.device != device else part
+
+
+# ---------------------------------------------------------------- batch sources
+# fit/evaluate/predict read their batches from one of two sources with the same
+# interface: ``epoch(device)`` yields ``(x, y, sample_weight)`` tensors (y and
+# sample_weight may be None), ``steps`` is the number of batches per epoch (None
+# when unknown: an iterator without steps_per_epoch).
+
+
+class ArrayBatches:
+    """Batches cut from arrays already held as tensors (``x``, ``y``, ``sample_weight``)."""
+
+    ran_out = False
+
+    def __init__(self, tensors, *, batch_size: int, shuffle: bool | str, steps: int | None = None):
+        self.tensors = tensors
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        n_steps = math.ceil(len(tensors[0]) / batch_size)
+        self.steps = n_steps if steps is None else min(n_steps, int(steps))
+
+    def epoch(self, device: torch.device):
+        indices = batch_indices(len(self.tensors[0]), self.batch_size, shuffle=self.shuffle)
+        for index, _ in zip(indices, range(self.steps), strict=False):
+            yield tuple(take(t, index, device) for t in self.tensors)
+
+    def on_epoch_begin(self) -> None:
+        """Nothing to prepare."""
+
+    def on_epoch_end(self) -> None:
+        """Nothing to update."""
+
+
+def is_dataset(x: Any) -> bool:
+    """Whether ``x`` hands over whole batches: a ``PyDataset``, a torch ``DataLoader``
+    or an iterator (e.g. a generator) of batches."""
+    return isinstance(x, (PyDataset, torch.utils.data.DataLoader, Iterator))
+
+
+def check_dataset_arguments(x: Any, *, caller: str, **given: Any) -> None:
+    """Raise if an argument that only applies to arrays came with a dataset ``x``."""
+    kind = dataset_kind(x)
+    for name, value in given.items():
+        if value is None or value is False or (name == "validation_split" and not value):
+            continue
+        where = {
+            "y": "return the targets from the dataset's batches: (x, y)",
+            "sample_weight": "return them from the dataset's batches: (x, y, sample_weight)",
+            "validation_split": "pass validation_data (arrays or another dataset) instead",
+        }[name]
+        raise RnnkitValueError(f"{caller}: `{name}` is not supported when x is a {kind}; {where}.")
+
+
+def dataset_kind(x: Any) -> str:
+    """Plain words for the kind of dataset ``x`` is."""
+    if isinstance(x, PyDataset):
+        return "PyDataset"
+    if isinstance(x, torch.utils.data.DataLoader):
+        return "torch DataLoader"
+    return "generator" if isinstance(x, types.GeneratorType) else "iterator"
+
+
+class DatasetBatches:
+    """Batches from a ``PyDataset``, a torch ``DataLoader`` or an iterator of batches.
+
+    Each batch is ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` (Keras'
+    convention); ``convert(x, y, sample_weight, caller=...)`` turns it into tensors. A
+    ``PyDataset`` is visited in a new random order every epoch when ``shuffle``; an
+    iterator is read on from epoch to epoch (``steps`` batches each, or until it
+    ends). ``ran_out`` turns True when an iterator ends before an epoch is complete.
+    """
+
+    def __init__(self, data: Any, convert, *, caller: str, shuffle: bool = False, steps=None):
+        self.data = data
+        self.convert = convert
+        self.caller = caller
+        self.shuffle = bool(shuffle) and isinstance(data, PyDataset)
+        self.ran_out = False
+        if steps is not None:
+            steps = int(steps)
+            if steps <= 0:
+                raise RnnkitValueError(f"{caller}: steps must be positive. Received: {steps}.")
+        known = None
+        if isinstance(data, PyDataset):
+            known = data.num_batches
+            if known is None and steps is None:
+                raise RnnkitValueError(
+                    f"{caller}: x is an endless PyDataset (num_batches is None); pass the "
+                    "number of batches per epoch (steps_per_epoch= in fit, steps= in "
+                    "evaluate/predict)."
+                )
+        elif isinstance(data, torch.utils.data.DataLoader):
+            known = len(data)
+        self.steps = known if steps is None else (steps if known is None else min(steps, known))
+
+    def epoch(self, device: torch.device):
+        batches = self._raw_batches()
+        count = 0
+        while self.steps is None or count < self.steps:
+            try:
+                which, batch = next(batches)
+            except StopIteration:
+                if isinstance(self.data, Iterator) and (self.steps is not None or count == 0):
+                    self.ran_out = True
+                return
+            where = f"{self.caller} {which}"
+            tensors = self.convert(*unpack_batch(batch, caller=where), caller=where)
+            yield tuple(None if t is None else t.to(device, non_blocking=True) for t in tensors)
+            count += 1
+
+    def _raw_batches(self) -> Iterator[tuple[str, Any]]:
+        """``(which batch, in words; the batch)`` pairs for one epoch."""
+        data = self.data
+        if isinstance(data, PyDataset):
+            n = data.num_batches
+            order = itertools.count() if n is None else range(n)
+            if self.shuffle and n is not None:
+                order = torch.randperm(n).tolist()
+            return ((f"batch x[{i}]", data[i]) for i in order)
+        source = iter(data) if isinstance(data, torch.utils.data.DataLoader) else data
+        return ((f"batch {i} of this epoch", batch) for i, batch in enumerate(source))
+
+    def on_epoch_begin(self) -> None:
+        if isinstance(self.data, PyDataset):
+            self.data.on_epoch_begin()
+
+    def on_epoch_end(self) -> None:
+        if isinstance(self.data, PyDataset):
+            self.data.on_epoch_end()
+
+
+def unpack_batch(batch: Any, *, caller: str) -> tuple[Any, Any, Any]:
+    """Keras' batch convention: ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if not isinstance(batch, tuple):
+        if isinstance(batch, dict):
+            raise RnnkitValueError(
+                f"{caller}: a dataset batch is a dict ({sorted(batch)}); a Sequential model "
+                "takes one input. Return (x, y) or (x, y, sample_weight) tuples."
+            )
+        return batch, None, None
+    if not 1 <= len(batch) <= 3:
+        raise RnnkitValueError(
+            f"{caller}: a dataset batch must be x, (x,), (x, y) or (x, y, sample_weight). "
+            f"Received a tuple of {len(batch)} items."
+        )
+    x, y, sample_weight = (*batch, None, None)[:3]
+    return x, y, sample_weight

@@ -7,7 +7,7 @@ calls callbacks at fixed points.
 
 from __future__ import annotations
 
-import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -20,10 +20,12 @@ from rnnkit.callbacks.base import CallbackList
 from rnnkit.callbacks.base import History
 from rnnkit.errors import NotFittedError
 from rnnkit.errors import RnnkitValueError
-from rnnkit.models.data_adapter import batch_indices
+from rnnkit.models.data_adapter import ArrayBatches
+from rnnkit.models.data_adapter import DatasetBatches
+from rnnkit.models.data_adapter import check_dataset_arguments
 from rnnkit.models.data_adapter import check_same_length
+from rnnkit.models.data_adapter import is_dataset
 from rnnkit.models.data_adapter import split_validation
-from rnnkit.models.data_adapter import take
 from rnnkit.models.data_adapter import to_tensor
 
 _SPARSE_LOSSES = ("sparse_categorical_crossentropy",)
@@ -32,6 +34,15 @@ _SPARSE_LOSSES = ("sparse_categorical_crossentropy",)
 def _owns_parameters(module: torch.nn.Module) -> bool:
     """Whether ``module`` holds parameters itself (an RNN delegates to its cell)."""
     return next(module.parameters(recurse=False), None) is not None
+
+
+def _warn_ran_out(caller: str) -> None:
+    warnings.warn(
+        f"{caller}: your input ran out of data; interrupting training. Make sure the "
+        "dataset or generator can produce at least steps_per_epoch * epochs batches.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def default_device() -> torch.device:
@@ -278,25 +289,44 @@ class Trainer:
         """
         caller = "fit()"
         self._require_compiled("fit")
-        if x is None or y is None:
-            raise RnnkitValueError("fit(): pass both x and y (arrays of samples).")
-        batch_size = self._check_batch_size(batch_size, caller)
-        x_t, y_t, sw_t = self._prepare(x, y, sample_weight, caller)
-        if class_weight is not None:
-            sw_t = self._class_weights(y_t, class_weight, sw_t)
-        val = None
-        if validation_data is not None:
-            val = self._unpack_validation(validation_data, caller)
-        elif validation_split:
-            (x_t, y_t, sw_t), val = split_validation(
-                [x_t, y_t, sw_t], validation_split, caller=caller
+        if x is None:
+            raise RnnkitValueError("fit(): pass x (and y), or a dataset of batches as x.")
+        if is_dataset(x):
+            check_dataset_arguments(
+                x, caller=caller, y=y, sample_weight=sample_weight,
+                validation_split=validation_split,
+            )  # fmt: skip
+            train = DatasetBatches(
+                x, self._batch_converter(class_weight), caller=caller,
+                shuffle=shuffle, steps=steps_per_epoch,
+            )  # fmt: skip
+        else:
+            if y is None:
+                raise RnnkitValueError(
+                    "fit(): pass both x and y (arrays of samples), or a dataset of (x, y) "
+                    "batches as x."
+                )
+            batch_size = self._check_batch_size(batch_size, caller)
+            tensors = list(self._prepare(x, y, sample_weight, caller))
+            if validation_split and validation_data is None:
+                tensors, split_off = split_validation(tensors, validation_split, caller=caller)
+                validation_data = ArrayBatches(
+                    split_off, batch_size=validation_batch_size or batch_size, shuffle=False,
+                    steps=validation_steps,
+                )  # fmt: skip
+            if class_weight is not None:  # training batches only, as in Keras
+                tensors[2] = self._class_weights(tensors[1], class_weight, tensors[2])
+            train = ArrayBatches(
+                tensors, batch_size=batch_size, shuffle=shuffle, steps=steps_per_epoch
+            )
+        val = validation_data
+        if validation_data is not None and not isinstance(validation_data, ArrayBatches):
+            val = self._validation_batches(
+                validation_data, validation_batch_size or batch_size, validation_steps, caller
             )
         verbose = 1 if verbose == "auto" else int(verbose)
-        steps = math.ceil(len(x_t) / batch_size)
-        if steps_per_epoch is not None:
-            steps = min(steps, int(steps_per_epoch))
         history = History()
-        callback_list = self._callback_list(callbacks, history, verbose, epochs, steps)
+        callback_list = self._callback_list(callbacks, history, verbose, epochs, train.steps)
         self.stop_training = False
         device = self.device
         logs: dict[str, float] = {}
@@ -304,14 +334,12 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             self.train()
+            train.on_epoch_begin()
             callback_list.on_epoch_begin(epoch)
             total, seen = 0.0, 0
             logs = {}
-            for step, index in enumerate(batch_indices(len(x_t), batch_size, shuffle=shuffle)):
-                if step >= steps:
-                    break
+            for step, (xb, yb, swb) in enumerate(train.epoch(device)):
                 callback_list.on_train_batch_begin(step)
-                xb, yb, swb = (take(t, index, device) for t in (x_t, y_t, sw_t))
                 loss = self.train_step(xb, yb, swb)
                 n = len(xb)
                 total += float(loss) * n
@@ -321,13 +349,17 @@ class Trainer:
                 if self.stop_training:
                     break
             self.eval()
+            if seen == 0 and train.ran_out:
+                _warn_ran_out(caller)
+                break
             if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
-                val_logs = self._evaluate_tensors(
-                    *val, validation_batch_size or batch_size, None, prefix="val_"
-                )
-                logs.update(val_logs)
+                logs.update(self._evaluate_batches(val, None, caller, prefix="val_"))
+            train.on_epoch_end()
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
+                break
+            if train.ran_out:
+                _warn_ran_out(caller)
                 break
         self.eval()
         callback_list.on_train_end(logs)
@@ -354,15 +386,35 @@ class Trainer:
         )
         return weights if sw is None else sw * weights
 
-    def _unpack_validation(self, data, caller):
+    def _validation_batches(self, data, batch_size, steps, caller):
+        """``validation_data`` (arrays or a dataset) as a batch source."""
+        where = f"{caller} validation_data"
+        if is_dataset(data):
+            return DatasetBatches(data, self._batch_converter(), caller=where, steps=steps)
         if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
             raise RnnkitValueError(
                 f"{caller}: validation_data must be a tuple (x_val, y_val) or "
-                "(x_val, y_val, sample_weight_val)."
+                "(x_val, y_val, sample_weight_val), or a dataset of such batches."
             )
         x_v, y_v, *rest = data
-        sw = rest[0] if rest else None
-        return self._prepare(x_v, y_v, sw, f"{caller} validation_data")
+        tensors = self._prepare(x_v, y_v, rest[0] if rest else None, where)
+        batch_size = self._check_batch_size(batch_size, caller)
+        return ArrayBatches(tensors, batch_size=batch_size, shuffle=False, steps=steps)
+
+    def _batch_converter(self, class_weight: dict[int, float] | None = None):
+        """``convert(x, y, sample_weight, caller=...)`` for the batches of a dataset."""
+
+        def convert(x, y, sample_weight, *, caller: str):
+            if y is None and sample_weight is None:
+                x_t = to_tensor(x, name="x", caller=caller)
+                self._ensure_ready(x_t, caller)
+                return x_t, None, None
+            x_t, y_t, sw_t = self._prepare(x, y, sample_weight, caller)
+            if class_weight is not None and y_t is not None:
+                sw_t = self._class_weights(y_t, class_weight, sw_t)
+            return x_t, y_t, sw_t
+
+        return convert
 
     def _callback_list(self, callbacks, history, verbose, epochs, steps) -> CallbackList:
         from rnnkit.callbacks.progress import ProgbarLogger
@@ -373,17 +425,21 @@ class Trainer:
         return CallbackList(chain, model=self, epochs=epochs, steps=steps, verbose=verbose)
 
     # --------------------------------------------------------------- evaluate
-    def _evaluate_tensors(self, x_t, y_t, sw_t, batch_size, callback_list, prefix=""):
+    def _evaluate_batches(self, batches, callback_list, caller, prefix=""):
         self._reset_metrics()
         self.eval()
         device = self.device
         total, seen = 0.0, 0
         logs: dict[str, float] = {}
         with torch.no_grad():
-            for step, index in enumerate(batch_indices(len(x_t), batch_size, shuffle=False)):
+            for step, (xb, yb, swb) in enumerate(batches.epoch(device)):
+                if yb is None:
+                    raise RnnkitValueError(
+                        f"{caller}: no targets to evaluate against. Pass y with x, or a "
+                        "dataset whose batches are (x, y) tuples."
+                    )
                 if callback_list is not None:
                     callback_list.on_test_batch_begin(step)
-                xb, yb, swb = (take(t, index, device) for t in (x_t, y_t, sw_t))
                 loss = self.test_step(xb, yb, swb)
                 total += float(loss) * len(xb)
                 seen += len(xb)
@@ -406,13 +462,11 @@ class Trainer:
         """Loss (and metrics) on ``x, y``: a float, ``[loss, *metrics]`` or a dict."""
         caller = "evaluate()"
         self._require_compiled("evaluate")
-        batch_size = self._check_batch_size(batch_size, caller)
-        x_t, y_t, sw_t = self._prepare(x, y, sample_weight, caller)
+        batches = self._inference_batches(x, y, sample_weight, batch_size, steps, caller)
         verbose = 1 if verbose == "auto" else int(verbose)
-        n_steps = math.ceil(len(x_t) / batch_size)
-        callback_list = self._callback_list(callbacks, History(), verbose, 1, n_steps)
+        callback_list = self._callback_list(callbacks, History(), verbose, 1, batches.steps)
         callback_list.on_test_begin()
-        logs = self._evaluate_tensors(x_t, y_t, sw_t, batch_size, callback_list)
+        logs = self._evaluate_batches(batches, callback_list, caller)
         callback_list.on_test_end(logs)
         if return_dict:
             return logs
@@ -430,25 +484,43 @@ class Trainer:
     ) -> np.ndarray:
         """Model outputs for ``x`` as a numpy array, computed in batches."""
         caller = "predict()"
-        batch_size = self._check_batch_size(batch_size, caller)
-        x_t = to_tensor(x, name="x", caller=caller)
-        self._ensure_ready(x_t, caller)
+        batches = self._inference_batches(x, None, None, batch_size, steps, caller)
         verbose = 1 if verbose == "auto" else int(verbose)
-        n_steps = math.ceil(len(x_t) / batch_size)
-        callback_list = self._callback_list(callbacks, History(), verbose, 1, n_steps)
+        callback_list = self._callback_list(callbacks, History(), verbose, 1, batches.steps)
         callback_list.on_predict_begin()
         self.eval()
-        device = self.device
         outputs = []
         with torch.no_grad():
-            for step, index in enumerate(batch_indices(len(x_t), batch_size, shuffle=False)):
+            for step, (xb, _, _) in enumerate(batches.epoch(self.device)):
                 callback_list.on_predict_batch_begin(step)
-                outputs.append(self.predict_step(take(x_t, index, device)).cpu())
+                outputs.append(self.predict_step(xb).cpu())
                 callback_list.on_predict_batch_end(step, {})
         callback_list.on_predict_end()
         if not outputs:
             return np.zeros((0,), dtype=np.float32)
+        shapes = {tuple(o.shape[1:]) for o in outputs}
+        if len(shapes) > 1:
+            raise RnnkitValueError(
+                f"{caller}: the batches gave outputs of different shapes per sample "
+                f"({sorted(shapes)}), which cannot be stacked into one array. For padded "
+                "sequence outputs of different lengths use rnnkit.utils.predict_ragged, or "
+                "call predict_on_batch batch by batch."
+            )
         return torch.cat(outputs).numpy()
+
+    def _inference_batches(self, x, y, sample_weight, batch_size, steps, caller):
+        """The batches of evaluate (``y`` given or in the dataset) or predict."""
+        if is_dataset(x):
+            check_dataset_arguments(x, caller=caller, y=y, sample_weight=sample_weight)
+            return DatasetBatches(x, self._batch_converter(), caller=caller, steps=steps)
+        batch_size = self._check_batch_size(batch_size, caller)
+        if caller == "predict()":
+            x_t = to_tensor(x, name="x", caller=caller)
+            self._ensure_ready(x_t, caller)
+            tensors = [x_t, None, None]
+        else:
+            tensors = list(self._prepare(x, y, sample_weight, caller))
+        return ArrayBatches(tensors, batch_size=batch_size, shuffle=False, steps=steps)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on a single batch; returns the loss (and metrics)."""

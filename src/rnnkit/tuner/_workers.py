@@ -38,7 +38,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import logging
 import logging.handlers
@@ -53,6 +52,7 @@ import traceback
 import warnings
 from typing import Any
 
+from rnnkit._malloc import set_malloc_thresholds
 from rnnkit.errors import RnnkitError
 
 logger = logging.getLogger("rnnkit.tuner")
@@ -72,10 +72,6 @@ def threads_per_worker(workers: int, *, cores: int | None = None) -> int:
     return max(1, (cores or available_cores()) // workers)
 
 
-# glibc mallopt() parameters (malloc.h)
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-
-
 def keep_freed_memory() -> bool:
     """Make glibc's ``malloc`` keep freed memory for reuse in this process; ``True`` if set.
 
@@ -90,18 +86,7 @@ def keep_freed_memory() -> bool:
     released when the worker exits. Only worker processes call this: it is a
     process-wide setting.
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        if not os.confstr("CS_GNU_LIBC_VERSION"):  # musl and others: not glibc
-            return False
-        mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError, ValueError):
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    mmap_set = mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # also turns off glibc's own tuning
-    trim_set = mallopt(_M_TRIM_THRESHOLD, 1 << 30)  # of both thresholds
-    return bool(mmap_set and trim_set)
+    return set_malloc_thresholds(mmap_threshold=32 << 20, trim_threshold=1 << 30)
 
 
 class WorkerError(RnnkitError, RuntimeError):

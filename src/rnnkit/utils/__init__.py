@@ -1,5 +1,7 @@
-"""Utilities with Keras names: seeding, padding, one-hot encoding."""
+"""Utilities with Keras names: seeding, padding, one-hot encoding, batch datasets."""
 
+from rnnkit.utils.py_dataset import PyDataset
+from rnnkit.utils.py_dataset import Sequence
 from rnnkit.utils.ragged import RaggedBatches
 from rnnkit.utils.ragged import bucket_by_length
 from rnnkit.utils.ragged import pad_ragged
@@ -12,7 +14,9 @@ from rnnkit.utils.sequences import to_categorical
 from rnnkit.utils.session import clear_session
 
 __all__ = [
+    "PyDataset",
     "RaggedBatches",
+    "Sequence",
     "bucket_by_length",
     "clear_session",
     "pad_ragged",

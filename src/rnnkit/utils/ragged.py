@@ -16,7 +16,6 @@ length first and padding each batch only to its own longest sequence
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ from rnnkit._validation import check_one_of
 from rnnkit._validation import check_positive_int
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
+from rnnkit.utils.py_dataset import PyDataset
 from rnnkit.utils.sequences import pad_sequences
 
 
@@ -158,16 +158,19 @@ def bucket_by_length(
     return batches
 
 
-class RaggedBatches:
-    """Iterate over length-bucketed, padded batches of a ragged dataset.
+class RaggedBatches(PyDataset):
+    """Length-bucketed, padded batches of a ragged dataset, as a :class:`PyDataset`.
 
     Each batch is padded only to its own longest sequence (see
-    :func:`bucket_by_length`). Use it with ``train_on_batch``/``predict_on_batch``
-    and a ``Masking(value)`` layer at the bottom of the model::
+    :func:`bucket_by_length`), so short sequences cost few recurrent steps. Pass it
+    to ``fit``/``evaluate`` like any ``PyDataset`` (no ``y``, no ``batch_size``), with
+    a ``Masking(value)`` layer at the bottom of the model::
 
-        for epoch in range(10):
-            for xb, yb in RaggedBatches(x, y, batch_size=32, shuffle=True, seed=epoch):
-                model.train_on_batch(xb, yb)
+        model.fit(RaggedBatches(x, y, batch_size=32, shuffle=True, seed=0), epochs=10)
+
+    ``fit`` then visits the batches in a new order every epoch, and with
+    ``shuffle=True`` the batches are also regrouped after every epoch (ties in
+    length fall differently). Iterating it yields the padded batches directly.
 
     Args:
         x: List of arrays ``(length_i, features...)``.
@@ -175,7 +178,8 @@ class RaggedBatches:
         batch_size: Sequences per batch. Defaults to `32`.
         padding: ``"post"`` or ``"pre"``. Defaults to `"post"`.
         value: Padding value (your ``Masking`` layer's ``mask_value``). Defaults to `0.0`.
-        shuffle: Shuffle ties and the batch order. Defaults to `False`.
+        shuffle: Shuffle ties and the batch order, again after every epoch of
+            ``fit``. Defaults to `False`.
         seed: Seed of the shuffling. Defaults to `None`.
         dtype: Dtype of the padded inputs. Defaults to `"float32"`.
 
@@ -200,6 +204,7 @@ class RaggedBatches:
         seed: int | None = None,
         dtype: Any = "float32",
     ):
+        super().__init__()
         caller = "RaggedBatches()"
         _check_sequences(x, caller)
         check_one_of("padding", padding, ("pre", "post"), caller=caller)
@@ -213,28 +218,41 @@ class RaggedBatches:
         self.padding = padding
         self.value = value
         self.dtype = dtype
-        self.batches = bucket_by_length(
-            sequence_lengths(x), batch_size=batch_size, shuffle=shuffle, seed=seed
+        self.batch_size = check_positive_int("batch_size", batch_size, caller=caller)
+        self.shuffle = shuffle
+        self._lengths = sequence_lengths(x)
+        self._rng = np.random.default_rng(seed)
+        self.batches = self._bucket()
+
+    def _bucket(self) -> list[np.ndarray]:
+        seed = int(self._rng.integers(2**63)) if self.shuffle else None
+        return bucket_by_length(
+            self._lengths, batch_size=self.batch_size, shuffle=self.shuffle, seed=seed
         )
 
     def __len__(self) -> int:
         return len(self.batches)
 
-    def __iter__(self) -> Iterator[Any]:
-        for index in self.batches:
-            xb = pad_sequences(
-                [self.x[i] for i in index],
-                dtype=self.dtype,
-                padding=self.padding,
-                truncating="post",
-                value=self.value,
-            )
-            if self.y is None:
-                yield xb
-            elif isinstance(self.y, np.ndarray):
-                yield xb, self.y[index]
-            else:
-                yield xb, np.asarray([self.y[i] for i in index])
+    def __getitem__(self, i: int) -> Any:
+        """Batch ``i``: the padded inputs, and the targets when there are any."""
+        index = self.batches[i]
+        xb = pad_sequences(
+            [self.x[j] for j in index],
+            dtype=self.dtype,
+            padding=self.padding,
+            truncating="post",
+            value=self.value,
+        )
+        if self.y is None:
+            return xb
+        if isinstance(self.y, np.ndarray):
+            return xb, self.y[index]
+        return xb, np.asarray([self.y[j] for j in index])
+
+    def on_epoch_end(self) -> None:
+        """Regroup the batches for the next epoch (only with ``shuffle=True``)."""
+        if self.shuffle:
+            self.batches = self._bucket()
 
 
 def predict_ragged(
