@@ -186,6 +186,43 @@ def test_ragged_batches_pad_each_batch_to_its_own_length():
     assert [xb.shape for xb in RaggedBatches(sequences, batch_size=5)] == [(5, 9, 3)]
 
 
+@pytest.mark.parametrize("padding", ["post", "pre"])
+@pytest.mark.parametrize("trailing", [(3,), (), (2, 2)], ids=["features", "scalars", "2-D"])
+def test_ragged_batches_equal_pad_sequences_of_each_batch(padding, trailing):
+    rng = np.random.default_rng(0)
+    sequences = [rng.normal(size=(n, *trailing)) for n in rng.integers(1, 9, size=40)]
+    batches = RaggedBatches(
+        sequences, batch_size=7, padding=padding, value=-1.0, shuffle=True, seed=1
+    )
+    for index, xb in zip(batches.batches, batches, strict=True):
+        expected = pad_sequences(
+            [sequences[i] for i in index], dtype="float32", padding=padding, value=-1.0
+        )
+        assert xb.dtype == expected.dtype
+        np.testing.assert_array_equal(xb, expected)
+
+
+def test_ragged_batches_regroup_after_each_epoch_only_when_shuffled():
+    sequences = _ragged_arrays([3, 9, 4, 8, 5, 3, 3, 3])
+    fixed = RaggedBatches(sequences, batch_size=2)
+    before = [b.copy() for b in fixed.batches]
+    fixed.on_epoch_end()
+    assert all(np.array_equal(a, b) for a, b in zip(before, fixed.batches, strict=True))
+    shuffled = RaggedBatches(sequences, batch_size=2, shuffle=True, seed=0)
+    orders = set()
+    for _ in range(6):
+        orders.add(tuple(np.concatenate(shuffled.batches)))
+        shuffled.on_epoch_end()
+    assert len(orders) > 1
+    again = RaggedBatches(sequences, batch_size=2, shuffle=True, seed=0)
+    assert tuple(np.concatenate(again.batches)) in orders  # seeded
+
+
+def test_ragged_batches_need_one_feature_shape():
+    with pytest.raises(RnnkitValueError, match="same features"):
+        RaggedBatches([np.ones((2, 3)), np.ones((4, 2))])
+
+
 def test_ragged_batches_checks_lengths():
     with pytest.raises(RnnkitValueError, match="same number"):
         RaggedBatches(_ragged_arrays([2, 3]), [1])

@@ -220,7 +220,9 @@ class Trainer:
         }
 
     # ---------------------------------------------------------------- arrays
-    def _prepare(self, x, y, sample_weight, caller):
+    def _prepare(self, x, y, sample_weight, caller, setup=True):
+        """Validated tensors; ``setup``: also build the model and place it (else only
+        check the input shape: later batches of a dataset)."""
         x_t = to_tensor(x, name="x", caller=caller)
         if x_t.dim() < 2:
             raise RnnkitValueError(
@@ -236,12 +238,24 @@ class Trainer:
         if sample_weight is not None:
             sw_t = to_tensor(sample_weight, name="sample_weight", caller=caller)
             check_same_length(x_t, sw_t, caller=caller)
-        self._ensure_ready(x_t, caller)
+        if setup:
+            self._ensure_ready(x_t, caller)
+        else:
+            self._check_input_shape(x_t, caller)
         return x_t, y_t, sw_t
 
     def _ensure_ready(self, x: torch.Tensor, caller: str) -> None:
         if not self.built:
             self.build((None, *x.shape[1:]))
+        self._check_input_shape(x, caller)
+        device = self.device
+        if next(iter(self.parameters()), torch.empty(0)).device != device:
+            self.to(device)
+        if not getattr(self, "_optimizer_built", True) and self.optimizer is not None:
+            self.optimizer.build([p for p in self.parameters() if p.requires_grad])
+            self._optimizer_built = True
+
+    def _check_input_shape(self, x: torch.Tensor, caller: str) -> None:
         expected_ndim = len(self.built_input_shape) if self.built_input_shape else None
         if expected_ndim is not None and x.dim() != expected_ndim:
             raise RnnkitValueError(
@@ -255,12 +269,6 @@ class Trainer:
                 f"timestep (input shape {self.built_input_shape}). Received x with shape "
                 f"{tuple(x.shape)} ({x.shape[-1]} features)."
             )
-        device = self.device
-        if next(iter(self.parameters()), torch.empty(0)).device != device:
-            self.to(device)
-        if not getattr(self, "_optimizer_built", True) and self.optimizer is not None:
-            self.optimizer.build([p for p in self.parameters() if p.requires_grad])
-            self._optimizer_built = True
 
     # -------------------------------------------------------------------- fit
     def fit(
@@ -404,12 +412,12 @@ class Trainer:
     def _batch_converter(self, class_weight: dict[int, float] | None = None):
         """``convert(x, y, sample_weight, caller=...)`` for the batches of a dataset."""
 
+        ready = False  # the model is built and placed once, at the first batch
+
         def convert(x, y, sample_weight, *, caller: str):
-            if y is None and sample_weight is None:
-                x_t = to_tensor(x, name="x", caller=caller)
-                self._ensure_ready(x_t, caller)
-                return x_t, None, None
-            x_t, y_t, sw_t = self._prepare(x, y, sample_weight, caller)
+            nonlocal ready
+            x_t, y_t, sw_t = self._prepare(x, y, sample_weight, caller, setup=not ready)
+            ready = True
             if class_weight is not None and y_t is not None:
                 sw_t = self._class_weights(y_t, class_weight, sw_t)
             return x_t, y_t, sw_t

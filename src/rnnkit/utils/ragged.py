@@ -221,6 +221,12 @@ class RaggedBatches(PyDataset):
         self.batch_size = check_positive_int("batch_size", batch_size, caller=caller)
         self.shuffle = shuffle
         self._lengths = sequence_lengths(x)
+        trailing = {np.shape(s)[1:] for s in x if len(s)}
+        if len(trailing) > 1:
+            raise RnnkitValueError(
+                f"{caller}: all sequences need the same features per step. Received "
+                f"steps of shapes {sorted(trailing)[:3]}."
+            )
         self._rng = np.random.default_rng(seed)
         self.batches = self._bucket()
 
