@@ -31,6 +31,10 @@ therefore trains ``fixed-30 post`` and ``masked-30`` on the same padded array, a
 ``masked-bucketed`` on the same utterances, epoch by epoch in turns (``--speed-epochs``
 each, for every ``--speed-units``) and gives the median epoch of each and the ratios.
 
+Epoch times on a CPU swing with glibc returning freed buffers to the kernel and
+faulting them in again (docs/performance.md); the benchmark keeps freed memory for
+reuse unless ``--no-keep-freed-memory``.
+
 Run: python benchmarks/masking_benchmark.py [--seeds 0 1 2] [--threads 1] [--markdown]
 """
 
@@ -45,6 +49,7 @@ import torch
 
 from rnnkit import Sequential
 from rnnkit.callbacks import Callback
+from rnnkit.kernels.memory import keep_freed_memory
 from rnnkit.layers import LSTM
 from rnnkit.layers import Dense
 from rnnkit.layers import Masking
@@ -224,15 +229,22 @@ def main() -> None:
         "--speed-units", type=int, nargs="*", default=[32, 128], help="LSTM sizes to time"
     )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument(
+        "--no-keep-freed-memory",
+        action="store_true",
+        help="leave glibc's malloc as it is (by default freed buffers are kept for reuse, "
+        "rnnkit.kernels.memory.keep_freed_memory, as docs/performance.md recommends)",
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    kept = not args.no_keep_freed_memory and keep_freed_memory()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     print(
         f"{args.train} train / {args.test} test utterances, lengths {MIN_LEN}..{MAX_LEN}, "
         f"{FEATURES} features, {CLASSES} classes; LSTM({args.units}), {args.epochs} epochs, "
         f"batch {args.batch_size}, seeds {args.seeds}, torch threads "
-        f"{torch.get_num_threads()}, device {device}"
+        f"{torch.get_num_threads()}, device {device}, freed memory kept: {kept}"
     )
 
     warm_up(args)
