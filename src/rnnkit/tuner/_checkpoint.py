@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -122,11 +123,32 @@ def unflatten_state(tensors: dict[str, np.ndarray], skeleton: Any, *, int_keys: 
 def save_checkpoint(
     folder: Path, model: Any, *, epoch: int, value: float, with_optimizer: bool = True
 ) -> None:
-    """Save ``model``'s weights (and optimizer state) as the folder's current checkpoint."""
-    from safetensors.numpy import save_file
+    """Save ``model``'s weights (and optimizer state) as the folder's current checkpoint.
 
+    Raises:
+        CheckpointError: a file could not be written (disk full, a file size limit, no
+            permission); the files of this attempt are removed and the previous
+            checkpoint stays the folder's checkpoint.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     tag = f"{epoch:05d}-{uuid.uuid4().hex[:8]}"
+    try:
+        _save(folder, model, tag, epoch=epoch, value=value, with_optimizer=with_optimizer)
+    except OSError as exc:
+        for path in folder.glob(f"*{tag}*"):  # this attempt's files, kept by no manifest
+            with contextlib.suppress(OSError):
+                path.unlink()
+        full = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+        hint = "the disk is full or a file size limit was reached" if full else "see the cause"
+        raise CheckpointError(
+            f"Could not save the epoch {epoch} checkpoint in {folder}: "
+            f"{exc.strerror or exc} ({hint}). The previous checkpoint is kept."
+        ) from exc
+
+
+def _save(folder: Path, model: Any, tag: str, *, epoch, value, with_optimizer) -> None:
+    from safetensors.numpy import save_file
+
     weights = folder / f"weights-{tag}.weights.safetensors"
     tmp = folder / f".tmp-weights-{tag}.weights.safetensors"
     model.save_weights(str(tmp))
