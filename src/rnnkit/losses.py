@@ -73,6 +73,17 @@ def _prepare(y_true: Any, y_pred: Any, caller: str) -> tuple[torch.Tensor, torch
     return y_true.to(device=y_pred.device, dtype=y_pred.dtype), y_pred
 
 
+def output_mask_of(y_pred: Any) -> torch.Tensor | None:
+    """The timestep mask a model attached to its output (Keras' ``_keras_mask``), if any.
+
+    A ``Sequential`` whose last layer outputs a masked sequence (``Masking`` →
+    ``LSTM(return_sequences=True)`` → ``TimeDistributed(Dense)``, say) attaches the
+    ``(batch, timesteps)`` mask; losses and metrics then average over the valid steps.
+    """
+    mask = getattr(y_pred, "_keras_mask", None)
+    return mask.bool() if isinstance(mask, torch.Tensor) else None
+
+
 def squeeze_or_expand_to_same_rank(
     x1: torch.Tensor, x2: torch.Tensor, expand_rank_1: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -374,9 +385,11 @@ class Loss:
         if self.dtype is not None:
             y_pred = _to_tensor(y_pred, name="y_pred", caller=self.name).to(self.dtype)
         values = self.call(y_true, y_pred)
-        return reduce_weighted_values(
-            values, sample_weight, self._mask(y_true), self.reduction, caller=self.name
-        )
+        mask = self._mask(y_true)
+        output_mask = output_mask_of(y_pred)
+        if output_mask is not None and output_mask.shape == values.shape:
+            mask = output_mask if mask is None else mask & output_mask
+        return reduce_weighted_values(values, sample_weight, mask, self.reduction, caller=self.name)
 
     def call(self, y_true: Any, y_pred: Any) -> torch.Tensor:
         """Per-sample losses."""

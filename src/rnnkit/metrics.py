@@ -29,6 +29,7 @@ import torch
 import rnnkit.errors as errors
 from rnnkit import losses
 from rnnkit._validation import check_one_of
+from rnnkit.losses import output_mask_of
 
 MetricFn = Callable[..., torch.Tensor]
 
@@ -273,6 +274,14 @@ class MeanMetricWrapper(Mean):
     @torch.no_grad()
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        mask = output_mask_of(y_pred)
+        if mask is not None and isinstance(values, torch.Tensor) and mask.shape == values.shape:
+            weights = mask.to(values.dtype)  # as Keras: masked timesteps do not count
+            if sample_weight is not None:
+                given = torch.as_tensor(sample_weight, dtype=values.dtype, device=values.device)
+                given = given.reshape(*given.shape, *([1] * (weights.dim() - given.dim())))
+                weights = weights * given
+            sample_weight = weights
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self) -> dict[str, Any]:

@@ -298,3 +298,10 @@ def test_padded_batch_last_output_equals_alone(kind, padding):
     last = layer(x, mask=mask)
     for i, s in enumerate(sequences):
         torch.testing.assert_close(last[i], layer(torch.as_tensor(s)[None])[0], atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("shape", [(BATCH, STEPS - 1), (BATCH - 1, STEPS), (1, STEPS), (BATCH,)])
+def test_mask_of_the_wrong_shape_is_refused(shape):
+    layer = LSTM(UNITS, return_sequences=True)
+    with pytest.raises(ValueError, match=r"mask must have shape \(batch, timesteps\)"):
+        layer(torch.as_tensor(_inputs()), mask=torch.ones(shape, dtype=torch.bool))

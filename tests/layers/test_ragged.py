@@ -273,3 +273,32 @@ def test_padded_batch_through_model_equals_alone():
 def test_predict_ragged_needs_predict_on_batch():
     with pytest.raises(RnnkitTypeError, match="predict_on_batch"):
         predict_ragged(object(), [[1.0]])
+
+
+@pytest.mark.parametrize("batch_size", [2, 3])
+def test_predict_ragged_keeps_a_fixed_horizon_whole(batch_size):
+    """Encoder–decoder forecasts (RepeatVector) are not trimmed like per-step outputs,
+    even when a batch's padded length equals the horizon."""
+    from rnnkit.layers import LSTM
+    from rnnkit.layers import Dense
+    from rnnkit.layers import Masking
+    from rnnkit.layers import RepeatVector
+    from rnnkit.layers import TimeDistributed
+    from rnnkit.models.sequential import Sequential
+
+    model = Sequential(
+        [
+            Masking(0.0),
+            LSTM(4),
+            RepeatVector(5),
+            LSTM(4, return_sequences=True),
+            TimeDistributed(Dense(1)),
+        ]
+    )
+    model.build((None, None, 3))
+    sequences = _ragged_arrays([3, 4, 5, 7, 8, 9])
+    forecasts = predict_ragged(model, sequences, batch_size=batch_size)
+    assert isinstance(forecasts, np.ndarray) and forecasts.shape == (6, 5, 1)
+    for forecast, sequence in zip(forecasts, sequences, strict=True):
+        alone = model.predict(sequence[None], verbose=0)[0]
+        np.testing.assert_allclose(forecast, alone, atol=1e-6)

@@ -330,3 +330,19 @@ def test_py_dataset_with_sample_weights_and_validation_matches_keras(keras, rng,
     for key in ("loss", "val_loss"):
         np.testing.assert_allclose(r_hist[key], k_hist[key], **LOSS_TOL)
     assert_weights_close(r_model, k_model)
+
+
+def test_repeated_and_weighted_metric_names_match_keras(keras, rng, data):
+    x, y = data
+    k_model, r_model = build_pair(keras, rng, "gru")
+    for model in (k_model, r_model):
+        model.compile(
+            optimizer="sgd", loss="mse", metrics=["mae", "mae"], weighted_metrics=["mae", "mse"]
+        )
+    weights = rng.uniform(0.0, 2.0, size=SAMPLES).astype(np.float32)
+    got = r_model.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True)
+    want = k_model.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True)
+    assert set(got) == set(want) == {"loss", "mae", "mae_1", "weighted_mae", "mse"}
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], **LOSS_TOL, err_msg=key)
+    assert r_model.metrics_names == ["loss", "mae", "mae_1", "weighted_mae", "mse"]

@@ -187,6 +187,15 @@ def test_read_labelled_sequences_rejects_bad_data(frame, message):
         read_labelled_sequences(frame, **COLUMNS)
 
 
+def test_bad_time_in_text_numbers_is_the_one_named():
+    frame = small_frame()
+    frame["step"] = frame["step"].astype(str)
+    frame.loc[2, "step"] = "x"
+    message = "time column 'step' holds 'x' at row 2, which is neither a number nor a date."
+    with pytest.raises(DataError, match=re.escape(message)):
+        read_labelled_sequences(frame, **COLUMNS)
+
+
 def test_read_labelled_sequences_rejects_missing_file(tmp_path):
     with pytest.raises(DataError, match=re.escape("does not exist. Pass a CSV or Parquet file.")):
         read_labelled_sequences(tmp_path / "none.csv", **COLUMNS)

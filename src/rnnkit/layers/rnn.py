@@ -225,6 +225,12 @@ class RNN(Layer):
         training = self.resolve_training(training)
         if mask is not None:
             mask = torch.as_tensor(mask, device=x.device).bool()
+            if tuple(mask.shape) != tuple(x.shape[:2]):
+                raise RnnkitValueError(
+                    f"{type(self).__name__} '{self.name}': mask must have shape (batch, "
+                    f"timesteps) = {tuple(x.shape[:2])}, one flag per step of the input. "
+                    f"Received a mask of shape {tuple(mask.shape)}."
+                )
         states = self._initial_states(x, initial_state)
         request = SequenceRequest(
             x=x,

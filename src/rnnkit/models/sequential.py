@@ -191,6 +191,8 @@ class Sequential(Trainer, nn.Module):
             if isinstance(out, (list, tuple)):
                 out = out[0]
             x = out
+        if mask is not None and isinstance(x, torch.Tensor):
+            x._keras_mask = mask  # as Keras: the loss and metrics skip masked timesteps
         return x
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any):

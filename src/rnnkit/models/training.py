@@ -107,26 +107,15 @@ class Trainer:
     def metric_directions(self) -> dict[str, str]:
         """``"min"``/``"max"`` for every log key fit produces."""
         directions = {"loss": "min"}
-        for metric in [
-            *getattr(self, "compiled_metrics", []),
-            *getattr(self, "weighted_metrics", []),
-        ]:
-            directions[metric.name] = getattr(metric, "direction", "min")
+        for name, metric in self._named_metrics():
+            directions[name] = getattr(metric, "direction", "min")
         directions.update({f"val_{k}": v for k, v in list(directions.items())})
         return directions
 
     @property
     def metrics_names(self) -> list[str]:
         """Log keys of ``evaluate``: ``["loss", *metric names]``."""
-        names = ["loss"]
-        names += [
-            m.name
-            for m in [
-                *getattr(self, "compiled_metrics", []),
-                *getattr(self, "weighted_metrics", []),
-            ]
-        ]
-        return names
+        return ["loss", *(name for name, _ in self._named_metrics())]
 
     def _require_compiled(self, caller: str) -> None:
         if not getattr(self, "compiled", False):
@@ -185,7 +174,10 @@ class Trainer:
         for layer in self.modules():
             if hasattr(layer, "apply_constraints") and _owns_parameters(layer):
                 layer.apply_constraints()
-        self._update_metrics(y, y_pred.detach(), sample_weight)
+        predictions = y_pred.detach()
+        if hasattr(y_pred, "_keras_mask"):  # detach() drops the output mask
+            predictions._keras_mask = y_pred._keras_mask
+        self._update_metrics(y, predictions, sample_weight)
         return loss.detach()
 
     def test_step(self, x, y, sample_weight=None) -> torch.Tensor:
@@ -214,10 +206,25 @@ class Trainer:
             metric.reset_state()
 
     def _metric_logs(self, prefix: str = "") -> dict[str, float]:
-        return {
-            f"{prefix}{m.name}": float(m.result())
-            for m in [*self.compiled_metrics, *self.weighted_metrics]
-        }
+        return {f"{prefix}{name}": float(m.result()) for name, m in self._named_metrics()}
+
+    def _named_metrics(self) -> list[tuple[str, Any]]:
+        """``(log key, metric)`` pairs, named as Keras does: a repeated name gets ``_1``,
+        ``_2``…; a weighted metric whose name is taken becomes ``weighted_<name>``."""
+        counts: dict[str, int] = {}
+
+        def unique(name: str) -> str:
+            if name not in counts:
+                counts[name] = 1
+                return name
+            counts[name] += 1
+            return f"{name}_{counts[name] - 1}"
+
+        named = [(unique(m.name), m) for m in getattr(self, "compiled_metrics", [])]
+        for m in getattr(self, "weighted_metrics", []):
+            name = m.name if m.name not in counts else f"weighted_{m.name}"
+            named.append((unique(name), m))
+        return named
 
     # ---------------------------------------------------------------- arrays
     def _prepare(self, x, y, sample_weight, caller, setup=True):

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import torch
 
 from rnnkit._validation import check_one_of
 from rnnkit._validation import check_positive_int
@@ -296,9 +297,8 @@ def predict_ragged(
     per_sample: list[Any] = [None] * len(sequences)
     ragged = False
     for index, xb in zip(batches.batches, batches, strict=True):
-        out = np.asarray(model.predict_on_batch(xb))
+        out, is_sequence = _predict_batch(model, xb)
         steps = xb.shape[1]
-        is_sequence = out.ndim >= 3 and out.shape[1] == steps
         ragged = ragged or is_sequence
         for row, i in enumerate(index):
             item = out[row]
@@ -310,7 +310,31 @@ def predict_ragged(
         return per_sample
     if not per_sample:
         return np.zeros((0,), dtype=np.float32)
+    shapes = {item.shape for item in per_sample}
+    if len(shapes) > 1:
+        raise RnnkitValueError(
+            "predict_ragged(): the model's outputs differ in shape from batch to batch "
+            f"({sorted(shapes)[:3]}), and carry no timestep mask to trim them by. Put a "
+            f"Masking({value}) layer at the bottom of the model."
+        )
     return np.stack(per_sample)
+
+
+def _predict_batch(model: Any, xb: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``(outputs, whether they are per input step)`` for one padded batch.
+
+    An rnnkit model says so through the timestep mask of its output (present after
+    ``Masking`` → ``LSTM(return_sequences=True)``, absent after an encoder–decoder's
+    ``RepeatVector``); for other models an output as long as the batch counts as per-step.
+    """
+    if isinstance(model, torch.nn.Module):
+        model.eval()
+        with torch.no_grad():
+            out = model(torch.as_tensor(xb), training=False)
+        mask = getattr(out, "_keras_mask", None)
+        return out.detach().cpu().numpy(), mask is not None and out.dim() >= 3
+    out = np.asarray(model.predict_on_batch(xb))
+    return out, out.ndim >= 3 and out.shape[1] == xb.shape[1]
 
 
 def _check_sequences(sequences: Any, caller: str) -> None:

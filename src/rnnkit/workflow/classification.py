@@ -373,6 +373,11 @@ def _time_values(column: pd.Series, name: str, caller: str) -> np.ndarray:
         stamps = pd.to_datetime(column, errors="coerce")
     bad = stamps.isna().to_numpy()
     if bad.any():
+        neither = bad & numbers.isna().to_numpy()
+        if neither.any():  # a value that is no time at all: name it
+            bad = neither
+        elif numbers.notna().sum() > stamps.notna().sum():  # mostly numbers
+            bad = numbers.isna().to_numpy()
         p = int(np.argmax(bad))
         raise DataError(
             f"{caller}: time column {name!r} holds {column.iloc[p]!r} at row {p}, which is "
