@@ -376,3 +376,53 @@ def test_model_with_wrappers_saves_and_loads(tmp_path):
     torch.testing.assert_close(loaded(x), model(x))
     assert isinstance(loaded.layers[1], Bidirectional)
     assert loaded.layers[1].merge_mode == "mul"
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_time_distributed_rnn_sees_the_inner_mask_like_keras(kind):
+    """Masking on 4-D input -> TimeDistributed(RNN): each inner sequence skips its padding."""
+    from rnnkit.layers.core import Masking
+    from rnnkit.models.sequential import Sequential
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, 3, 6, 4)).astype("float32")
+    x[0, 0, 4:] = 0.0  # right padding inside an inner sequence
+    x[0, 2, :2] = 0.0  # left padding
+    x[1, 1, ::2] = 0.0  # gaps
+    inner = {"LSTM": LSTM, "GRU": GRU}[kind](3)
+    ours = Sequential([Masking(0.0), TimeDistributed(inner)])
+    ours.build((None, 3, 6, 4))
+    theirs = keras.Sequential(
+        [
+            keras.Input((3, 6, 4)),
+            keras.layers.Masking(0.0),
+            keras.layers.TimeDistributed(getattr(keras.layers, kind)(3)),
+        ]
+    )
+    theirs.set_weights(ours.get_weights())
+    got = ours(torch.as_tensor(x)).detach().numpy()
+    np.testing.assert_allclose(got, keras.ops.convert_to_numpy(theirs(x)), atol=1e-5)
+    alone = inner(torch.as_tensor(x[0, 0, :4][None])).detach().numpy()[0]
+    np.testing.assert_allclose(got[0, 0], alone, atol=1e-6)
+
+
+def test_bidirectional_needs_recurrent_layers_and_matching_units_to_add():
+    with pytest.raises(RnnkitTypeError, match="must be a recurrent layer"):
+        Bidirectional(Dense(3))
+    with pytest.raises(RnnkitTypeError, match="`backward_layer` must be a recurrent layer"):
+        Bidirectional(LSTM(3), backward_layer=Dense(3))
+    with pytest.raises(RnnkitValueError, match="needs the same units"):
+        Bidirectional(LSTM(3), backward_layer=LSTM(2, go_backwards=True), merge_mode="sum")
+    layer = Bidirectional(LSTM(3), backward_layer=LSTM(2, go_backwards=True))  # concat: fine
+    assert layer(torch.ones(2, 4, 5)).shape == (2, 5)
+
+
+def test_bidirectional_reports_its_kernel():
+    layer = Bidirectional(LSTM(3))
+    assert layer.kernel is None  # not called yet
+    layer(torch.ones(2, 4, 5))
+    assert layer.kernel == layer.forward_layer.kernel
+    mixed = Bidirectional(LSTM(3), backward_layer=LSTM(3, go_backwards=True, use_cudnn=False))
+    mixed.backward_layer.kernel_preference = "reference"
+    mixed(torch.ones(2, 4, 5))
+    assert "(forward)" in mixed.kernel.name and "reference (backward)" in mixed.kernel.name

@@ -9,6 +9,7 @@ Both follow Keras 3 (``keras/src/layers/rnn/bidirectional.py`` and
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import torch
 from rnnkit._validation import check_one_of
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
+from rnnkit.kernels import KernelChoice
 from rnnkit.layers.base import Layer
 from rnnkit.layers.base import Shape
 
@@ -113,7 +115,15 @@ class Bidirectional(Layer):
                 "Bidirectional(): `backward_layer` must be an rnnkit layer such as "
                 f"LSTM(32, go_backwards=True). Received: {backward_layer!r}."
             )
+        for given, role in ((layer, "layer"), (backward_layer, "backward_layer")):
+            if given is not None and not hasattr(given, "go_backwards"):
+                raise RnnkitTypeError(
+                    f"Bidirectional(): `{role}` must be a recurrent layer (SimpleRNN, LSTM, "
+                    f"GRU or RNN) that can read a sequence backwards. Received: "
+                    f"{type(given).__name__}."
+                )
         check_one_of("merge_mode", merge_mode, MERGE_MODES, caller="Bidirectional()")
+        _check_merge_sizes(layer, backward_layer, merge_mode)
         _inherit_declared_shape(kwargs, layer)
         kwargs.setdefault("dtype", layer.dtype)
         super().__init__(**kwargs)
@@ -138,6 +148,18 @@ class Bidirectional(Layer):
         self.return_sequences = bool(layer.return_sequences)
         self.return_state = bool(layer.return_state)
         self._initial_weights = None if not weights else [np.asarray(w) for w in weights]
+
+    @property
+    def kernel(self) -> KernelChoice | None:
+        """The kernel of the last call: the forward layer's, or both when they differ."""
+        forward = getattr(self.forward_layer, "kernel", None)
+        backward = getattr(self.backward_layer, "kernel", None)
+        if forward is None or backward is None or forward == backward:
+            return forward if forward is not None else backward
+        return KernelChoice(
+            f"{forward.name} (forward) / {backward.name} (backward)",
+            "; ".join(r for r in (forward.reason, backward.reason) if r),
+        )
 
     def _verify_directions(self) -> None:
         forward, backward = self.forward_layer, self.backward_layer
@@ -276,6 +298,9 @@ class Bidirectional(Layer):
         return merged
 
     # ----------------------------------------------------------------- config
+    def _child_takes_mask(self) -> bool:
+        return "mask" in inspect.signature(self.layer.forward).parameters
+
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.pop("dtype", None)  # taken from the inner layer
@@ -307,9 +332,11 @@ class TimeDistributed(Layer):
         (batch, timesteps, features) -> (batch * timesteps, features)
             -> layer -> (batch * timesteps, units) -> (batch, timesteps, units)
 
-    A mask passes through unchanged to the next layer (the wrapped layer does not see
-    it). ``Dense`` already acts on the last axis of 3-D inputs, so
-    ``TimeDistributed(Dense(n))`` and ``Dense(n)`` compute the same thing.
+    A mask passes through unchanged to the next layer. A mask with more axes than
+    ``(batch, timesteps)`` (``Masking`` on 4-D inputs) also reaches the wrapped layer,
+    one timestep's part per call, as in Keras: ``TimeDistributed(LSTM(8))`` then skips
+    the padding inside each inner sequence. ``Dense`` already acts on the last axis of
+    3-D inputs, so ``TimeDistributed(Dense(n))`` and ``Dense(n)`` compute the same thing.
 
     Args:
         layer: An rnnkit layer that takes one timestep ``(batch, ...)``.
@@ -385,7 +412,8 @@ class TimeDistributed(Layer):
         self._child_shape(tuple(x.shape))
         batch, steps = x.shape[0], x.shape[1]
         if mask is not None:
-            mask_shape = tuple(torch.as_tensor(mask).shape)
+            mask = torch.as_tensor(mask, device=x.device)
+            mask_shape = tuple(mask.shape)
             if len(mask_shape) < 2 or mask_shape[:2] != (batch, steps):
                 raise RnnkitValueError(
                     f"TimeDistributed '{self.name}': the mask must start with the "
@@ -393,13 +421,21 @@ class TimeDistributed(Layer):
                     f"shape {mask_shape} for inputs of shape {tuple(x.shape)}."
                 )
         flat = x.reshape(batch * steps, *x.shape[2:])  # (batch * steps, ...)
-        out = self.layer(flat, training=training)
+        kwargs: dict[str, Any] = {"training": training}
+        if mask is not None and mask.dim() > 2 and self._child_takes_mask():
+            # Keras hands each timestep's own mask to the wrapped layer: with 4-D inputs
+            # (batch, timesteps, inner steps, features) an inner RNN skips its padding.
+            kwargs["mask"] = mask.reshape(batch * steps, *mask.shape[2:])
+        out = self.layer(flat, **kwargs)
         if isinstance(out, (list, tuple)):
             raise RnnkitValueError(
                 f"TimeDistributed '{self.name}': the wrapped layer must return one tensor. "
                 f"Received {len(out)} (does it use return_state=True?)."
             )
         return out.reshape(batch, steps, *out.shape[1:])  # (batch, steps, ...)
+
+    def _child_takes_mask(self) -> bool:
+        return "mask" in inspect.signature(self.layer.forward).parameters
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -418,6 +454,19 @@ class TimeDistributed(Layer):
 
 
 # ------------------------------------------------------------------- helpers
+def _check_merge_sizes(layer: Layer, backward_layer: Layer | None, merge_mode) -> None:
+    """``sum``/``mul``/``ave`` need both directions to output the same number of units."""
+    if backward_layer is None or merge_mode not in ("sum", "mul", "ave"):
+        return
+    ours, theirs = getattr(layer, "units", None), getattr(backward_layer, "units", None)
+    if ours is not None and theirs is not None and ours != theirs:
+        raise RnnkitValueError(
+            f"Bidirectional(): merge_mode={merge_mode!r} adds or multiplies the two "
+            f"directions, which needs the same units. Received {ours} (layer) and {theirs} "
+            "(backward_layer); use merge_mode='concat' or equal units."
+        )
+
+
 def _call(layer: Layer, x: torch.Tensor, mask: Any, training: Any, initial_state: Any) -> Any:
     kwargs: dict[str, Any] = {"mask": mask, "training": training}
     if initial_state is not None:
