@@ -84,6 +84,21 @@ def output_mask_of(y_pred: Any) -> torch.Tensor | None:
     return mask.bool() if isinstance(mask, torch.Tensor) else None
 
 
+def mask_for_values(mask: torch.Tensor | None, values: Any) -> torch.Tensor | None:
+    """``mask`` spread over ``values`` that have its shape plus trailing axes, else None.
+
+    Per-step losses and metrics are ``(batch, timesteps)``, like the mask; elementwise
+    ones (``binary_accuracy`` on a ``Dense(1)`` output, a custom loss without a mean)
+    keep a trailing axis, and each of its elements gets its timestep's flag.
+    """
+    if mask is None or not isinstance(values, torch.Tensor) or values.dim() < mask.dim():
+        return None
+    if tuple(values.shape[: mask.dim()]) != tuple(mask.shape):
+        return None
+    extra = values.dim() - mask.dim()
+    return mask.reshape(*mask.shape, *([1] * extra)).expand(values.shape)
+
+
 def squeeze_or_expand_to_same_rank(
     x1: torch.Tensor, x2: torch.Tensor, expand_rank_1: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -386,8 +401,8 @@ class Loss:
             y_pred = _to_tensor(y_pred, name="y_pred", caller=self.name).to(self.dtype)
         values = self.call(y_true, y_pred)
         mask = self._mask(y_true)
-        output_mask = output_mask_of(y_pred)
-        if output_mask is not None and output_mask.shape == values.shape:
+        output_mask = mask_for_values(output_mask_of(y_pred), values)
+        if output_mask is not None:
             mask = output_mask if mask is None else mask & output_mask
         return reduce_weighted_values(values, sample_weight, mask, self.reduction, caller=self.name)
 

@@ -29,6 +29,7 @@ import torch
 import rnnkit.errors as errors
 from rnnkit import losses
 from rnnkit._validation import check_one_of
+from rnnkit.losses import mask_for_values
 from rnnkit.losses import output_mask_of
 
 MetricFn = Callable[..., torch.Tensor]
@@ -275,7 +276,7 @@ class MeanMetricWrapper(Mean):
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         mask = output_mask_of(y_pred)
-        if mask is not None and isinstance(values, torch.Tensor) and mask.shape == values.shape:
+        if mask_for_values(mask, values) is not None:
             weights = mask.to(values.dtype)  # as Keras: masked timesteps do not count
             if sample_weight is not None:
                 given = torch.as_tensor(sample_weight, dtype=values.dtype, device=values.device)

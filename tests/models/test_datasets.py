@@ -230,3 +230,40 @@ def test_bad_batches_get_clear_errors(arrays):
         make_model().fit(Slices(bad, y), verbose=0)
     with pytest.raises(ValueError, match="no targets"):
         make_model().evaluate(Slices(x), verbose=0)
+
+
+def test_fewer_steps_than_batches_read_on_across_epochs_like_keras(arrays):
+    x, y = arrays
+    data = Slices(x, y, batch_size=4)  # 5 batches
+    with pytest.warns(UserWarning, match="ran out of data; epoch 3 ended after 1 batches"):
+        history = make_model().fit(data, steps_per_epoch=2, epochs=4, shuffle=False, verbose=0)
+    assert data.requested == [0, 1, 2, 3, 4, 0, 1]  # Keras: [0, 1], [2, 3], [4], [0, 1]
+    assert len(history.history["loss"]) == 4
+
+
+def test_dataloader_with_fewer_steps_reads_on(arrays):
+    x, y = arrays
+
+    class Recorded(torch.utils.data.Dataset):
+        def __init__(self):
+            self.requested = []
+
+        def __len__(self):
+            return len(x)
+
+        def __getitem__(self, i):
+            self.requested.append(i)
+            return torch.as_tensor(x[i]), torch.as_tensor(y[i])
+
+    data = Recorded()
+    loader = torch.utils.data.DataLoader(data, batch_size=5)  # 4 batches
+    make_model().fit(loader, steps_per_epoch=1, epochs=3, verbose=0)
+    assert data.requested == list(range(15))  # batches 0, 1, 2; not batch 0 three times
+
+
+def test_validation_generator_that_runs_out_warns(arrays):
+    x, y = arrays
+    val = ((x[i : i + 5], y[i : i + 5]) for i in range(0, 10, 5))
+    with pytest.warns(UserWarning, match="validation_data ran out of data"):
+        history = make_model().fit(x, y, validation_data=val, epochs=2, verbose=0)
+    assert len(history.history["val_loss"]) == 1

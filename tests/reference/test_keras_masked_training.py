@@ -104,3 +104,33 @@ def test_masked_steps_weigh_nothing_with_sample_weight_and_categorical_loss(kera
     shuffled = np.where(valid[..., None], one_hot, one_hot[:, ::-1])
     again = ours.evaluate(x, shuffled, sample_weight=weights, verbose=0, return_dict=True)
     np.testing.assert_allclose(again["loss"], got["loss"], **TOL)
+
+
+def test_masked_binary_outputs_and_elementwise_losses_match_keras(keras, rng):
+    """Per-element values ``(batch, timesteps, 1)`` get their timestep's flag too."""
+    x, _ = _data("right")
+    y = (rng.random(size=(len(x), STEPS, 1)) > 0.5).astype("float32")
+    ours = Sequential([Masking(0.0), GRU(4, return_sequences=True), Dense(1, activation="sigmoid")])
+    ours.build((None, None, FEATURES))
+    theirs = keras.Sequential(
+        [
+            keras.Input((None, FEATURES)),
+            keras.layers.Masking(0.0),
+            keras.layers.GRU(4, return_sequences=True),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    theirs.set_weights(ours.get_weights())
+
+    def squared(a, b):  # elementwise: no mean over the last axis
+        return (a - b) ** 2
+
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss=squared, metrics=["accuracy", "binary_accuracy"])
+    got = ours.evaluate(x, y, verbose=0, return_dict=True)
+    want = theirs.evaluate(x, y, verbose=0, return_dict=True)
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], **TOL, err_msg=key)
+    valid = ~(x == 0).all(-1)
+    hits = ((ours.predict(x, verbose=0) > 0.5) == (y > 0.5))[..., 0]
+    np.testing.assert_allclose(got["binary_accuracy"], hits[valid].mean(), rtol=1e-6)

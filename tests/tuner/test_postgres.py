@@ -74,7 +74,9 @@ def _logical(trials):
 def test_two_workers_one_killed_survivor_retries_t2(tmp_path, postgres_url):
     name = f"t2_{uuid.uuid4().hex[:8]}"
     config = _config(tmp_path, postgres_url, name, max_trials=4)
-    env = {"RNNKIT_TEST_EPOCH_SLEEP": "0.3"}
+    # 3 s trials: on a loaded machine the kill must still land while the trial runs
+    # (with 0.9 s trials it once came after the victim had completed)
+    env = {"RNNKIT_TEST_EPOCH_SLEEP": "1.0"}
     kt.RandomSearch(f.build_slow, **config["kwargs"])  # create the study once
     a = start_script(config, tmp_path / "a.txt", **env)
     b = start_script(config, tmp_path / "b.txt", **env)

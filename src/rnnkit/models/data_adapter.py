@@ -159,7 +159,10 @@ class DatasetBatches:
     convention); ``convert(x, y, sample_weight, caller=...)`` turns it into tensors. A
     ``PyDataset`` is visited in a new random order every epoch when ``shuffle``; an
     iterator is read on from epoch to epoch (``steps`` batches each, or until it
-    ends). ``ran_out`` turns True when an iterator ends before an epoch is complete.
+    ends). With ``steps`` below a ``PyDataset``'s or ``DataLoader``'s length, epochs
+    read on too, as in Keras, starting over once every batch was used. ``ran_out``
+    turns True when an epoch ends before ``steps`` batches (or gets none at all from
+    a used-up iterator).
     """
 
     def __init__(self, data: Any, convert, *, caller: str, shuffle: bool = False, steps=None):
@@ -184,15 +187,27 @@ class DatasetBatches:
         elif isinstance(data, torch.utils.data.DataLoader):
             known = len(data)
         self.steps = known if steps is None else (steps if known is None else min(steps, known))
+        self._reads_on = (
+            steps is not None and known is not None and steps < known
+        )  # one pass over the data spans several epochs
+        self._live: Iterator[tuple[str, Any]] | None = None
 
     def epoch(self, device: torch.device):
-        batches = self._raw_batches()
+        self.ran_out = False
+        if self._reads_on:
+            self._live = self._live or self._raw_batches()
+            batches = self._live
+        else:
+            batches = self._raw_batches()
         count = 0
         while self.steps is None or count < self.steps:
             try:
                 which, batch = next(batches)
             except StopIteration:
-                if isinstance(self.data, Iterator) and (self.steps is not None or count == 0):
+                if self._reads_on:  # every batch used: the next epoch starts over
+                    self._live = None
+                    self.ran_out = True
+                elif isinstance(self.data, Iterator) and (self.steps is not None or count == 0):
                     self.ran_out = True
                 return
             where = f"{self.caller} {which}"

@@ -36,10 +36,10 @@ def _owns_parameters(module: torch.nn.Module) -> bool:
     return next(module.parameters(recurse=False), None) is not None
 
 
-def _warn_ran_out(caller: str) -> None:
+def _warn_ran_out(caller: str, what: str = "your input", then: str = "") -> None:
     warnings.warn(
-        f"{caller}: your input ran out of data; interrupting training. Make sure the "
-        "dataset or generator can produce at least steps_per_epoch * epochs batches.",
+        f"{caller}: {what} ran out of data{then}. Make sure the dataset or generator "
+        "can produce at least steps * epochs batches.",
         UserWarning,
         stacklevel=3,
     )
@@ -365,16 +365,20 @@ class Trainer:
                     break
             self.eval()
             if seen == 0 and train.ran_out:
-                _warn_ran_out(caller)
+                _warn_ran_out(caller, then="; interrupting training")
                 break
+            if train.ran_out:  # a short epoch, as Keras: say so and go on
+                _warn_ran_out(caller, then=f"; epoch {epoch + 1} ended after {step + 1} batches")
             if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
                 logs.update(self._evaluate_batches(val, None, caller, prefix="val_"))
+                if val.ran_out:
+                    _warn_ran_out(
+                        caller, "validation_data", "; the val_ logs of this epoch are "
+                        "missing or cover fewer batches",
+                    )  # fmt: skip
             train.on_epoch_end()
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
-                break
-            if train.ran_out:
-                _warn_ran_out(caller)
                 break
         self.eval()
         callback_list.on_train_end(logs)
