@@ -267,3 +267,12 @@ def test_validation_generator_that_runs_out_warns(arrays):
     with pytest.warns(UserWarning, match="validation_data ran out of data"):
         history = make_model().fit(x, y, validation_data=val, epochs=2, verbose=0)
     assert len(history.history["val_loss"]) == 1
+
+
+def test_output_mask_is_never_attached_to_the_callers_tensor():
+    model = Sequential([Masking(0.0, input_shape=(3, 2))])
+    x = torch.ones(2, 3, 2)
+    x[0, 2] = 0.0
+    out = model(x)
+    assert out is not x and not hasattr(x, "_keras_mask")
+    assert out._keras_mask.tolist() == [[True, True, False], [True, True, True]]

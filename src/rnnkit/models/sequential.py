@@ -181,6 +181,7 @@ class Sequential(Trainer, nn.Module):
         if x.device != device:  # like Keras: inputs go where the model's weights are
             x = x.to(device)
             mask = None if not isinstance(mask, torch.Tensor) else mask.to(device)
+        given = x
         for layer in self.stack:
             if isinstance(layer, Layer):
                 out = layer(x, mask=mask, training=training)
@@ -192,6 +193,8 @@ class Sequential(Trainer, nn.Module):
                 out = out[0]
             x = out
         if mask is not None and isinstance(x, torch.Tensor):
+            if x is given:  # e.g. Masking alone passed the input through: not the caller's tensor
+                x = x.view_as(x)
             x._keras_mask = mask  # as Keras: the loss and metrics skip masked timesteps
         return x
 
