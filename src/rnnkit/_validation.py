@@ -114,9 +114,7 @@ def check_array(
         raise RnnkitTypeError(
             f"{caller}: `{name}` could not be converted to a numeric array ({exc})."
         ) from None
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
-    ):
+    if array.dtype.kind not in "biufc":  # bool, (unsigned) integer, float, complex
         raise RnnkitTypeError(
             f"{caller}: `{name}` must be numeric. Received an array of dtype {array.dtype}."
         )
@@ -128,7 +126,7 @@ def check_array(
                 f"{caller}: `{name}` must have {expected} dimensions. "
                 f"Received shape {array.shape} ({array.ndim} dimensions)."
             )
-    if not allow_nan and np.issubdtype(array.dtype, np.floating):
+    if not allow_nan and array.dtype.kind == "f":
         finite = np.isfinite(array)
         if not finite.all():
             where = tuple(int(i) for i in np.argwhere(~finite)[0])

@@ -222,12 +222,16 @@ class RaggedBatches(PyDataset):
         self.batch_size = check_positive_int("batch_size", batch_size, caller=caller)
         self.shuffle = shuffle
         self._lengths = sequence_lengths(x)
-        trailing = {np.shape(s)[1:] for s in x if len(s)}
+        # Converted once (no copy when already arrays of `dtype`): a batch is then filled
+        # by one slice copy per sequence.
+        self._arrays = [np.asarray(s, dtype=dtype) for s in x]
+        trailing = {a.shape[1:] for a in self._arrays if len(a)}
         if len(trailing) > 1:
             raise RnnkitValueError(
                 f"{caller}: all sequences need the same features per step. Received "
                 f"steps of shapes {sorted(trailing)[:3]}."
             )
+        self._trailing = trailing.pop() if trailing else ()
         self._rng = np.random.default_rng(seed)
         self.batches = self._bucket()
 
@@ -243,13 +247,14 @@ class RaggedBatches(PyDataset):
     def __getitem__(self, i: int) -> Any:
         """Batch ``i``: the padded inputs, and the targets when there are any."""
         index = self.batches[i]
-        xb = pad_sequences(
-            [self.x[j] for j in index],
-            dtype=self.dtype,
-            padding=self.padding,
-            truncating="post",
-            value=self.value,
-        )
+        longest = int(self._lengths[index].max(initial=0))
+        xb = np.full((len(index), longest, *self._trailing), self.value, dtype=self.dtype)
+        for row, j in enumerate(index):  # what pad_sequences does, without its checks
+            steps = self._arrays[j]
+            if self.padding == "post":
+                xb[row, : len(steps)] = steps
+            elif len(steps):
+                xb[row, longest - len(steps) :] = steps
         if self.y is None:
             return xb
         if isinstance(self.y, np.ndarray):
