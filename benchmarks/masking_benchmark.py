@@ -29,7 +29,10 @@ Speed, side by side: the variants above run one after another, so a change in th
 machine's load between them shows up as a speed difference. The second table
 therefore trains ``fixed-30 post`` and ``masked-30`` on the same padded array, and
 ``masked-bucketed`` on the same utterances, epoch by epoch in turns (``--speed-epochs``
-each, for every ``--speed-units``) and gives the median epoch of each and the ratios.
+each, for every ``--speed-units``) and gives the median epoch of each. Epoch times swing
+with the load of a shared machine, so each ratio is the median, over the turns, of an
+epoch's time over the unmasked epoch just before it. ``--seeds`` with no value prints
+only this table.
 
 Epoch times on a CPU swing with glibc returning freed buffers to the kernel and
 faulting them in again (docs/performance.md); the benchmark keeps freed memory for
@@ -159,9 +162,10 @@ def run_bucketed(data, args, seed) -> Result:
     return Result("masked-bucketed", "per-batch length, Masking", accuracy, per_epoch)
 
 
-def time_side_by_side(units: int, args) -> tuple[float, float, float]:
+def time_side_by_side(units: int, args) -> dict[str, float]:
     """Median epoch seconds of LSTM(units): unmasked and masked on the same post-padded
-    array, and masked on length-bucketed batches (``RaggedBatches``), in turns."""
+    array, and masked on length-bucketed batches (``RaggedBatches``), in turns; and the
+    median ratio of each masked epoch to the unmasked epoch of its turn."""
     rng = np.random.default_rng(7)
     utterances, labels = make_utterances(args.train, rng)
     x = pad_sequences(utterances, maxlen=MAX_LEN, dtype="float32", padding="post")
@@ -178,8 +182,16 @@ def time_side_by_side(units: int, args) -> tuple[float, float, float]:
             else:
                 model.fit(data, targets, epochs=1, batch_size=args.batch_size, verbose=0)
             times.append(time.perf_counter() - start)
-    plain, masked, masked_bucketed = (float(np.median(t)) for t in seconds)
-    return plain, masked, masked_bucketed
+    plain, masked, bucketed = (np.asarray(t) for t in seconds)
+    # Epoch times swing with the machine's load; an epoch's ratio to the unmasked
+    # epoch run just before it is steadier than the ratio of the medians.
+    return {
+        "plain": float(np.median(plain)),
+        "masked": float(np.median(masked)),
+        "bucketed": float(np.median(bucketed)),
+        "masked_ratio": float(np.median(masked / plain)),
+        "bucketed_ratio": float(np.median(bucketed / plain)),
+    }
 
 
 def warm_up(args) -> None:
@@ -219,9 +231,9 @@ def main() -> None:
     parser.add_argument(
         "--seeds",
         type=int,
-        nargs="+",
+        nargs="*",
         default=[0, 1, 2],
-        help="one run (data draw + initialisation) per seed",
+        help="one run (data draw + initialisation) per seed; none: only the speed table",
     )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--speed-epochs", type=int, default=8, help="epochs per side-by-side model")
@@ -248,6 +260,14 @@ def main() -> None:
     )
 
     warm_up(args)
+    if args.seeds:
+        print_accuracy_table(args)
+    if args.speed_units:
+        print_speed_table(args)
+
+
+def print_accuracy_table(args) -> None:
+    """Every variant for every seed: mean accuracy and epoch time, with their ranges."""
     runs = [run_all(args, seed) for seed in args.seeds]  # runs[seed][variant]
     rows = []
     for variant in zip(*runs, strict=True):
@@ -272,19 +292,23 @@ def main() -> None:
         print()
         for row in (headers, *rows):
             print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
-    if args.speed_units:
-        print(f"\nSide by side, {args.speed_epochs} alternating epochs each, post-padded to 30:")
+
+
+def print_speed_table(args) -> None:
+    """The side-by-side epoch times for every ``--speed-units``."""
+    print(f"\nSide by side, {args.speed_epochs} turns of one epoch each, post-padded to 30:")
+    print(
+        "\n| LSTM units | unmasked s/epoch | masked s/epoch | masked / unmasked "
+        "| masked, bucketed s/epoch | bucketed / unmasked |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
+    for units in args.speed_units:
+        t = time_side_by_side(units, args)
         print(
-            "\n| LSTM units | unmasked s/epoch | masked s/epoch | masked / unmasked "
-            "| masked, bucketed s/epoch | bucketed / unmasked |"
+            f"| {units} | {t['plain']:.3f} | {t['masked']:.3f} | {t['masked_ratio']:.2f} "
+            f"| {t['bucketed']:.3f} | {t['bucketed_ratio']:.2f} |"
         )
-        print("|---:|---:|---:|---:|---:|---:|")
-        for units in args.speed_units:
-            plain, masked, bucketed = time_side_by_side(units, args)
-            print(
-                f"| {units} | {plain:.3f} | {masked:.3f} | {masked / plain:.2f} "
-                f"| {bucketed:.3f} | {bucketed / plain:.2f} |"
-            )
+    print("\n(ratios: the median over the turns of an epoch / the unmasked epoch of its turn)")
 
 
 if __name__ == "__main__":
