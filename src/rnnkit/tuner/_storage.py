@@ -398,8 +398,25 @@ def make_lock(spec: StorageSpec, study_name: str, retry_seconds: float) -> FileL
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    """The first line of ``exc``, and of its root cause when that says more.
+
+    Optuna wraps database errors in generic words ("An exception is raised during the
+    commit…"); the root cause says what happened ("database or disk is full").
+    """
+    text = _one_line(exc)
+    root, seen = exc, {id(exc)}
+    while (nxt := root.__cause__ or root.__context__) is not None and id(nxt) not in seen:
+        seen.add(id(nxt))
+        root = nxt
+    cause = _one_line(root)
+    if root is not exc and cause not in text:
+        text = f"{text} (cause: {type(root).__name__}: {cause})"
+    return text
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 # ------------------------------------------------------------------ heartbeat
