@@ -298,9 +298,6 @@ class Bidirectional(Layer):
         return merged
 
     # ----------------------------------------------------------------- config
-    def _child_takes_mask(self) -> bool:
-        return "mask" in inspect.signature(self.layer.forward).parameters
-
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.pop("dtype", None)  # taken from the inner layer
@@ -406,6 +403,10 @@ class TimeDistributed(Layer):
         if hasattr(self.layer, "reset_parameters"):
             self.layer.reset_parameters()
 
+    def _child_takes_mask(self) -> bool:
+        """Whether the wrapped layer's call takes a ``mask`` (RNNs do, Dense does not)."""
+        return "mask" in inspect.signature(self.layer.forward).parameters
+
     def forward(self, inputs: Any, mask: Any = None, training: bool | None = None) -> Any:
         """Apply the wrapped layer to every timestep."""
         x = torch.as_tensor(inputs)
@@ -433,9 +434,6 @@ class TimeDistributed(Layer):
                 f"Received {len(out)} (does it use return_state=True?)."
             )
         return out.reshape(batch, steps, *out.shape[1:])  # (batch, steps, ...)
-
-    def _child_takes_mask(self) -> bool:
-        return "mask" in inspect.signature(self.layer.forward).parameters
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

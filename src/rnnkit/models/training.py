@@ -306,6 +306,7 @@ class Trainer:
         self._require_compiled("fit")
         if x is None:
             raise RnnkitValueError("fit(): pass x (and y), or a dataset of batches as x.")
+        val = None
         if is_dataset(x):
             check_dataset_arguments(
                 x, caller=caller, y=y, sample_weight=sample_weight,
@@ -325,7 +326,7 @@ class Trainer:
             tensors = list(self._prepare(x, y, sample_weight, caller))
             if validation_split and validation_data is None:
                 tensors, split_off = split_validation(tensors, validation_split, caller=caller)
-                validation_data = ArrayBatches(
+                val = ArrayBatches(
                     split_off, batch_size=validation_batch_size or batch_size, shuffle=False,
                     steps=validation_steps,
                 )  # fmt: skip
@@ -334,8 +335,7 @@ class Trainer:
             train = ArrayBatches(
                 tensors, batch_size=batch_size, shuffle=shuffle, steps=steps_per_epoch
             )
-        val = validation_data
-        if validation_data is not None and not isinstance(validation_data, ArrayBatches):
+        if validation_data is not None:
             val = self._validation_batches(
                 validation_data, validation_batch_size or batch_size, validation_steps, caller
             )

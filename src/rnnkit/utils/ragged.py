@@ -26,6 +26,7 @@ from rnnkit._validation import check_one_of
 from rnnkit._validation import check_positive_int
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
+from rnnkit.losses import output_mask_of
 from rnnkit.utils.py_dataset import PyDataset
 from rnnkit.utils.sequences import pad_sequences
 
@@ -336,8 +337,7 @@ def _predict_batch(model: Any, xb: np.ndarray) -> tuple[np.ndarray, bool]:
         model.eval()
         with torch.no_grad():
             out = model(torch.as_tensor(xb), training=False)
-        mask = getattr(out, "_keras_mask", None)
-        return out.detach().cpu().numpy(), mask is not None and out.dim() >= 3
+        return out.detach().cpu().numpy(), output_mask_of(out) is not None and out.dim() >= 3
     out = np.asarray(model.predict_on_batch(xb))
     return out, out.ndim >= 3 and out.shape[1] == xb.shape[1]
 
