@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
 from rnnkit import layers as layers_mod
+from rnnkit._files import atomic_write
 from rnnkit.errors import CheckpointError
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
@@ -94,27 +94,6 @@ def deserialize_layer(item: dict[str, Any]) -> Any:
     if isinstance(config.get("backward_layer"), dict):
         config["backward_layer"] = deserialize_layer(config["backward_layer"])
     return classes[class_name].from_config(config)
-
-
-def atomic_write(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file, fsync and ``os.replace``."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _state_tensors(model: Any) -> dict[str, torch.Tensor]:
