@@ -254,11 +254,38 @@ class Sequential(Trainer, nn.Module):
         show_trainable: bool = False,
         layer_range: Any = None,
     ) -> None:
-        """Print a Keras-style table: layer, output shape, parameters, kernel."""
+        """Print a Keras-style table: layer, output shape, parameters, kernel.
+
+        Args:
+            line_length: Total width of the table. Defaults to a width that fits the
+                text.
+            positions: End position of each column, relative (all <= 1, scaled by
+                `line_length`) or absolute. Defaults to Keras' `[0.45, 0.80, 1.0]`
+                (plus the kernel and trainable columns when shown).
+            print_fn: Called with each line. Defaults to `print`.
+            expand_nested: List the layers of nested models under them. Defaults to
+                `False`.
+            show_trainable: Add a column saying whether each layer is trainable.
+                Defaults to `False`.
+            layer_range: Two layer names (or regular expressions, matched with
+                `re.match`): print from the first match of the first to the last
+                match of the second, both inclusive. Defaults to all layers.
+
+        Example:
+            >>> from rnnkit.layers import Dense, LSTM
+            >>> model = Sequential([LSTM(4, input_shape=(5, 2)), Dense(1, name="out")])
+            >>> model.summary(layer_range=["out", "out"], print_fn=lambda line: None)
+        """
         from rnnkit.models.summary import print_summary
 
         print_summary(
-            self, print_fn=print_fn, show_trainable=show_trainable, line_length=line_length
+            self,
+            print_fn=print_fn,
+            show_trainable=show_trainable,
+            line_length=line_length,
+            positions=positions,
+            expand_nested=expand_nested,
+            layer_range=layer_range,
         )
 
     # ----------------------------------------------------------------- saving
