@@ -58,6 +58,81 @@ def check_non_negative_int(name: str, value: Any, *, caller: str) -> int:
     return int(value)
 
 
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    caller: str,
+    low: float = -math.inf,
+    high: float = math.inf,
+    closed: str = "[]",
+    allow_none: bool = False,
+) -> Any:
+    """Return ``value`` as a float if it is a real number inside the interval.
+
+    The one number check: a wrong type raises :class:`RnnkitTypeError`, NaN or a
+    value outside ``low``..``high`` raises :class:`RnnkitValueError`. ``closed`` says
+    which ends are included, like ``"[)"``.
+
+    Example:
+        >>> check_number("patience", 3, caller="f()", low=0)
+        3.0
+        >>> check_number("lr", 0, caller="Adam()", low=0, closed="(]")
+        Traceback (most recent call last):
+        ...
+        rnnkit.errors.RnnkitValueError: Adam(): `lr` must be a number > 0. Received: lr=0.
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise RnnkitTypeError(
+            f"{caller}: `{name}` must be a number{' or None' if allow_none else ''}. "
+            f"Received: {name}={value!r}."
+        )
+    number = float(value)
+    low_ok = number >= low if closed[0] == "[" else number > low
+    high_ok = number <= high if closed[1] == "]" else number < high
+    if math.isnan(number) or not (low_ok and high_ok):
+        raise RnnkitValueError(
+            f"{caller}: `{name}` must be {_interval(low, high, closed)}. "
+            f"Received: {name}={value!r}."
+        )
+    return number
+
+
+def _interval(low: float, high: float, closed: str) -> str:
+    if low == -math.inf and high == math.inf:
+        return "a finite number"
+    if high == math.inf:
+        return f"a number {'>=' if closed[0] == '[' else '>'} {low:g}"
+    if low == -math.inf:
+        return f"a number {'<=' if closed[1] == ']' else '<'} {high:g}"
+    return f"a number in {closed[0]}{low:g}, {high:g}{closed[1]}"
+
+
+def check_int(
+    name: str, value: Any, *, caller: str, minimum: int | None = None, allow_none: bool = False
+) -> Any:
+    """Return ``value`` as an int if it is an integer >= ``minimum`` (or None if allowed).
+
+    Example:
+        >>> check_int("max_trials", None, caller="RandomSearch()", minimum=1, allow_none=True)
+        >>> check_int("max_trials", 0, caller="f()", minimum=1)
+        Traceback (most recent call last):
+        ...
+        rnnkit.errors.RnnkitValueError: f(): `max_trials` must be an integer >= 1. Received: ...
+    """
+    if value is None and allow_none:
+        return None
+    wanted = "an integer" + (f" >= {minimum}" if minimum is not None else "")
+    wanted += " or None" if allow_none else ""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise RnnkitTypeError(f"{caller}: `{name}` must be {wanted}. Received: {name}={value!r}.")
+    if minimum is not None and value < minimum:
+        raise RnnkitValueError(f"{caller}: `{name}` must be {wanted}. Received: {name}={value!r}.")
+    return int(value)
+
+
 def check_rate(name: str, value: Any, *, caller: str) -> float:
     """Return ``value`` as a float if it is a rate in [0, 1]."""
     try:

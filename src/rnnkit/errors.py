@@ -15,8 +15,12 @@ class RnnkitValueError(RnnkitError, ValueError):
     """A value was wrong: bad shape, bad range, unknown name."""
 
 
-class RnnkitTypeError(RnnkitError, TypeError):
-    """An argument had the wrong type."""
+class RnnkitTypeError(RnnkitError, TypeError, ValueError):
+    """An argument had the wrong type.
+
+    It is also a ``ValueError``: Keras raises ``ValueError`` for most wrong-typed
+    arguments, so code written against Keras (``except ValueError``) keeps working.
+    """
 
 
 class NotFittedError(RnnkitError, ValueError):

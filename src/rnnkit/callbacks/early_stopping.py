@@ -8,8 +8,8 @@ import numpy as np
 
 from rnnkit._validation import check_bool
 from rnnkit._validation import check_non_negative_int
+from rnnkit._validation import check_number
 from rnnkit.callbacks.monitor import MonitorCallback
-from rnnkit.callbacks.monitor import _check_optional_number
 from rnnkit.callbacks.progress import print_msg
 
 
@@ -81,7 +81,7 @@ class EarlyStopping(MonitorCallback):
         caller = "EarlyStopping"
         self.patience = check_non_negative_int("patience", patience, caller=caller)
         self.verbose = verbose
-        self.baseline = _check_optional_number("baseline", baseline, caller=caller)
+        self.baseline = check_number("baseline", baseline, caller=caller, allow_none=True)
         self.restore_best_weights = check_bool(
             "restore_best_weights", restore_best_weights, caller=caller
         )

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from rnnkit._validation import check_non_negative_int
+from rnnkit._validation import check_number
 from rnnkit.callbacks.base import Callback
 from rnnkit.callbacks.monitor import MonitorCallback
-from rnnkit.callbacks.monitor import _check_number
 from rnnkit.callbacks.progress import print_msg
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
@@ -96,13 +96,13 @@ class ReduceLROnPlateau(MonitorCallback):
     ) -> None:
         super().__init__(monitor, mode, min_delta=min_delta)
         caller = "ReduceLROnPlateau"
-        factor = _check_number("factor", factor, caller=caller)
+        factor = check_number("factor", factor, caller=caller)
         if factor >= 1.0 or factor < 0.0:
             raise RnnkitValueError(
                 f"{caller}: `factor` must be in [0, 1): the new rate is lr * factor, and "
                 f"a factor >= 1 would not reduce it. Received: factor={factor}."
             )
-        min_lr = _check_number("min_lr", min_lr, caller=caller)
+        min_lr = check_number("min_lr", min_lr, caller=caller)
         if min_lr < 0:
             raise RnnkitValueError(f"{caller}: `min_lr` must be >= 0. Received: min_lr={min_lr}.")
         self.factor = factor

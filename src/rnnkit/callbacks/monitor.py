@@ -16,11 +16,11 @@ the answer, as Keras 3 computes it (`keras/src/callbacks/monitor_callback.py`):
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from rnnkit._validation import check_number
 from rnnkit._validation import check_one_of
 from rnnkit.callbacks.base import Callback
 from rnnkit.errors import RnnkitTypeError
@@ -129,8 +129,8 @@ class MonitorCallback(Callback):
             )
         self.monitor = monitor
         self.mode = check_one_of("mode", mode, MODES, caller=f"{caller}(monitor={monitor!r})")
-        self.best = _check_optional_number("baseline", baseline, caller=caller)
-        self.min_delta = abs(_check_number("min_delta", min_delta, caller=caller))
+        self.best = check_number("baseline", baseline, caller=caller, allow_none=True)
+        self.min_delta = abs(check_number("min_delta", min_delta, caller=caller))
         self._name_direction = mode if mode != "auto" else infer_direction(monitor)
         self._direction: str | None = self._name_direction
         self._warned_missing = False
@@ -194,13 +194,3 @@ class MonitorCallback(Callback):
                 f"{type(self).__name__}: the monitored value must be a scalar. "
                 f"Received: {self.monitor}={value!r}."
             ) from None
-
-
-def _check_number(name: str, value: Any, *, caller: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise RnnkitTypeError(f"{caller}: `{name}` must be a number. Received: {name}={value!r}.")
-    return float(value)
-
-
-def _check_optional_number(name: str, value: Any, *, caller: str) -> float | None:
-    return None if value is None else _check_number(name, value, caller=caller)

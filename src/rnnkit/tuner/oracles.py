@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from rnnkit._validation import check_int
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
 from rnnkit.tuner._hp_types import HyperParameter
@@ -81,17 +82,6 @@ def random_engine(seed: int, index: int, redraw: int) -> Any:
     return engine
 
 
-def _check_count(name: str, value: Any, *, minimum: int, allow_none: bool, caller: str) -> Any:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise RnnkitValueError(
-            f"{caller}: `{name}` must be an integer >= {minimum}"
-            f"{' or None' if allow_none else ''}. Received: {name}={value!r}."
-        )
-    return value
-
-
 class Oracle:
     """Base oracle: the arguments every keras-tuner oracle takes.
 
@@ -127,7 +117,7 @@ class Oracle:
     ) -> None:
         caller = type(self).__name__
         self.objective = create_objective(objective)
-        self.max_trials = _check_count(
+        self.max_trials = check_int(
             "max_trials", max_trials, minimum=1, allow_none=True, caller=caller
         )
         if hyperparameters is not None and not isinstance(hyperparameters, HyperParameters):
@@ -138,15 +128,15 @@ class Oracle:
         self.hyperparameters = hyperparameters.copy() if hyperparameters else HyperParameters()
         self.hyperparameters._allow_new_entries = bool(allow_new_entries)
         self.hyperparameters._tune_new_entries = bool(tune_new_entries)
-        self.seed = _check_count("seed", seed, minimum=0, allow_none=True, caller=caller)
-        self.max_retries_per_trial = _check_count(
+        self.seed = check_int("seed", seed, minimum=0, allow_none=True, caller=caller)
+        self.max_retries_per_trial = check_int(
             "max_retries_per_trial",
             max_retries_per_trial,
             minimum=0,
             allow_none=False,
             caller=caller,
         )
-        self.max_consecutive_failed_trials = _check_count(
+        self.max_consecutive_failed_trials = check_int(
             "max_consecutive_failed_trials",
             max_consecutive_failed_trials,
             minimum=1,
@@ -310,7 +300,7 @@ class BayesianOptimizationOracle(Oracle):
                 "are ignored by Optuna's GPSampler (which fits its noise and uses log-EI).",
                 stacklevel=2,
             )
-        self.num_initial_points = _check_count(
+        self.num_initial_points = check_int(
             "num_initial_points",
             num_initial_points,
             minimum=0,
