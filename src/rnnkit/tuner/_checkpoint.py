@@ -6,7 +6,14 @@ model has one, the optimizer state as safetensors tensors plus a JSON skeleton.
 Every file is written to a temporary name in the same folder, fsynced and renamed;
 the manifest is replaced last, so a kill at any moment leaves either the old or the
 new checkpoint. The manifest keeps the previous checkpoint too, and loading falls
-back to it (with a warning) when the current one fails its SHA-256.
+back to it (with a warning) when a file of the current one is missing, truncated or
+fails its SHA-256.
+
+Reading trusts nothing in the folder: the manifest is size-capped and checked
+against its schema before use (the files it names must be plain names inside the
+folder: no separators, no ``..``, no leading dot, no symbolic links), every file is
+opened through :func:`rnnkit._files.open_regular_file` (a FIFO is refused), and
+anything wrong is a :class:`~rnnkit.errors.CheckpointError` naming the file.
 
 Example:
     >>> flatten_state({"state": {0: {"step": 3}}, "param_groups": [{"lr": 0.1}]})[1]
@@ -19,6 +26,8 @@ import contextlib
 import errno
 import json
 import os
+import re
+import stat
 import uuid
 import warnings
 from pathlib import Path
@@ -28,11 +37,22 @@ import numpy as np
 
 from rnnkit._files import atomic_write as write_atomic
 from rnnkit._files import fsync_file as _fsync
+from rnnkit._files import read_bytes_bounded
+from rnnkit._files import sha256_bytes
 from rnnkit._files import sha256_file
 from rnnkit.errors import CheckpointError
 
 MANIFEST = "checkpoint.json"
 _FORMAT = "rnnkit.tuner.checkpoint/1"
+MAX_MANIFEST_BYTES = 16 << 20  # a manifest is a few KB; its skeleton grows with parameters
+MAX_SKELETON_DEPTH = 32
+MAX_SKELETON_NODES = 1_000_000
+MAX_KEY_CHARS = 1_000
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,199}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_INT_KEY = re.compile(r"-?[0-9]{1,18}")
+_ENTRY_KEYS = {"epoch", "value", "weights", "optimizer", "optimizer_error"}
+_ITEM_KEYS = {"file", "sha256", "size"}
 
 
 # ------------------------------------------------------------ optimizer state
@@ -62,19 +82,28 @@ def flatten_state(state: Any) -> tuple[dict[str, np.ndarray], Any]:
 
 
 def unflatten_state(tensors: dict[str, np.ndarray], skeleton: Any, *, int_keys: bool) -> Any:
-    """Inverse of :func:`flatten_state` (dict keys that look like ints become ints)."""
+    """Inverse of :func:`flatten_state` (dict keys that look like ints become ints).
+
+    Raises:
+        CheckpointError: the skeleton names a tensor that ``tensors`` lacks.
+    """
 
     def key(k: str) -> Any:
-        return int(k) if int_keys and k.lstrip("-").isdigit() else k
+        return int(k) if int_keys and _INT_KEY.fullmatch(k) else k
 
     def walk(obj: Any) -> Any:
         if isinstance(obj, dict) and "__tensor__" in obj:
-            array = tensors[obj["__tensor__"]]
+            name = obj["__tensor__"]
+            if name not in tensors:
+                raise CheckpointError(
+                    f"The optimizer state skeleton names tensor {name!r}, which its "
+                    f"safetensors file does not hold ({len(tensors)} tensor(s) stored)."
+                )
             if obj.get("torch"):
                 import torch
 
-                return torch.from_numpy(np.array(array))
-            return array
+                return torch.from_numpy(np.array(tensors[name]))
+            return tensors[name]
         if isinstance(obj, dict):
             return {key(k): walk(v) for k, v in obj.items()}
         if isinstance(obj, list):
@@ -111,6 +140,10 @@ def save_checkpoint(
         ) from exc
 
 
+def _item(path: Path) -> dict[str, Any]:
+    return {"file": path.name, "sha256": sha256_file(path), "size": path.stat().st_size}
+
+
 def _save(folder: Path, model: Any, tag: str, *, epoch, value, with_optimizer) -> None:
     from safetensors.numpy import save_file
 
@@ -119,11 +152,7 @@ def _save(folder: Path, model: Any, tag: str, *, epoch, value, with_optimizer) -
     model.save_weights(str(tmp))
     _fsync(tmp)
     os.replace(tmp, weights)
-    entry: dict[str, Any] = {
-        "epoch": int(epoch),
-        "value": float(value),
-        "weights": {"file": weights.name, "sha256": sha256_file(weights)},
-    }
+    entry: dict[str, Any] = {"epoch": int(epoch), "value": float(value), "weights": _item(weights)}
     optimizer = getattr(model, "optimizer", None)
     if with_optimizer and hasattr(optimizer, "state_dict"):
         try:
@@ -136,18 +165,16 @@ def _save(folder: Path, model: Any, tag: str, *, epoch, value, with_optimizer) -
             save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(opt_tmp))
             _fsync(opt_tmp)
             os.replace(opt_tmp, opt_file)
-            entry["optimizer"] = {
-                "file": opt_file.name,
-                "sha256": sha256_file(opt_file),
-                "skeleton": skeleton,
-            }
-    manifest = _read_manifest(folder, strict=False) or {}
-    previous = manifest.get("current")
+            entry["optimizer"] = {**_item(opt_file), "skeleton": skeleton}
+    try:
+        previous = read_manifest(folder)["current"]
+    except CheckpointError:  # none yet, or unreadable: this save starts afresh
+        previous = None
     new_manifest = {"format": _FORMAT, "current": entry, "previous": previous}
     write_atomic(folder / MANIFEST, json.dumps(new_manifest, indent=1).encode())
-    keep = {_files(entry), _files(previous)}
+    keep = _files(entry) | _files(previous)
     for path in folder.iterdir():
-        if path.name != MANIFEST and path.name not in set().union(*keep):
+        if path.name != MANIFEST and path.name not in keep:
             with contextlib.suppress(OSError):
                 path.unlink()
 
@@ -161,21 +188,156 @@ def _files(entry: dict[str, Any] | None) -> frozenset[str]:
     return frozenset(names)
 
 
-def _read_manifest(folder: Path, *, strict: bool) -> dict[str, Any] | None:
+# ------------------------------------------------------------ the manifest
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """Read and validate a trial folder's ``checkpoint.json``.
+
+    Args:
+        folder: The trial folder.
+
+    Returns:
+        The manifest: ``format``, ``current`` and ``previous`` (entries or ``None``).
+
+    Raises:
+        CheckpointError: the manifest is missing, not a regular file, over
+            ``MAX_MANIFEST_BYTES``, not JSON, or does not follow the schema (wrong
+            types, unknown keys, a file name outside the folder); the message names
+            the file and the first problem found.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / MANIFEST).write_text('{"format": "rnnkit.tuner.checkpoint/1"}')
+        >>> try:
+        ...     read_manifest(folder)
+        ... except CheckpointError as exc:
+        ...     print(str(exc).split(": ", 1)[1])
+        it has no 'current' entry. Delete the trial folder to start the trial afresh.
+    """
     path = folder / MANIFEST
     if not path.exists():
-        if strict:
-            raise CheckpointError(f"No checkpoint in {folder} (missing {MANIFEST}).")
-        return None
+        raise CheckpointError(f"No checkpoint in {folder} (missing {MANIFEST}).")
+    data = read_bytes_bounded(path, what="checkpoint manifest", max_bytes=MAX_MANIFEST_BYTES)
     try:
-        manifest = json.loads(path.read_text())
-        if manifest.get("format") != _FORMAT:
-            raise ValueError(f"unknown format {manifest.get('format')!r}")
-        return manifest
-    except (ValueError, UnicodeDecodeError) as exc:
-        if strict:
-            raise CheckpointError(f"The checkpoint manifest {path} is corrupt ({exc}).") from None
-        return None
+        manifest = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise CheckpointError(
+            f"The checkpoint manifest {path} is corrupt (not JSON: {detail})."
+        ) from None
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise CheckpointError(
+            f"The checkpoint manifest {path} is invalid: {problem}. Delete the trial folder "
+            "to start the trial afresh."
+        )
+    return manifest
+
+
+def _manifest_problem(manifest: Any) -> str | None:
+    """The first way ``manifest`` breaks the schema, in words, or ``None``."""
+    if not isinstance(manifest, dict):
+        return f"expected a JSON object, got {_kind(manifest)}"
+    if manifest.get("format") != _FORMAT:
+        return f"unknown format {str(manifest.get('format'))[:80]!r} (expected {_FORMAT!r})"
+    unknown = sorted(set(manifest) - {"format", "current", "previous"})
+    if unknown:
+        return f"unknown key {unknown[0][:80]!r}"
+    if "current" not in manifest:
+        return "it has no 'current' entry"
+    for which in ("current", "previous"):
+        entry = manifest.get(which)
+        problem = None if entry is None else _entry_problem(entry)
+        if problem:
+            return f"{which}: {problem}"
+    return None
+
+
+def _entry_problem(entry: Any) -> str | None:
+    if not isinstance(entry, dict):
+        return f"expected an object or null, got {_kind(entry)}"
+    unknown = sorted(set(entry) - _ENTRY_KEYS)
+    if unknown:
+        return f"unknown key {unknown[0][:80]!r}"
+    epoch = entry.get("epoch")
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        return f"'epoch' must be a non-negative integer, got {_kind(epoch)}"
+    value = entry.get("value")
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return f"'value' must be a number, got {_kind(value)}"
+    if not isinstance(entry.get("optimizer_error", ""), str):
+        return f"'optimizer_error' must be a string, got {_kind(entry['optimizer_error'])}"
+    if "weights" not in entry:
+        return "it has no 'weights'"
+    problem = _item_problem(entry["weights"], set())
+    if problem:
+        return f"weights: {problem}"
+    if "optimizer" in entry:
+        problem = _item_problem(entry["optimizer"], {"skeleton"})
+        problem = problem or _skeleton_problem(entry["optimizer"]["skeleton"])
+        if problem:
+            return f"optimizer: {problem}"
+    return None
+
+
+def _item_problem(item: Any, extra: set[str]) -> str | None:
+    if not isinstance(item, dict):
+        return f"expected an object, got {_kind(item)}"
+    unknown = sorted(set(item) - _ITEM_KEYS - extra)
+    if unknown:
+        return f"unknown key {unknown[0][:80]!r}"
+    missing = sorted({"file", "sha256"} - set(item) | (extra - set(item)))
+    if missing:
+        return f"missing {missing[0]!r}"
+    name = item["file"]
+    if not isinstance(name, str):
+        return f"'file' must be a string, got {_kind(name)}"
+    if not _SAFE_NAME.fullmatch(name) or name == MANIFEST:
+        return (
+            f"'file' must be a plain file name inside the trial folder (letters, digits, "
+            f"'.', '_', '-'; no separator, no leading dot), got {name[:120]!r}"
+        )
+    if not isinstance(item["sha256"], str) or not _SHA256.fullmatch(item["sha256"]):
+        return f"'sha256' must be 64 lowercase hex digits, got {_kind(item['sha256'])}"
+    size = item.get("size", 0)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return f"'size' must be a non-negative integer, got {_kind(size)}"
+    return None
+
+
+def _skeleton_problem(skeleton: Any) -> str | None:
+    """Check an optimizer-state skeleton iteratively: depth, size, types, tensor refs."""
+    stack = [(skeleton, 0)]
+    nodes = 0
+    while stack:
+        obj, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_SKELETON_NODES:
+            return f"the skeleton has over {MAX_SKELETON_NODES:,} values"
+        if depth > MAX_SKELETON_DEPTH:
+            return f"the skeleton is nested over {MAX_SKELETON_DEPTH} levels deep"
+        if isinstance(obj, dict) and "__tensor__" in obj:
+            if not isinstance(obj["__tensor__"], str) or set(obj) - {"__tensor__", "torch"}:
+                return "a tensor reference must be {'__tensor__': name[, 'torch': true]}"
+            if not isinstance(obj.get("torch", False), bool):
+                return "a tensor reference's 'torch' must be true or false"
+        elif isinstance(obj, dict):
+            for k, v in obj.items():
+                if len(k) > MAX_KEY_CHARS:
+                    return f"a skeleton key is over {MAX_KEY_CHARS} characters long"
+                stack.append((v, depth + 1))
+        elif isinstance(obj, list):
+            stack.extend((v, depth + 1) for v in obj)
+        elif not (obj is None or isinstance(obj, (bool, int, float, str))):
+            return f"unexpected skeleton value {_kind(obj)}"
+    return None
+
+
+def _kind(value: Any) -> str:
+    """A short description of a JSON value for messages: its type and a preview."""
+    if isinstance(value, (dict, list)):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'} of {len(value)}"
+    return f"{type(value).__name__} {str(value)[:60]!r}" if value is not None else "null"
 
 
 def has_checkpoint(folder: Path) -> bool:
@@ -183,28 +345,76 @@ def has_checkpoint(folder: Path) -> bool:
     return (folder / MANIFEST).exists()
 
 
-def _verified(folder: Path, item: dict[str, Any]) -> Path:
+# ------------------------------------------------------------------ loading
+def _checked_path(folder: Path, item: dict[str, Any]) -> Path:
+    """The file an item names, refusing a symbolic link or a size other than recorded."""
     path = folder / item["file"]
-    if not path.exists():
-        raise CheckpointError(f"Checkpoint file {path} is missing.")
-    if path.stat().st_size == 0:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise CheckpointError(f"Checkpoint file {path} is missing.") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise CheckpointError(
+            f"Checkpoint file {path} is a symbolic link; checkpoints never write links, "
+            "so it is refused."
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise CheckpointError(
+            f"Checkpoint file {path} is not a regular file (a folder, FIFO, device or socket)."
+        )
+    if info.st_size == 0:
         raise CheckpointError(f"Checkpoint file {path} is empty (truncated).")
+    expected = item.get("size")
+    if expected is not None and info.st_size != expected:
+        what = "truncated" if info.st_size < expected else "longer than saved"
+        raise CheckpointError(
+            f"Checkpoint file {path} is {what}: {info.st_size:,} bytes, the manifest "
+            f"records {expected:,}."
+        )
+    return path
+
+
+def _verified(folder: Path, item: dict[str, Any]) -> Path:
+    path = _checked_path(folder, item)
     if sha256_file(path) != item["sha256"]:
         raise CheckpointError(f"Checkpoint file {path}: checksum mismatch (corrupt or truncated).")
     return path
 
 
+def _read_optimizer(folder: Path, item: dict[str, Any]) -> Any:
+    """Read, verify and unflatten an entry's optimizer state (tensors read once)."""
+    from safetensors.numpy import load
+
+    path = _checked_path(folder, item)
+    data = read_bytes_bounded(path, what="checkpoint file", max_bytes=item.get("size"))
+    if sha256_bytes(data) != item["sha256"]:
+        raise CheckpointError(f"Checkpoint file {path}: checksum mismatch (corrupt or truncated).")
+    try:
+        tensors = load(data)
+    except Exception as exc:  # safetensors raises its own and several builtin types
+        raise CheckpointError(
+            f"Checkpoint file {path} is not valid safetensors data ({type(exc).__name__}: "
+            f"{str(exc)[:200]})."
+        ) from None
+    try:
+        return unflatten_state(tensors, item["skeleton"], int_keys=True)
+    except CheckpointError as exc:
+        raise CheckpointError(f"Checkpoint file {path}: {exc}") from None
+
+
 def load_checkpoint(folder: Path, model: Any, *, with_optimizer: bool = True) -> dict[str, Any]:
     """Load the folder's checkpoint into ``model``; return its manifest entry.
 
-    Falls back to the previous checkpoint (with a warning) if the current one is
-    damaged. The returned entry has ``optimizer_loaded`` set.
+    An entry is used when every file it names (the weights, and with
+    ``with_optimizer`` the optimizer state) is present, of the recorded size and
+    checksum. Otherwise loading falls back to the previous entry with a warning. The
+    returned entry has ``optimizer_loaded`` set; an optimizer that refuses the stored
+    state (a different optimizer class) leaves ``optimizer_error`` instead.
 
     Raises:
-        CheckpointError: no usable checkpoint.
+        CheckpointError: no usable checkpoint; a manifest that is not a valid one.
     """
-    manifest = _read_manifest(folder, strict=True)
-    assert manifest is not None
+    manifest = read_manifest(folder)
     errors = []
     for which in ("current", "previous"):
         entry = manifest.get(which)
@@ -212,6 +422,9 @@ def load_checkpoint(folder: Path, model: Any, *, with_optimizer: bool = True) ->
             continue
         try:
             weights = _verified(folder, entry["weights"])
+            state = None
+            if with_optimizer and "optimizer" in entry:
+                state = _read_optimizer(folder, entry["optimizer"])
         except CheckpointError as exc:
             errors.append(str(exc))
             continue
@@ -223,23 +436,12 @@ def load_checkpoint(folder: Path, model: Any, *, with_optimizer: bool = True) ->
         model.load_weights(str(weights))
         entry = dict(entry)
         entry["optimizer_loaded"] = False
-        if with_optimizer:
+        optimizer = getattr(model, "optimizer", None)
+        if state is not None and hasattr(optimizer, "load_state_dict"):
             try:
-                entry["optimizer_loaded"] = _load_optimizer(folder, entry, model)
+                optimizer.load_state_dict(state)
+                entry["optimizer_loaded"] = True
             except Exception as exc:  # weights are loaded; a fresh optimizer still trains
                 entry["optimizer_error"] = f"{type(exc).__name__}: {exc}"
         return entry
     raise CheckpointError("; ".join(errors) or f"No checkpoint entry in {folder / MANIFEST}.")
-
-
-def _load_optimizer(folder: Path, entry: dict[str, Any], model: Any) -> bool:
-    optimizer = getattr(model, "optimizer", None)
-    item = entry.get("optimizer")
-    if item is None or not hasattr(optimizer, "load_state_dict"):
-        return False
-    from safetensors.numpy import load_file
-
-    path = _verified(folder, item)
-    state = unflatten_state(load_file(str(path)), item["skeleton"], int_keys=True)
-    optimizer.load_state_dict(state)
-    return True
