@@ -16,6 +16,7 @@ from rnnkit.layers.dense import Dense
 from rnnkit.layers.recurrent import GRU
 from rnnkit.layers.recurrent import LSTM
 from rnnkit.layers.recurrent import SimpleRNN
+from rnnkit.layers.registry import register_builtin
 from rnnkit.layers.rnn import RNN
 from rnnkit.layers.wrappers import Bidirectional
 from rnnkit.layers.wrappers import TimeDistributed
@@ -41,3 +42,7 @@ __all__ = [
     "SimpleRNNCell",
     "TimeDistributed",
 ]
+
+register_builtin(
+    *(obj for name in __all__ if isinstance(obj := globals()[name], type) and name != "Layer")
+)
