@@ -121,7 +121,8 @@ def test_read_table_bad_date_message(write):
     with pytest.raises(
         DataError,
         match=re.escape(
-            "read_table(): time column 'date' holds 'soon' at row 1, which is not a date."
+            "read_table(): time column 'date' holds 1 value(s) that are not dates: 'soon' "
+            "(line 3). Fix or remove those rows"
         ),
     ):
         read_table(path)
@@ -269,14 +270,16 @@ def test_read_table_header_only_message(write):
 
 
 def test_read_table_unknown_file_type_message(write):
+    path = write("x", name="data.xlsx")
     with pytest.raises(
-        RnnkitValueError,
+        DataError,
         match=re.escape(
-            "read_table(): unknown file type '.xlsx'. Expected one of '.csv', '.parquet', "
-            "'.pq', '.tsv', '.txt'."
+            f"read_table(): unknown file type '.xlsx' of {str(path)!r}. Pass a .csv, .tsv or "
+            ".txt file (optionally compressed: .csv.gz, .bz2, .zip, .xz, .zst) or a "
+            ".parquet/.pq file;"
         ),
     ):
-        read_table(write("x", name="data.xlsx"))
+        read_table(path)
 
 
 def test_read_table_unknown_policy_suggests(write):

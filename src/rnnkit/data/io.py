@@ -4,7 +4,10 @@
 time index was built, what frequency and gaps it found, how many values it
 filled or dropped per column, and which text columns it encoded or dropped.
 Rows in error messages are counted from 0, header not included (as pandas
-numbers them).
+numbers them); values that are not dates are named by their file line (1-based,
+the header is line 1). Files are opened through `rnnkit.data.tables.read_raw_table`,
+which refuses hostile files (huge lines or headers, duplicate column names)
+before pandas parses them and detects the separator.
 """
 
 from __future__ import annotations
@@ -23,8 +26,11 @@ from pandas.tseries.frequencies import to_offset
 
 from rnnkit._validation import check_one_of
 from rnnkit._validation import check_positive_int
+from rnnkit.data.tables import SEPARATORS
+from rnnkit.data.tables import RawTable
+from rnnkit.data.tables import check_magnitude
+from rnnkit.data.tables import read_raw_table
 from rnnkit.errors import DataError
-from rnnkit.errors import RnnkitTypeError
 
 __all__ = [
     "CATEGORICAL_POLICIES",
@@ -38,12 +44,12 @@ logger = logging.getLogger(__name__)
 
 MISSING_POLICIES = ("interpolate", "ffill", "drop", "error")
 CATEGORICAL_POLICIES = ("onehot", "drop", "error")
-_CSV_SUFFIXES = (".csv", ".tsv", ".txt")
-_PARQUET_SUFFIXES = (".parquet", ".pq")
-_COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
 _TIME_PARTS = ("year", "month", "day", "hour", "minute", "second")
 _TIME_NAMES = ("datetime", "timestamp", "date", "time", "date_time", "ds", "period")
 _ROW = "__rnnkit_row__"  # file row of each frame row (-1 for inserted timestamps)
+_SAMPLE = 50  # values looked at to decide whether a text column holds dates
+#: Epoch units and the range of values that reads as dates from 1973 to 2286 in them.
+_EPOCH_UNITS = (("s", 1e8, 1e10), ("ms", 1e11, 1e13), ("us", 1e14, 1e16), ("ns", 1e17, 1e19))
 
 
 @dataclass
@@ -56,6 +62,8 @@ class TableReport:
         rows: Rows in the returned frame.
         columns: Columns of the returned frame.
         time_index: How the index was built, in words.
+        time_column: The column (or part columns) the index was built from, or `None`.
+        separator: The CSV separator used (given or detected), or `None` for Parquet.
         frequency: Pandas frequency string of the index (`"h"`, `"D"`, ...), or `None`.
         missing_timestamps: Timestamps absent from the regular grid.
         inserted_rows: Rows inserted for missing timestamps (then filled).
@@ -74,6 +82,8 @@ class TableReport:
     rows: int = 0
     columns: list[str] = field(default_factory=list)
     time_index: str = "none"
+    time_column: str | list[str] | None = None
+    separator: str | None = None
     frequency: str | None = None
     missing_timestamps: int = 0
     inserted_rows: int = 0
@@ -244,22 +254,30 @@ def read_table(
     check_one_of("missing-value policy", missing, MISSING_POLICIES, caller=caller)
     check_one_of("categorical policy", categorical, CATEGORICAL_POLICIES, caller=caller)
     max_categories = check_positive_int("max_categories", max_categories, caller=caller)
-    frame = _read_file(_check_path(path, caller), sep, caller)
+    raw = read_raw_table(path, sep=sep, caller=caller)
+    frame = raw.frame
     report = TableReport(
         source=str(path),
         rows_read=len(frame),
         missing_policy=missing,
         categorical_policy=categorical,
+        separator=raw.separator,
     )
+    separator = raw.describe_separator()
+    if separator:
+        report.notes.append(f"Columns split by the {separator}.")
+    if raw.skipped_lines:
+        report.notes.append(f"Skipped {raw.skipped_lines:,} empty line(s).")
     frame[_ROW] = np.arange(len(frame))
     names = [c for c in frame.columns if c != _ROW]
     targets = _as_list(target)
+    _check_single_column(names, [*targets, *_as_list(columns)], raw, caller)
     for name in targets:
         check_one_of("target column", name, names, caller=caller)
     for name in _as_list(columns):
         check_one_of("column", name, names, caller=caller)
 
-    frame = _build_time_index(frame, time_column, report, caller)
+    frame = _build_time_index(frame, time_column, report, raw, caller)
     if columns is not None:
         keep = list(dict.fromkeys([*columns, *targets]))
         dropped = [c for c in frame.columns if c not in keep and c != _ROW]
@@ -294,51 +312,26 @@ def _as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _read_file(path: Path, sep: str | None, caller: str) -> pd.DataFrame:
-    if not path.exists():
-        raise DataError(
-            f"{caller}: file {str(path)!r} does not exist (looked for {path.resolve()}). "
-            "Check the path."
-        )
-    if path.is_dir():
-        raise DataError(
-            f"{caller}: {str(path)!r} is a folder, not a file. Pass a CSV or Parquet file."
-        )
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in _COMPRESSION_SUFFIXES:
-        suffixes = suffixes[:-1]
-    suffix = suffixes[-1] if suffixes else ""
-    check_one_of("file type", suffix, _CSV_SUFFIXES + _PARQUET_SUFFIXES, caller=caller)
-    try:
-        if suffix in _PARQUET_SUFFIXES:
-            frame = pd.read_parquet(path)
-            if isinstance(frame.index, pd.DatetimeIndex):
-                frame = frame.reset_index()
-        else:
-            frame = pd.read_csv(path, sep=sep or ("\t" if suffix == ".tsv" else ","))
-    except pd.errors.EmptyDataError:
-        raise DataError(
-            f"{caller}: file {str(path)!r} is empty. Pass a CSV with a header row and data rows."
-        ) from None
-    except UnicodeDecodeError:
-        raise DataError(
-            f"{caller}: file {str(path)!r} is not UTF-8 text. Save it as UTF-8 CSV."
-        ) from None
-    except (pd.errors.ParserError, ValueError, OSError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{caller}: could not read {str(path)!r}: {detail}") from None
-    frame.columns = [str(c) for c in frame.columns]
-    if len(frame) == 0:
-        raise DataError(
-            f"{caller}: file {str(path)!r} has a header ({', '.join(frame.columns[:5])}) "
-            "but no data rows."
-        )
-    return frame
+def _check_single_column(names: list[str], wanted: list[str], raw: RawTable, caller: str) -> None:
+    """A one-column file whose header holds another separator: say which to pass."""
+    if len(names) != 1 or not wanted or wanted[0] in names:
+        return
+    for candidate in SEPARATORS:
+        if candidate != raw.separator and candidate in names[0]:
+            raise DataError(
+                f"{caller}: {str(raw.path)!r} read as one column {names[0]!r} with separator "
+                f"{raw.separator!r}, so there is no column {wanted[0]!r}; the header looks "
+                f"{candidate!r}-separated. Pass sep={candidate!r}, or leave sep out to detect it."
+            )
 
 
 def _first_bad(mask: np.ndarray, frame: pd.DataFrame) -> str:
     """Describe the first row where `mask` is True: its file row and timestamp."""
-    position = int(np.argmax(mask))
+    return _row_text(int(np.argmax(mask)), frame)
+
+
+def _row_text(position: int, frame: pd.DataFrame) -> str:
+    """Describe a frame position: its file row and timestamp."""
     row = int(frame[_ROW].iloc[position])
     where = f"row {row}" if row >= 0 else "an inserted row"
     if isinstance(frame.index, pd.DatetimeIndex):
@@ -347,81 +340,37 @@ def _first_bad(mask: np.ndarray, frame: pd.DataFrame) -> str:
 
 
 def _build_time_index(
-    frame: pd.DataFrame, time_column: Any, report: TableReport, caller: str
+    frame: pd.DataFrame, time_column: Any, report: TableReport, raw: RawTable, caller: str
 ) -> pd.DataFrame:
     names = [c for c in frame.columns if c != _ROW]
     lower = {c.lower(): c for c in names}
+    how = "given"
     if time_column is None:
+        how = "detected"
         parts = [lower[p] for p in _TIME_PARTS if p in lower]
         if {"year", "month", "day"} <= {p.lower() for p in parts}:
             time_column = parts
         else:
-            found = [lower[n] for n in _TIME_NAMES if n in lower]
-            found += [c for c in names if pd.api.types.is_datetime64_any_dtype(frame[c])]
-            if not found:
+            chosen = _detect_time_column(frame, names, raw, report, caller)
+            if chosen is None:
                 report.time_index = "none found; rows are kept in file order"
                 frame.index = pd.RangeIndex(len(frame))
                 return frame
-            time_column = found[0]
-        how = "detected"
-    else:
-        how = "given"
+            time_column, stamps, how = chosen
     if isinstance(time_column, str):
         check_one_of("time column", time_column, names, caller=caller)
         used = [time_column]
-        raw = frame[time_column]
-        if raw.isna().any():
-            where = _first_bad(raw.isna().to_numpy(), frame)
-            raise DataError(
-                f"{caller}: time column {time_column!r} is empty at {where}. Fill or remove "
-                "rows without a timestamp."
-            )
-        if pd.api.types.is_datetime64_any_dtype(raw):
-            stamps = pd.DatetimeIndex(raw)
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                stamps = pd.to_datetime(raw, errors="coerce")
-            bad = stamps.isna().to_numpy()
-            if bad.any():
-                where = _first_bad(bad, frame)
-                value = raw.iloc[int(np.argmax(bad))]
-                raise DataError(
-                    f"{caller}: time column {time_column!r} holds {value!r} at {where}, "
-                    "which is not a date. Fix the value, or pass time_column= naming the "
-                    "right column."
-                )
-            stamps = pd.DatetimeIndex(stamps)
+        if how == "given":
+            stamps, unit = _parse_time(frame[time_column], time_column, frame, raw, caller)
+            _check_dates(stamps, frame[time_column], time_column, frame, raw, caller)
+            _note_epoch(report, time_column, unit)
         report.time_index = f"column {time_column!r} ({how})"
+        report.time_column = time_column
     else:
         used = list(time_column)
-        for name in used:
-            check_one_of("time column", name, names, caller=caller)
-        keys = {name: name.lower() for name in used}
-        unknown = [n for n, k in keys.items() if k not in _TIME_PARTS]
-        if unknown or not {"year", "month", "day"} <= set(keys.values()):
-            raise DataError(
-                f"{caller}: time part columns must be named year, month, day and optionally "
-                f"hour, minute, second. Received: {used}."
-            )
-        parts = frame[used].rename(columns=keys)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                stamps = pd.to_datetime(parts, errors="coerce")
-            except (ValueError, TypeError):  # e.g. text in a part column
-                numbers = parts.apply(pd.to_numeric, errors="coerce")
-                stamps = pd.to_datetime(numbers, errors="coerce")
-        bad = stamps.isna().to_numpy()
-        if bad.any():
-            where = _first_bad(bad, frame)
-            values = frame[used].iloc[int(np.argmax(bad))].to_dict()
-            raise DataError(
-                f"{caller}: time columns {', '.join(used)} do not form a valid date at "
-                f"{where}: {values}. Fix or remove that row."
-            )
-        stamps = pd.DatetimeIndex(stamps)
-        report.time_index = f"built from columns {', '.join(used)} ({how})"
+        stamps = _parse_parts(frame, used, names, caller)
+        report.time_index = f"built from columns {', '.join(used)} ({how.split(';')[0]})"
+        report.time_column = used
     frame = frame.drop(columns=used)
     frame.index = stamps.rename("time")
     if not frame.index.is_monotonic_increasing:
@@ -438,6 +387,209 @@ def _build_time_index(
         )
     report.frequency = infer_frequency(frame.index)
     return frame
+
+
+def _parse_parts(frame: pd.DataFrame, used: list[str], names: list[str], caller: str) -> Any:
+    for name in used:
+        check_one_of("time column", name, names, caller=caller)
+    keys = {name: name.lower() for name in used}
+    unknown = [n for n, k in keys.items() if k not in _TIME_PARTS]
+    if unknown or not {"year", "month", "day"} <= set(keys.values()):
+        raise DataError(
+            f"{caller}: time part columns must be named year, month, day and optionally "
+            f"hour, minute, second. Received: {used}."
+        )
+    parts = frame[used].rename(columns=keys)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            stamps = pd.to_datetime(parts, errors="coerce")
+        except (ValueError, TypeError):  # e.g. text in a part column
+            numbers = parts.apply(pd.to_numeric, errors="coerce")
+            stamps = pd.to_datetime(numbers, errors="coerce")
+    bad = stamps.isna().to_numpy()
+    if bad.any():
+        where = _first_bad(bad, frame)
+        values = frame[used].iloc[int(np.argmax(bad))].to_dict()
+        raise DataError(
+            f"{caller}: time columns {', '.join(used)} do not form a valid date at "
+            f"{where}: {values}. Fix or remove that row."
+        )
+    return pd.DatetimeIndex(stamps)
+
+
+def _epoch_unit(values: np.ndarray) -> str | None:
+    """The epoch unit in which every value reads as a date in 1973..2286, or `None`."""
+    if not len(values) or not np.isfinite(values).all():
+        return None
+    low, high = float(values.min()), float(values.max())
+    whole = bool(np.all(values == np.round(values)))
+    for unit, start, stop in _EPOCH_UNITS:
+        if start <= low and high < stop and (whole or unit == "s"):
+            return unit
+    return None
+
+
+def _parse_time(
+    column: pd.Series,
+    name: str,
+    frame: pd.DataFrame,
+    raw: RawTable,
+    caller: str,
+    *,
+    given: bool = True,
+) -> tuple[pd.DatetimeIndex, str | None] | None:
+    """`(timestamps, epoch unit or None)` of a time column (`NaT` where no date).
+
+    A numeric column is read as epoch seconds (or ms, us, ns) when its values
+    fit; otherwise it is an error when `given` and `None` (not a time column)
+    when detected.
+    """
+    empty = column.isna().to_numpy()
+    if given and empty.any():
+        raise DataError(
+            f"{caller}: time column {name!r} is empty at {_first_bad(empty, frame)}. Fill or "
+            "remove rows without a timestamp."
+        )
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return pd.DatetimeIndex(column), None
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        unit = None if pd.api.types.is_bool_dtype(column) else _epoch_unit(values)
+        if unit is not None:
+            return pd.DatetimeIndex(pd.to_datetime(values, unit=unit)), unit
+        if not given:
+            return None
+        finite = values[np.isfinite(values)]
+        span = f", values {finite.min():g} to {finite.max():g}" if len(finite) else ""
+        raise DataError(
+            f"{caller}: time column {name!r} is numeric ({column.dtype}{span}), not dates or "
+            "epoch times. Pass time_column= (--time-column) naming a column of dates such as "
+            "2024-01-31 13:00, or leave it out to keep the rows in file order."
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.DatetimeIndex(pd.to_datetime(column, errors="coerce")), None
+
+
+def _note_epoch(report: TableReport, name: str, unit: str | None) -> None:
+    if unit is not None:
+        report.notes.append(f"Time column {name!r} holds epoch times in {unit} (UTC).")
+
+
+def _check_dates(
+    stamps: pd.DatetimeIndex,
+    column: pd.Series,
+    name: str,
+    frame: pd.DataFrame,
+    raw: RawTable,
+    caller: str,
+) -> None:
+    """Refuse values that are not dates, naming the first few by file line."""
+    bad = np.flatnonzero(stamps.isna() & column.notna().to_numpy())
+    if not len(bad):
+        return
+    rows = frame[_ROW].to_numpy()
+    shown = ", ".join(f"{column.iloc[p]!r} ({raw.where(int(rows[p]))})" for p in bad[:5])
+    more = f" and {len(bad) - 5:,} more" if len(bad) > 5 else ""
+    raise DataError(
+        f"{caller}: time column {name!r} holds {len(bad):,} value(s) that are not dates: "
+        f"{shown}{more}. Fix or remove those rows, or pass time_column= naming the right column."
+    )
+
+
+def _looks_like_dates(column: pd.Series) -> bool:
+    """Whether a text column's first values mostly read as dates (digits needed)."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    sample = column.dropna().head(_SAMPLE).astype(str)
+    if sample.empty or not sample.str.contains(r"\d", regex=True).all():
+        return False
+    if pd.to_numeric(sample, errors="coerce").notna().mean() > 0.5:
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() >= 0.8)
+
+
+def _regularity(stamps: pd.DatetimeIndex) -> tuple[bool, float, bool]:
+    """`(unique, share of the commonest step, increasing)` of parsed timestamps."""
+    valid = stamps[stamps.notna()]
+    unique = bool(valid.is_unique)
+    if len(valid) < 3:
+        return unique, 1.0, bool(valid.is_monotonic_increasing)
+    steps = pd.Series(np.diff(valid.sort_values().asi8))
+    share = float(steps.value_counts().iloc[0] / len(steps))
+    return unique, share, bool(valid.is_monotonic_increasing)
+
+
+def _detect_time_column(
+    frame: pd.DataFrame, names: list[str], raw: RawTable, report: TableReport, caller: str
+) -> tuple[str, pd.DatetimeIndex, str] | None:
+    """Pick the time column among the date-like columns: complete, unique, regular.
+
+    Candidates: columns named like `date` or `time`, datetime columns, then text
+    columns whose values read as dates. The one whose values all parse, are
+    unique and have the most regular step wins (ties: the earlier candidate);
+    the other date columns are dropped from the features.
+    """
+    lower = {c.lower(): c for c in names}
+    named = [lower[n] for n in _TIME_NAMES if n in lower]
+    ordered = named + [
+        c
+        for c in names
+        if c not in named
+        and (pd.api.types.is_datetime64_any_dtype(frame[c]) or _looks_like_dates(frame[c]))
+    ]
+    scored = []
+    for name in ordered:
+        column = frame[name]
+        parsed = _parse_time(column, name, frame, raw, caller, given=False)
+        if parsed is None:
+            continue
+        stamps, unit = parsed
+        found = int(stamps.notna().sum())
+        if not found or (name not in named and found < 0.8 * column.notna().sum()):
+            continue
+        complete = bool(stamps.notna().all())
+        unique, share, increasing = _regularity(stamps)
+        scored.append(((complete, unique, share, increasing), name, stamps, unit))
+    if not scored:
+        return None
+    best = max(range(len(scored)), key=lambda i: (scored[i][0], -i))
+    _, name, stamps, unit = scored[best]
+    _check_empty_and_dates(stamps, frame[name], name, frame, raw, caller)
+    _note_epoch(report, name, unit)
+    how = "detected"
+    others = [entry for i, entry in enumerate(scored) if i != best]
+    if others:
+        reasons = [
+            f"{other!r} ({'values repeat' if not score[1] else 'less regular'})"
+            for score, other, _, _ in others
+        ]
+        how += f"; chosen over {', '.join(reasons)}"
+    for _, other, _, _ in others:
+        report.dropped_columns[other] = f"another date/time column (the time index is {name!r})"
+        frame.drop(columns=other, inplace=True)
+    return name, stamps, how
+
+
+def _check_empty_and_dates(
+    stamps: pd.DatetimeIndex,
+    column: pd.Series,
+    name: str,
+    frame: pd.DataFrame,
+    raw: RawTable,
+    caller: str,
+) -> None:
+    empty = column.isna().to_numpy()
+    if empty.any():
+        raise DataError(
+            f"{caller}: time column {name!r} is empty at {_first_bad(empty, frame)}. Fill or "
+            "remove rows without a timestamp."
+        )
+    _check_dates(stamps, column, name, frame, raw, caller)
 
 
 def _classify_columns(
@@ -488,12 +640,7 @@ def _classify_columns(
                 "Remove the column (columns=[...]) or fix the file."
             )
         values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
-        infinite = np.isinf(values)
-        if infinite.any():
-            raise DataError(
-                f"{caller}: column {name!r} holds inf at {_first_bad(infinite, frame)}. "
-                "Replace infinite values or leave them empty."
-            )
+        check_magnitude(values, name, caller, where=lambda p: _row_text(p, frame))
     return numeric, text
 
 
@@ -636,11 +783,3 @@ def _encode_text(
         )
         report.encoded[name] = [str(c) for c in dummies.columns]
     return frame
-
-
-def _check_path(value: Any, caller: str) -> Path:
-    if not isinstance(value, (str, Path)):
-        raise RnnkitTypeError(
-            f"{caller}: `path` must be a string or Path. Received: {type(value).__name__}."
-        )
-    return Path(value)

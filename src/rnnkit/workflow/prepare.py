@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import math
 import tempfile
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,8 +52,6 @@ BEIJING_ATTRIBUTION = (
 )
 
 _PARTS = ("train", "val", "test")
-_PEEK_ROWS = 50
-_TIME_NAMES = ("datetime", "timestamp", "date", "time", "date_time", "ds", "period")
 
 
 @dataclass
@@ -76,8 +73,8 @@ class PreparedData:
         season: Season length used by the seasonal naive baseline.
         season_source: How the season was found, in words.
         source: Where the data came from (path or `"<DataFrame>"`).
-        time_column: The time column(s) given to `read_table` (configured or
-            found as a date-like column), or `None` (its own detection).
+        time_column: The time column(s) the index was built from (configured,
+            or detected by `read_table`), or `None` (rows in file order).
         is_bundled: Whether the data is rnnkit's bundled Beijing PM2.5 file.
         notes: Extra lines for the data report.
     """
@@ -167,8 +164,9 @@ def read_source(config: ForecastConfig, caller: str) -> tuple[pd.DataFrame, Tabl
     """Read `config.data` (a path or a DataFrame) with `read_table`'s policies.
 
     Returns:
-        `(frame, report, source, time_column)`: `time_column` as passed to
-        `read_table` (the configured one, or a date-like column found here).
+        `(frame, report, source, time_column)`: `time_column` is the column (or
+        part columns) the time index was built from, given or detected by
+        `read_table` (`None`: rows in file order).
     """
     data = config.data
     if data is None:
@@ -184,68 +182,22 @@ def read_source(config: ForecastConfig, caller: str) -> tuple[pd.DataFrame, Tabl
         "categorical": config.categorical,
     }
     if isinstance(data, (str, Path)):
-        if config.time_column is None:
-            kwargs["time_column"] = _date_like_column(_peek(Path(data)))
         frame, report = read_table(data, **kwargs)
-        return frame, report, str(data), kwargs["time_column"]
+        return frame, report, str(data), report.time_column
     if isinstance(data, pd.DataFrame):
         table = data
         if isinstance(table.index, pd.DatetimeIndex):
             table = table.reset_index(names=table.index.name or "time")
-        if config.time_column is None:
-            kwargs["time_column"] = _date_like_column(table.head(_PEEK_ROWS))
         with tempfile.TemporaryDirectory() as folder:  # reuse read_table's checks and report
             file = Path(folder) / "frame.csv"
             table.to_csv(file, index=False)
             frame, report = read_table(file, **kwargs)
         report.source = "<DataFrame>"
-        return frame, report, "<DataFrame>", kwargs["time_column"]
+        return frame, report, "<DataFrame>", report.time_column
     raise RnnkitTypeError(
         f"{caller}: `data` must be a file path or a pandas DataFrame. "
         f"Received: {type(data).__name__}."
     )
-
-
-def _peek(path: Path) -> pd.DataFrame | None:
-    """The first rows of a table file (or `None`: let `read_table` report any problem)."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if not path.is_file() or not suffixes:
-        return None
-    try:
-        if suffixes[-1] in (".parquet", ".pq"):
-            return pd.read_parquet(path).head(_PEEK_ROWS)
-        sep = "\t" if ".tsv" in suffixes else ","
-        return pd.read_csv(path, nrows=_PEEK_ROWS, sep=sep)
-    except Exception:  # unreadable here means unreadable there: read_table words the error
-        return None
-
-
-def _date_like_column(head: pd.DataFrame | None) -> str | None:
-    """A text column whose values all parse as dates, when no time column would be detected.
-
-    `read_table` detects year/month/day parts and columns named like `date`
-    or `time`; this adds columns with other names (`when`, `Month`) that hold dates.
-    """
-    if head is None or head.empty:
-        return None
-    lower = {str(c).lower() for c in head.columns}
-    if {"year", "month", "day"} <= lower or lower & set(_TIME_NAMES):
-        return None
-    for name in head.columns:
-        column = head[name].dropna()
-        if len(column) < 2 or pd.api.types.is_numeric_dtype(column):
-            continue
-        if pd.api.types.is_datetime64_any_dtype(column):
-            return str(name)
-        text = column.astype(str)
-        if pd.to_numeric(text, errors="coerce").notna().any():
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-        if parsed.notna().all():
-            return str(name)
-    return None
 
 
 def _choose_target(frame: pd.DataFrame, caller: str) -> list[str]:
