@@ -1,7 +1,12 @@
 import logging
 import os
 import re
+import socket
 import sqlite3
+import subprocess
+import sys
+import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -10,7 +15,10 @@ import tuner_fakes as f
 
 import rnnkit.tuner as kt
 from rnnkit.errors import StorageError
+from rnnkit.tuner import _storage as storage
 from rnnkit.tuner._storage import FileLock
+from rnnkit.tuner._storage import StorageKind
+from rnnkit.tuner._storage import StorageSpec
 from rnnkit.tuner._storage import holder_is_dead
 from rnnkit.tuner._storage import process_identity
 from rnnkit.tuner._storage import redact_url
@@ -98,19 +106,88 @@ def test_study_uses_wal_mode(tmp_path, xy):
     db.close()
 
 
-def test_redaction_of_urls():
-    assert redact_url("postgresql://u:pa%40ss@h:5/db") == "postgresql://u:***@h:5/db"
-    assert (
-        redact_url("postgresql://h/db?user=u&password=pw")
-        == "postgresql://h/db?user=u&password=***"
-    )
-    spec = resolve_storage("postgresql://u:hunter22@h/db", None)
-    assert "hunter22" not in repr(spec) and "hunter22" not in spec.scrub("x hunter22 y")
+@pytest.mark.parametrize(
+    ("url", "secrets", "redacted"),
+    [
+        ("postgresql://u:pa%40ss@h:5/db", ["pa%40ss", "pa@ss"], "postgresql://u:***@h:5/db"),
+        (
+            "postgresql://h/db?user=u&password=hunter22",
+            ["hunter22"],
+            "postgresql://h/db?user=u&password=***",
+        ),
+        (  # unencoded '@' and '/' in the password: SQLAlchemy and people read it differently
+            "postgresql+psycopg2://tuner:p@ss/w0rd@db.example:5432/studies",
+            ["p@ss/w0rd"],
+            "postgresql+psycopg2://tuner:***@db.example:5432/studies",
+        ),
+        (
+            "postgresql://u:pw?x@h/db?sslmode=require",
+            ["pw?x"],
+            "postgresql://u:***@h/db?sslmode=require",
+        ),
+        (
+            "postgresql://u@h/db?sslpassword=k3y9&PASSWORD=Upper&pass%77ord=enc0ded&passfile=/x",
+            ["k3y9", "Upper", "enc0ded"],
+            "postgresql://u@h/db?sslpassword=***&PASSWORD=***&pass%77ord=***&passfile=***",
+        ),
+        (
+            "postgresql://u:on3s@h/db?options=-c%20a%3Db&password=tw%26o",
+            ["on3s", "tw%26o", "tw&o"],
+            "postgresql://u:***@h/db?options=-c%20a%3Db&password=***",
+        ),
+        (
+            "mysql+pymysql://root:toor@127.0.0.1/db",
+            ["toor"],
+            "mysql+pymysql://root:***@127.0.0.1/db",
+        ),
+        ("redis://:hunter2@cache:6379/0", ["hunter2"], "redis://:***@cache:6379/0"),
+        ("postgresql://u:v6pw@[::1]:5432/db", ["v6pw"], "postgresql://u:***@[::1]:5432/db"),
+        (
+            "host=db user=u password='s3 cret' sslpassword=kk99 dbname=x",
+            ["s3 cret", "kk99"],
+            "host=db user=u password=*** sslpassword=*** dbname=x",
+        ),
+        # no secret: unchanged, even with '@' or ':' in odd places
+        ("postgresql://u@h:5432/db", [], "postgresql://u@h:5432/db"),
+        ("postgresql://[::1]:5432/db", [], "postgresql://[::1]:5432/db"),
+        ("sqlite:////tmp/a:b/study.db", [], "sqlite:////tmp/a:b/study.db"),
+        ("sqlite:///C:/studies/study.db", [], "sqlite:///C:/studies/study.db"),
+    ],
+)
+def test_redact_url_hides_every_password_form_t17(url, secrets, redacted):
+    assert redact_url(url) == redacted
+    spec = StorageSpec(url, StorageKind.POSTGRESQL)
+    message = f"connect {url} failed; password {' / '.join(secrets)} rejected"
+    scrubbed = spec.scrub(message)
+    for secret in secrets:
+        assert secret not in redacted and secret not in scrubbed
+        assert secret not in repr(spec)
+
+
+def test_scrub_hides_a_short_password_only_where_a_url_or_key_puts_it():
+    spec = resolve_storage("postgresql://u:ab@h/db?sslpassword=cd", None)
+    text = spec.scrub("u:ab@h failed; sslpassword=cd; about cd-roms")
+    assert text == "u:***@h failed; sslpassword=***; about cd-roms"
+
+
+def test_resolve_storage_never_echoes_a_password_t17():
     assert resolve_storage("postgres://u:p@h/db", None).url.startswith("postgresql+psycopg2://")
-    with pytest.raises(ValueError, match="unsupported URL scheme 'mysql'"):
+    with pytest.raises(ValueError, match="unsupported URL scheme 'mysql'") as info:
         resolve_storage("mysql://u:topsecret@h/db", None)
+    assert "topsecret" not in str(info.value)
+    with pytest.raises(ValueError, match="is not a database URL") as info:
+        resolve_storage("host=db password=topsecret", None)  # a libpq string, not a URL
+    assert "topsecret" not in str(info.value) and "password=***" in str(info.value)
+    with pytest.raises(ValueError, match="SQLite study takes no password") as info:
+        resolve_storage("sqlite:////tmp/study.db?password=topsecret", None)
+    assert "topsecret" not in str(info.value)
     with pytest.raises(ValueError, match="in-memory"):
         resolve_storage("sqlite:///:memory:", None)
+
+
+def test_sqlite_url_options_are_not_part_of_the_file_name(tmp_path):
+    spec = resolve_storage(f"sqlite:///{tmp_path}/study.db?timeout=30", None)
+    assert spec.path == tmp_path / "study.db"
 
 
 def test_unreachable_postgres_error_is_redacted_everywhere_t17(tmp_path, caplog):
@@ -134,18 +211,57 @@ def test_unreachable_postgres_error_is_redacted_everywhere_t17(tmp_path, caplog)
             assert secret.encode() not in Path(root, name).read_bytes()
 
 
-def test_file_lock_is_exclusive_and_records_holder(tmp_path):
-    lock = FileLock(tmp_path / "x.lock")
-    with lock.hold():
-        assert FileLock._holder(os.open(tmp_path / "x.lock", os.O_RDONLY)).endswith(
-            str(os.getpid())
-        )
-        fd = os.open(tmp_path / "x.lock", os.O_RDWR)
-        import fcntl
+_HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from rnnkit.tuner._storage import FileLock
+from rnnkit.tuner._storage import StorageKind
+from rnnkit.tuner._storage import StorageSpec
+with FileLock(Path(sys.argv[1])).hold():
+    print("held", flush=True)
+    time.sleep(600)
+"""
 
-        with pytest.raises(BlockingIOError):
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.close(fd)
+
+def test_file_lock_excludes_other_processes_names_its_holder_and_dies_with_it(
+    tmp_path, monkeypatch, caplog
+):
+    import filelock
+
+    path = tmp_path / "study.db.lock"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(storage.__file__).parents[2])},
+    )
+    try:
+        assert child.stdout.readline() == "held\n"
+        with pytest.raises(filelock.Timeout):
+            filelock.FileLock(str(path)).acquire(timeout=0)
+        assert FileLock(path)._holder().endswith(f":{child.pid}")
+        # a waiter reports whom it waits for
+        monkeypatch.setattr(storage, "LOCK_REPORT_SECONDS", 0.0)
+        caplog.set_level(logging.WARNING, logger="rnnkit.tuner")
+        got = threading.Event()
+
+        def wait_then_take() -> None:
+            with FileLock(path).hold():
+                got.set()
+
+        waiter = threading.Thread(target=wait_then_take, daemon=True)
+        waiter.start()
+        deadline = time.monotonic() + 20
+        while f":{child.pid}" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert f"held by {socket.gethostname()}:{child.pid}" in caplog.text
+        assert not got.is_set()
+    finally:
+        child.kill()  # SIGKILL: no clean-up runs, the OS drops the lock
+        child.wait()
+        child.stdout.close()
+    waiter.join(timeout=20)
+    assert got.is_set()
 
 
 def test_holder_liveness():

@@ -6,11 +6,14 @@ from a :class:`StorageSpec`.
 - SQLite (default): ``<directory>/<project_name>/study.db`` in WAL mode, checked
   before use so a corrupt or foreign file gives a :class:`StorageError`.
 - PostgreSQL: ``postgresql://user:password@host:port/db``; the password never
-  appears in an error, a log line, a ``repr`` or a saved file.
-- The allocation lock serialises "which trial runs next" between workers: an
-  ``flock`` on a file next to the SQLite study, or a PostgreSQL advisory lock.
-  Both are released by the OS or the server when their process dies, so no lock
-  can outlive its holder.
+  appears in an error, a log line, a ``repr`` or a saved file: :func:`redact_url`
+  hides it wherever the URL is shown, :meth:`StorageSpec.scrub` wherever a driver's
+  message might quote it.
+- The allocation lock serialises "which trial runs next" between workers: an OS
+  file lock next to the SQLite study (``flock`` on POSIX, ``LockFileEx`` on
+  Windows, through the ``filelock`` package), or a PostgreSQL advisory lock. Both
+  are released by the OS or the server when their process dies, so no lock can
+  outlive its holder.
 
 Example:
     >>> url = "postgresql+psycopg2://tuner:s3cret@db.example:5432/studies"
@@ -25,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import fcntl
 import hashlib
 import json
 import logging
@@ -42,6 +44,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from rnnkit.errors import RnnkitValueError
 from rnnkit.errors import StorageError
@@ -50,7 +53,13 @@ logger = logging.getLogger("rnnkit.tuner")
 
 STUDY_FILE = "study.db"
 _SQLITE_HEADER = b"SQLite format 3\x00"
-_URL_PASSWORD = re.compile(r"^(?P<head>[a-zA-Z][\w+.-]*://[^:/@]*:)(?P<pw>[^@]*)(?P<tail>@.*)$")
+#: ``scheme://`` at the start of a URL (``postgresql+psycopg2://``, ``redis://``, ...).
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+#: Query or DSN keys whose values are secrets: password, sslpassword, passwd, pwd, token, ...
+_SECRET_KEY = re.compile(r"(?i)pass|pwd|secret|token")
+#: ``key=value`` in a libpq keyword DSN (``host=db password='a b'``).
+_DSN_ITEM = re.compile(r"""(?P<key>[\w.%-]+)\s*=\s*(?P<value>'(?:[^'\\]|\\.)*'|[^\s]*)""")
+MASK = "***"
 
 
 class StorageKind(str, enum.Enum):
@@ -61,25 +70,107 @@ class StorageKind(str, enum.Enum):
 
 
 def redact_url(url: str) -> str:
-    """``scheme://user:password@host/db`` -> ``scheme://user:***@host/db``.
+    """Return ``url`` with every password in it replaced by ``***``.
+
+    Hidden: the password of the ``user:password@`` part (read the way SQLAlchemy
+    and ``urllib`` read it, whichever hides more, so an unencoded ``@`` or ``/`` in
+    a password still stays hidden), the values of query parameters named like a
+    secret (``password=``, ``sslpassword=``, ``passwd=``, ``token=``..., also when
+    the name is percent-encoded) and, for a libpq keyword string without a scheme,
+    the values of such keys. Any scheme is handled (``postgresql+psycopg2://``,
+    ``mysql://``, ``redis://``...). Text with no password comes back unchanged.
+
+    Args:
+        url: A database URL or a libpq keyword string.
+
+    Returns:
+        The URL with each secret replaced by ``***``.
 
     Example:
         >>> redact_url("postgresql://u:pw@h/db?password=x")
         'postgresql://u:***@h/db?password=***'
+        >>> redact_url("postgresql+psycopg2://tuner:p%40ss@db:5432/studies")
+        'postgresql+psycopg2://tuner:***@db:5432/studies'
+        >>> redact_url("postgresql://u:p@ss/w@h/db")  # unencoded '@' and '/' in the password
+        'postgresql://u:***@h/db'
+        >>> redact_url("postgresql://h/db?sslmode=require&sslpassword=k&user=u")
+        'postgresql://h/db?sslmode=require&sslpassword=***&user=u'
+        >>> redact_url("redis://:hunter2@cache:6379/0")
+        'redis://:***@cache:6379/0'
+        >>> redact_url("host=db user=u password='a b' dbname=x")
+        'host=db user=u password=*** dbname=x'
+        >>> redact_url("sqlite:////data/study.db")
+        'sqlite:////data/study.db'
     """
-    match = _URL_PASSWORD.match(url)
-    if match:
-        url = match.group("head") + "***" + match.group("tail")
-    return re.sub(r"(?i)(password=)[^&]*", r"\1***", url)
+    pieces, last = [], 0
+    for start, stop in _merged(_secret_spans(url)):
+        pieces += [url[last:start], MASK]
+        last = stop
+    return "".join([*pieces, url[last:]])
+
+
+def _secret_spans(url: str) -> list[tuple[int, int]]:
+    """``(start, stop)`` of every secret in ``url`` (see :func:`redact_url`)."""
+    scheme = _SCHEME.match(url)
+    if scheme is None:  # a libpq keyword string, or not a URL at all
+        return [
+            item.span("value")
+            for item in _DSN_ITEM.finditer(url)
+            if _SECRET_KEY.search(unquote_plus(item.group("key"))) and item.group("value")
+        ]
+    spans = []
+    userinfo = _userinfo_password(url, scheme.end())
+    if userinfo is not None:
+        spans.append(userinfo)
+    query = url.find("?", userinfo[1] if userinfo else scheme.end())
+    if query >= 0:
+        position = query + 1
+        for item in url[query + 1 :].split("&"):
+            key, equals, value = item.partition("=")
+            if equals and value and _SECRET_KEY.search(unquote_plus(key)):
+                spans.append((position + len(key) + 1, position + len(item)))
+            position += len(item) + 1
+    return spans
+
+
+def _userinfo_password(url: str, start: int) -> tuple[int, int] | None:
+    """Where the password of ``scheme://user:password@host`` lies, or ``None``.
+
+    SQLAlchemy (which opens the URL) ends the password at the first ``@`` after the
+    colon; a person who did not encode an ``@`` or ``/`` in the password meant the
+    last ``@`` before the query. The span covers both readings.
+    """
+    colon = url.find(":", start)
+    if colon < 0 or "/" in url[start:colon]:
+        return None
+    query = url.find("?", colon)
+    at = url.rfind("@", colon + 1, query if query >= 0 else len(url))
+    if at < 0:
+        at = url.find("@", colon + 1)
+    if at <= colon + 1:  # no '@', or an empty password
+        return None
+    return colon + 1, at
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, stop in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(stop, merged[-1][1]))
+        else:
+            merged.append((start, stop))
+    return merged
 
 
 def _passwords(url: str) -> list[str]:
-    found = []
-    match = _URL_PASSWORD.match(url)
-    if match and match.group("pw"):
-        found += [match.group("pw"), unquote(match.group("pw"))]
-    found += [unquote(m) for m in re.findall(r"(?i)password=([^&]*)", url) if m]
-    return sorted({p for p in found if p}, key=len, reverse=True)
+    """Every secret in ``url``, as written and decoded, longest first."""
+    found = set()
+    for start, stop in _secret_spans(url):
+        raw = url[start:stop]
+        if len(raw) >= 2 and raw[0] == raw[-1] == "'":  # a quoted DSN value
+            raw = raw[1:-1]
+        found.update({raw, unquote(raw), unquote_plus(raw)})
+    return sorted((p for p in found if p), key=len, reverse=True)
 
 
 @dataclass(frozen=True)
@@ -96,14 +187,25 @@ class StorageSpec:
         return redact_url(self.url)
 
     def scrub(self, text: str) -> str:
-        """Remove the URL's password from ``text`` (an error message, a log line)."""
+        """Remove the URL's passwords from ``text`` (an error message, a log line).
+
+        Example:
+            >>> spec = StorageSpec("postgresql://u:pw@h/db", StorageKind.POSTGRESQL)
+            >>> spec.scrub("bad login u:pw@h (password=pw), power off")
+            'bad login u:***@h (password=***), power off'
+        """
         text = text.replace(self.url, self.redacted)
         for secret in _passwords(self.url):
             if len(secret) >= 4:
-                text = text.replace(secret, "***")
-            else:  # too short to replace blindly: only in URL-like contexts
-                text = re.sub(rf":{re.escape(secret)}@", ":***@", text)
-                text = re.sub(rf"(?i)password={re.escape(secret)}\b", "password=***", text)
+                text = text.replace(secret, MASK)
+            else:  # too short to replace blindly: only where a URL or a key puts it
+                quoted = re.escape(secret)
+                text = re.sub(rf":{quoted}@", f":{MASK}@", text)
+                text = re.sub(
+                    rf"(?i)([\w.%-]*(?:pass|pwd|secret|token)[\w.%-]*\s*=\s*'?){quoted}(?=['\s&,;)]|$)",
+                    rf"\g<1>{MASK}",
+                    text,
+                )
         return text
 
     def __repr__(self) -> str:
@@ -130,15 +232,16 @@ def resolve_storage(storage: str | None, project_dir: Path | None) -> StorageSpe
             "`storage` must be None (SQLite in the project folder) or a database URL such "
             f"as 'postgresql://user:password@host:5432/db'. Received a {type(storage).__name__}."
         )
-    scheme = storage.split(":", 1)[0].lower()
+    scheme_match = _SCHEME.match(storage)
+    if scheme_match is None:
+        raise RnnkitValueError(
+            f"storage: {redact_url(storage)!r} is not a database URL. Use None (SQLite in the "
+            "project folder), 'sqlite:////path/study.db' or "
+            "'postgresql://user:password@host:5432/db'."
+        )
+    scheme = scheme_match.group()[:-3].lower()
     if scheme == "sqlite":
-        path = Path(storage.split(":///", 1)[1]) if ":///" in storage else None
-        if path is None or str(path) in ("", ":memory:"):
-            raise RnnkitValueError(
-                "storage: an in-memory SQLite study cannot be shared or resumed. Use "
-                "storage=None (a file in the project folder) or 'sqlite:////abs/path/study.db'."
-            )
-        return StorageSpec(storage, StorageKind.SQLITE, path.resolve())
+        return _sqlite_spec(storage, scheme_match.end())
     if scheme.startswith("postgresql") or scheme == "postgres":
         url = storage
         if scheme in ("postgres", "postgresql"):  # no driver named: use one that is installed
@@ -149,6 +252,23 @@ def resolve_storage(storage: str | None, project_dir: Path | None) -> StorageSpe
         "(SQLite in the project folder), 'sqlite:////path/study.db' or "
         "'postgresql://user:password@host:5432/db'."
     )
+
+
+def _sqlite_spec(url: str, after_scheme: int) -> StorageSpec:
+    """``sqlite:///relative.db`` or ``sqlite:////abs/study.db`` (query options allowed)."""
+    location = url[after_scheme:].partition("?")[0]
+    if not location.startswith("/") or location[1:] in ("", ":memory:"):
+        raise RnnkitValueError(
+            "storage: an in-memory SQLite study cannot be shared or resumed. Use "
+            "storage=None (a file in the project folder) or 'sqlite:////abs/path/study.db'."
+        )
+    if _secret_spans(url):
+        raise RnnkitValueError(
+            f"storage: a SQLite study takes no password (SQLite has none; the file's "
+            f"permissions protect it). Received: {redact_url(url)!r}. Remove the password "
+            "from the URL."
+        )
+    return StorageSpec(url, StorageKind.SQLITE, Path(location[1:]).resolve())
 
 
 def _postgres_driver() -> str:
@@ -260,41 +380,62 @@ def describe_holder(holder: dict[str, Any] | None) -> str:
 
 # ---------------------------------------------------------------------- locks
 class FileLock:
-    """An exclusive ``flock`` on a file; released by the kernel if the holder dies."""
+    """An exclusive OS lock on a file; released by the OS if the holder dies.
+
+    The lock itself comes from the ``filelock`` package (``flock`` on POSIX,
+    ``LockFileEx`` on Windows), so ``rnnkit.tuner`` imports and runs on every
+    platform. Who holds it is written beside it (``<lock>.holder``: host, pid,
+    start time), so that a worker kept waiting can say whom it waits for.
+
+    Example:
+        >>> import tempfile
+        >>> lock = FileLock(Path(tempfile.mkdtemp()) / "study.db.lock")
+        >>> with lock.hold():
+        ...     lock.holder_path.exists()
+        True
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fd: int | None = None
+
+    @property
+    def holder_path(self) -> Path:
+        """Where the holder's identity is written while it holds the lock."""
+        return self.path.with_name(self.path.name + ".holder")
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
         """Hold the lock for the ``with`` block (reporting a holder that keeps it long)."""
+        import filelock
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        lock = filelock.FileLock(str(self.path))
+
+        def acquire() -> bool:
+            try:
+                lock.acquire(timeout=0)
+            except filelock.Timeout:
+                return False
+            return True
+
+        _wait_for(acquire, self._holder, str(self.path))
         try:
-            _wait_for(lambda: _try_flock(fd), lambda: self._holder(fd), str(self.path))
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(process_identity()).encode(), 0)
+            self._write_holder()
             yield
         finally:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+            lock.release()
 
-    @staticmethod
-    def _holder(fd: int) -> str:
+    def _write_holder(self) -> None:
+        # A scratch note for messages, rewritten on every acquisition: no fsync. A torn
+        # note reads as "an unknown process".
+        with contextlib.suppress(OSError):
+            self.holder_path.write_text(json.dumps(process_identity()), encoding="utf-8")
+
+    def _holder(self) -> str:
         try:
-            return describe_holder(json.loads(os.pread(fd, 4096, 0) or b"{}"))
+            return describe_holder(json.loads(self.holder_path.read_bytes()[:4096] or b"{}"))
         except (OSError, ValueError):
             return "an unknown process"
-
-
-def _try_flock(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
 
 
 LOCK_REPORT_SECONDS = 30.0
