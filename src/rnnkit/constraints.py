@@ -15,6 +15,8 @@ import torch
 
 from rnnkit._validation import check_one_of
 from rnnkit.errors import RnnkitTypeError
+from rnnkit.initializers import check_real
+from rnnkit.initializers import from_class_config
 
 
 class Constraint:
@@ -39,7 +41,8 @@ class MaxNorm(Constraint):
     """Rescale so the norm along ``axis`` is at most ``max_value``."""
 
     def __init__(self, max_value: float = 2.0, axis: int = 0):
-        self.max_value, self.axis = float(max_value), axis
+        self.max_value = check_real("max_value", max_value, caller="MaxNorm", non_negative=True)
+        self.axis = _check_axis(axis, "MaxNorm")
 
     def __call__(self, weight):
         norms = weight.square().sum(dim=self.axis, keepdim=True).sqrt()
@@ -54,7 +57,7 @@ class UnitNorm(Constraint):
     """Rescale to unit norm along ``axis``."""
 
     def __init__(self, axis: int = 0):
-        self.axis = axis
+        self.axis = _check_axis(axis, "UnitNorm")
 
     def __call__(self, weight):
         return weight / (1e-7 + weight.square().sum(dim=self.axis, keepdim=True).sqrt())
@@ -67,7 +70,11 @@ class MinMaxNorm(Constraint):
     """Keep the norm along ``axis`` within ``[min_value, max_value]``."""
 
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
-        self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
+        caller = "MinMaxNorm"
+        self.min_value = check_real("min_value", min_value, caller=caller, non_negative=True)
+        self.max_value = check_real("max_value", max_value, caller=caller, non_negative=True)
+        self.rate = check_real("rate", rate, caller=caller, non_negative=True)
+        self.axis = _check_axis(axis, caller)
 
     def __call__(self, weight):
         norms = weight.square().sum(dim=self.axis, keepdim=True).sqrt()
@@ -81,6 +88,16 @@ class MinMaxNorm(Constraint):
             "rate": self.rate,
             "axis": self.axis,
         }
+
+
+def _check_axis(axis: Any, caller: str) -> int | list[int]:
+    """``axis`` as an int or a list of ints (Keras allows both)."""
+    items = axis if isinstance(axis, (list, tuple)) else [axis]
+    if not items or any(isinstance(a, bool) or not isinstance(a, int) for a in items):
+        raise RnnkitTypeError(
+            f"{caller}: `axis` must be an integer or a list of integers. Received: axis={axis!r}."
+        )
+    return list(axis) if isinstance(axis, (list, tuple)) else axis
 
 
 CONSTRAINTS = {
@@ -102,7 +119,7 @@ def get(identifier: Any, *, caller: str = "constraints.get") -> Any:
     if isinstance(identifier, str):
         return CONSTRAINTS[check_one_of("constraint", identifier, CONSTRAINTS, caller=caller)]()
     if isinstance(identifier, dict):
-        return CONSTRAINTS[identifier["class_name"]](**identifier.get("config", {}))
+        return from_class_config("constraint", identifier, CONSTRAINTS, caller=caller)
     if callable(identifier):
         return identifier
     raise RnnkitTypeError(f"{caller}: unknown constraint {identifier!r}.")

@@ -15,14 +15,19 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import math
+import numbers
 from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 
 from rnnkit._validation import check_one_of
+from rnnkit._validation import suggest
 from rnnkit.errors import RnnkitTypeError
+from rnnkit.errors import RnnkitValueError
 
 
 def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -34,6 +39,87 @@ def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
         return shape[0], shape[1]
     receptive = math.prod(shape[:-2])
     return shape[-2] * receptive, shape[-1] * receptive
+
+
+def check_real(name: str, value: Any, *, caller: str, non_negative: bool = False) -> float:
+    """Return ``value`` as a float if it is a finite real number (not a bool).
+
+    Shared by the initialisers, regularisers and constraints, whose settings may come
+    from a file: ``"0.1"``, ``True``, ``nan`` or ``inf`` are refused with a named error.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise RnnkitTypeError(f"{caller}: `{name}` must be a number. Received: {name}={value!r}.")
+    number = float(value)
+    if not math.isfinite(number) or (non_negative and number < 0):
+        expected = "a finite number >= 0" if non_negative else "a finite number"
+        raise RnnkitValueError(
+            f"{caller}: `{name}` must be {expected}. Received: {name}={value!r}."
+        )
+    return number
+
+
+def check_seed(seed: Any, *, caller: str) -> int | None:
+    """Return ``seed`` if it is ``None`` or an integer (not a bool)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise RnnkitTypeError(
+            f"{caller}: `seed` must be an integer or None. Received: seed={seed!r}."
+        )
+    return int(seed)
+
+
+def from_class_config(
+    kind: str, identifier: Mapping[str, Any], classes: Mapping[str, Callable], *, caller: str
+) -> Any:
+    """Build an object from Keras' ``{"class_name": ..., "config": {...}}`` form.
+
+    Only the names in ``classes`` are accepted (with a "did you mean" hint), so a
+    name such as ``"os.system"`` is an error, never an import; ``config`` must hold
+    only arguments the class accepts.
+
+    Args:
+        kind: What is built, for messages (``"regularizer"``).
+        identifier: The dict, as written by ``serialize``.
+        classes: Allowed names and the classes (or factories) they stand for.
+        caller: The call to name in messages.
+
+    Raises:
+        RnnkitTypeError: ``identifier`` or its ``config`` is not a dict, or
+            ``config`` holds an argument the class does not accept.
+        RnnkitValueError: an unknown class name, or a bad argument value.
+
+    Example:
+        >>> spec = {"class_name": "constant", "config": {"value": 0.5}}
+        >>> from_class_config("initializer", spec, INITIALIZERS, caller="demo")
+        Constant(value=0.5)
+        >>> from_class_config("initializer", {"class_name": "os.system"}, INITIALIZERS,
+        ...                   caller="demo")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        rnnkit.errors.RnnkitValueError: demo: unknown initializer 'os.system'. Expected one of ...
+    """
+    extra = sorted(set(identifier) - {"class_name", "config", "module", "registered_name"})
+    config = identifier.get("config", {})
+    if extra or not isinstance(config, Mapping):
+        raise RnnkitTypeError(
+            f"{caller}: a {kind} must be a name or {{'class_name': ..., 'config': {{...}}}}. "
+            f"Received: {identifier!r}."
+        )
+    name = identifier.get("class_name")
+    if not isinstance(name, str):
+        raise RnnkitTypeError(
+            f"{caller}: the {kind}'s class_name must be a string. Received: {name!r}."
+        )
+    factory = classes[check_one_of(kind, name, classes, caller=caller)]
+    parameters = inspect.signature(factory).parameters
+    accepted = [p for p in parameters if parameters[p].kind is not inspect.Parameter.VAR_KEYWORD]
+    unknown = sorted(str(key) for key in config if key not in accepted)
+    if unknown:
+        raise RnnkitTypeError(
+            f"{caller}: {kind} {name!r} got unknown argument(s) {unknown}. It accepts "
+            f"{accepted}.{suggest(unknown[0], accepted)}"
+        )
+    return factory(**config)
 
 
 class Initializer:
@@ -69,7 +155,7 @@ class Constant(Initializer):
     """Every entry equals ``value``."""
 
     def __init__(self, value: float = 0.0):
-        self.value = float(value)
+        self.value = check_real("value", value, caller="Constant")
 
     def __call__(self, shape, dtype=None):
         return torch.full(shape, self.value, dtype=dtype or torch.float32)
@@ -82,7 +168,9 @@ class RandomUniform(Initializer):
     """Uniform on ``[minval, maxval)``."""
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
-        self.minval, self.maxval, self.seed = minval, maxval, seed
+        self.minval = check_real("minval", minval, caller="RandomUniform")
+        self.maxval = check_real("maxval", maxval, caller="RandomUniform")
+        self.seed = check_seed(seed, caller="RandomUniform")
 
     def __call__(self, shape, dtype=None):
         out = torch.empty(shape, dtype=dtype or torch.float32)
@@ -96,7 +184,9 @@ class RandomNormal(Initializer):
     """Normal with ``mean`` and ``stddev``."""
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
-        self.mean, self.stddev, self.seed = mean, stddev, seed
+        self.mean = check_real("mean", mean, caller="RandomNormal")
+        self.stddev = check_real("stddev", stddev, caller="RandomNormal", non_negative=True)
+        self.seed = check_seed(seed, caller="RandomNormal")
 
     def __call__(self, shape, dtype=None):
         out = torch.empty(shape, dtype=dtype or torch.float32)
@@ -117,7 +207,7 @@ class VarianceScaling(Initializer):
         seed: int | None = None,
     ):
         caller = "VarianceScaling"
-        self.scale = float(scale)
+        self.scale = check_real("scale", scale, caller=caller, non_negative=True)
         self.mode = check_one_of("mode", mode, ("fan_in", "fan_out", "fan_avg"), caller=caller)
         self.distribution = check_one_of(
             "distribution",
@@ -125,7 +215,7 @@ class VarianceScaling(Initializer):
             ("truncated_normal", "untruncated_normal", "uniform"),
             caller=caller,
         )
-        self.seed = seed
+        self.seed = check_seed(seed, caller=caller)
 
     def __call__(self, shape, dtype=None):
         fan_in, fan_out = _fans(tuple(shape))
@@ -219,7 +309,8 @@ class Orthogonal(Initializer):
     """
 
     def __init__(self, gain: float = 1.0, seed: int | None = None):
-        self.gain, self.seed = float(gain), seed
+        self.gain = check_real("gain", gain, caller="Orthogonal")
+        self.seed = check_seed(seed, caller="Orthogonal")
 
     def __call__(self, shape, dtype=None):
         shape = tuple(shape)
@@ -241,7 +332,7 @@ class Identity(Initializer):
     """Identity matrix times ``gain``."""
 
     def __init__(self, gain: float = 1.0):
-        self.gain = float(gain)
+        self.gain = check_real("gain", gain, caller="Identity")
 
     def __call__(self, shape, dtype=None):
         return self.gain * torch.eye(*shape, dtype=dtype or torch.float32)
@@ -290,8 +381,8 @@ def get(identifier: str | Initializer | Callable | None, *, caller: str = "initi
             _ALIASES.get(check_one_of("initializer", key, options, caller=caller), key)
         ]()
     if isinstance(identifier, dict):
-        cls = get(identifier["class_name"], caller=caller).__class__
-        return cls(**identifier.get("config", {}))
+        classes = {**INITIALIZERS, **{alias: INITIALIZERS[key] for alias, key in _ALIASES.items()}}
+        return from_class_config("initializer", identifier, classes, caller=caller)
     if callable(identifier):
         return identifier
     raise RnnkitTypeError(

@@ -15,6 +15,8 @@ import torch
 
 from rnnkit._validation import check_one_of
 from rnnkit.errors import RnnkitTypeError
+from rnnkit.initializers import check_real
+from rnnkit.initializers import from_class_config
 
 
 class Regularizer:
@@ -32,7 +34,9 @@ class L1L2(Regularizer):
     """``l1 * sum(|w|) + l2 * sum(w**2)``."""
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
-        self.l1, self.l2 = float(l1), float(l2)
+        caller = type(self).__name__
+        self.l1 = check_real("l1", l1, caller=caller, non_negative=True)
+        self.l2 = check_real("l2", l2, caller=caller, non_negative=True)
 
     def __call__(self, weight):
         penalty = weight.new_zeros(())
@@ -81,7 +85,7 @@ def get(identifier: Any, *, caller: str = "regularizers.get") -> Any:
     if isinstance(identifier, str):
         return REGULARIZERS[check_one_of("regularizer", identifier, REGULARIZERS, caller=caller)]()
     if isinstance(identifier, dict):
-        return REGULARIZERS[identifier["class_name"]](**identifier.get("config", {}))
+        return from_class_config("regularizer", identifier, REGULARIZERS, caller=caller)
     if callable(identifier):
         return identifier
     raise RnnkitTypeError(f"{caller}: unknown regularizer {identifier!r}.")
