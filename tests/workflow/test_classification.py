@@ -1,5 +1,7 @@
 import json
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,6 +20,7 @@ from rnnkit.workflow.classification import predict_sequences
 from rnnkit.workflow.classification import read_labelled_sequences
 from rnnkit.workflow.classification import save_classifier
 from rnnkit.workflow.classification import split_sequences
+from rnnkit.workflow.classifier_files import MAX_DEPTH
 
 COLUMNS = {"id_column": "seq", "time_column": "step", "label_column": "activity"}
 FREQUENCIES = {"slow": 0.3, "medium": 1.0, "fast": 2.2}
@@ -197,7 +200,7 @@ def test_bad_time_in_text_numbers_is_the_one_named():
 
 
 def test_read_labelled_sequences_rejects_missing_file(tmp_path):
-    with pytest.raises(DataError, match=re.escape("does not exist. Pass a CSV or Parquet file.")):
+    with pytest.raises(DataError, match=re.escape("none.csv' does not exist (looked for")):
         read_labelled_sequences(tmp_path / "none.csv", **COLUMNS)
 
 
@@ -363,4 +366,102 @@ def test_load_classifier_rejects_a_foreign_folder(tmp_path):
         load_classifier(tmp_path)
     (tmp_path / "classifier.json").write_text('{"format": "other"}')
     with pytest.raises(CheckpointError, match=re.escape("is not an rnnkit sequence classifier")):
+        load_classifier(tmp_path)
+
+
+def test_classifier_scaler_is_the_standard_scaler_of_the_training_steps(result):
+    classifier = result.classifier
+    data = read_labelled_sequences(make_frame(), **COLUMNS)
+    index = {name: i for i, name in enumerate(data.ids)}
+    train = np.concatenate([data.sequences[index[i]] for i in result.train_ids])
+    np.testing.assert_allclose(classifier.means, train.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(classifier.stds, train.std(axis=0), rtol=1e-12)
+    assert type(classifier.scaler).__name__ == "StandardScaler"
+    first = data.sequences[0]
+    expected = (first - train.mean(axis=0)) / train.std(axis=0)
+    np.testing.assert_allclose(
+        classifier.transform([first])[0, : len(first)], expected.astype(np.float32), rtol=1e-6
+    )
+
+
+def test_save_writes_no_temporary_files_and_replaces_the_json(result, tmp_path):
+    folder = tmp_path / "clf"
+    (folder).mkdir()
+    (folder / "classifier.json").write_text("old")
+    save_classifier(result, folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["classifier.json", "model.keras"]
+    assert json.loads((folder / "classifier.json").read_text())["format_version"] == 1
+
+
+def test_a_classifier_file_without_kind_loads_as_lstm(result, tmp_path):
+    folder = save_classifier(result, tmp_path / "old")
+    document = json.loads((folder / "classifier.json").read_text())
+    del document["kind"]  # files written before the kind was stored
+    (folder / "classifier.json").write_text(json.dumps(document))
+    assert load_classifier(folder).kind == "lstm"
+
+
+def _corrupt(folder: Path, **entries):
+    document = json.loads((folder / "classifier.json").read_text())
+    for key, value in entries.items():
+        if value is _corrupt:
+            del document[key]
+        else:
+            document[key] = value
+    (folder / "classifier.json").write_text(json.dumps(document))
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ({"maxlen": _corrupt}, "entry 'maxlen' must be a positive integer. Found: '<missing>'."),
+        ({"maxlen": "30"}, "entry 'maxlen' must be a positive integer. Found: '30'."),
+        (
+            {"kind": "transformer"},
+            "entry 'kind' must be one of 'rnn', 'lstm', 'gru'. Found: 'transformer'.",
+        ),
+        (
+            {"means": "0,0,0,0"},
+            "entry 'means' must be a list of 4 finite numbers, one per feature column.",
+        ),
+        (
+            {"stds": [1.0, 1.0, 0.0, 1.0]},
+            "entry 'stds' must be a list of 4 positive numbers, one per feature column.",
+        ),
+        ({"means": [0.0, 0.0]}, "entry 'means' must be a list of 4 finite numbers"),
+        ({"feature_columns": ["a", "a", "c", "d"]}, "entry 'feature_columns' must be a non-empty"),
+        ({"class_names": [["fast"], "slow"]}, "entry 'class_names' must be a list of at least 2"),
+        ({"id_column": 3}, "entry 'id_column' must be a column name (text). Found: 3."),
+        ({"format_version": 2}, "has format_version 2, newer than this rnnkit reads (1)."),
+        ({"format_version": True}, "entry 'format_version' must be the integer 1."),
+        ({"scores": [1]}, "entry 'scores' must be an object."),
+        ({"class_names": ["a", "b"]}, "predicts 3 classes but"),
+    ],
+)
+def test_load_classifier_checks_every_entry(result, tmp_path, entries, message):
+    folder = save_classifier(result, tmp_path / "clf")
+    _corrupt(folder, **entries)
+    with pytest.raises(CheckpointError, match=re.escape(message)) as caught:
+        load_classifier(folder)
+    assert str(caught.value).startswith("load_classifier(): ")
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 200_000])
+def test_load_classifier_refuses_deep_nesting(result, tmp_path, depth):
+    folder = save_classifier(result, tmp_path / "clf")
+    text = (folder / "classifier.json").read_text()
+    nested = "[" * depth + "]" * depth
+    (folder / "classifier.json").write_text(
+        text.replace('"scores": {', f'"deep": {nested}, "s": {{')
+    )
+    with pytest.raises(
+        CheckpointError, match=re.escape(f"is nested more than {MAX_DEPTH} levels deep")
+    ):
+        load_classifier(folder)
+
+
+def test_load_classifier_refuses_a_fifo(tmp_path):
+    os.mkfifo(tmp_path / "classifier.json")
+    with pytest.raises(CheckpointError, match=re.escape("is not a regular file")):
         load_classifier(tmp_path)

@@ -1,11 +1,14 @@
 """Data preparation for sequence models: windows, scalers, chronological splits, tables.
 
-Numpy in, numpy out (except `read_table`, which reads files into pandas).
+Numpy in, numpy out (except `read_table` and `read_labelled_sequences`, which read
+files through the one bounded reader, `rnnkit.data.tables.read_raw_table`).
 """
 
 from rnnkit.data.io import TableReport
 from rnnkit.data.io import infer_frequency
 from rnnkit.data.io import read_table
+from rnnkit.data.labelled import LabelledSequences
+from rnnkit.data.labelled import read_labelled_sequences
 from rnnkit.data.scaling import DifferenceScaler
 from rnnkit.data.scaling import GlobalWindowScaler
 from rnnkit.data.scaling import LastValueScaler
@@ -25,6 +28,7 @@ __all__ = [
     "ChronologicalSplit",
     "DifferenceScaler",
     "GlobalWindowScaler",
+    "LabelledSequences",
     "LastValueScaler",
     "MinMaxScaler",
     "StandardScaler",
@@ -35,6 +39,7 @@ __all__ = [
     "infer_frequency",
     "make_window_scaler",
     "make_windows",
+    "read_labelled_sequences",
     "read_table",
     "resolve_targets",
     "timeseries_dataset_from_array",
