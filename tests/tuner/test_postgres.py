@@ -1,13 +1,14 @@
 """Multi-worker tests on a real PostgreSQL server (T2, T3, T13, T17).
 
 They need ``RNNKIT_TEST_POSTGRES_URL``: ``bash .ci/postgres.sh && . .ci/postgres.env``
-starts a throwaway server on 127.0.0.1. Without it they are skipped with that hint.
+starts a throwaway server on 127.0.0.1. Without it they are skipped with that hint
+(and fail when ``RNNKIT_REQUIRE_SERVICES`` names postgres, as in `.ci/run`). A worker
+is killed, and the server stopped, while a trial the test holds is running
+(``tuner_fakes.hold_if_asked``), never after a guessed delay.
 """
 
 import os
-import shlex
 import signal
-import subprocess
 import traceback
 import uuid
 from pathlib import Path
@@ -16,9 +17,11 @@ import optuna
 import pytest
 import tuner_fakes as f
 from optuna.trial import TrialState
+from tuner_helpers import held_env
 from tuner_helpers import run_script
 from tuner_helpers import start_script
 from tuner_helpers import wait_for
+from tuner_helpers import wait_until_held
 
 import rnnkit.tuner as kt
 from rnnkit.errors import StorageError
@@ -35,13 +38,6 @@ def _trials(url, name):
         return []
     finally:
         storage.engine.dispose()
-
-
-def _states(url, name):
-    try:
-        return [t.state for t in _trials(url, name)]
-    except Exception:
-        return []
 
 
 def _config(tmp_path, url, name, *, max_trials, **extra):
@@ -74,14 +70,15 @@ def _logical(trials):
 def test_two_workers_one_killed_survivor_retries_t2(tmp_path, postgres_url):
     name = f"t2_{uuid.uuid4().hex[:8]}"
     config = _config(tmp_path, postgres_url, name, max_trials=4)
-    # 3 s trials: on a loaded machine the kill must still land while the trial runs
-    # (with 0.9 s trials it once came after the victim had completed)
-    env = {"RNNKIT_TEST_EPOCH_SLEEP": "1.0"}
+    gate, markers = tmp_path / "gate", tmp_path / "markers"
+    env = {"RNNKIT_TEST_EPOCH_SLEEP": "0", "RNNKIT_TEST_MARKERS": str(markers)}
     kt.RandomSearch(f.build_slow, **config["kwargs"])  # create the study once
-    a = start_script(config, tmp_path / "a.txt", **env)
-    b = start_script(config, tmp_path / "b.txt", **env)
+    a = start_script(config, tmp_path / "a.txt", **env, **held_env(gate, 1))
+    b = None
     try:
-        wait_for(lambda: _states(postgres_url, name).count(TrialState.RUNNING) == 2, timeout=40)
+        wait_until_held(a, gate, tmp_path / "a.txt")  # a holds its first trial
+        b = start_script(config, tmp_path / "b.txt", **env)
+        wait_for(lambda: any(markers.glob(f"start-{b.pid}-*")), timeout=120)  # b runs trials
         victim = next(
             t
             for t in _trials(postgres_url, name)
@@ -89,10 +86,10 @@ def test_two_workers_one_killed_survivor_retries_t2(tmp_path, postgres_url):
         )
         a.send_signal(signal.SIGKILL)
         a.wait()
-        assert b.wait(timeout=60) == 0
+        assert b.wait(timeout=120) == 0, (tmp_path / "b.txt").read_text()
     finally:
         for proc in (a, b):
-            if proc.poll() is None:
+            if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait()
     trials = _trials(postgres_url, name)
@@ -120,36 +117,25 @@ def test_grid_search_two_workers_on_postgres_t3(tmp_path, postgres_url, xy):
     assert [t.number for t in _trials(postgres_url, name)] == list(range(20))
 
 
-def _pg_ctl(*args):
-    ctl = os.environ.get("RNNKIT_TEST_POSTGRES_CTL")
-    if not ctl:
-        pytest.skip("RNNKIT_TEST_POSTGRES_CTL is not set (start the server with .ci/postgres.sh)")
-    subprocess.run([*shlex.split(ctl), *args], check=True, capture_output=True, timeout=60)
-
-
-def test_postgres_stopped_mid_search_then_resumed_t13_t17(tmp_path, postgres_url):
+def test_postgres_stopped_mid_search_then_resumed_t13_t17(tmp_path, postgres_url, pg_ctl):
     password = resolve_storage(postgres_url, None).url.split(":")[2].split("@")[0]
     name = f"t13_{uuid.uuid4().hex[:8]}"
     config = _config(tmp_path, postgres_url, name, max_trials=4, storage_retry_seconds=3)
-    env = {"RNNKIT_TEST_EPOCH_SLEEP": "0.4"}
-    log = tmp_path / "run1.txt"
-    proc = start_script(config, log, **env)
+    env = {"RNNKIT_TEST_EPOCH_SLEEP": "0"}
+    gate, log = tmp_path / "gate", tmp_path / "run1.txt"
+    proc = start_script(config, log, **env, **held_env(gate, 2))
     try:
-        wait_for(
-            lambda: (
-                _states(postgres_url, name).count(TrialState.COMPLETE) >= 1
-                and TrialState.RUNNING in _states(postgres_url, name)
-            ),
-            timeout=40,
-        )
+        wait_until_held(proc, gate, log)  # one trial done, the second running
         done_before = {
             t.number: t.value for t in _trials(postgres_url, name) if t.state == TrialState.COMPLETE
         }
-        _pg_ctl("stop", "-m", "fast", "-w")
+        assert len(done_before) == 1
+        pg_ctl("stop", "-m", "fast", "-w")
         try:
-            assert proc.wait(timeout=60) != 0
+            (gate / "release").touch()  # the trial ends with the server down
+            assert proc.wait(timeout=120) != 0
         finally:
-            _pg_ctl("start", "-w")
+            pg_ctl("start", "-w")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -158,7 +144,7 @@ def test_postgres_stopped_mid_search_then_resumed_t13_t17(tmp_path, postgres_url
     assert "StorageError" in output and "rnnkit:***@127.0.0.1" in output
     assert password not in output
 
-    assert run_script(config, tmp_path / "run2.txt", timeout=60, **env) == 0
+    assert run_script(config, tmp_path / "run2.txt", timeout=120, **env) == 0
     trials = _trials(postgres_url, name)
     logical = _logical(trials)
     assert len(logical) == 4

@@ -1,18 +1,27 @@
-"""Process-level reliability tests: SIGKILL, SIGSTOP and parallel workers (T1, T3, T15, T16)."""
+"""Process-level reliability tests: SIGKILL, SIGSTOP and parallel workers (T1, T3, T15, T16).
+
+None depends on timing: a victim process is killed or stopped while it holds a trial
+that waits for the test (``tuner_fakes.hold_if_asked``), and parallel workers wait for
+each other (``tuner_fakes.BuildTogether``), so each step happens at a state the test
+observed, however loaded the machine is.
+"""
 
 import logging
 import os
 import signal
+import sqlite3
 import time
 from collections import Counter
 
 import pytest
 import tuner_fakes as f
 from optuna.trial import TrialState
+from tuner_helpers import held_env
 from tuner_helpers import run_script
 from tuner_helpers import start_script
 from tuner_helpers import study_trials
 from tuner_helpers import wait_for
+from tuner_helpers import wait_until_held
 
 import rnnkit.tuner as kt
 
@@ -52,24 +61,22 @@ def _logical(trials):
 
 
 def test_sigkill_mid_search_then_rerun_loses_and_repeats_nothing_t1(tmp_path):
-    markers = tmp_path / "markers"
-    env = {"RNNKIT_TEST_EPOCH_SLEEP": "0.2", "RNNKIT_TEST_MARKERS": str(markers)}
+    markers, gate = tmp_path / "markers", tmp_path / "gate"
+    env = {"RNNKIT_TEST_EPOCH_SLEEP": "0", "RNNKIT_TEST_MARKERS": str(markers)}
     config = _config(tmp_path, "t1", max_trials=5)
-    proc = start_script(config, tmp_path / "log1.txt", **env)
+    log = tmp_path / "log1.txt"
+    proc = start_script(config, log, **env, **held_env(gate, 3))
+    try:
+        wait_until_held(proc, gate, log)  # 2 trials done, the 3rd running
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
     project = tmp_path / "t1"
-    wait_for(
-        lambda: (
-            (s := _states(project, "t1"))[TrialState.COMPLETE] >= 2 and s[TrialState.RUNNING] == 1
-        ),
-        timeout=40,
-    )
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
     before = {t.number: t for t in study_trials(project, "t1") if t.state == TrialState.COMPLETE}
     killed = [t for t in study_trials(project, "t1") if t.state == TrialState.RUNNING]
-    assert len(killed) == 1
+    assert len(before) == 2 and len(killed) == 1
 
-    assert run_script(config, tmp_path / "log2.txt", timeout=60, **env) == 0
+    assert run_script(config, tmp_path / "log2.txt", timeout=120, **env) == 0
     trials = study_trials(project, "t1")
     assert [t.number for t in trials] == list(range(len(trials)))  # no number repeats
     logical = _logical(trials)
@@ -85,7 +92,6 @@ def test_sigkill_mid_search_then_rerun_loses_and_repeats_nothing_t1(tmp_path):
 
 
 def test_seeded_random_search_resumes_to_identical_values_t16(tmp_path, xy, monkeypatch):
-    env = {"RNNKIT_TEST_EPOCH_SLEEP": "0.1"}
     monkeypatch.setenv("RNNKIT_TEST_EPOCH_SLEEP", "0.0")
     straight = kt.RandomSearch(
         f.build_slow,
@@ -97,11 +103,16 @@ def test_seeded_random_search_resumes_to_identical_values_t16(tmp_path, xy, monk
     )
     straight.search(*xy, epochs=3)
     config = _config(tmp_path, "resumed", max_trials=10, seed=11)
-    proc = start_script(config, tmp_path / "log1.txt", **env)
-    wait_for(lambda: _states(tmp_path / "resumed", "resumed")[TrialState.COMPLETE] >= 4, timeout=40)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert run_script(config, tmp_path / "log2.txt", timeout=60, **env) == 0
+    gate, log = tmp_path / "gate", tmp_path / "log1.txt"
+    env = {"RNNKIT_TEST_EPOCH_SLEEP": "0"}
+    proc = start_script(config, log, **env, **held_env(gate, 5))
+    try:
+        wait_until_held(proc, gate, log)  # killed after 4 trials, in the 5th
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert _states(tmp_path / "resumed", "resumed")[TrialState.COMPLETE] == 4
+    assert run_script(config, tmp_path / "log2.txt", timeout=120, **env) == 0
     resumed = kt.RandomSearch(
         f.build_slow,
         objective="val_loss",
@@ -115,40 +126,26 @@ def test_seeded_random_search_resumes_to_identical_values_t16(tmp_path, xy, monk
     assert first == second and len(first) == 10
 
 
-def _many_workers(tmp_path, xy, caplog, trials):
+def test_four_workers_fifty_trials_unique_contiguous_t3(tmp_path, xy, caplog):
+    # millisecond trials; each worker's first trial waits until all 4 have started one,
+    # so every worker runs trials (without it the first worker up may run all 50)
     caplog.set_level(logging.WARNING)
     tuner = kt.RandomSearch(
-        f.build_big,
+        f.BuildTogether(tmp_path / "together", parties=4),
         objective="val_loss",
-        max_trials=trials,
+        max_trials=50,
         seed=3,
         directory=tmp_path,
         project_name="w4",
     )
     tuner.search(*xy, epochs=1, workers=4)
-    return study_trials(tmp_path / "w4", "w4")
-
-
-@pytest.mark.slow
-def test_four_workers_fifty_trials_unique_contiguous_t3(tmp_path, xy, caplog):
-    trials = _many_workers(tmp_path, xy, caplog, 50)
+    trials = study_trials(tmp_path / "w4", "w4")
     assert [t.number for t in trials] == list(range(50))
     assert all(t.state == TrialState.COMPLETE for t in trials)
     assert sorted(t.user_attrs["trial_id"] for t in trials) == [f"{i:02d}" for i in range(50)]
-    assert "database is locked" not in caplog.text
-
-
-def test_four_workers_unique_contiguous_numbers_t3(tmp_path, xy, caplog, monkeypatch):
-    # Trials that take a moment, so that every worker has started before the queue is
-    # empty (with instant trials the first worker up can finish all 16 alone).
-    monkeypatch.setenv("RNNKIT_TEST_EPOCH_SLEEP", "1.0")
-    trials = _many_workers(tmp_path, xy, caplog, 16)
-    assert [t.number for t in trials] == list(range(16))
-    assert all(t.state == TrialState.COMPLETE for t in trials)
-    ids = [t.user_attrs["trial_id"] for t in trials]
-    assert sorted(ids) == [f"{i:02d}" for i in range(16)]
     workers = {t.user_attrs["holder"]["pid"] for t in trials}
-    assert len(workers) >= 2 and os.getpid() not in workers
+    assert len(workers) == 4 and os.getpid() not in workers
+    assert len({t.user_attrs["holder"]["worker"] for t in trials}) == 4
     assert "database is locked" not in caplog.text
 
 
@@ -162,33 +159,55 @@ def test_grid_search_with_two_workers_visits_each_point_once_t3(tmp_path, xy):
     assert len(tuner.study.trials) == 20
 
 
-def test_stopped_holder_is_reported_then_taken_over_after_grace_t15(
-    tmp_path, xy, monkeypatch, caplog
-):
-    markers = tmp_path / "markers"
-    env = {"RNNKIT_TEST_EPOCH_SLEEP": "1.0", "RNNKIT_TEST_MARKERS": str(markers)}
+def _heartbeat(project_dir):
+    """The running trial's last heartbeat as Optuna stored it (None before the first)."""
+    with sqlite3.connect(f"file:{project_dir / 'study.db'}?mode=ro", uri=True) as db:
+        row = db.execute(
+            "SELECT h.heartbeat FROM trial_heartbeats h JOIN trials t USING (trial_id)"
+            " WHERE t.state = 'RUNNING'"
+        ).fetchone()
+    return None if row is None else row[0]
+
+
+def test_stopped_holder_is_reported_then_taken_over_after_grace_t15(tmp_path):
+    gate = tmp_path / "gate"
     config = _config(tmp_path, "t15", max_trials=2, grace_period=4)
-    proc = start_script(config, tmp_path / "log.txt", **env)
+    env = {"RNNKIT_TEST_EPOCH_SLEEP": "0"}
+    holder_log, other_log = tmp_path / "holder.txt", tmp_path / "other.txt"
+    holder = start_script(config, holder_log, **env, **held_env(gate, 1))
+    other = None
     try:
-        wait_for(lambda: markers.exists() and any(markers.iterdir()), timeout=40)
-        time.sleep(0.3)
-        os.kill(proc.pid, signal.SIGSTOP)  # alive but silent: a hung or partitioned worker
-        stopped_at = time.time()
-        caplog.set_level(logging.INFO, logger="rnnkit.tuner")
-        monkeypatch.setenv("RNNKIT_TEST_EPOCH_SLEEP", "0.0")
-        monkeypatch.delenv("RNNKIT_TEST_MARKERS", raising=False)
-        tuner = kt.RandomSearch(f.build_slow, **config["kwargs"])
-        tuner.search(*xy, epochs=3)
-        took_over_after = time.time() - stopped_at
+        wait_until_held(holder, gate, holder_log)
+        # a second process runs the other trial, then waits for the held one and says so
+        other = start_script(config, other_log, **env)
+        wait_for(lambda: "(running for" in other_log.read_text(), timeout=120)
+        # stop the holder just after a heartbeat the test saw land (written after
+        # `unchanged_at`): the trial may be taken over only `grace_period` s after it
+        unchanged_at, seen = time.time(), _heartbeat(tmp_path / "t15")
+        deadline = unchanged_at + 60
+        while True:
+            looking_at = time.time()
+            if _heartbeat(tmp_path / "t15") != seen:
+                break
+            unchanged_at = looking_at
+            assert looking_at < deadline, "the holder's heartbeat stopped by itself"
+            time.sleep(0.02)
+        os.kill(holder.pid, signal.SIGSTOP)  # alive but silent: a hung or partitioned worker
+        assert other.wait(timeout=120) == 0, other_log.read_text()
     finally:
-        proc.kill()
-        proc.wait()
-    assert f":{proc.pid} (running for" in caplog.text  # the holder is reported meanwhile
-    assert "was held by" in caplog.text and "heartbeat lost" in caplog.text
-    assert took_over_after >= 3  # not before the grace period
+        for proc in (holder, other):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    text = other_log.read_text()
+    assert f":{holder.pid} (running for" in text  # the holder is reported meanwhile
+    assert "was held by" in text and "heartbeat lost for more than 4 s" in text
     logical = _logical(study_trials(tmp_path / "t15", "t15"))
     assert len(logical) == 2
     assert all(attempts[-1].state == TrialState.COMPLETE for attempts in logical.values())
+    taken = next(a for attempts in logical.values() for a in attempts if a.state == TrialState.FAIL)
+    assert taken.user_attrs["holder"]["pid"] == holder.pid
+    assert taken.datetime_complete.timestamp() - unchanged_at > 4  # not before the grace period
 
 
 @pytest.mark.slow

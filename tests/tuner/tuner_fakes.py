@@ -4,6 +4,11 @@ Its ``val_loss`` is a deterministic function of the hyperparameters and of how m
 epochs it has trained (``progress``, stored in its weights), so tests can check
 which trial is best and that promoted trials continue from their parent. Build
 functions live at module level so worker processes can import them.
+
+Process-level tests never wait for "long enough": a trial can be *held* until the
+test releases it (:func:`hold_if_asked`), and the workers of one search can wait for
+each other (:class:`BuildTogether`), so a kill, a stop or a second worker always
+lands at the state the test observed, however loaded the machine is.
 """
 
 from __future__ import annotations
@@ -22,6 +27,39 @@ from rnnkit.callbacks.base import CallbackList
 from rnnkit.callbacks.base import History
 
 ACTIVATION_COST = {"tanh": 0.0, "relu": 0.1, "sigmoid": 0.2}
+#: How long a held or waiting trial waits before it gives up (a test that never
+#: releases it has failed already; this only bounds the damage).
+WAIT_LIMIT = 300.0
+#: Trials (``fit`` calls) this process has started, for RNNKIT_TEST_HOLD_AT.
+_fits_started = 0
+
+
+def wait_for_files(folder: Path, pattern: str, count: int, what: str) -> None:
+    """Poll ``folder`` until ``count`` files match ``pattern`` (at most WAIT_LIMIT s)."""
+    deadline = time.monotonic() + WAIT_LIMIT
+    while len(list(folder.glob(pattern))) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: no {count} x {folder / pattern} in {WAIT_LIMIT:.0f} s")
+        time.sleep(0.02)
+
+
+def hold_if_asked() -> None:
+    """Hold this process's N-th trial when ``RNNKIT_TEST_HOLD_AT=N``.
+
+    The held trial writes ``held-<pid>`` into the folder ``RNNKIT_TEST_GATE`` and
+    waits until a file ``release`` appears there. A test that sees the marker knows
+    this process is inside that trial (RUNNING in the study, heartbeat on) and stays
+    there until it kills, stops or releases it.
+    """
+    global _fits_started
+    _fits_started += 1
+    gate, at = os.environ.get("RNNKIT_TEST_GATE"), os.environ.get("RNNKIT_TEST_HOLD_AT")
+    if not gate or not at or _fits_started != int(at):
+        return
+    folder = Path(gate)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"held-{os.getpid()}").write_text(str(_fits_started))
+    wait_for_files(folder, "release", 1, f"trial {_fits_started} of process {os.getpid()}")
 
 
 class FakeOptimizer:
@@ -60,6 +98,8 @@ class FakeModel:
         self.epoch_sleep = epoch_sleep
         self.bad_epoch, self.bad_value = bad_epoch, bad_value
         self.marker = marker
+        #: (folder, parties): the first trial of each process waits for ``parties`` processes
+        self.together: tuple[str, int] | None = None
         self.progress = 0.0
         self.optimizer = FakeOptimizer()
         self.stop_training = False
@@ -93,6 +133,11 @@ class FakeModel:
             (Path(self.marker) / f"start-{os.getpid()}-{time.time_ns()}").write_text(
                 json.dumps({"quality": self.quality})
             )
+        hold_if_asked()
+        if self.together:
+            folder, parties = Path(self.together[0]), self.together[1]
+            (folder / f"worker-{os.getpid()}").touch()
+            wait_for_files(folder, "worker-*", parties, f"{parties} workers")
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
@@ -176,6 +221,24 @@ def build_big(hp):
     model = FakeModel(abs(units - 5000) / 5000 + lr)
     model.epoch_sleep = float(os.environ.get("RNNKIT_TEST_EPOCH_SLEEP", "0"))
     return model
+
+
+class BuildTogether:
+    """``build_big`` whose trials wait until ``parties`` processes have each started one.
+
+    A picklable hypermodel (worker processes may be forked or spawned): with it,
+    every one of ``search(workers=parties)``'s workers runs at least one trial, since
+    none can finish a trial before all have started one.
+    """
+
+    def __init__(self, folder: Path, parties: int) -> None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        self.folder, self.parties = str(folder), parties
+
+    def __call__(self, hp):
+        model = build_big(hp)
+        model.together = (self.folder, self.parties)
+        return model
 
 
 def build_nonfinite(hp):

@@ -43,6 +43,22 @@ def run_script(config: dict, log: Path, timeout: float = 60, **env: str) -> int:
             proc.wait()
 
 
+def held_env(gate: Path, at: int) -> dict[str, str]:
+    """Environment that holds a tuner_script process in its ``at``-th trial until
+    ``gate / "release"`` exists (``tuner_fakes.hold_if_asked``)."""
+    return {"RNNKIT_TEST_GATE": str(gate), "RNNKIT_TEST_HOLD_AT": str(at)}
+
+
+def wait_until_held(proc: subprocess.Popen, gate: Path, log: Path) -> None:
+    """Wait until ``proc`` is inside its held trial; fail with its log if it exits first."""
+
+    def held() -> bool:
+        assert proc.poll() is None, f"exited with {proc.returncode}:\n{log.read_text()}"
+        return (gate / f"held-{proc.pid}").exists()
+
+    wait_for(held, timeout=120)
+
+
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
     deadline = time.time() + timeout
     while time.time() < deadline:
