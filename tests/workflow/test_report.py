@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rnnkit import _files as files
 from rnnkit.datasets import beijing_pm25_path
 from rnnkit.workflow import ComparisonResult
 from rnnkit.workflow import ForecastConfig
@@ -170,3 +171,41 @@ def test_report_renders_in_headless_chromium_with_every_image(report, tmp_path):
     assert title is not None, done.stdout[:500]
     assert title.group(1) == "probe images=6/6 errors=0"
     assert Path(report).read_text().count("<img") == 6
+
+
+def _whole(path: Path) -> bool:
+    """Whether a report file is complete (not cut off by a crash)."""
+    data = path.read_bytes()
+    if path.suffix == ".png":
+        return data.startswith(b"\x89PNG") and data.endswith(b"IEND\xaeB`\x82")
+    if path.suffix == ".html":
+        return data.endswith(b"</body></html>")
+    return data.endswith(b"\n") and len(pd.read_csv(path)) > 0
+
+
+def test_a_crash_while_writing_leaves_every_report_file_whole(tuned_result, tmp_path, monkeypatch):
+    folder = tmp_path / "report"
+    write_report(tuned_result, folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    real_replace = files.os.replace
+    for crash_at in range(len(before)):  # kill just before the 1st, 2nd, ... file's rename
+        calls = []
+
+        def replace(source, target, calls=calls, crash_at=crash_at):
+            calls.append(target)
+            if len(calls) > crash_at:
+                raise KeyboardInterrupt
+            real_replace(source, target)
+
+        monkeypatch.setattr(files.os, "replace", replace)
+        with pytest.raises(KeyboardInterrupt):
+            write_report(tuned_result, folder, title=f"Attempt {crash_at}")
+        monkeypatch.undo()
+        after = sorted(p.name for p in folder.iterdir())
+        assert after == sorted(before), "a temporary file was left behind"
+        for name in after:
+            assert _whole(folder / name), name
+        changed = [name for name in after if (folder / name).read_bytes() != before[name]]
+        assert len(changed) <= crash_at
+    write_report(tuned_result, folder, title="Finished")
+    assert "Finished" in (folder / "report.html").read_text()

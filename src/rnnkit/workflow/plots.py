@@ -6,6 +6,7 @@ path, or `None` when there is nothing to draw (for example no tuning).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,9 @@ from matplotlib.dates import AutoDateLocator
 from matplotlib.dates import ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from rnnkit._files import replace_atomically
+from rnnkit._files import temporary_path
 
 if TYPE_CHECKING:
     from rnnkit.workflow.compare import ComparisonResult
@@ -40,9 +44,16 @@ def _figure(rows: int = 1, cols: int = 1, *, width: float = 9.0, height: float =
 
 
 def _save(figure: Figure, path: Path) -> Path:
+    """Write the PNG atomically: to a temporary name beside ``path``, then renamed onto it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png")
-    return path
+    tmp = temporary_path(path)
+    try:
+        figure.savefig(tmp, format="png")
+        return replace_atomically(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def plot_learning_curves(result: ComparisonResult, path: Path) -> Path | None:

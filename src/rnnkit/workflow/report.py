@@ -13,6 +13,9 @@
   `tuning_history.png`, `importance.png`: the plots;
 - `report.html`: all of the above on one page, images embedded, no scripts,
   nothing fetched from the network.
+
+Every file is written atomically (`rnnkit._files`): a crash leaves each file
+either whole from the previous report or whole from the new one.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rnnkit._files import atomic_write
 from rnnkit.workflow import plots
 from rnnkit.workflow.compare import ComparisonResult
 from rnnkit.workflow.prepare import BEIJING_ATTRIBUTION
@@ -118,25 +122,27 @@ def write_report(result: ComparisonResult, folder: str | Path, *, title: str | N
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     data = result.data
-    metrics = result.metrics
-    metrics.to_csv(folder / "metrics.csv")
-    result.forecast_frame().to_csv(folder / "forecasts.csv", index=False)
+    _write_csv(result.metrics, folder / "metrics.csv")
+    _write_csv(result.forecast_frame(), folder / "forecasts.csv", index=False)
     steps = pd.DataFrame(
         result.horizon_mae, index=pd.RangeIndex(1, data.config.horizon + 1, name="step")
     )
-    steps.to_csv(folder / "horizon_errors.csv")
+    _write_csv(steps, folder / "horizon_errors.csv")
     for tuning in result.tunings.values():
-        tuning.trials.to_csv(folder / f"tuning_{tuning.kind}.csv", index=False)
+        _write_csv(tuning.trials, folder / f"tuning_{tuning.kind}.csv", index=False)
     figures = []
     for name, draw, caption in _PLOTS:
         path = draw(result, folder / name)
         if path is not None:
             figures.append((path, caption))
     page = _html(result, figures, title or f"Forecast comparison: {', '.join(data.targets)}")
-    out = folder / "report.html"
-    out.write_text(page, encoding="utf-8")
+    out = atomic_write(folder / "report.html", page)
     logger.info("report written to %s", out)
     return out
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, *, index: bool = True) -> None:
+    atomic_write(path, frame.to_csv(index=index))
 
 
 def _html(result: ComparisonResult, figures: list[tuple[Path, str]], title: str) -> str:
