@@ -11,7 +11,6 @@ called directly: dropout acts only under ``model.fit`` or after ``layer.train()`
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from typing import Any
 
@@ -19,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnnkit._naming import to_snake_case
+from rnnkit._tensors import resolve_dtype
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
 
@@ -30,11 +31,6 @@ Shape = tuple[int | None, ...]
 def reset_name_counters() -> None:
     """Restart automatic layer names (``lstm``, ``lstm_1``, ...) from zero."""
     _NAME_COUNTERS.clear()
-
-
-def _snake_case(name: str) -> str:
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(base: str) -> str:
@@ -80,8 +76,10 @@ class Layer(nn.Module):
             )
         if name is not None and not isinstance(name, str):
             raise RnnkitTypeError(f"{type(self).__name__}(): `name` must be a string.")
-        self.name = name or unique_name(_snake_case(type(self).__name__))
-        self.dtype = _resolve_dtype(dtype, type(self).__name__)
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self.dtype = resolve_dtype(
+            dtype, caller=f"{type(self).__name__}()", allowed=(torch.float32, torch.float64)
+        )
         if batch_input_shape is not None:
             batch_size, input_shape = batch_input_shape[0], tuple(batch_input_shape[1:])
         elif input_dim is not None and input_shape is None:
@@ -213,24 +211,6 @@ class Layer(nn.Module):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"
-
-
-def _resolve_dtype(dtype: Any, caller: str) -> torch.dtype:
-    if dtype is None:
-        return torch.float32
-    if isinstance(dtype, dict):  # Keras DTypePolicy config
-        dtype = dtype.get("config", {}).get("name", "float32")
-    table = {
-        "float32": torch.float32,
-        "float64": torch.float64,
-        torch.float32: torch.float32,
-        torch.float64: torch.float64,
-    }
-    if dtype not in table:
-        raise RnnkitValueError(
-            f"{caller}(): dtype must be 'float32' or 'float64'. Received: dtype={dtype!r}."
-        )
-    return table[dtype]
 
 
 def _shape_of(inputs: Any) -> Shape:

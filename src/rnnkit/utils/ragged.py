@@ -26,7 +26,7 @@ from rnnkit._validation import check_one_of
 from rnnkit._validation import check_positive_int
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
-from rnnkit.losses import output_mask_of
+from rnnkit.losses.masks import output_mask_of
 from rnnkit.utils.py_dataset import PyDataset
 from rnnkit.utils.sequences import pad_sequences
 

@@ -1,0 +1,94 @@
+"""The :class:`Metric` base class, and :func:`direction_of`: which way a log key improves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rnnkit._naming import to_snake_case
+
+
+class Metric:
+    """Base class of stateful metrics.
+
+    Subclasses implement ``update_state(y_true, y_pred, sample_weight=None)``,
+    ``result() -> float`` and ``reset_state()``; ``metric(y_true, y_pred)`` updates
+    and returns the running result.
+
+    Args:
+        name: Log key. Defaults to the snake-case class name.
+        dtype: Accepted for Keras compatibility. Defaults to `None`.
+    """
+
+    direction: str | None = None
+
+    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
+        self.name = name or to_snake_case(type(self).__name__)
+        self.dtype = dtype
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Accumulate one batch."""
+        raise NotImplementedError(f"{type(self).__name__} must implement update_state().")
+
+    def result(self) -> float:
+        """Return the value over all batches since the last reset."""
+        raise NotImplementedError(f"{type(self).__name__} must implement result().")
+
+    def reset_state(self) -> None:
+        """Forget every batch."""
+        raise NotImplementedError(f"{type(self).__name__} must implement reset_state().")
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+        """Update with one batch and return the running result."""
+        self.update_state(y_true, y_pred, sample_weight)
+        return self.result()
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments (JSON-friendly)."""
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Metric:
+        """Rebuild a metric from :meth:`get_config`'s output."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+# ---------------------------------------------------------------------- directions
+_MIN_TEXT = (
+    "loss error crossentropy ce bce mse mae mape msle rmse hinge divergence kld poisson "
+    "logcosh cosh huber"
+)
+_MAX_TEXT = "accuracy acc auc precision recall f1 fbeta iou r2 similarity"
+_MIN_WORDS, _MAX_WORDS = frozenset(_MIN_TEXT.split()), frozenset(_MAX_TEXT.split())
+
+
+def direction_of(name: str) -> str | None:
+    """Whether a log key improves downwards (``"min"``) or upwards (``"max"``).
+
+    Strips ``val_`` (and ``weighted_``), then looks at the words between
+    underscores, last word first: ``loss``, ``error``, ``crossentropy``, ``mse``,
+    ``mae``, ... mean ``"min"``; ``accuracy``, ``acc``, ``auc``, ``precision``,
+    ``recall``, ... mean ``"max"``. CamelCase names are read as snake case.
+
+    Returns:
+        ``"min"``, ``"max"``, or ``None`` when the name does not tell.
+
+    Example:
+        >>> direction_of("val_loss"), direction_of("sparse_categorical_accuracy")
+        ('min', 'max')
+        >>> direction_of("MeanAbsoluteError"), direction_of("r_squared") is None
+        ('min', True)
+    """
+    key = to_snake_case(name)
+    for prefix in ("val_", "weighted_"):
+        key = key.removeprefix(prefix)
+    words = key.split("_")
+    for word in (words[-1], *words):
+        if word in _MIN_WORDS:
+            return "min"
+        if word in _MAX_WORDS:
+            return "max"
+    return None
