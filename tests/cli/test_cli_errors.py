@@ -34,6 +34,18 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
     short = _write(tmp_path / "short.csv", pd.DataFrame({"temp": numbers[:10]}))
     nan = _write(tmp_path / "nan.csv", pd.DataFrame({"temp": numbers, "broken": [np.nan] * n}))
     good = _write(tmp_path / "good.csv", pd.DataFrame({"temperature": numbers, "wind": numbers}))
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(["1"] * 80_000) + "\n")
+    stamps = pd.date_range("2024-01-01", periods=n, freq="h").strftime("%Y-%m-%d %H:%M").tolist()
+    huge = _write(tmp_path / "huge.csv", pd.DataFrame({"time": stamps, "temp": numbers * 1e299}))
+    dates = _write(
+        tmp_path / "dates.csv",
+        pd.DataFrame(
+            {"date": [*stamps[:50], "unknown", *stamps[51:99], "later", *stamps[100:]]}
+        ).assign(temp=numbers),
+    )
+    duplicate = tmp_path / "duplicate.csv"
+    duplicate.write_text("stamp,temp,temp\n" + "".join(f"{s},1,2\n" for s in stamps))
     return {
         "missing file": (["compare", str(tmp_path / "nope.csv"), "-t", "temp"], "does not exist"),
         "empty csv": (["compare", str(empty), "-t", "temp"], "is empty"),
@@ -46,6 +58,23 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "all-NaN column": (["compare", str(nan), "-t", "temp"], "'broken' has no values"),
         "no target": (["compare", str(good)], "Pass target=... (--target)"),
         "not a model folder": (["predict", str(tmp_path), str(good)], "not a saved forecaster"),
+        "one-line wide csv": (["compare", str(wide), "-t", "temp"], "over the limit of 10,000"),
+        "huge values": (
+            ["compare", str(huge), "-t", "temp"],
+            "holds 1e+299 at row 1 (2024-01-01 01:00:00), beyond ±1e+30",
+        ),
+        "bad dates": (
+            ["compare", str(dates), "-t", "temp"],
+            "'unknown' (line 52), 'later' (line 101). Fix or remove those rows",
+        ),
+        "numeric time column": (
+            ["compare", str(good), "-t", "temperature", "--time-column", "wind"],
+            "time column 'wind' is numeric (float64, values 0 to 119), not dates or epoch times",
+        ),
+        "duplicate columns": (
+            ["compare", str(duplicate), "-t", "temp"],
+            "has duplicate column names: 'temp' (2 times).",
+        ),
     }
 
 
@@ -58,6 +87,11 @@ CASES = [
     "all-NaN column",
     "no target",
     "not a model folder",
+    "one-line wide csv",
+    "huge values",
+    "bad dates",
+    "numeric time column",
+    "duplicate columns",
 ]
 
 
@@ -139,3 +173,25 @@ def test_real_process_prints_one_line_and_exits_1(tmp_path):
         "Check the path."
     ]
     assert done.stdout == ""
+
+
+def test_summary_reports_the_detected_separator_and_time_column(runner, tmp_path):
+    stamps = pd.date_range("2010-09-20", periods=48, freq="h")
+    frame = pd.DataFrame(
+        {
+            "date": stamps.strftime("%Y-%m-%d"),
+            "ts": stamps.strftime("%Y-%m-%d %H:%M"),
+            "rentals": np.arange(48.0),
+        }
+    )
+    path = tmp_path / "bikes.csv"
+    frame.to_csv(path, index=False, sep=";")
+    result = runner.invoke(app, ["summary", str(path), "-t", "rentals"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert (
+        "Time index: column 'ts' (detected; chosen over 'date' (values repeat)); "
+        "frequency h; no gaps." in lines
+    )
+    assert "Columns split by the separator ';' (detected)." in lines
+    assert "Dropped column 'date': another date/time column (the time index is 'ts')." in lines
