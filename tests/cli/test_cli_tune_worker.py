@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,44 +17,67 @@ import rnnkit.tuner as kt
 from rnnkit.cli.app import app
 from rnnkit.workflow.train import RUN_ATTR
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+HERE = Path(__file__).resolve().parent
+SRC = HERE.parents[1] / "src"
 
 
-def _record_of(url: str) -> dict | None:
+def _trials_run_by_workers(url: str) -> int:
+    """Trials of the search that a `rnnkit tune-worker` process has finished."""
     try:
-        studies = kt.list_studies(url)
-    except Exception:  # the file or its tables are still being created
-        return None
-    return next((attrs[RUN_ATTR] for attrs in studies.values() if RUN_ATTR in attrs), None)
+        trials = optuna.load_study(study_name="rnnkit_rnn", storage=url).get_trials(deepcopy=False)
+    except Exception:  # the tables are being written
+        return 0
+    return sum(
+        t.state == optuna.trial.TrialState.COMPLETE
+        and str(t.user_attrs.get("holder", {}).get("worker", "")).startswith("tune-worker-")
+        for t in trials
+    )
+
+
+def _release_when(gate: Path, predicate, stop: threading.Event) -> None:
+    """Create ``gate / "release"`` once ``predicate()`` is true (polled until ``stop``)."""
+    while not stop.is_set():
+        if predicate():
+            (gate / "release").touch()
+            return
+        stop.wait(0.05)
 
 
 def test_a_worker_runs_trials_of_the_search_tune_started(runner, plain_csv, tmp_path):
     url = f"sqlite:///{tmp_path / 'shared' / 'study.db'}"
     (tmp_path / "shared").mkdir()
-    # machine A: `rnnkit tune` in its own process
+    gate = tmp_path / "gate"
+    # machine A: `rnnkit tune` in its own process, holding its first trial until the
+    # test releases it, so machine B always joins a search that is still running
     log = open(tmp_path / "tune.log", "wb")  # noqa: SIM115 - closed below
     tune = subprocess.Popen(
         [
-            *(sys.executable, "-m", "rnnkit.cli", "tune", str(plain_csv), "-t", "demand"),
-            # 16 trials: enough that the worker still gets some when machine A starts
-            # first on a loaded machine (with 8, A once finished all before the worker began)
-            *("--model", "rnn", *TINY, "--epochs", "3", "--max-trials", "16", "--storage", url),
-            *("--out", str(tmp_path / "a"), "-q"),
+            *(sys.executable, str(HERE / "gated_cli.py"), str(gate), "tune", str(plain_csv)),
+            *("-t", "demand", "--model", "rnn", *TINY, "--epochs", "3", "--max-trials", "4"),
+            *("--storage", url, "--out", str(tmp_path / "a"), "-q"),
         ],
         cwd=tmp_path,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(SRC)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), str(HERE)])},
     )
+    stop = threading.Event()
     try:
-        deadline = time.time() + 60
-        while (record := _record_of(url)) is None:
-            assert tune.poll() is None and time.time() < deadline, "tune never recorded its run"
+        deadline = time.monotonic() + 180
+        while not (gate / f"held-{tune.pid}").exists():
+            assert tune.poll() is None, (tmp_path / "tune.log").read_text()
+            assert time.monotonic() < deadline, "tune's first trial never started"
             time.sleep(0.05)
-        # machine B: the data lives elsewhere there
+        record = _record_of(url)
+        # machine B (this process), where the data lives elsewhere; A's trial goes on
+        # once B has finished one of its own
         elsewhere = tmp_path / "b" / "copy.csv"
         elsewhere.parent.mkdir()
         shutil.copy(plain_csv, elsewhere)
+        releaser = threading.Thread(
+            target=_release_when, args=(gate, lambda: _trials_run_by_workers(url) >= 1, stop)
+        )
+        releaser.start()
         result = runner.invoke(
             app,
             [
@@ -61,25 +85,32 @@ def test_a_worker_runs_trials_of_the_search_tune_started(runner, plain_csv, tmp_
                 *("--out", str(tmp_path / "b"), "-q"),
             ],
         )
-        assert tune.wait(timeout=90) == 0, (tmp_path / "tune.log").read_text()
+        assert tune.wait(timeout=180) == 0, (tmp_path / "tune.log").read_text()
     finally:
+        stop.set()
         if tune.poll() is None:
             tune.kill()
             tune.wait()
         log.close()
+    releaser.join()
     assert result.exit_code == 0, result.output
     assert record["model"] == "rnn" and record["data"] == str(plain_csv.resolve())
-    assert record["config"]["max_trials"] == 16 and "storage" not in record["config"]
+    assert record["config"]["max_trials"] == 4 and "storage" not in record["config"]
     line = result.stdout.strip()
     assert "\n" not in line and "of study 'rnnkit_rnn'" in line
     ran = int(line.split("Ran ", 1)[1].split(" ", 1)[0])
-    assert ran >= 1 and "the search has 16 of 16 trials finished" in line
+    assert 1 <= ran <= 3 and "the search has 4 of 4 trials finished" in line
     # the trials of the one study, as machine A's report lists them
     trials = pd.read_csv(tmp_path / "a" / "tuning_rnn.csv")
-    assert len(trials) == 16 and set(trials["status"]) == {"COMPLETED"}
+    assert len(trials) == 4 and set(trials["status"]) == {"COMPLETED"}
     by_worker = trials["worker"].astype(str).str.startswith("tune-worker-")
-    assert by_worker.sum() == ran and (~by_worker).sum() == 16 - ran
+    assert by_worker.sum() == ran and (~by_worker).sum() == 4 - ran
     assert list(kt.list_studies(url)) == ["rnnkit_rnn"]
+
+
+def _record_of(url: str) -> dict:
+    studies = kt.list_studies(url)
+    return next(attrs[RUN_ATTR] for attrs in studies.values() if RUN_ATTR in attrs)
 
 
 def _fake_search(url: str, name: str, data: str, **record) -> None:
