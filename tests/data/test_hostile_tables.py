@@ -207,6 +207,11 @@ def test_bike_share_day_column_before_hourly_column(tmp_path):
     assert report.dropped_columns == {"date": "another date/time column (the time index is 'ts')"}
     assert data.features == ["rentals", "temp"]
     assert "Time index: column 'ts' (detected; chosen over 'date'" in "\n".join(data.lines())
+    # the column a saved forecaster records, given back when predicting: same columns
+    frame, given = read_table(path, time_column=data.time_column, target="rentals")
+    assert given.time_index == "column 'ts' (given)"
+    assert frame.columns.tolist() == ["rentals", "temp"]
+    assert given.dropped_columns == report.dropped_columns
 
 
 def test_parquet_duplicate_names_are_refused(tmp_path):

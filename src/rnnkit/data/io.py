@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import warnings
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -22,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from rnnkit._validation import check_one_of
 from rnnkit._validation import check_positive_int
@@ -30,6 +28,11 @@ from rnnkit.data.tables import SEPARATORS
 from rnnkit.data.tables import RawTable
 from rnnkit.data.tables import check_magnitude
 from rnnkit.data.tables import read_raw_table
+from rnnkit.data.time_index import ROW as _ROW
+from rnnkit.data.time_index import build_time_index
+from rnnkit.data.time_index import first_bad
+from rnnkit.data.time_index import infer_frequency
+from rnnkit.data.time_index import row_text
 from rnnkit.errors import DataError
 
 __all__ = [
@@ -44,12 +47,6 @@ logger = logging.getLogger(__name__)
 
 MISSING_POLICIES = ("interpolate", "ffill", "drop", "error")
 CATEGORICAL_POLICIES = ("onehot", "drop", "error")
-_TIME_PARTS = ("year", "month", "day", "hour", "minute", "second")
-_TIME_NAMES = ("datetime", "timestamp", "date", "time", "date_time", "ds", "period")
-_ROW = "__rnnkit_row__"  # file row of each frame row (-1 for inserted timestamps)
-_SAMPLE = 50  # values looked at to decide whether a text column holds dates
-#: Epoch units and the range of values that reads as dates from 1973 to 2286 in them.
-_EPOCH_UNITS = (("s", 1e8, 1e10), ("ms", 1e11, 1e13), ("us", 1e14, 1e16), ("ns", 1e17, 1e19))
 
 
 @dataclass
@@ -138,44 +135,6 @@ class TableReport:
     def __str__(self) -> str:
         """Return the report lines joined by newlines."""
         return "\n".join(self.lines())
-
-
-def infer_frequency(index: pd.DatetimeIndex) -> str | None:
-    """Return the frequency of a datetime index as a pandas string, or `None`.
-
-    Uses `pd.infer_freq` on a regular index, else the most common step
-    between timestamps (so an index with gaps still gets its frequency).
-
-    Args:
-        index: Sorted timestamps.
-
-    Returns:
-        A frequency string such as `"h"`, `"D"` or `"MS"`, or `None` with fewer
-        than two timestamps.
-
-    Example:
-        >>> index = pd.DatetimeIndex(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 03:00"])
-        >>> infer_frequency(index)
-        'h'
-    """
-    if len(index) < 2:
-        return None
-    if len(index) >= 3:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            freq = pd.infer_freq(index)
-        if freq is not None:
-            return to_offset(freq).freqstr
-    steps = pd.Series(np.diff(index.asi8))
-    step = steps.mode().iloc[0]
-    if step <= 0:
-        return None
-    unit = np.datetime_data(index.dtype)[0]
-    delta = pd.Timedelta(int(step), unit=unit)
-    days, rest = divmod(delta, pd.Timedelta(days=1))
-    if days and not rest:  # whole days read "D"/"7D", not "24h"/"168h"
-        return to_offset(f"{days}D").freqstr
-    return to_offset(delta).freqstr
 
 
 def read_table(
@@ -277,9 +236,9 @@ def read_table(
     for name in _as_list(columns):
         check_one_of("column", name, names, caller=caller)
 
-    frame = _build_time_index(frame, time_column, report, raw, caller)
+    frame = build_time_index(frame, time_column, report, raw, caller)
     if columns is not None:
-        keep = list(dict.fromkeys([*columns, *targets]))
+        keep = [c for c in dict.fromkeys([*columns, *targets]) if c in frame.columns]
         dropped = [c for c in frame.columns if c not in keep and c != _ROW]
         frame = frame[[*keep, _ROW]]
         if dropped:
@@ -325,273 +284,6 @@ def _check_single_column(names: list[str], wanted: list[str], raw: RawTable, cal
             )
 
 
-def _first_bad(mask: np.ndarray, frame: pd.DataFrame) -> str:
-    """Describe the first row where `mask` is True: its file row and timestamp."""
-    return _row_text(int(np.argmax(mask)), frame)
-
-
-def _row_text(position: int, frame: pd.DataFrame) -> str:
-    """Describe a frame position: its file row and timestamp."""
-    row = int(frame[_ROW].iloc[position])
-    where = f"row {row}" if row >= 0 else "an inserted row"
-    if isinstance(frame.index, pd.DatetimeIndex):
-        where += f" ({frame.index[position]})"
-    return where
-
-
-def _build_time_index(
-    frame: pd.DataFrame, time_column: Any, report: TableReport, raw: RawTable, caller: str
-) -> pd.DataFrame:
-    names = [c for c in frame.columns if c != _ROW]
-    lower = {c.lower(): c for c in names}
-    how = "given"
-    if time_column is None:
-        how = "detected"
-        parts = [lower[p] for p in _TIME_PARTS if p in lower]
-        if {"year", "month", "day"} <= {p.lower() for p in parts}:
-            time_column = parts
-        else:
-            chosen = _detect_time_column(frame, names, raw, report, caller)
-            if chosen is None:
-                report.time_index = "none found; rows are kept in file order"
-                frame.index = pd.RangeIndex(len(frame))
-                return frame
-            time_column, stamps, how = chosen
-    if isinstance(time_column, str):
-        check_one_of("time column", time_column, names, caller=caller)
-        used = [time_column]
-        if how == "given":
-            stamps, unit = _parse_time(frame[time_column], time_column, frame, raw, caller)
-            _check_dates(stamps, frame[time_column], time_column, frame, raw, caller)
-            _note_epoch(report, time_column, unit)
-        report.time_index = f"column {time_column!r} ({how})"
-        report.time_column = time_column
-    else:
-        used = list(time_column)
-        stamps = _parse_parts(frame, used, names, caller)
-        report.time_index = f"built from columns {', '.join(used)} ({how.split(';')[0]})"
-        report.time_column = used
-    frame = frame.drop(columns=used)
-    frame.index = stamps.rename("time")
-    if not frame.index.is_monotonic_increasing:
-        frame = frame.sort_index(kind="stable")
-        report.notes.append("Rows were not in time order; they were sorted by time.")
-    duplicated = np.asarray(frame.index.duplicated())
-    if duplicated.any():
-        position = int(np.argmax(duplicated))
-        stamp = frame.index[position]
-        rows = frame[_ROW].to_numpy()[frame.index == stamp].tolist()
-        raise DataError(
-            f"{caller}: timestamp {stamp} appears more than once (rows {rows[0]} and "
-            f"{rows[1]}). Remove or aggregate duplicate timestamps first."
-        )
-    report.frequency = infer_frequency(frame.index)
-    return frame
-
-
-def _parse_parts(frame: pd.DataFrame, used: list[str], names: list[str], caller: str) -> Any:
-    for name in used:
-        check_one_of("time column", name, names, caller=caller)
-    keys = {name: name.lower() for name in used}
-    unknown = [n for n, k in keys.items() if k not in _TIME_PARTS]
-    if unknown or not {"year", "month", "day"} <= set(keys.values()):
-        raise DataError(
-            f"{caller}: time part columns must be named year, month, day and optionally "
-            f"hour, minute, second. Received: {used}."
-        )
-    parts = frame[used].rename(columns=keys)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            stamps = pd.to_datetime(parts, errors="coerce")
-        except (ValueError, TypeError):  # e.g. text in a part column
-            numbers = parts.apply(pd.to_numeric, errors="coerce")
-            stamps = pd.to_datetime(numbers, errors="coerce")
-    bad = stamps.isna().to_numpy()
-    if bad.any():
-        where = _first_bad(bad, frame)
-        values = frame[used].iloc[int(np.argmax(bad))].to_dict()
-        raise DataError(
-            f"{caller}: time columns {', '.join(used)} do not form a valid date at "
-            f"{where}: {values}. Fix or remove that row."
-        )
-    return pd.DatetimeIndex(stamps)
-
-
-def _epoch_unit(values: np.ndarray) -> str | None:
-    """The epoch unit in which every value reads as a date in 1973..2286, or `None`."""
-    if not len(values) or not np.isfinite(values).all():
-        return None
-    low, high = float(values.min()), float(values.max())
-    whole = bool(np.all(values == np.round(values)))
-    for unit, start, stop in _EPOCH_UNITS:
-        if start <= low and high < stop and (whole or unit == "s"):
-            return unit
-    return None
-
-
-def _parse_time(
-    column: pd.Series,
-    name: str,
-    frame: pd.DataFrame,
-    raw: RawTable,
-    caller: str,
-    *,
-    given: bool = True,
-) -> tuple[pd.DatetimeIndex, str | None] | None:
-    """`(timestamps, epoch unit or None)` of a time column (`NaT` where no date).
-
-    A numeric column is read as epoch seconds (or ms, us, ns) when its values
-    fit; otherwise it is an error when `given` and `None` (not a time column)
-    when detected.
-    """
-    empty = column.isna().to_numpy()
-    if given and empty.any():
-        raise DataError(
-            f"{caller}: time column {name!r} is empty at {_first_bad(empty, frame)}. Fill or "
-            "remove rows without a timestamp."
-        )
-    if pd.api.types.is_datetime64_any_dtype(column):
-        return pd.DatetimeIndex(column), None
-    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        unit = None if pd.api.types.is_bool_dtype(column) else _epoch_unit(values)
-        if unit is not None:
-            return pd.DatetimeIndex(pd.to_datetime(values, unit=unit)), unit
-        if not given:
-            return None
-        finite = values[np.isfinite(values)]
-        span = f", values {finite.min():g} to {finite.max():g}" if len(finite) else ""
-        raise DataError(
-            f"{caller}: time column {name!r} is numeric ({column.dtype}{span}), not dates or "
-            "epoch times. Pass time_column= (--time-column) naming a column of dates such as "
-            "2024-01-31 13:00, or leave it out to keep the rows in file order."
-        )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pd.DatetimeIndex(pd.to_datetime(column, errors="coerce")), None
-
-
-def _note_epoch(report: TableReport, name: str, unit: str | None) -> None:
-    if unit is not None:
-        report.notes.append(f"Time column {name!r} holds epoch times in {unit} (UTC).")
-
-
-def _check_dates(
-    stamps: pd.DatetimeIndex,
-    column: pd.Series,
-    name: str,
-    frame: pd.DataFrame,
-    raw: RawTable,
-    caller: str,
-) -> None:
-    """Refuse values that are not dates, naming the first few by file line."""
-    bad = np.flatnonzero(stamps.isna() & column.notna().to_numpy())
-    if not len(bad):
-        return
-    rows = frame[_ROW].to_numpy()
-    shown = ", ".join(f"{column.iloc[p]!r} ({raw.where(int(rows[p]))})" for p in bad[:5])
-    more = f" and {len(bad) - 5:,} more" if len(bad) > 5 else ""
-    raise DataError(
-        f"{caller}: time column {name!r} holds {len(bad):,} value(s) that are not dates: "
-        f"{shown}{more}. Fix or remove those rows, or pass time_column= naming the right column."
-    )
-
-
-def _looks_like_dates(column: pd.Series) -> bool:
-    """Whether a text column's first values mostly read as dates (digits needed)."""
-    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-        return False
-    sample = column.dropna().head(_SAMPLE).astype(str)
-    if sample.empty or not sample.str.contains(r"\d", regex=True).all():
-        return False
-    if pd.to_numeric(sample, errors="coerce").notna().mean() > 0.5:
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-    return bool(parsed.notna().mean() >= 0.8)
-
-
-def _regularity(stamps: pd.DatetimeIndex) -> tuple[bool, float, bool]:
-    """`(unique, share of the commonest step, increasing)` of parsed timestamps."""
-    valid = stamps[stamps.notna()]
-    unique = bool(valid.is_unique)
-    if len(valid) < 3:
-        return unique, 1.0, bool(valid.is_monotonic_increasing)
-    steps = pd.Series(np.diff(valid.sort_values().asi8))
-    share = float(steps.value_counts().iloc[0] / len(steps))
-    return unique, share, bool(valid.is_monotonic_increasing)
-
-
-def _detect_time_column(
-    frame: pd.DataFrame, names: list[str], raw: RawTable, report: TableReport, caller: str
-) -> tuple[str, pd.DatetimeIndex, str] | None:
-    """Pick the time column among the date-like columns: complete, unique, regular.
-
-    Candidates: columns named like `date` or `time`, datetime columns, then text
-    columns whose values read as dates. The one whose values all parse, are
-    unique and have the most regular step wins (ties: the earlier candidate);
-    the other date columns are dropped from the features.
-    """
-    lower = {c.lower(): c for c in names}
-    named = [lower[n] for n in _TIME_NAMES if n in lower]
-    ordered = named + [
-        c
-        for c in names
-        if c not in named
-        and (pd.api.types.is_datetime64_any_dtype(frame[c]) or _looks_like_dates(frame[c]))
-    ]
-    scored = []
-    for name in ordered:
-        column = frame[name]
-        parsed = _parse_time(column, name, frame, raw, caller, given=False)
-        if parsed is None:
-            continue
-        stamps, unit = parsed
-        found = int(stamps.notna().sum())
-        if not found or (name not in named and found < 0.8 * column.notna().sum()):
-            continue
-        complete = bool(stamps.notna().all())
-        unique, share, increasing = _regularity(stamps)
-        scored.append(((complete, unique, share, increasing), name, stamps, unit))
-    if not scored:
-        return None
-    best = max(range(len(scored)), key=lambda i: (scored[i][0], -i))
-    _, name, stamps, unit = scored[best]
-    _check_empty_and_dates(stamps, frame[name], name, frame, raw, caller)
-    _note_epoch(report, name, unit)
-    how = "detected"
-    others = [entry for i, entry in enumerate(scored) if i != best]
-    if others:
-        reasons = [
-            f"{other!r} ({'values repeat' if not score[1] else 'less regular'})"
-            for score, other, _, _ in others
-        ]
-        how += f"; chosen over {', '.join(reasons)}"
-    for _, other, _, _ in others:
-        report.dropped_columns[other] = f"another date/time column (the time index is {name!r})"
-        frame.drop(columns=other, inplace=True)
-    return name, stamps, how
-
-
-def _check_empty_and_dates(
-    stamps: pd.DatetimeIndex,
-    column: pd.Series,
-    name: str,
-    frame: pd.DataFrame,
-    raw: RawTable,
-    caller: str,
-) -> None:
-    empty = column.isna().to_numpy()
-    if empty.any():
-        raise DataError(
-            f"{caller}: time column {name!r} is empty at {_first_bad(empty, frame)}. Fill or "
-            "remove rows without a timestamp."
-        )
-    _check_dates(stamps, column, name, frame, raw, caller)
-
-
 def _classify_columns(
     frame: pd.DataFrame, targets: list[str], report: TableReport, caller: str
 ) -> tuple[list[str], list[str]]:
@@ -622,7 +314,7 @@ def _classify_columns(
         if len(present) and bad.sum() <= 0.1 * len(present):
             raise DataError(
                 f"{caller}: column {name!r} is not numeric: {column[bad].iloc[0]!r} at "
-                f"{_first_bad(bad, frame)}. Fix that value or leave it empty (empty cells "
+                f"{first_bad(bad, frame)}. Fix that value or leave it empty (empty cells "
                 "count as missing)."
             )
         if name in targets:
@@ -640,7 +332,7 @@ def _classify_columns(
                 "Remove the column (columns=[...]) or fix the file."
             )
         values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
-        check_magnitude(values, name, caller, where=lambda p: _row_text(p, frame))
+        check_magnitude(values, name, caller, where=lambda p: row_text(p, frame))
     return numeric, text
 
 
@@ -691,7 +383,7 @@ def _handle_missing(
         return frame
     if missing == "error":
         name = str(counts[counts > 0].index[0])
-        where = _first_bad(values[name].isna().to_numpy(), frame)
+        where = first_bad(values[name].isna().to_numpy(), frame)
         raise DataError(
             f"{caller}: column {name!r} has {int(counts[name]):,} missing values (first at "
             f"{where}). Choose missing='interpolate', 'ffill' or 'drop'."
@@ -758,7 +450,7 @@ def _encode_text(
         if n_missing:
             report.missing[name] = n_missing
             if missing == "error":
-                where = _first_bad(column.isna().to_numpy(), frame)
+                where = first_bad(column.isna().to_numpy(), frame)
                 raise DataError(
                     f"{caller}: column {name!r} has {n_missing:,} missing values (first at "
                     f"{where}). Choose missing='interpolate', 'ffill' or 'drop'."
