@@ -155,7 +155,8 @@ class RnnkitRunner:
 
     def info(self) -> dict:
         self.model.fit(self.x[:32], self.y[:32], batch_size=32, epochs=1, verbose=0)
-        kernels = [str(m.kernel) for m in self.model.modules() if hasattr(m, "kernel_preference")]
+        modules = self.model.modules()
+        kernels = [str(m.kernel_choice) for m in modules if hasattr(m, "kernel_preference")]
         info = {"kernels": kernels, "native_load_s": self.native_load_s}
         if torch_cuda_available():
             from rnnkit.kernels.cuda_graphs import graph_status

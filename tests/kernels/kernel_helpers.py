@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import torch
 
+from rnnkit.kernels import CellKind
 from rnnkit.kernels.base import SequenceRequest
 from rnnkit.layers.cells import GRUCell
 from rnnkit.layers.cells import LSTMCell
 from rnnkit.layers.cells import SimpleRNNCell
 
-KINDS = ("rnn", "lstm", "gru", "gru_before")
+KINDS = tuple(CellKind)
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear", "elu")
 MASKS = (None, "right", "left", "gaps")
 TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-10}
 
 
-def make_cell(kind, activation="tanh", *, dtype=torch.float64, units=4, features=3, **kwargs):
-    """A built cell with well-conditioned random weights (a fixed seed per call)."""
+def make_cell(
+    kind: CellKind, activation="tanh", *, dtype=torch.float64, units=4, features=3, **kwargs
+):
+    """A built cell of ``kind`` with well-conditioned random weights (a fixed seed per call)."""
     kwargs.setdefault("seed", 3)
-    if kind == "rnn":
+    if kind is CellKind.SIMPLE_RNN:
         cell = SimpleRNNCell(units, activation=activation, dtype=dtype, **kwargs)
-    elif kind == "lstm":
+    elif kind is CellKind.LSTM:
         cell = LSTMCell(units, activation=activation, dtype=dtype, **kwargs)
     else:
-        reset_after = kind == "gru"
+        reset_after = kind is CellKind.GRU
         cell = GRUCell(units, activation=activation, reset_after=reset_after, dtype=dtype, **kwargs)
+    assert cell.kind is kind
     cell.ensure_built((1, 1, features))
     gen = torch.Generator().manual_seed(11)
     with torch.no_grad():

@@ -27,6 +27,7 @@ from kernel_helpers import make_cell
 from kernel_helpers import make_request
 from kernel_helpers import outputs_and_grads
 
+from rnnkit.kernels import CellKind
 from rnnkit.kernels.base import SequenceRequest
 from rnnkit.kernels.reference import run_reference
 from rnnkit.kernels.select import select_kernel
@@ -36,7 +37,12 @@ pytestmark = [
     pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
 ]
 
-FUSABLE = {("lstm", "tanh"), ("gru", "tanh"), ("rnn", "tanh"), ("rnn", "relu")}
+FUSABLE = {
+    (CellKind.LSTM, "tanh"),
+    (CellKind.GRU, "tanh"),
+    (CellKind.SIMPLE_RNN, "tanh"),
+    (CellKind.SIMPLE_RNN, "relu"),
+}
 
 
 def _to_cuda(cell, request: SequenceRequest, masks):
@@ -120,7 +126,7 @@ def test_general_torch_loops_replay_as_cuda_graphs_with_the_same_results():
     from rnnkit.kernels.general import run_general
 
     cuda_graphs.clear()
-    cell = make_cell("lstm", "relu", recurrent_dropout=0.3)
+    cell = make_cell(CellKind.LSTM, "relu", recurrent_dropout=0.3)
     request = make_request(cell, mask="left", return_sequences=True, training=True)
     masks = freeze_dropout_masks(cell, request.x)
     gpu_cell, gpu_request = _to_cuda(cell, request, masks)

@@ -13,10 +13,17 @@ from kernel_helpers import make_cell
 from kernel_helpers import make_request
 from kernel_helpers import outputs_and_grads
 
+from rnnkit.kernels import CellKind
 from rnnkit.kernels.reference import run_reference
 from rnnkit.kernels.select import select_kernel
 
-FUSABLE = [("lstm", "tanh"), ("gru", "tanh"), ("rnn", "tanh"), ("rnn", "relu")]
+FUSABLE = [
+    (CellKind.LSTM, "tanh"),
+    (CellKind.GRU, "tanh"),
+    (CellKind.SIMPLE_RNN, "tanh"),
+    (CellKind.SIMPLE_RNN, "relu"),
+]
+FUSED_NAMES = {CellKind.LSTM: "fused-lstm", CellKind.GRU: "fused-gru"}
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
@@ -35,7 +42,7 @@ def test_fused_matches_reference(kind, activation, dtype):
                 request.mask[-1, -1] = True  # make_mask leaves the last row fully masked
             freeze_dropout_masks(cell, request.x)
             kernel, choice = select_kernel(cell, request, preference="fused")
-            name = f"fused-{kind}" if kind != "rnn" else f"fused-rnn-{activation}"
+            name = FUSED_NAMES.get(kind, f"fused-rnn-{activation}")
             assert choice.name == name + ("-packed" if mask else "")
             assert choice.reason == ""
             expected = outputs_and_grads(run_reference, cell, request)

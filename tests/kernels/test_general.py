@@ -23,6 +23,7 @@ from kernel_helpers import make_cell
 from kernel_helpers import make_request
 from kernel_helpers import outputs_and_grads
 
+from rnnkit.kernels import CellKind
 from rnnkit.kernels import native
 from rnnkit.kernels import threads
 from rnnkit.kernels.general import run_general
@@ -94,7 +95,7 @@ def test_general_other_activations_match_reference(kind, activation):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_general_recurrent_activation_relu_matches_reference(kind):
-    if kind == "rnn":
+    if kind is CellKind.SIMPLE_RNN:
         pytest.skip("SimpleRNN has no recurrent_activation")
     cell = make_cell(kind, "tanh", recurrent_activation="hard_sigmoid")
     request = make_request(cell, return_sequences=True)
@@ -117,7 +118,7 @@ def test_general_inference_without_grad_matches_reference(kind):
 
 def test_general_single_step_and_single_row():
     for batch, steps in ((1, 1), (1, 4), (3, 1)):
-        cell = make_cell("lstm", "tanh")
+        cell = make_cell(CellKind.LSTM, "tanh")
         request = make_request(cell, batch=batch, steps=steps, return_sequences=True)
         expected = outputs_and_grads(run_reference, cell, request)
         got = outputs_and_grads(functools.partial(run_general, engine="native"), cell, request)
@@ -126,7 +127,7 @@ def test_general_single_step_and_single_row():
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_general_frozen_weights_get_no_gradient(engine):
-    cell = make_cell("gru", "relu")
+    cell = make_cell(CellKind.GRU, "relu")
     cell.requires_grad_(False)
     request = make_request(cell, return_sequences=True)
     result = run_general(cell, request, engine=engine)
@@ -139,7 +140,7 @@ def test_general_frozen_weights_get_no_gradient(engine):
 
 
 def test_general_rejects_cells_without_fast_kernel():
-    cell = make_cell("lstm", "gelu")
+    cell = make_cell(CellKind.LSTM, "gelu")
     request = make_request(cell)
     with pytest.raises(ValueError, match="activation 'gelu' has no fast kernel"):
         run_general(cell, request)

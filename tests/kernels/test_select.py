@@ -3,39 +3,40 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import torch
 from kernel_helpers import make_cell
 from kernel_helpers import make_request
 
+from rnnkit.kernels import CellKind
 from rnnkit.kernels import native
 from rnnkit.kernels.select import select_kernel
-from rnnkit.layers.recurrent import GRU
-from rnnkit.layers.recurrent import LSTM
-from rnnkit.layers.recurrent import SimpleRNN
 
 CPU_AUTO = [
     # (kind, activation, cell kwargs, request kwargs, expected str(choice))
-    ("lstm", "tanh", {}, {}, "general-native"),
-    ("gru", "tanh", {}, {}, "general-native"),
-    ("rnn", "tanh", {}, {}, "general-native"),
-    ("rnn", "relu", {}, {}, "general-native"),
-    ("lstm", "relu", {}, {}, "general-native (relu activation has no fused kernel)"),
-    ("gru", "elu", {}, {}, "general-native (elu activation has no fused kernel)"),
-    ("rnn", "sigmoid", {}, {}, "general-native (sigmoid activation has no fused kernel)"),
-    ("gru_before", "tanh", {}, {},
+    (CellKind.LSTM, "tanh", {}, {}, "general-native"),
+    (CellKind.GRU, "tanh", {}, {}, "general-native"),
+    (CellKind.SIMPLE_RNN, "tanh", {}, {}, "general-native"),
+    (CellKind.SIMPLE_RNN, "relu", {}, {}, "general-native"),
+    (CellKind.LSTM, "relu", {}, {}, "general-native (relu activation has no fused kernel)"),
+    (CellKind.GRU, "elu", {}, {}, "general-native (elu activation has no fused kernel)"),
+    (CellKind.SIMPLE_RNN, "sigmoid", {}, {},
+     "general-native (sigmoid activation has no fused kernel)"),
+    (CellKind.GRU_RESET_BEFORE, "tanh", {}, {},
      "general-native (GRU with reset_after=False has no fused kernel)"),
-    ("lstm", "tanh", {"recurrent_activation": "hard_sigmoid"}, {},
+    (CellKind.LSTM, "tanh", {"recurrent_activation": "hard_sigmoid"}, {},
      "general-native (hard_sigmoid recurrent_activation has no fused kernel)"),
-    ("lstm", "tanh", {"recurrent_dropout": 0.2}, {"training": True},
+    (CellKind.LSTM, "tanh", {"recurrent_dropout": 0.2}, {"training": True},
      "general-native (recurrent dropout has no fused kernel)"),
-    ("lstm", "tanh", {"recurrent_dropout": 0.2}, {"training": False}, "general-native"),
-    ("gru", "tanh", {}, {"mask": "left"}, "general-native"),
-    ("lstm", "gelu", {}, {}, "reference (activation 'gelu' has no fast kernel)"),
-    ("gru", "tanh", {"recurrent_activation": "swish"}, {},
+    (CellKind.LSTM, "tanh", {"recurrent_dropout": 0.2}, {"training": False},
+     "general-native"),
+    (CellKind.GRU, "tanh", {}, {"mask": "left"}, "general-native"),
+    (CellKind.LSTM, "gelu", {}, {}, "reference (activation 'gelu' has no fast kernel)"),
+    (CellKind.GRU, "tanh", {"recurrent_activation": "swish"}, {},
      "reference (recurrent_activation 'swish' has no fast kernel)"),
-    ("lstm", "tanh", {}, {"steps": 0}, "reference (zero timesteps)"),
+    (CellKind.LSTM, "tanh", {}, {"steps": 0}, "reference (zero timesteps)"),
 ]  # fmt: skip
 
 
@@ -50,20 +51,20 @@ def test_select_kernel_on_cpu(kind, activation, cell_kwargs, request_kwargs, exp
 
 
 def test_select_kernel_custom_activation_runs_reference():
-    cell = make_cell("rnn", lambda x: torch.tanh(x) * 0.5)
+    cell = make_cell(CellKind.SIMPLE_RNN, lambda x: torch.tanh(x) * 0.5)
     _, choice = select_kernel(cell, make_request(cell))
     assert choice.name == "reference"
     assert choice.reason == "activation '<lambda>' has no fast kernel"
 
 
 def test_select_kernel_general_preference_says_use_cudnn_false():
-    cell = make_cell("lstm")
+    cell = make_cell(CellKind.LSTM)
     _, choice = select_kernel(cell, make_request(cell), preference="general")
     assert str(choice) == "general-native (use_cudnn=False)"
 
 
 def test_select_kernel_without_native_library_uses_torch_engine(native_off):
-    cell = make_cell("gru", "relu")
+    cell = make_cell(CellKind.GRU, "relu")
     _, choice = select_kernel(cell, make_request(cell))
     assert str(choice) == (
         "general-torch (relu activation has no fused kernel; "
@@ -72,7 +73,7 @@ def test_select_kernel_without_native_library_uses_torch_engine(native_off):
 
 
 def test_select_kernel_without_native_library_prefers_fused_op(native_off):
-    cell = make_cell("lstm", dtype=torch.float32)
+    cell = make_cell(CellKind.LSTM, dtype=torch.float32)
     _, choice = select_kernel(cell, make_request(cell, dtype=torch.float32, mask="right"))
     assert str(choice) == "fused-lstm-packed (native kernels unavailable: disabled by the test)"
 
@@ -80,13 +81,14 @@ def test_select_kernel_without_native_library_prefers_fused_op(native_off):
 @pytest.mark.parametrize(
     ("kind", "activation", "cell_kwargs", "mask", "go_backwards", "reason"),
     [
-        ("lstm", "relu", {}, None, False, "relu activation has no fused kernel"),
-        ("gru_before", "tanh", {}, None, False, "GRU with reset_after=False has no fused kernel"),
-        ("gru", "tanh", {"recurrent_dropout": 0.1}, None, False,
+        (CellKind.LSTM, "relu", {}, None, False, "relu activation has no fused kernel"),
+        (CellKind.GRU_RESET_BEFORE, "tanh", {}, None, False,
+         "GRU with reset_after=False has no fused kernel"),
+        (CellKind.GRU, "tanh", {"recurrent_dropout": 0.1}, None, False,
          "recurrent dropout has no fused kernel"),
-        ("lstm", "tanh", {}, "gaps", False,
+        (CellKind.LSTM, "tanh", {}, "gaps", False,
          "the mask is not contiguous padding on one side of every sequence"),
-        ("lstm", "tanh", {}, "gaps", True,
+        (CellKind.LSTM, "tanh", {}, "gaps", True,
          "the mask is not contiguous padding on one side of every sequence"),
     ],
 )  # fmt: skip
@@ -101,7 +103,7 @@ def test_select_kernel_fused_preference_explains_why_not(
 
 
 def test_select_kernel_fused_preference_rejects_fully_masked_rows():
-    cell = make_cell("gru")
+    cell = make_cell(CellKind.GRU)
     request = make_request(cell, mask="right")
     request.mask[0] = False
     with pytest.raises(ValueError, match="a fully masked sequence has no fused kernel"):
@@ -109,41 +111,20 @@ def test_select_kernel_fused_preference_rejects_fully_masked_rows():
 
 
 def test_select_kernel_rejects_unknown_preference():
-    cell = make_cell("lstm")
+    cell = make_cell(CellKind.LSTM)
     with pytest.raises(ValueError, match=re.escape("unknown preference 'fast'")):
         select_kernel(cell, make_request(cell), preference="fast")
-
-
-@pytest.mark.parametrize(
-    ("layer", "expected"),
-    [
-        (LSTM(3), "general-native"),
-        (LSTM(3, use_cudnn=True), "fused-lstm"),
-        (LSTM(3, use_cudnn=False), "general-native (use_cudnn=False)"),
-        (GRU(3, activation="relu"), "general-native (relu activation has no fused kernel)"),
-        (SimpleRNN(3, activation="relu"), "general-native"),
-    ],
-)
-def test_layer_records_its_kernel(layer, expected):
-    layer(torch.ones(2, 4, 5))
-    assert str(layer.kernel) == expected
-
-
-def test_layer_use_cudnn_true_raises_for_relu():
-    layer = LSTM(3, activation="relu", use_cudnn=True)
-    with pytest.raises(ValueError, match="relu activation has no fused kernel"):
-        layer(torch.ones(2, 4, 5))
 
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_select_kernel_on_gpu_prefers_fused_then_torch_engine():
-    cell = make_cell("gru").cuda()
+    cell = make_cell(CellKind.GRU).cuda()
     request = make_request(cell)
     request.x = request.x.detach().cuda()
     request.initial_states = [s.detach().cuda() for s in request.initial_states]
     assert select_kernel(cell, request)[1].name == "fused-gru"
-    relu = make_cell("gru", "relu").cuda()
+    relu = make_cell(CellKind.GRU, "relu").cuda()
     assert str(select_kernel(relu, request)[1]) == (
         "general-torch (relu activation has no fused kernel)"
     )
@@ -165,7 +146,7 @@ def test_native_load_reports_a_missing_compiler(monkeypatch):
 
 
 def test_native_load_reports_a_failed_build(monkeypatch, tmp_path):
-    def failed_build(compiler, flags, directory, target):
+    def failed_build(compiler, flags, source, directory, target):
         raise native._Unavailable("compiling the native kernels failed: error: boom")
 
     native.reset()
@@ -190,3 +171,43 @@ def test_native_load_needs_a_writable_directory(monkeypatch, tmp_path):
         )
     finally:
         native.reset()
+
+
+def test_native_load_reports_a_missing_source_file(monkeypatch):
+    native.reset()
+    monkeypatch.setattr(native, "SOURCE_NAME", "no_such_file.cpp")
+    try:
+        assert native.load(torch.float64) is None
+        reason = native.unavailable_reason(torch.float64)
+        assert reason.startswith("the C++ source no_such_file.cpp is missing from the rnnkit")
+        assert reason.endswith("reinstall rnnkit")
+    finally:
+        native.reset()
+
+
+def test_native_source_is_the_packaged_cpp_file():
+    path = Path(native.__file__).with_name(native.SOURCE_NAME)
+    assert path.suffix == ".cpp"
+    assert native.source_text() == path.read_text(encoding="utf-8")
+    assert "int rk_run(int64_t op, int64_t is_double, const RkArgs* args)" in native.source_text()
+
+
+def test_native_build_is_keyed_by_the_source_text(monkeypatch, tmp_path):
+    """A changed source file builds a new library; an unchanged one reuses the cached one."""
+    compiled = []
+
+    def fake_compile(compiler, flags, source, directory, target):
+        compiled.append(source)
+        target.write_text(source)
+        return target
+
+    monkeypatch.setattr(native, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setattr(native, "_compile", fake_compile)
+    monkeypatch.setattr(native, "source_text", lambda: "// version 1\n")
+    first = native._build(torch.float64)
+    assert native._build(torch.float64) == first  # cached: not compiled again
+    monkeypatch.setattr(native, "source_text", lambda: "// version 2\n")
+    second = native._build(torch.float64)
+    assert second != first
+    assert compiled == ["// version 1\n", "// version 2\n"]
+    assert second.read_text() == "// version 2\n"

@@ -419,10 +419,11 @@ def test_bidirectional_needs_recurrent_layers_and_matching_units_to_add():
 
 def test_bidirectional_reports_its_kernel():
     layer = Bidirectional(LSTM(3))
-    assert layer.kernel is None  # not called yet
+    assert layer.kernel_choice is None  # not called yet
     layer(torch.ones(2, 4, 5))
-    assert layer.kernel == layer.forward_layer.kernel
+    assert layer.kernel_choice == layer.forward_layer.kernel_choice
     mixed = Bidirectional(LSTM(3), backward_layer=LSTM(3, go_backwards=True, use_cudnn=False))
     mixed.backward_layer.kernel_preference = "reference"
     mixed(torch.ones(2, 4, 5))
-    assert "(forward)" in mixed.kernel.name and "reference (backward)" in mixed.kernel.name
+    name = mixed.kernel_choice.name
+    assert "(forward)" in name and "reference (backward)" in name

@@ -1,13 +1,42 @@
 """Pieces shared by the hand-written BPTT engines (native and PyTorch).
 
-Both engines compute ``dz``, the gradient of each step's recurrent
-pre-activations ``(batch, steps, k * units)``, in their backward loop; the
-recurrent weight gradient is then one matmul over all steps, here.
+Both engines keep the same per-kind buffers (:func:`saves_activations`,
+:func:`has_projection_gradient`) and compute ``dz``, the gradient of each step's
+recurrent pre-activations ``(batch, steps, k * units)``, in their backward loop;
+the recurrent weight gradient is then one matmul over all steps, here.
 """
 
 from __future__ import annotations
 
 import torch
+
+from rnnkit.kernels.cellspec import CellKind
+
+
+def saves_activations(kind: CellKind) -> bool:
+    """Whether the forward pass keeps a third ``(batch, steps, units)`` buffer for backward.
+
+    It holds LSTM's ``activation(c_t)`` and GRU's (``reset_after``) recurrent
+    candidate part ``h U_h^T + b'_h``.
+
+    Example:
+        >>> saves_activations(CellKind.LSTM), saves_activations(CellKind.SIMPLE_RNN)
+        (True, False)
+    """
+    return kind in (CellKind.LSTM, CellKind.GRU)
+
+
+def has_projection_gradient(kind: CellKind) -> bool:
+    """Whether the backward pass returns the gradient of ``h U^T + b_hh`` separately.
+
+    Only GRU with ``reset_after=True``: its reset gate multiplies the recurrent
+    projection, so that gradient differs from the input projection's.
+
+    Example:
+        >>> has_projection_gradient(CellKind.GRU), has_projection_gradient(CellKind.LSTM)
+        (True, False)
+    """
+    return kind is CellKind.GRU
 
 
 def weight_gradients(spec, h0, history, gates, grad_xp, grad_hp, rmask):
@@ -29,31 +58,43 @@ def weight_gradients(spec, h0, history, gates, grad_xp, grad_hp, rmask):
     Returns:
         ``(grad_weight_hh, grad_bias_hh or None)``.
     """
-    batch, steps, units = history.shape
+    units = history.shape[2]
     # The state before each step: (batch, steps, units).
     previous = torch.cat([h0[:, None], history[:, :-1]], dim=1)
-    grad_rec = grad_hp if spec.kind == "gru" else grad_xp  # (batch, steps, k * units)
     w = spec.weight_hh
     grad_w = torch.empty(w.shape, dtype=w.dtype, device=w.device)  # (k * units, units)
-    recurrent_gates = 2 if spec.kind == "gru_before" else spec.gates
-    for first, last, inputs in _gate_inputs(previous, rmask, recurrent_gates, units):
-        rows = slice(first * units, last * units)
-        dz = grad_rec[..., rows].reshape(batch * steps, -1)  # (batch * steps, gates * units)
-        torch.mm(dz.T, inputs.reshape(batch * steps, units), out=grad_w[rows])
-    if spec.kind == "gru_before":
-        # Candidate: (r ⊙ h_{t-1} ⊙ m_h) U_h^T.
+    if spec.kind is CellKind.GRU:
+        # Every gate reads h U^T + b_hh, whose gradient the backward loop kept apart.
+        _products(grad_hp, previous, rmask, spec.gates, units, grad_w)
+        grad_b = None if spec.bias_hh is None else grad_hp.sum(dim=(0, 1))  # (3 * units,)
+        return grad_w, grad_b
+    if spec.kind is CellKind.GRU_RESET_BEFORE:
+        # z, r read h U^T; the candidate reads (r ⊙ h_{t-1} ⊙ m_h) U_h^T.
+        _products(grad_xp, previous, rmask, 2, units, grad_w)
         q = gates[..., units : 2 * units] * previous  # (batch, steps, units)
         if rmask is not None:
             q = q * rmask[-1][:, None, :]
-        dz = grad_xp[..., 2 * units :].reshape(batch * steps, units)
-        torch.mm(dz.T, q.reshape(batch * steps, units), out=grad_w[2 * units :])
-    grad_b = None
-    if spec.kind == "gru" and spec.bias_hh is not None:
-        grad_b = grad_hp.sum(dim=(0, 1))  # (3 * units,)
-    return grad_w, grad_b
+        _mm_over_steps(grad_xp[..., 2 * units :], q, out=grad_w[2 * units :])
+        return grad_w, None
+    # SIMPLE_RNN, LSTM: every gate reads h U^T, added to the input projection.
+    _products(grad_xp, previous, rmask, spec.gates, units, grad_w)
+    return grad_w, None
 
 
-def _gate_inputs(previous, rmask, gates, units):
+def _products(grad, previous, rmask, gates, units, grad_w):
+    """``grad_w[rows of gates 0..gates-1] = sum_t dz_t^T (h_{t-1} ⊙ m)``."""
+    for first, last, inputs in _gate_inputs(previous, rmask, gates):
+        rows = slice(first * units, last * units)
+        _mm_over_steps(grad[..., rows], inputs, out=grad_w[rows])
+
+
+def _mm_over_steps(dz, inputs, *, out):
+    """``out = dz^T inputs`` with batch and steps flattened into one axis."""
+    batch, steps, units = inputs.shape
+    torch.mm(dz.reshape(batch * steps, -1).T, inputs.reshape(batch * steps, units), out=out)
+
+
+def _gate_inputs(previous, rmask, gates):
     """Yield ``(first_gate, last_gate, h_{t-1} ⊙ m)`` blocks sharing one input."""
     if rmask is None:
         yield 0, gates, previous

@@ -43,19 +43,21 @@ from torch.nn.utils.rnn import pad_packed_sequence
 
 from rnnkit.kernels.base import SequenceRequest
 from rnnkit.kernels.base import SequenceResult
+from rnnkit.kernels.cellspec import CellKind
 from rnnkit.kernels.cellspec import CellSpec
 
+#: ``(kernel name, PyTorch op)`` per cell kind and activation that has a fused op.
 _OPS = {
-    ("lstm", "tanh"): torch.lstm,
-    ("gru", "tanh"): torch.gru,
-    ("rnn", "tanh"): torch.rnn_tanh,
-    ("rnn", "relu"): torch.rnn_relu,
+    (CellKind.LSTM, "tanh"): ("fused-lstm", torch.lstm),
+    (CellKind.GRU, "tanh"): ("fused-gru", torch.gru),
+    (CellKind.SIMPLE_RNN, "tanh"): ("fused-rnn-tanh", torch.rnn_tanh),
+    (CellKind.SIMPLE_RNN, "relu"): ("fused-rnn-relu", torch.rnn_relu),
 }
 
 
 def fused_name(spec: CellSpec) -> str:
     """Kernel name for the fused op of this cell, e.g. ``"fused-lstm"``."""
-    return f"fused-{spec.kind}" if spec.kind != "rnn" else f"fused-rnn-{spec.act_name}"
+    return _OPS[(spec.kind, spec.act_name)][0]
 
 
 def unfusable_reason(spec: CellSpec | None, cell, *, training: bool) -> str:
@@ -71,11 +73,11 @@ def unfusable_reason(spec: CellSpec | None, cell, *, training: bool) -> str:
     """
     if spec is None:
         return "this cell has no fused kernel"
-    if spec.kind == "gru_before":
+    if spec.kind is CellKind.GRU_RESET_BEFORE:
         return "GRU with reset_after=False has no fused kernel"
     if (spec.kind, spec.act_name) not in _OPS:
         return f"{spec.act_name} activation has no fused kernel"
-    if spec.kind != "rnn" and spec.rec_act_name != "sigmoid":
+    if spec.kind.has_recurrent_activation and spec.rec_act_name != "sigmoid":
         return f"{spec.rec_act_name} recurrent_activation has no fused kernel"
     if training and cell.recurrent_dropout != 0:
         return "recurrent dropout has no fused kernel"
@@ -146,7 +148,7 @@ def _mask_layout(request: SequenceRequest) -> tuple[torch.Tensor | None, bool, s
 def _torch_params(cell, spec: CellSpec) -> list[torch.Tensor]:
     """The cell's weights in PyTorch's layout and gate order."""
     w_ih, w_hh, bias = cell.weight_ih, cell.weight_hh, cell.bias
-    if spec.kind == "gru":
+    if spec.kind is CellKind.GRU:
         u = spec.units
         order = [1, 0, 2]  # Keras z, r, h -> PyTorch r, z, n
 
@@ -164,7 +166,7 @@ def _torch_params(cell, spec: CellSpec) -> list[torch.Tensor]:
 
 
 def run_fused(cell, request: SequenceRequest, spec: CellSpec) -> SequenceResult:
-    """Run the whole sequence in PyTorch's fused op for ``spec.kind``.
+    """Run the whole sequence in PyTorch's fused op for ``spec.kind`` and activation.
 
     The caller (:func:`~rnnkit.kernels.select_kernel`) has checked
     :func:`unfusable_reason` and :func:`mask_lengths`.
@@ -188,11 +190,11 @@ def run_fused(cell, request: SequenceRequest, spec: CellSpec) -> SequenceResult:
         x = x * masks.inputs[:, None, :]  # one (batch, features) mask for every step
     if request.go_backwards:
         x = x.flip(1)  # processing order
-    op = _OPS[(spec.kind, spec.act_name)]
+    op = _OPS[(spec.kind, spec.act_name)][1]
     params = _torch_params(cell, spec)
     has_biases = cell.bias is not None
     hx = [s[None] for s in request.initial_states]  # (1, batch, units) each
-    hx_arg = tuple(hx) if spec.kind == "lstm" else hx[0]
+    hx_arg = _hx_arg(hx, spec)
     lengths, _ = mask_lengths(request)
     with _cudnn_settings(x):
         if lengths is None:
@@ -202,6 +204,11 @@ def run_fused(cell, request: SequenceRequest, spec: CellSpec) -> SequenceResult:
         else:
             outputs, final = _run_masked(op, x, lengths, hx, params, has_biases, request, spec)
     return SequenceResult(outputs[:, -1], outputs if request.return_sequences else None, final)
+
+
+def _hx_arg(hx: list[torch.Tensor], spec: CellSpec):
+    """The initial states as the op takes them: ``(h, c)`` for the LSTM, else ``h``."""
+    return tuple(hx) if spec.kind.has_cell_state else hx[0]
 
 
 @contextlib.contextmanager
@@ -230,15 +237,15 @@ def _run_masked(op, x, lengths, hx, params, has_biases, request, spec):
     if start is not None:  # front-aligned step t <- step t + start
         front = (positions + start).clamp(max=steps - 1)
         x = x.gather(1, front[..., None].expand(-1, -1, x.shape[2]))
-    if spec.kind == "lstm" and request.return_states:
+    if spec.kind.has_cell_state and request.return_states:
         outputs, final = _run_packed(op, x, lengths, hx, params, has_biases, request, spec)
     else:
-        hx_arg = tuple(hx) if spec.kind == "lstm" else hx[0]
+        hx_arg = _hx_arg(hx, spec)
         result = op(x, hx_arg, params, has_biases, 1, 0.0, request.training, False, True)
         outputs = result[0]  # (batch, steps, units), exact up to each length
         last = (lengths - 1)[:, None, None].expand(-1, 1, units)
         final = [outputs.gather(1, last)[:, 0]]  # h at the last valid step
-        if spec.kind == "lstm":
+        if spec.kind.has_cell_state:
             final.append(None)  # the cell state after the padding is not the answer
         outputs = outputs * (positions < lengths[:, None])[..., None].to(outputs.dtype)
     if start is not None:  # back to the input's steps; zeros before the first valid one
@@ -257,7 +264,7 @@ def _run_packed(op, x, lengths, hx, params, has_biases, request, spec):
     packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
     order, unorder = packed.sorted_indices, packed.unsorted_indices
     hx_sorted = [h.index_select(1, order) for h in hx]  # (1, batch, units), longest first
-    hx_arg = tuple(hx_sorted) if spec.kind == "lstm" else hx_sorted[0]
+    hx_arg = _hx_arg(hx_sorted, spec)
     result = op(packed.data, packed.batch_sizes, hx_arg, params, has_biases, 1, 0.0,
                 request.training, False)  # fmt: skip
     final = [s[0].index_select(0, unorder) for s in result[1:]]  # (batch, units) each

@@ -36,6 +36,8 @@ from rnnkit.kernels import native
 from rnnkit.kernels import torch_loops
 from rnnkit.kernels.base import SequenceRequest
 from rnnkit.kernels.base import SequenceResult
+from rnnkit.kernels.bptt import has_projection_gradient
+from rnnkit.kernels.bptt import saves_activations
 from rnnkit.kernels.bptt import weight_gradients
 from rnnkit.kernels.cellspec import CellSpec
 from rnnkit.kernels.cellspec import describe
@@ -81,7 +83,7 @@ def run_general(cell, request: SequenceRequest, *, engine: str = "native") -> Se
     rmask = _recurrent_masks(masks.recurrent, spec)
     states = [s.contiguous() for s in request.initial_states]
     h0 = states[0]
-    c0 = states[1] if spec.kind == "lstm" else None
+    c0 = states[1] if spec.kind.has_cell_state else None
     function = _NativeRecurrence if engine == "native" else torch_loops.TorchRecurrence
     threads = recurrence_threads(x.shape[0])
     weight_hh = spec.weight_hh.contiguous()  # (k * units, units), row-major for BLAS
@@ -93,7 +95,7 @@ def run_general(cell, request: SequenceRequest, *, engine: str = "native") -> Se
     results = function.apply(spec, threads, needs_grad, *tensors, rmask, valid)
     history = results[0]  # (batch, steps, units): the state after each step
     final = [history[:, -1]]
-    if spec.kind == "lstm":
+    if spec.kind.has_cell_state:
         final.append(results[1])
     outputs = history if request.return_sequences else None
     last_output = history[:, -1]
@@ -135,10 +137,10 @@ class _NativeRecurrence(torch.autograd.Function):
         batch, steps, _ = xp.shape
         units = spec.units
         history = xp.new_empty(batch, steps, units)
-        cells = xp.new_empty(batch, steps, units) if spec.kind == "lstm" else None
+        cells = xp.new_empty(batch, steps, units) if spec.kind.has_cell_state else None
         gates = xp.new_empty(batch, steps, spec.gates * units) if needs_grad else None
         saved = None  # LSTM activation(c_t) / GRU recurrent candidate part
-        if needs_grad and spec.kind in ("lstm", "gru"):
+        if needs_grad and saves_activations(spec.kind):
             saved = xp.new_empty(batch, steps, units)
         valid_u8 = None if valid is None else valid.view(torch.uint8)  # bool bytes are 0/1
         args = native.RkArgs(
@@ -150,12 +152,12 @@ class _NativeRecurrence(torch.autograd.Function):
             rmask=_pointer(rmask), H=history.data_ptr(), C=_pointer(cells),
             G=_pointer(gates), A=_pointer(saved),
         )  # fmt: skip
-        library.run(spec.kind, "forward", args)
+        library.run(spec.kind, args)
         ctx.spec = spec
         ctx.threads = threads
         if needs_grad:
             ctx.save_for_backward(weight_hh, h0, c0, rmask, valid_u8, history, cells, gates, saved)
-        if spec.kind == "lstm":
+        if spec.kind.has_cell_state:
             return history, cells[:, -1].clone()
         return (history,)
 
@@ -168,7 +170,7 @@ class _NativeRecurrence(torch.autograd.Function):
         batch, steps, units = history.shape
         grad_history = grad_history.contiguous()
         grad_xp = gates.new_empty(gates.shape)
-        grad_hp = gates.new_empty(gates.shape) if spec.kind == "gru" else None
+        grad_hp = gates.new_empty(gates.shape) if has_projection_gradient(spec.kind) else None
         grad_h0 = h0.new_empty(h0.shape)
         grad_c0 = None if c0 is None else c0.new_empty(c0.shape)
         if grad_c_last is not None:
@@ -184,7 +186,7 @@ class _NativeRecurrence(torch.autograd.Function):
             dXP=grad_xp.data_ptr(), dHP=_pointer(grad_hp), dh0=grad_h0.data_ptr(),
             dc0=_pointer(grad_c0),
         )  # fmt: skip
-        library.run(spec.kind, "backward", args)
+        library.run(spec.kind, args, backward=True)
         grad_w = grad_b = None
         if ctx.needs_input_grad[4] or ctx.needs_input_grad[5]:  # frozen weights skip this
             grad_w, grad_b = weight_gradients(spec, h0, history, gates, grad_xp, grad_hp, rmask)

@@ -1,15 +1,18 @@
 """Build, cache and load the native (C++) recurrence library.
 
-The library (source in :mod:`rnnkit.kernels._native_source`) includes no torch
-headers and is loaded with :mod:`ctypes`; the BLAS ``sgemm_``/``dgemm_`` it calls are
-the ones inside the running ``libtorch_cpu`` (MKL on x86-64 wheels), handed over at
-load time. One library per dtype is compiled on first use (float32 in about 2 s of
-one core, float64 — used mostly by tests — in about 1 s) and cached on disk under
-``$XDG_CACHE_HOME/rnnkit/native`` (``~/.cache/rnnkit/native``), keyed by the source,
-the flags and the compiler, so later processes load it in milliseconds.
+The library's source is the C++ file ``rnnkit_native.cpp`` beside this module
+(shipped as package data). It includes no torch headers: the system C++ compiler
+builds it into a plain shared library (no ``torch.utils.cpp_extension``), loaded
+with :mod:`ctypes`; the BLAS ``sgemm_``/``dgemm_`` it calls are the ones inside the
+running ``libtorch_cpu`` (MKL on x86-64 wheels), handed over at load time. One
+library per dtype is compiled on first use (float32 in about 2 s of one core,
+float64 — used mostly by tests — in about 1 s) and cached on disk under
+``$XDG_CACHE_HOME/rnnkit/native`` (``~/.cache/rnnkit/native``), keyed by the
+SHA-256 of the source, the flags and the compiler, so a changed source file is
+rebuilt and later processes load the library in milliseconds.
 
-Anything that goes wrong — no compiler, a failed build, a torch without an exported
-BLAS, a failed self-test — makes :func:`load` return ``None`` and
+Anything that goes wrong — no compiler, a missing source file, a failed build, a
+torch without an exported BLAS, a failed self-test — makes :func:`load` return ``None`` and
 :func:`unavailable_reason` say why, in plain words; the kernel selection then falls
 back to a pure-PyTorch kernel and reports that reason. Nothing here needs a network.
 """
@@ -17,7 +20,7 @@ back to a pure-PyTorch kernel and reports that reason. Nothing here needs a netw
 from __future__ import annotations
 
 import ctypes
-import hashlib
+import importlib.resources
 import logging
 import os
 import platform
@@ -29,20 +32,22 @@ from pathlib import Path
 
 import torch
 
-from rnnkit.kernels._native_source import SOURCE
+from rnnkit._files import replace_atomically
+from rnnkit._files import sha256_bytes
+from rnnkit.kernels.cellspec import CellKind
 
 logger = logging.getLogger(__name__)
 
-#: Operation codes understood by ``rk_run`` (the ``Op`` enum of the C++ source).
+#: The C++ source, a file of this package.
+SOURCE_NAME = "rnnkit_native.cpp"
+
+#: ``(forward, backward)`` operation codes of ``rk_run`` per cell kind (the ``Op``
+#: enum of ``rnnkit_native.cpp``).
 OPS = {
-    ("rnn", "forward"): 0,
-    ("rnn", "backward"): 1,
-    ("lstm", "forward"): 2,
-    ("lstm", "backward"): 3,
-    ("gru", "forward"): 4,
-    ("gru", "backward"): 5,
-    ("gru_before", "forward"): 6,
-    ("gru_before", "backward"): 7,
+    CellKind.SIMPLE_RNN: (0, 1),
+    CellKind.LSTM: (2, 3),
+    CellKind.GRU: (4, 5),
+    CellKind.GRU_RESET_BEFORE: (6, 7),
 }
 
 _BUILD_TIMEOUT_S = 300
@@ -105,11 +110,10 @@ class NativeLibrary:
         self._lib.rk_init(*blas)
         self.parallel = bool(self._lib.rk_parallel()) and _single_openmp_runtime()
 
-    def run(self, cell: str, direction: str, args: RkArgs) -> None:
-        """Run one forward or backward pass; ``args`` holds every pointer."""
-        status = self._lib.rk_run(
-            OPS[(cell, direction)], int(self.dtype == torch.float64), ctypes.byref(args)
-        )
+    def run(self, kind: CellKind, args: RkArgs, *, backward: bool = False) -> None:
+        """Run one forward (or ``backward``) pass of ``kind``; ``args`` holds every pointer."""
+        op = OPS[kind][int(backward)]
+        status = self._lib.rk_run(op, int(self.dtype == torch.float64), ctypes.byref(args))
         if status != 0:  # pragma: no cover - an internal invariant
             raise RuntimeError(f"rnnkit native kernel failed with status {status}.")
 
@@ -245,12 +249,29 @@ def cache_dir() -> Path:
     return Path(base) / "rnnkit" / "native"
 
 
+def source_text() -> str:
+    """The C++ source of the library, read from the installed package.
+
+    Example:
+        >>> source_text().startswith("// rnnkit native recurrence kernels")
+        True
+    """
+    resource = importlib.resources.files(__package__).joinpath(SOURCE_NAME)
+    try:
+        return resource.read_text(encoding="utf-8")
+    except OSError as err:
+        raise _Unavailable(
+            f"the C++ source {SOURCE_NAME} is missing from the rnnkit package ({err}); "
+            "reinstall rnnkit"
+        ) from err
+
+
 def _build(dtype: torch.dtype) -> Path:
+    source = source_text()
     compiler = _compiler()
     flags = _flags(dtype)
-    key = hashlib.sha256(
-        "\0".join([SOURCE, compiler, str(os.path.getmtime(compiler)), *flags]).encode()
-    ).hexdigest()[:16]
+    fingerprint = "\0".join([source, compiler, str(os.path.getmtime(compiler)), *flags])
+    key = sha256_bytes(fingerprint.encode())[:16]
     for directory in (cache_dir(), Path(tempfile.gettempdir()) / f"rnnkit-{os.getuid()}"):
         target = directory / f"rnnkit_native_{_DTYPES[dtype]}_{key}.so"
         if target.exists():
@@ -262,9 +283,9 @@ def _build(dtype: torch.dtype) -> Path:
         if not _writable(directory):
             continue
         try:  # OpenMP shares torch's thread pool; without it the kernels run on one thread
-            return _compile(compiler, [*flags, "-fopenmp"], directory, target)
+            return _compile(compiler, [*flags, "-fopenmp"], source, directory, target)
         except _Unavailable:
-            return _compile(compiler, flags, directory, target)
+            return _compile(compiler, flags, source, directory, target)
     raise _Unavailable("no writable cache directory for the compiled kernels")
 
 
@@ -272,13 +293,14 @@ def _writable(directory: Path) -> bool:
     return os.access(directory, os.W_OK)
 
 
-def _compile(compiler: str, flags: list[str], directory: Path, target: Path) -> Path:
+def _compile(compiler: str, flags: list[str], source: str, directory: Path, target: Path) -> Path:
     logger.info("rnnkit: compiling native recurrence kernels into %s (once per machine)", target)
     with tempfile.TemporaryDirectory(dir=directory) as work:
-        source = Path(work) / "native.cpp"
-        source.write_text(SOURCE)
+        # The compiler reads a private copy: the text that was hashed into the key.
+        source_file = Path(work) / SOURCE_NAME
+        source_file.write_text(source, encoding="utf-8")
         partial = Path(work) / target.name
-        command = [compiler, *flags, str(source), "-o", str(partial)]
+        command = [compiler, *flags, str(source_file), "-o", str(partial)]
         try:
             done = subprocess.run(
                 command, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S, check=False
@@ -288,7 +310,7 @@ def _compile(compiler: str, flags: list[str], directory: Path, target: Path) -> 
         if done.returncode != 0:
             first = (done.stderr.strip().splitlines() or ["no output"])[0]
             raise _Unavailable(f"compiling the native kernels failed: {first}")
-        os.replace(partial, target)  # atomic: concurrent builders never see half a file
+        replace_atomically(partial, target)  # concurrent builders never see half a file
     return target
 
 
@@ -313,7 +335,7 @@ def _self_test(library: NativeLibrary) -> None:
         h0=h0.data_ptr(),
         H=hist.data_ptr(),
     )
-    library.run("rnn", "forward", args)
+    library.run(CellKind.SIMPLE_RNN, args)
     h1 = xp[:, 0] + h0 @ w_hh.T
     h2 = xp[:, 1] + h1 @ w_hh.T
     if not torch.allclose(hist, torch.stack([h1, h2], 1), rtol=1e-4, atol=1e-4):

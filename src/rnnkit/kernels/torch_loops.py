@@ -5,6 +5,10 @@ GPUs and wherever the native library cannot be built. Forward saves the gate
 activations into preallocated ``(batch, steps, ...)`` buffers; backward walks the
 steps in reverse without an autograd graph.
 
+Each cell kind has one forward step and one backward step function, side by side
+below (``_lstm_forward`` / ``_lstm_backward`` …), found through :data:`_STEPS`; the
+loops around them (buffers, masked steps) are shared.
+
 On a GPU each loop is some 20 small kernels per step, so launching them costs more
 than running them. The loops are therefore recorded once per shape as CUDA graphs
 (:mod:`rnnkit.kernels.cuda_graphs`) and replayed: one launch per loop.
@@ -12,13 +16,18 @@ than running them. The loops are therefore recorded once per shape as CUDA graph
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 import torch
 from torch.autograd.function import once_differentiable
 
 from rnnkit import activations as activations_mod
+from rnnkit.kernels.bptt import has_projection_gradient
+from rnnkit.kernels.bptt import saves_activations
 from rnnkit.kernels.bptt import weight_gradients
+from rnnkit.kernels.cellspec import CellKind
 from rnnkit.kernels.cuda_graphs import run_graphed
 
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -120,7 +129,7 @@ class TorchRecurrence(torch.autograd.Function):
         ctx.spec = spec
         if needs_grad:
             ctx.save_for_backward(weight_hh, h0, c0, rmask, valid, history, cells, gates, saved)
-        if spec.kind == "lstm":
+        if spec.kind.has_cell_state:
             return history, cells[:, -1].clone()
         return (history,)
 
@@ -139,49 +148,181 @@ class TorchRecurrence(torch.autograd.Function):
         return None, None, None, grad_xp, grad_w, grad_b, dh, dc, None, None
 
 
+class _Loop:
+    """What every step of one loop reads: sizes, activations, recurrent weight, masks."""
+
+    def __init__(self, spec, weight_hh, bias_hh, rmask):
+        self.spec = spec
+        self.u = spec.units
+        self.act = activations_mod.ACTIVATIONS[spec.act_name]
+        self.rec_act = activations_mod.ACTIVATIONS[spec.rec_act_name]
+        self.rec = _Recurrent(weight_hh, rmask, spec.units)
+        self.weight_hh = weight_hh  # (k * units, units)
+        self.bias_hh = bias_hh  # GRU reset_after: (3 * units,) or None
+        self.rmask = rmask  # None or (1 or k, batch, units)
+
+    def act_grad(self, y: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+        """``grad * activation'`` at the output ``y``."""
+        return activation_grad(self.spec.act_name, y, grad)
+
+    def rec_act_grad(self, y: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+        """``grad * recurrent_activation'`` at the output ``y``."""
+        return activation_grad(self.spec.rec_act_name, y, grad)
+
+    def h_prev(self, b: _Buffers, t: int) -> torch.Tensor:
+        """The state before step ``t``."""
+        return b.h0 if t == 0 else b.history[:, t - 1]
+
+
+@dataclass
+class _Buffers:
+    """What the backward loop reads (saved by forward) and writes, ``(batch, steps, ...)``."""
+
+    h0: torch.Tensor
+    c0: torch.Tensor | None
+    history: torch.Tensor  # state after each step
+    cells: torch.Tensor | None  # LSTM cell state after each step
+    gates: torch.Tensor  # gate activations, k * units
+    saved: torch.Tensor | None  # LSTM activation(c_t) / GRU h U_h^T + b'_h
+    grad_xp: torch.Tensor  # gradient of the input projection, k * units
+    grad_hp: torch.Tensor | None  # GRU: gradient of h U^T + b_hh, 3 * units
+
+
+# Per cell kind, one forward step and one backward step:
+#   forward(loop, x_t, h, c, g_t, s_t) -> (h_new, c_new or None): x_t is the input
+#       projection of step t; it writes the gate activations into g_t (and the
+#       saved activations into s_t), and returns the new states before masking.
+#   backward(loop, b, t, dhn, v, dc) -> (dh, dc): dhn is the gradient of the state
+#       after step t on valid rows, v the valid rows (None: all); it writes
+#       b.grad_xp[:, t] (and b.grad_hp[:, t]) and returns the gradients of the states
+#       before step t, through the cell (the loop adds the carried part).
+
+
+# ---------------------------------------------------------------- SIMPLE_RNN
+def _simple_rnn_forward(loop: _Loop, x_t, h, c, g_t, s_t):
+    return loop.act(x_t + loop.rec.project(h, 0, 1)), None
+
+
+def _simple_rnn_backward(loop: _Loop, b: _Buffers, t: int, dhn, v, dc):
+    dz = b.grad_xp[:, t]
+    dz.copy_(loop.act_grad(b.history[:, t], dhn))
+    return loop.rec.project_back(dz, 0, 1), None
+
+
+# ---------------------------------------------------------------------- LSTM
+def _lstm_forward(loop: _Loop, x_t, h, c, g_t, s_t):
+    u = loop.u
+    z = x_t + loop.rec.project(h, 0, 4)
+    g_t[:, : 2 * u] = loop.rec_act(z[:, : 2 * u])  # i, f
+    g_t[:, 2 * u : 3 * u] = loop.act(z[:, 2 * u : 3 * u])  # candidate
+    g_t[:, 3 * u :] = loop.rec_act(z[:, 3 * u :])  # o
+    i, f, g, o = g_t.split(u, dim=1)
+    c_new = f * c + i * g
+    s_t.copy_(loop.act(c_new))
+    return o * s_t, c_new
+
+
+def _lstm_backward(loop: _Loop, b: _Buffers, t: int, dhn, v, dc):
+    u = loop.u
+    dz = b.grad_xp[:, t]
+    i, f, g, o = b.gates[:, t].split(u, dim=1)
+    c_prev = b.c0 if t == 0 else b.cells[:, t - 1]
+    dcn = dc if v is None else dc * v
+    dcn = dcn + loop.act_grad(b.saved[:, t], dhn * o)
+    dz[:, 3 * u :] = loop.rec_act_grad(o, dhn * b.saved[:, t])
+    dz[:, : 2 * u] = loop.rec_act_grad(
+        b.gates[:, t, : 2 * u], torch.cat([dcn * g, dcn * c_prev], 1)
+    )
+    dz[:, 2 * u : 3 * u] = loop.act_grad(g, dcn * i)
+    carried = dcn * f
+    dc = carried if v is None else carried + dc * (1 - v)
+    return loop.rec.project_back(dz, 0, 4), dc
+
+
+# ----------------------------------------------------------------------- GRU
+# reset_after=True: hp = h U^T + b_hh; candidate = act(x_h + r ⊙ hp_h).
+def _gru_forward(loop: _Loop, x_t, h, c, g_t, s_t):
+    u = loop.u
+    hp = loop.rec.project(h, 0, 3)
+    if loop.bias_hh is not None:
+        hp = hp + loop.bias_hh
+    g_t[:, : 2 * u] = loop.rec_act(x_t[:, : 2 * u] + hp[:, : 2 * u])  # z, r
+    s_t.copy_(hp[:, 2 * u :])
+    g_t[:, 2 * u :] = loop.act(x_t[:, 2 * u :] + g_t[:, u : 2 * u] * hp[:, 2 * u :])
+    z, _, cand = g_t.split(u, dim=1)
+    return z * h + (1 - z) * cand, None
+
+
+def _gru_backward(loop: _Loop, b: _Buffers, t: int, dhn, v, dc):
+    u = loop.u
+    dz = b.grad_xp[:, t]
+    h_prev = loop.h_prev(b, t)
+    z, r, cand = b.gates[:, t].split(u, dim=1)
+    dcand = loop.act_grad(cand, dhn * (1 - z))
+    dz[:, 2 * u :] = dcand
+    dz[:, u : 2 * u] = dcand * b.saved[:, t]
+    dz[:, : 2 * u] = loop.rec_act_grad(
+        b.gates[:, t, : 2 * u], torch.cat([dhn * (h_prev - cand), dz[:, u : 2 * u]], 1)
+    )
+    grad_hp = b.grad_hp[:, t]
+    grad_hp[:, : 2 * u] = dz[:, : 2 * u]
+    grad_hp[:, 2 * u :] = dcand * r
+    return dhn * z + loop.rec.project_back(grad_hp, 0, 3), None
+
+
+# ---------------------------------------------------------- GRU_RESET_BEFORE
+# reset_after=False: candidate = act(x_h + (r ⊙ h ⊙ m_h) U_h^T).
+def _gru_reset_before_forward(loop: _Loop, x_t, h, c, g_t, s_t):
+    u = loop.u
+    g_t[:, : 2 * u] = loop.rec_act(x_t[:, : 2 * u] + loop.rec.project(h, 0, 2))  # z, r
+    h_masked = h if loop.rmask is None else h * loop.rec.mask(2)
+    q = g_t[:, u : 2 * u] * h_masked
+    g_t[:, 2 * u :] = loop.act(x_t[:, 2 * u :] + q @ loop.weight_hh[2 * u :].T)
+    z, _, cand = g_t.split(u, dim=1)
+    return z * h + (1 - z) * cand, None
+
+
+def _gru_reset_before_backward(loop: _Loop, b: _Buffers, t: int, dhn, v, dc):
+    u = loop.u
+    dz = b.grad_xp[:, t]
+    h_prev = loop.h_prev(b, t)
+    z, r, cand = b.gates[:, t].split(u, dim=1)
+    dcand = loop.act_grad(cand, dhn * (1 - z))
+    dz[:, 2 * u :] = dcand
+    dq = dcand @ loop.weight_hh[2 * u :]  # (batch, units)
+    h_masked = h_prev if loop.rmask is None else h_prev * loop.rec.mask(2)
+    dh = dhn * z + dq * r * (1 if loop.rmask is None else loop.rec.mask(2))
+    dz[:, : 2 * u] = loop.rec_act_grad(
+        b.gates[:, t, : 2 * u], torch.cat([dhn * (h_prev - cand), dq * h_masked], 1)
+    )
+    return dh + loop.rec.project_back(dz[:, : 2 * u], 0, 2), None
+
+
+#: ``(forward step, backward step)`` per cell kind.
+_STEPS: dict[CellKind, tuple[Callable, Callable]] = {
+    CellKind.SIMPLE_RNN: (_simple_rnn_forward, _simple_rnn_backward),
+    CellKind.LSTM: (_lstm_forward, _lstm_backward),
+    CellKind.GRU: (_gru_forward, _gru_backward),
+    CellKind.GRU_RESET_BEFORE: (_gru_reset_before_forward, _gru_reset_before_backward),
+}
+
+
 def _forward_loop(spec, xp, weight_hh, bias_hh, h0, c0, rmask, valid):
     """The forward loop; returns ``[history, cells, gates, saved]`` (some ``None``)."""
     batch, steps, _ = xp.shape
     u = spec.units
-    act = activations_mod.ACTIVATIONS[spec.act_name]
-    rec_act = activations_mod.ACTIVATIONS[spec.rec_act_name]
-    rec = _Recurrent(weight_hh, rmask, u)
+    loop = _Loop(spec, weight_hh, bias_hh, rmask)
+    forward_step = _STEPS[spec.kind][0]
     history = xp.new_empty(batch, steps, u)  # state after each step
-    cells = xp.new_empty(batch, steps, u) if spec.kind == "lstm" else None
+    cells = xp.new_empty(batch, steps, u) if spec.kind.has_cell_state else None
     gates = xp.new_empty(xp.shape)  # activations, (batch, steps, k * units)
-    saved = xp.new_empty(batch, steps, u) if spec.kind in ("lstm", "gru") else None
+    saved = xp.new_empty(batch, steps, u) if saves_activations(spec.kind) else None
     h, c = h0, c0
     for t in range(steps):
-        x_t = xp[:, t]
-        g_t = gates[:, t]
-        if spec.kind == "rnn":
-            h_new = act(x_t + rec.project(h, 0, 1))
-        elif spec.kind == "lstm":
-            z = x_t + rec.project(h, 0, 4)
-            g_t[:, : 2 * u] = rec_act(z[:, : 2 * u])  # i, f
-            g_t[:, 2 * u : 3 * u] = act(z[:, 2 * u : 3 * u])  # candidate
-            g_t[:, 3 * u :] = rec_act(z[:, 3 * u :])  # o
-            i, f, g, o = g_t.split(u, dim=1)
-            c_new = f * c + i * g
-            saved[:, t] = act(c_new)
-            h_new = o * saved[:, t]
+        s_t = None if saved is None else saved[:, t]
+        h_new, c_new = forward_step(loop, xp[:, t], h, c, gates[:, t], s_t)
+        if cells is not None:
             cells[:, t] = c = _carry(valid, t, c_new, c)
-        elif spec.kind == "gru":
-            hp = rec.project(h, 0, 3)
-            if bias_hh is not None:
-                hp = hp + bias_hh
-            g_t[:, : 2 * u] = rec_act(x_t[:, : 2 * u] + hp[:, : 2 * u])  # z, r
-            saved[:, t] = hp[:, 2 * u :]
-            g_t[:, 2 * u :] = act(x_t[:, 2 * u :] + g_t[:, u : 2 * u] * hp[:, 2 * u :])
-            z, _, cand = g_t.split(u, dim=1)
-            h_new = z * h + (1 - z) * cand
-        else:  # gru_before
-            g_t[:, : 2 * u] = rec_act(x_t[:, : 2 * u] + rec.project(h, 0, 2))  # z, r
-            h_masked = h if rmask is None else h * rec.mask(2)
-            q = g_t[:, u : 2 * u] * h_masked
-            g_t[:, 2 * u :] = act(x_t[:, 2 * u :] + q @ weight_hh[2 * u :].T)
-            z, _, cand = g_t.split(u, dim=1)
-            h_new = z * h + (1 - z) * cand
         history[:, t] = h = _carry(valid, t, h_new, h)
     return [history, cells, gates, saved]
 
@@ -190,60 +331,20 @@ def _backward_loop(
     spec, weight_hh, h0, c0, rmask, valid, history, cells, gates, saved, grad_history, grad_c_last
 ):
     """The backward loop; returns ``[grad_xp, grad_hp, dh0, dc0]`` (some ``None``)."""
-    _, steps, u = history.shape
-    rec = _Recurrent(weight_hh, rmask, u)
-    grad_xp = torch.empty_like(gates)
-    grad_hp = torch.empty_like(gates) if spec.kind == "gru" else None
+    steps = history.shape[1]
+    loop = _Loop(spec, weight_hh, None, rmask)
+    backward_step = _STEPS[spec.kind][1]
+    grad_hp = torch.empty_like(gates) if has_projection_gradient(spec.kind) else None
+    b = _Buffers(h0, c0, history, cells, gates, saved, torch.empty_like(gates), grad_hp)
     dh = torch.zeros_like(h0)
     dc = None
-    if spec.kind == "lstm":
+    if spec.kind.has_cell_state:
         dc = torch.zeros_like(c0) if grad_c_last is None else grad_c_last.clone()
     for t in range(steps - 1, -1, -1):
-        h_prev = h0 if t == 0 else history[:, t - 1]
         gh = dh + grad_history[:, t]  # gradient of the state after step t
         v = None if valid is None else valid[:, t, None].to(gh.dtype)  # (batch, 1)
         dhn = gh if v is None else gh * v
-        dz = grad_xp[:, t]
-        if spec.kind == "rnn":
-            dz.copy_(activation_grad(spec.act_name, history[:, t], dhn))
-            dh = rec.project_back(dz, 0, 1)
-        elif spec.kind == "lstm":
-            i, f, g, o = gates[:, t].split(u, dim=1)
-            c_prev = c0 if t == 0 else cells[:, t - 1]
-            dcn = dc if v is None else dc * v
-            dcn = dcn + activation_grad(spec.act_name, saved[:, t], dhn * o)
-            dz[:, 3 * u :] = activation_grad(spec.rec_act_name, o, dhn * saved[:, t])
-            dz[:, : 2 * u] = activation_grad(
-                spec.rec_act_name, gates[:, t, : 2 * u], torch.cat([dcn * g, dcn * c_prev], 1)
-            )
-            dz[:, 2 * u : 3 * u] = activation_grad(spec.act_name, g, dcn * i)
-            carried = dcn * f
-            dc = carried if v is None else carried + dc * (1 - v)
-            dh = rec.project_back(dz, 0, 4)
-        elif spec.kind == "gru":
-            z, r, cand = gates[:, t].split(u, dim=1)
-            dcand = activation_grad(spec.act_name, cand, dhn * (1 - z))
-            dz[:, 2 * u :] = dcand
-            dz[:, u : 2 * u] = dcand * saved[:, t]
-            dz[:, : 2 * u] = activation_grad(
-                spec.rec_act_name, gates[:, t, : 2 * u],
-                torch.cat([dhn * (h_prev - cand), dz[:, u : 2 * u]], 1),
-            )  # fmt: skip
-            grad_hp[:, t, : 2 * u] = dz[:, : 2 * u]
-            grad_hp[:, t, 2 * u :] = dcand * r
-            dh = dhn * z + rec.project_back(grad_hp[:, t], 0, 3)
-        else:  # gru_before
-            z, r, cand = gates[:, t].split(u, dim=1)
-            dcand = activation_grad(spec.act_name, cand, dhn * (1 - z))
-            dz[:, 2 * u :] = dcand
-            dq = dcand @ weight_hh[2 * u :]  # (batch, units)
-            h_masked = h_prev if rmask is None else h_prev * rec.mask(2)
-            dh = dhn * z + dq * r * (1 if rmask is None else rec.mask(2))
-            dz[:, : 2 * u] = activation_grad(
-                spec.rec_act_name, gates[:, t, : 2 * u],
-                torch.cat([dhn * (h_prev - cand), dq * h_masked], 1),
-            )  # fmt: skip
-            dh = dh + rec.project_back(dz[:, : 2 * u], 0, 2)
+        dh, dc = backward_step(loop, b, t, dhn, v, dc)
         if v is not None:
             dh = dh + gh * (1 - v)  # masked rows: the state was carried over
-    return [grad_xp, grad_hp, dh, dc]
+    return [b.grad_xp, grad_hp, dh, dc]

@@ -9,11 +9,14 @@ kernel builds on:
 * :meth:`RecurrentCell.step` advances one timestep from ``xp_t`` and the states.
 
 The sequence loop itself lives in :mod:`rnnkit.kernels`; the RNN layer chooses it.
+Each cell class declares in ``kind`` which :class:`~rnnkit.kernels.CellKind`
+equations it computes, and the fast kernels run exactly those equations.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -26,6 +29,7 @@ from rnnkit import regularizers as regularizers_mod
 from rnnkit._validation import check_bool
 from rnnkit._validation import check_positive_int
 from rnnkit._validation import check_rate
+from rnnkit.kernels.cellspec import CellKind
 from rnnkit.layers.base import Layer
 
 
@@ -49,9 +53,17 @@ class RecurrentCell(Layer):
     """Shared machinery of SimpleRNNCell, LSTMCell and GRUCell.
 
     Subclasses set ``gates`` (1, 4 or 3) and implement :meth:`step`.
+
+    Attributes:
+        kind: The :class:`~rnnkit.kernels.CellKind` whose equations :meth:`step`
+            computes: the fast kernels run those equations instead of calling
+            :meth:`step`. ``None`` (a new cell class) runs only in the reference
+            loop, over :meth:`step`. A subclass that changes the equations of
+            ``SimpleRNNCell``, ``LSTMCell`` or ``GRUCell`` must set ``kind = None``.
     """
 
     gates = 1
+    kind: CellKind | None = None
     keras_class = "RNNCell"
 
     def __init__(
@@ -326,6 +338,7 @@ class SimpleRNNCell(RecurrentCell):
     """
 
     gates = 1
+    kind: ClassVar[CellKind] = CellKind.SIMPLE_RNN
 
     def __init__(
         self,
@@ -400,6 +413,7 @@ class LSTMCell(RecurrentCell):
     """
 
     gates = 4
+    kind: ClassVar[CellKind] = CellKind.LSTM
 
     def __init__(
         self,
@@ -539,6 +553,11 @@ class GRUCell(RecurrentCell):
             seed,
             **kwargs,
         )
+
+    @property
+    def kind(self) -> CellKind:
+        """``CellKind.GRU`` with ``reset_after=True``, else ``CellKind.GRU_RESET_BEFORE``."""
+        return CellKind.GRU if self.reset_after else CellKind.GRU_RESET_BEFORE
 
     def bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)

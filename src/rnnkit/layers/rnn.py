@@ -3,7 +3,9 @@
 ``RNN`` owns everything about the time axis — ``return_sequences``,
 ``return_state``, ``go_backwards``, ``stateful``, masks, initial states — and asks
 :func:`rnnkit.kernels.select_kernel` which kernel runs the loop. The kernel it
-runs is recorded in ``layer.kernel`` (a :class:`~rnnkit.kernels.KernelChoice`).
+ran last is ``layer.kernel_choice`` (a :class:`~rnnkit.kernels.KernelChoice`).
+Recurrent layers have no ``kernel`` attribute: their weights are the cell's
+``weight_ih``/``weight_hh``/``bias`` (``get_weights()`` in Keras' layout).
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ class RNN(Layer):
         self.activity_regularizer = regularizers_mod.get(activity_regularizer, caller=caller)
         self.activity_loss: torch.Tensor | None = None
         self.kernel_preference = "auto"
-        self.kernel: KernelChoice | None = None
+        self._kernel_choice: KernelChoice | None = None
         self._states: list[torch.Tensor] | None = None
         self._stateful_batch_size: int | None = None
         self.input_spec_features: int | None = None
@@ -160,6 +162,20 @@ class RNN(Layer):
     def states(self) -> list[torch.Tensor] | None:
         """The states carried by a stateful layer (``None`` before the first batch)."""
         return self._states
+
+    @property
+    def kernel_choice(self) -> KernelChoice | None:
+        """The kernel the last call ran, and why (``None`` before the first call).
+
+        Example:
+            >>> import torch
+            >>> from rnnkit.layers.recurrent import LSTM
+            >>> layer = LSTM(3, use_cudnn=False)
+            >>> _ = layer(torch.ones(2, 4, 5))
+            >>> layer.kernel_choice.reason
+            'use_cudnn=False'
+        """
+        return self._kernel_choice
 
     def predicted_kernel(self) -> KernelChoice | None:
         """The kernel an unmasked call in the current mode would run."""
@@ -243,7 +259,9 @@ class RNN(Layer):
             return_states=self.return_state or self.stateful,
             zero_initial_state=self._zero_initial_state(initial_state),
         )
-        kernel, self.kernel = select_kernel(self.cell, request, preference=self.kernel_preference)
+        kernel, self._kernel_choice = select_kernel(
+            self.cell, request, preference=self.kernel_preference
+        )
         result = kernel(self.cell, request)
         if self.stateful:
             self._states = [s.detach() for s in result.states]

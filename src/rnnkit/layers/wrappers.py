@@ -150,10 +150,10 @@ class Bidirectional(Layer):
         self._initial_weights = None if not weights else [np.asarray(w) for w in weights]
 
     @property
-    def kernel(self) -> KernelChoice | None:
+    def kernel_choice(self) -> KernelChoice | None:
         """The kernel of the last call: the forward layer's, or both when they differ."""
-        forward = getattr(self.forward_layer, "kernel", None)
-        backward = getattr(self.backward_layer, "kernel", None)
+        forward = getattr(self.forward_layer, "kernel_choice", None)
+        backward = getattr(self.backward_layer, "kernel_choice", None)
         if forward is None or backward is None or forward == backward:
             return forward if forward is not None else backward
         return KernelChoice(

@@ -30,7 +30,7 @@ def _kernel_text(layer: Any) -> str:
 
     for module in layer.modules():
         if isinstance(module, RNN):
-            choice = module.kernel or module.predicted_kernel()
+            choice = module.kernel_choice or module.predicted_kernel()
             return str(choice) if choice is not None else "-"
     return ""
 

@@ -1,11 +1,7 @@
-"""C++ source of the native recurrence kernels (compiled on first use by ``native.py``).
-
-Kept as a Python string so that it ships inside the package without package-data
-rules. It includes no torch headers, so it builds in a few seconds with any C++17
-compiler; the BLAS ``gemm`` routines come from the running torch at load time.
-"""
-
-SOURCE = r"""// rnnkit native recurrence kernels (CPU).
+// rnnkit native recurrence kernels (CPU): the hand-written BPTT loops of the
+// `general-native` kernel. rnnkit/kernels/native.py compiles this file on first use
+// (one library per scalar type, -DRK_SCALAR=float or double) and calls rk_run through
+// ctypes; rnnkit/kernels/torch_loops.py holds the same loops as PyTorch ops.
 //
 // No torch headers: the BLAS gemm functions (MKL's sgemm_/dgemm_ inside
 // libtorch_cpu) are handed over once by rk_init, so this file compiles in about
@@ -17,6 +13,13 @@ SOURCE = r"""// rnnkit native recurrence kernels (CPU).
 //   A   (B, T, U)    LSTM activation(c_t) / GRU (reset_after) recurrent candidate part
 // The batch is split into row blocks, one thread each: rows are independent, so a
 // thread runs its whole time loop without synchronising with the others.
+//
+// One section per cell kind (rnnkit.kernels.CellKind), forward then backward:
+//   SIMPLE_RNN        simple_rnn_forward, simple_rnn_backward
+//   LSTM              lstm_forward, lstm_backward
+//   GRU               gru_forward, gru_backward (reset_after=True)
+//   GRU_RESET_BEFORE  gru_reset_before_forward, gru_reset_before_backward
+// The Op codes of rk_run are mirrored by native.OPS.
 #ifndef RK_SCALAR
 #define RK_SCALAR float
 #endif
@@ -244,7 +247,7 @@ __attribute__((noinline)) static void act_backward(int64_t code, const T* y, T* 
   }
 }
 
-// ------------------------------------------------------------- chunking
+// -------------------------------------------------------------- chunking
 // One chunk of batch rows [b0, b1): the pointers and scratch a thread needs.
 //
 // The rows a step's products need are its valid rows (all rows without a mask).
@@ -417,9 +420,9 @@ static void run_chunks(int64_t batch, int64_t threads, F body) {
   body(0, batch);
 }
 
-// ------------------------------------------------------------- SimpleRNN
+// ------------------------------------------------------------ SIMPLE_RNN
 template <class T>
-static void rnn_forward(const Chunk<T>& c) {
+static void simple_rnn_forward(const Chunk<T>& c) {
   const RkArgs& a = c.a;
   const int64_t U = c.U, S = c.S;
   const T* xp = (const T*)a.xp;
@@ -444,7 +447,7 @@ static void rnn_forward(const Chunk<T>& c) {
 }
 
 template <class T>
-static void rnn_backward(const Chunk<T>& c) {
+static void simple_rnn_backward(const Chunk<T>& c) {
   const RkArgs& a = c.a;
   const int64_t U = c.U, S = c.S;
   const T* H = (const T*)a.H;
@@ -582,7 +585,7 @@ static void lstm_backward(const Chunk<T>& c) {
 }
 
 // ------------------------------------------------------------------- GRU
-// reset_after=True: hp = h U^T + b_hh; candidate = act(x_h + r ⊙ hp_h).
+// GRU (reset_after=True): hp = h U^T + b_hh; candidate = act(x_h + r ⊙ hp_h).
 template <class T>
 static void gru_forward(const Chunk<T>& c) {
   const RkArgs& a = c.a;
@@ -677,9 +680,10 @@ static void gru_backward(const Chunk<T>& c) {
   std::memcpy((T*)a.dh0 + c.b0 * U, dh.data(), c.rows * U * sizeof(T));
 }
 
+// ------------------------------------------------------ GRU_RESET_BEFORE
 // reset_after=False: candidate = act(x_h + (r ⊙ h ⊙ m_h) U_h^T).
 template <class T>
-static void gru_before_forward(const Chunk<T>& c) {
+static void gru_reset_before_forward(const Chunk<T>& c) {
   const RkArgs& a = c.a;
   const int64_t U = c.U, S = c.S, KU = c.KU;
   const T* xp = (const T*)a.xp;
@@ -734,7 +738,7 @@ static void gru_before_forward(const Chunk<T>& c) {
 }
 
 template <class T>
-static void gru_before_backward(const Chunk<T>& c) {
+static void gru_reset_before_backward(const Chunk<T>& c) {
   const RkArgs& a = c.a;
   const int64_t U = c.U, S = c.S, KU = c.KU;
   const T* H = (const T*)a.H;
@@ -801,10 +805,10 @@ static void gru_before_backward(const Chunk<T>& c) {
   std::memcpy((T*)a.dh0 + c.b0 * U, dh.data(), c.rows * U * sizeof(T));
 }
 
-// ---------------------------------------------------------------- entry
+// ----------------------------------------------------------------- entry
 enum Op {
-  RNN_FORWARD = 0, RNN_BACKWARD, LSTM_FORWARD, LSTM_BACKWARD, GRU_FORWARD, GRU_BACKWARD,
-  GRU_BEFORE_FORWARD, GRU_BEFORE_BACKWARD
+  SIMPLE_RNN_FORWARD = 0, SIMPLE_RNN_BACKWARD, LSTM_FORWARD, LSTM_BACKWARD,
+  GRU_FORWARD, GRU_BACKWARD, GRU_RESET_BEFORE_FORWARD, GRU_RESET_BEFORE_BACKWARD
 };
 
 template <class T>
@@ -813,14 +817,14 @@ static void dispatch(int64_t op, const RkArgs& a) {
     if (hi <= lo) return;
     Chunk<T> c(a, lo, hi);
     switch (op) {
-      case RNN_FORWARD: rnn_forward(c); break;
-      case RNN_BACKWARD: rnn_backward(c); break;
+      case SIMPLE_RNN_FORWARD: simple_rnn_forward(c); break;
+      case SIMPLE_RNN_BACKWARD: simple_rnn_backward(c); break;
       case LSTM_FORWARD: lstm_forward(c); break;
       case LSTM_BACKWARD: lstm_backward(c); break;
       case GRU_FORWARD: gru_forward(c); break;
       case GRU_BACKWARD: gru_backward(c); break;
-      case GRU_BEFORE_FORWARD: gru_before_forward(c); break;
-      case GRU_BEFORE_BACKWARD: gru_before_backward(c); break;
+      case GRU_RESET_BEFORE_FORWARD: gru_reset_before_forward(c); break;
+      case GRU_RESET_BEFORE_BACKWARD: gru_reset_before_backward(c); break;
       default: break;
     }
   });
@@ -851,4 +855,3 @@ int rk_run(int64_t op, int64_t is_double, const RkArgs* args) {
   return 0;
 }
 }
-"""
