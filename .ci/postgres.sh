@@ -32,7 +32,7 @@ _rnnkit_pg_main() (
       # shellcheck disable=SC1090
       . "$env_file"
       as_owner "$RNNKIT_TEST_POSTGRES_BIN/pg_ctl" -D "$RNNKIT_TEST_POSTGRES_DATA" stop -m fast || true
-      rm -rf "$RNNKIT_TEST_POSTGRES_DATA" "$env_file"
+      rm -rf "$RNNKIT_TEST_POSTGRES_DATA" "$RNNKIT_TEST_POSTGRES_DATA.initdb.log" "$env_file"
     fi
     return 0
   fi
@@ -41,8 +41,8 @@ _rnnkit_pg_main() (
   if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     echo "Installing PostgreSQL from the Debian packages..." >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq postgresql >/dev/null
+    apt-get update -qq >/dev/null && apt-get install -y -qq postgresql >/dev/null \
+      || { echo "postgres.sh: PostgreSQL is not installed and apt-get could not install it" >&2; exit 1; }
     bin=$(pg_bin)
   fi
 
@@ -57,8 +57,12 @@ _rnnkit_pg_main() (
   chmod 700 "$data"
   chmod 600 "$data.pw"
 
-  as_owner "$bin/initdb" -D "$data" -U rnnkit --auth=scram-sha-256 --pwfile="$data.pw" \
-    --no-instructions >"$data.initdb.log"
+  if ! as_owner "$bin/initdb" -D "$data" -U rnnkit --auth=scram-sha-256 --pwfile="$data.pw" \
+    --no-instructions >"$data.initdb.log" 2>&1; then
+    echo "postgres.sh: initdb failed; the end of $data.initdb.log:" >&2
+    tail -n 20 "$data.initdb.log" >&2
+    exit 1
+  fi
   rm -f "$data.pw"
   cat >>"$data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
@@ -67,7 +71,11 @@ unix_socket_directories = '$data'
 max_connections = 100
 fsync = off
 EOF
-  as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w start >/dev/null
+  if ! as_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start >/dev/null; then
+    echo "postgres.sh: the server did not start; the end of $data/server.log:" >&2
+    tail -n 20 "$data/server.log" >&2
+    exit 1
+  fi
   PGPASSWORD="$password" "$bin/createdb" -h 127.0.0.1 -p "$port" -U rnnkit rnnkit_test
 
   cat >"$env_file" <<EOF
