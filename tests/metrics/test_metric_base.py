@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import torch
 
 from rnnkit import metrics
+from rnnkit.errors import RnnkitValueError
 
 
 @pytest.mark.parametrize(
@@ -32,3 +36,10 @@ from rnnkit import metrics
 )
 def test_direction_of(name, expected):
     assert metrics.direction_of(name) == expected
+
+
+def test_metric_dtype_is_read_like_a_layers():
+    assert metrics.MeanAbsoluteError(dtype="float64").dtype is torch.float64
+    assert metrics.Mean().dtype is None
+    with pytest.raises(RnnkitValueError, match=re.escape("Mean(): `dtype` must be a floating")):
+        metrics.Mean(dtype="int32")

@@ -120,12 +120,12 @@ def reduce_weighted_values(
         else:
             float_mask = mask.to(weight_dtype)
         if sample_weight is not None:
-            weights = to_tensor(sample_weight, name="sample_weight", caller=caller)
-            weights = weights.to(device=values.device, dtype=values.dtype)
-            sample_weight = _broadcast_weights(weights, float_mask, caller) * float_mask
+            given = to_tensor(sample_weight, name="sample_weight", caller=caller)
+            given = given.to(device=values.device, dtype=values.dtype)
+            sample_weight = _broadcast_weights(given, float_mask, caller) * float_mask
         else:
             sample_weight = float_mask
-    weights = None
+    weights: torch.Tensor | None = None
     if sample_weight is not None:
         weights = to_tensor(sample_weight, name="sample_weight", caller=caller)
         weights = _broadcast_weights(

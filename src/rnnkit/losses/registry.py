@@ -167,6 +167,6 @@ def serialize(loss: Loss) -> dict[str, Any]:
 
 def deserialize(config: dict[str, Any]) -> Loss:
     """Inverse of :func:`serialize`."""
-    known = {**CLASSES, "LossFunctionWrapper": LossFunctionWrapper}
+    known: dict[str, type[Loss]] = {**CLASSES, "LossFunctionWrapper": LossFunctionWrapper}
     name = check_one_of("loss class", config["class_name"], known, caller="losses.deserialize()")
     return known[name].from_config(dict(config.get("config", {})))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rnnkit._naming import to_snake_case
+from rnnkit._tensors import resolve_dtype
 
 
 class Metric:
@@ -16,14 +17,17 @@ class Metric:
 
     Args:
         name: Log key. Defaults to the snake-case class name.
-        dtype: Accepted for Keras compatibility. Defaults to `None`.
+        dtype: Accepted for Keras compatibility and checked like a layer's (a
+            floating dtype); running sums are kept in float64 whatever it is.
+            Defaults to `None`.
     """
 
     direction: str | None = None
 
     def __init__(self, name: str | None = None, dtype: Any = None) -> None:
         self.name = name or to_snake_case(type(self).__name__)
-        self.dtype = dtype
+        caller = f"{type(self).__name__}()"
+        self.dtype = None if dtype is None else resolve_dtype(dtype, caller=caller)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Accumulate one batch."""

@@ -130,10 +130,13 @@ class MeanMetricWrapper(Mean):
             )
 
     @torch.no_grad()
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+    def update_state(  # type: ignore[override]  # Keras' signature, not Mean's
+        self, y_true: Any, y_pred: Any, sample_weight: Any = None
+    ) -> None:
+        """Accumulate ``fn(y_true, y_pred)``; masked timesteps of ``y_pred`` do not count."""
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         mask = output_mask_of(y_pred)
-        if mask_for_values(mask, values) is not None:
+        if mask is not None and mask_for_values(mask, values) is not None:
             weights = mask.to(values.dtype)  # as Keras: masked timesteps do not count
             if sample_weight is not None:
                 given = to_tensor(sample_weight, name="sample_weight", caller=self.name)

@@ -144,7 +144,10 @@ class RootMeanSquaredError(Mean):
         super().__init__(name=name, dtype=dtype)
 
     @torch.no_grad()
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+    def update_state(  # type: ignore[override]  # Keras' signature, not Mean's
+        self, y_true: Any, y_pred: Any, sample_weight: Any = None
+    ) -> None:
+        """Accumulate the squared errors of one batch."""
         y_true, y_pred = squeeze_or_expand_to_same_rank(*prepare(y_true, y_pred, self.name))
         super().update_state(torch.square(y_pred - y_true), sample_weight=sample_weight)
 
