@@ -21,6 +21,8 @@ from rnnkit.errors import RnnkitValueError
 from rnnkit.kernels import KernelChoice
 from rnnkit.layers.base import Layer
 from rnnkit.layers.base import Shape
+from rnnkit.layers.registry import get_layer_class
+from rnnkit.layers.registry import registered_name
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -494,25 +496,26 @@ def _clone(layer: Layer, *, name: str, **overrides: Any) -> Layer:
 
 
 def _serialize(layer: Layer) -> dict[str, Any]:
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    return {"class_name": registered_name(layer), "config": layer.get_config()}
 
 
 def _deserialize(item: Any) -> Layer:
     if isinstance(item, Layer):
         return item
-    import rnnkit.layers as layers_mod  # the registry of layer classes (no cycle at call time)
-
     if not isinstance(item, dict) or "class_name" not in item:
         raise RnnkitValueError(
             "from_config(): a wrapped layer must be a layer or a {'class_name', 'config'} "
             f"dict. Received: {item!r}."
         )
-    class_name = item["class_name"]
-    classes = {name: getattr(layers_mod, name) for name in layers_mod.__all__}
-    cls = classes.get(class_name)
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+    cls = get_layer_class(item["class_name"], caller="from_config()")
+    if not issubclass(cls, Layer):
         raise RnnkitValueError(
-            f"from_config(): unknown layer class {class_name!r}. Expected one of the "
-            "classes in rnnkit.layers."
+            f"from_config(): {item['class_name']!r} is not a layer class and cannot be wrapped."
         )
-    return cls.from_config(dict(item.get("config", {})))
+    config = item.get("config", {})
+    if not isinstance(config, dict):
+        raise RnnkitValueError(
+            f"from_config(): the config of a wrapped {item['class_name']} must be a dict. "
+            f"Received: {type(config).__name__}."
+        )
+    return cls.from_config(dict(config))
