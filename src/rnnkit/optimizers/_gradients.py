@@ -14,7 +14,7 @@ def unscale(grads: Tensors, loss_scale_factor: float | None) -> Tensors:
     """Divide by ``loss_scale_factor`` (the loss was multiplied by it), or return ``grads``."""
     if loss_scale_factor is None:
         return grads
-    return torch._foreach_div(grads, loss_scale_factor)
+    return list(torch._foreach_div(grads, loss_scale_factor))
 
 
 def clip(
@@ -36,7 +36,7 @@ def clip(
         return clip_by_global_norm(grads, global_clipnorm)
     if clipvalue:
         low = torch._foreach_clamp_min(grads, -clipvalue)
-        return torch._foreach_clamp_max(low, clipvalue)
+        return list(torch._foreach_clamp_max(low, clipvalue))
     return grads
 
 
@@ -52,4 +52,4 @@ def clip_by_global_norm(grads: Tensors, clip_norm: float) -> Tensors:
     inverse_clip = torch.full_like(norm, 1.0 / clip_norm)
     scale = clip_norm * torch.minimum(1.0 / norm, inverse_clip)
     scale = scale + (norm - norm)
-    return torch._foreach_mul(grads, scale)
+    return list(torch._foreach_mul(grads, scale))

@@ -9,16 +9,24 @@ safetensors plus JSON (the tuner's checkpoints) and reads the same in any versio
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from typing import Any
 
 import torch
 
 from rnnkit import errors
 
+if TYPE_CHECKING:
+    from rnnkit.optimizers.schedules import LearningRateSchedule
+
+    _Host = torch.optim.Optimizer  # what the mixin is mixed into, for the type checker
+else:
+    _Host = object
+
 Slots = dict[str, list[torch.Tensor]]
 
 
-class StateDictMixin:
+class StateDictMixin(_Host):
     """``state_dict``/``load_state_dict`` of :class:`~rnnkit.optimizers.base.Optimizer`.
 
     Torch's state-dict hooks (``register_state_dict_pre_hook`` and the others) run
@@ -28,6 +36,19 @@ class StateDictMixin:
     """
 
     _pending_state: dict[str, Any] | None = None
+    built: bool
+    _iterations: int
+    _schedule: LearningRateSchedule | None
+
+    @property
+    def learning_rate(self) -> float:
+        raise NotImplementedError  # the optimizer's rate; see base.Optimizer
+
+    def _slot_tensors(self) -> Slots:
+        raise NotImplementedError  # one tensor per parameter for each slot name
+
+    def _sync_scheduled_rate(self) -> None:
+        raise NotImplementedError  # param_groups[0]["lr"] = schedule(iterations)
 
     def state_dict(self) -> dict[str, Any]:
         """Return the state as plain numbers and tensors (safetensors + JSON friendly).

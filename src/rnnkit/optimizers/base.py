@@ -193,7 +193,7 @@ class Optimizer(ConfigMixin, StateDictMixin, torch.optim.Optimizer):
         return torch.zeros_like(param, memory_format=torch.preserve_format)
 
     def _all_slot_names(self) -> tuple[str, ...]:
-        extra = ("average",) if self.use_ema else ()
+        extra: tuple[str, ...] = ("average",) if self.use_ema else ()
         if self.gradient_accumulation_steps:
             extra += ("gradient_accumulator",)
         return self._slot_names() + extra
@@ -357,7 +357,7 @@ class Optimizer(ConfigMixin, StateDictMixin, torch.optim.Optimizer):
         assert steps is not None
         accumulators = self._slots("gradient_accumulator", indices)
         if (self._iterations + 1) % steps == 0:
-            grads = torch._foreach_div(torch._foreach_add(grads, accumulators), steps)
+            grads = list(torch._foreach_div(torch._foreach_add(grads, accumulators), steps))
             self._update(grads, indices)
             torch._foreach_zero_(self._slot_tensors()["gradient_accumulator"])
         else:
