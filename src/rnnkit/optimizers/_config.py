@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import inspect
-import re
 from typing import Any
 
 import numpy as np
 
+from rnnkit._naming import to_snake_case
 from rnnkit.optimizers import schedules
 
 # The arguments every optimizer takes, as attributes of the same names (Keras' order).
@@ -34,8 +34,7 @@ def default_name(cls: type) -> str:
         >>> default_name(AdamW)
         'adam_w'
     """
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls.__name__)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+    return to_snake_case(cls.__name__)
 
 
 class ConfigMixin:
