@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,12 @@ from rnnkit.data.io import MISSING_POLICIES
 from rnnkit.data.scaling import WINDOW_SCALING_METHODS
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
+from rnnkit.tuner._storage import redact_url
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser as `tomli`, a dependency there
+    import tomli as tomllib
 
 __all__ = [
     "NETWORK_KINDS",
@@ -100,7 +105,8 @@ class ForecastConfig:
         workers: Parallel tuning processes on this machine. Defaults to `1`.
         storage: Study database URL shared by tuning workers on several
             machines (e.g. `postgresql://...`). Defaults to `None` (SQLite in
-            the output folder).
+            the output folder). Its password is a secret: `to_dict` and `repr`
+            show it as `***`, so it reaches no report, model file or log.
         project_name: Name of the tuning studies (`<project_name>_<network>`).
             Defaults to `"rnnkit"`.
         resume: Continue earlier tuning studies in the output folder instead of
@@ -231,23 +237,50 @@ class ForecastConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the fields as JSON-ready values (a DataFrame `data` becomes `"<DataFrame>"`).
+        """Return the fields as JSON-ready values, safe to save and to share.
+
+        A DataFrame `data` becomes `"<DataFrame>"`; any password in the `storage`
+        URL (`user:password@`, `password=`...) becomes `***`.
 
         Example:
             >>> ForecastConfig(data="a.csv", target="y").to_dict()["target"]
             'y'
+            >>> ForecastConfig(storage="postgresql://tuner:s3cret@db/studies").to_dict()["storage"]
+            'postgresql://tuner:***@db/studies'
         """
         out: dict[str, Any] = {}
         for item in dataclasses.fields(self):
-            value = getattr(self, item.name)
-            if item.name == "data" and value is not None and not isinstance(value, (str, Path)):
-                value = f"<{type(value).__name__}>"
-            elif isinstance(value, Path):
-                value = str(value)
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[item.name] = value
+            out[item.name] = _shown(item.name, getattr(self, item.name))
         return out
+
+    def __repr__(self) -> str:
+        """The fields as the dataclass shows them, with the `storage` password hidden.
+
+        Example:
+            >>> ForecastConfig(storage="postgresql://u:s3cret@db/x")  # doctest: +ELLIPSIS
+            ForecastConfig(data=None, ..., storage='postgresql://u:***@db/x', ...)
+        """
+        fields = ", ".join(
+            f"{item.name}={_redacted(item.name, getattr(self, item.name))!r}"
+            for item in dataclasses.fields(self)
+        )
+        return f"{type(self).__name__}({fields})"
+
+
+def _redacted(name: str, value: Any) -> Any:
+    """`value` with the password hidden when it is the storage URL."""
+    return redact_url(value) if name == "storage" and isinstance(value, str) else value
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A field's value as `to_dict` writes it (JSON-ready, no secret)."""
+    if name == "data" and value is not None and not isinstance(value, (str, Path)):
+        return f"<{type(value).__name__}>"
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return _redacted(name, value)
 
 
 def _as_names(name: str, value: Any, caller: str, *, single: bool = False) -> Any:
@@ -321,13 +354,6 @@ def load_config(path: str | Path) -> dict[str, Any]:
     from rnnkit.errors import DataError
 
     caller = "load_config()"
-    if sys.version_info < (3, 11):  # pragma: no cover - tomllib is 3.11+
-        raise DataError(
-            f"{caller}: reading TOML needs Python 3.11 or newer (tomllib). Pass the settings "
-            "as command-line flags instead."
-        )
-    import tomllib
-
     file = Path(path)
     if not file.is_file():
         raise DataError(f"{caller}: config file {str(path)!r} does not exist. Check the path.")
