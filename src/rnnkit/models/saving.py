@@ -126,16 +126,43 @@ def deserialize_layer(item: dict[str, Any]) -> Any:
     return classes[class_name].from_config(config)
 
 
-def _sequential_from_config(config: dict[str, Any]) -> Any:
-    """A ``Sequential`` from its config; under ``torch.device("meta")`` it stays there."""
+def _sequential_from_config(config: dict[str, Any], where: str = "model") -> Any:
+    """A ``Sequential`` from its config; under ``torch.device("meta")`` it stays there.
+
+    An error from a layer's constructor is re-raised naming the layer (``where``,
+    index, class and name), as a :class:`~rnnkit.errors.RnnkitValueError`.
+    """
     from rnnkit.models.sequential import Sequential
 
     model = Sequential(name=config.get("name"))
     if torch.get_default_device().type == "meta":
         model.to("meta")  # so that building it keeps its weights on the meta device
-    for item in config["layers"]:
-        model.add(deserialize_layer(item))
+    for index, item in enumerate(config["layers"]):
+        label = f"{where}, layer {index} ({_item_label(item)})"
+        try:
+            if isinstance(item, dict) and item.get("class_name") == "Sequential":
+                layer = _sequential_from_config(item.get("config", {}), label)
+            else:
+                layer = deserialize_layer(item)
+        except _FROM_CONFIG_ERRORS as exc:
+            if isinstance(exc, RnnkitValueError) and str(exc).startswith(where):
+                raise  # a nested model's layer, already named
+            raise RnnkitValueError(f"{label}: {_one_line(exc)}") from exc
+        model.add(layer)
     return model
+
+
+def _item_label(item: Any) -> str:
+    """``GRU 'gru'`` for a layer entry of a config (whatever the entry holds)."""
+    if not isinstance(item, dict):
+        return "?"
+    config = item.get("config")
+    name = config.get("name") if isinstance(config, dict) else None
+    return (
+        f"{item.get('class_name')} {name!r}"
+        if isinstance(name, str)
+        else str(item.get("class_name"))
+    )
 
 
 def _state_tensors(model: Any) -> dict[str, torch.Tensor]:
@@ -476,6 +503,49 @@ _ITEM_KEYS = ("class_name", "config", "module", "registered_name")
 _WRAPPED_LAYER_KEYS = ("layer", "backward_layer")
 _MAX_RANK = 8
 
+_INT, _NUMBER, _BOOL = (int,), (int, float), (bool,)
+_OPTIONAL_INT, _OPTIONAL_STR = (int, type(None)), (str, type(None))
+_OBJECT_SPEC = (str, dict, type(None))  # a name, {"class_name", "config"} or null
+_SHAPE = (list, type(None))
+_VALUE_TYPES: dict[str, tuple[type, ...]] = {
+    "name": _OPTIONAL_STR,
+    "units": _INT,
+    "n": _INT,
+    "seed": _OPTIONAL_INT,
+    "batch_size": _OPTIONAL_INT,
+    "input_dim": _OPTIONAL_INT,
+    "dropout": _NUMBER,
+    "recurrent_dropout": _NUMBER,
+    "rate": _NUMBER,
+    "mask_value": _NUMBER,
+    "activation": _OPTIONAL_STR,
+    "recurrent_activation": _OPTIONAL_STR,
+    "merge_mode": _OPTIONAL_STR,
+    "dtype": (str, dict, type(None)),
+    "input_shape": _SHAPE,
+    "shape": _SHAPE,
+    "batch_input_shape": _SHAPE,
+    "target_shape": (list,),
+    **{
+        key: _BOOL
+        for key in (
+            "trainable",
+            "use_bias",
+            "return_sequences",
+            "return_state",
+            "go_backwards",
+            "stateful",
+            "unroll",
+            "reset_after",
+            "unit_forget_bias",
+            "zero_output_for_mask",
+        )
+    },
+}
+"""JSON types of the layer settings rnnkit writes; suffixes ``_initializer``,
+``_regularizer`` and ``_constraint`` take a name, a class config or null. Settings
+not listed are checked by the layer's constructor."""
+
 
 def _check_config(config: Any, source: str, caller: str) -> None:
     """Check the structure and every class name of a parsed config.json, before any
@@ -555,12 +625,35 @@ def _check_layer_item(item: Any, where: str, bad) -> None:
             f"{where} ({class_name}): unknown argument(s) {unknown}. {class_name} accepts "
             f"{sorted(accepted)}.{suggest(unknown[0], accepted)}"
         )
-    name = config.get("name")
-    if name is not None and not isinstance(name, str):
-        raise bad(f"{where} ({class_name}): 'name' must be a string. Received: {_short(name)}")
+    for key, value in config.items():
+        expected = _expected_types(key)
+        # bool is an int in Python: a count given as true/false is refused too.
+        is_bool_for_number = isinstance(value, bool) and bool not in expected
+        if expected and (not isinstance(value, expected) or is_bool_for_number):
+            names = " or ".join(sorted({_JSON_NAMES[t] for t in expected}))
+            raise bad(
+                f"{where} ({class_name}): `{key}` must be {names}. Received: {key}={_short(value)}"
+            )
     for key in _WRAPPED_LAYER_KEYS:
         if config.get(key) is not None:
             _check_layer_item(config[key], f"{where} ({class_name}).{key}", bad)
+
+
+_JSON_NAMES = {
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    str: "a string",
+    dict: "an object",
+    list: "a list",
+    type(None): "null",
+}
+
+
+def _expected_types(key: str) -> tuple[type, ...]:
+    if key.endswith(("_initializer", "_regularizer", "_constraint")):
+        return _OBJECT_SPEC
+    return _VALUE_TYPES.get(key, ())
 
 
 def _check_compile_config(config: Any, bad) -> None:
