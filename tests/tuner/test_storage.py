@@ -185,6 +185,15 @@ def test_resolve_storage_never_echoes_a_password_t17():
         resolve_storage("sqlite:///:memory:", None)
 
 
+def test_a_raw_at_sign_in_a_postgres_password_is_refused_before_the_driver_quotes_it():
+    # the driver would connect to host "ss9word@h" and quote it in its error
+    with pytest.raises(ValueError, match=r"contains a raw '@'.*'%40'") as info:
+        resolve_storage("postgresql://u:p@ss9word@h/db", None)
+    assert "ss9word" not in str(info.value) and "u:***@h/db" in str(info.value)
+    encoded = resolve_storage("postgresql://u:p%40ss9word@h/db", None)
+    assert encoded.kind is StorageKind.POSTGRESQL and "ss9word" not in encoded.redacted
+
+
 def test_sqlite_url_options_are_not_part_of_the_file_name(tmp_path):
     spec = resolve_storage(f"sqlite:///{tmp_path}/study.db?timeout=30", None)
     assert spec.path == tmp_path / "study.db"

@@ -221,7 +221,8 @@ def resolve_storage(storage: str | None, project_dir: Path | None) -> StorageSpe
     ``None`` means SQLite in ``project_dir``.
 
     Raises:
-        ValueError: an unsupported URL scheme.
+        ValueError: an unsupported URL scheme, an in-memory SQLite study, a password
+            on a SQLite URL, or a PostgreSQL password with a raw ``@``.
     """
     if storage is None:
         assert project_dir is not None
@@ -243,6 +244,7 @@ def resolve_storage(storage: str | None, project_dir: Path | None) -> StorageSpe
     if scheme == "sqlite":
         return _sqlite_spec(storage, scheme_match.end())
     if scheme.startswith("postgresql") or scheme == "postgres":
+        _check_password_is_encoded(storage, scheme_match.end())
         url = storage
         if scheme in ("postgres", "postgresql"):  # no driver named: use one that is installed
             url = f"postgresql+{_postgres_driver()}" + storage[len(scheme) :]
@@ -252,6 +254,22 @@ def resolve_storage(storage: str | None, project_dir: Path | None) -> StorageSpe
         "(SQLite in the project folder), 'sqlite:////path/study.db' or "
         "'postgresql://user:password@host:5432/db'."
     )
+
+
+def _check_password_is_encoded(url: str, after_scheme: int) -> None:
+    """Refuse a password with a raw ``@``: the driver would read part of it as the host.
+
+    ``postgresql://u:p@ss@db/x`` connects as password ``p`` to host ``ss@db``, and the
+    connection error then quotes that host, and with it part of the password.
+    """
+    span = _userinfo_password(url, after_scheme)
+    if span is not None and "@" in url[span[0] : span[1]]:
+        raise RnnkitValueError(
+            f"storage: the password in {redact_url(url)!r} contains a raw '@', which ends "
+            "the password early. Percent-encode it: '@' -> '%40' (also '/' -> '%2F', "
+            "'?' -> '%3F', '#' -> '%23', ':' -> '%3A'), e.g. with urllib.parse.quote(password, "
+            "safe='')."
+        )
 
 
 def _sqlite_spec(url: str, after_scheme: int) -> StorageSpec:
