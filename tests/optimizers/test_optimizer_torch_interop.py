@@ -14,6 +14,7 @@ from torch.optim.lr_scheduler import LambdaLR
 from torch.optim.lr_scheduler import OneCycleLR
 from torch.optim.lr_scheduler import StepLR
 
+import rnnkit.errors as errors
 from rnnkit import optimizers
 from rnnkit.callbacks import LambdaCallback
 from rnnkit.layers import Dense
@@ -74,6 +75,19 @@ def test_param_groups_follow_a_keras_schedule():
     assert opt.param_groups[0]["lr"] == opt.learning_rate == 0.25
     opt.iterations = 0
     assert opt.param_groups[0]["lr"] == 1.0
+
+
+def test_a_torch_scheduler_cannot_override_a_keras_schedule():
+    opt = optimizers.SGD(schedules.ExponentialDecay(1.0, decay_steps=1, decay_rate=0.5))
+    LambdaLR(opt, lambda epoch: 0.1)  # sets param_groups[0]["lr"] to 0.1 at once
+    w = torch.nn.Parameter(torch.ones(2))
+    opt.build([w])
+    w.grad = torch.ones(2)
+    with pytest.raises(errors.RnnkitValueError, match="Use one or the other, not both") as info:
+        opt.step()
+    assert "set to 0.1 (by a torch LR scheduler?)" in str(info.value)
+    assert "ExponentialDecay (1.0 at this step)" in str(info.value)
+    torch.testing.assert_close(w.detach(), torch.ones(2), rtol=0, atol=0)
 
 
 def test_step_lr_drives_sgd_exactly_like_torch_sgd():

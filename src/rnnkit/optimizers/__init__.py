@@ -31,6 +31,16 @@ Example:
     >>> opt.step()
     >>> w.data, opt.iterations
     (tensor([0., 0.]), 1)
+
+    A torch LR scheduler sets the rate that ``learning_rate`` reports and ``step`` uses:
+
+    >>> scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    >>> for _ in range(2):
+    ...     w.grad = torch.ones(2)
+    ...     opt.step()
+    ...     scheduler.step()
+    >>> opt.learning_rate, opt.param_groups[0]["lr"], w.data
+    (0.125, 0.125, tensor([-0.7500, -0.7500]))
 """
 
 from __future__ import annotations

@@ -98,6 +98,22 @@ def check_learning_rate(value: Any, *, caller: str) -> float | LearningRateSched
     return float(np.float32(rate))
 
 
+def check_schedule_owns_rate(
+    group_rate: Any, rate: float, schedule: LearningRateSchedule, *, caller: str
+) -> None:
+    """Refuse a ``param_groups[0]["lr"]`` that differs from the schedule's ``rate``.
+
+    A torch LR scheduler writes that entry; with a Keras schedule it would be ignored.
+    """
+    if group_rate != rate:
+        raise errors.RnnkitValueError(
+            f"{caller}: param_groups[0]['lr'] was set to {group_rate!r} (by a torch LR "
+            f"scheduler?), but the rate comes from a {type(schedule).__name__} ({rate!r} at "
+            "this step). Use one or the other, not both: give the optimizer a float "
+            "learning_rate to drive it with a torch scheduler."
+        )
+
+
 def split_named(
     params: Iterable[Any], *, caller: str
 ) -> tuple[list[str | None], list[torch.Tensor]]:

@@ -172,6 +172,13 @@ class Optimizer(ConfigMixin, StateDictMixin, torch.optim.Optimizer):
         if self._schedule is not None:
             self._group["lr"] = self._schedule(self._iterations)
 
+    def _rate_for_update(self) -> float:
+        rate = self.learning_rate
+        if self._schedule is not None:
+            caller = f"{type(self).__name__}.step()"
+            _checks.check_schedule_owns_rate(self._group["lr"], rate, self._schedule, caller=caller)
+        return float(np.float32(rate))
+
     @property
     def iterations(self) -> int:
         """Update steps taken (calls to ``step`` divided by ``gradient_accumulation_steps``)."""
@@ -370,7 +377,7 @@ class Optimizer(ConfigMixin, StateDictMixin, torch.optim.Optimizer):
             clipvalue=self.clipvalue,
             global_clipnorm=self.global_clipnorm,
         )
-        lr = float(np.float32(self.learning_rate))
+        lr = self._rate_for_update()
         params = [self._group["params"][i] for i in indices]
         if self.weight_decay is not None:
             names = [self._param_names[i] for i in indices]
