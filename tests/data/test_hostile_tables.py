@@ -248,3 +248,18 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(DataError, match=re.escape("is not a regular file")):
         read_table(fifo)
+
+
+def test_a_wide_table_under_the_limit_is_read_whole(tmp_path):
+    """2,000 columns: checked in one pass (no per-column writes, no fragmentation warning)."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(30, 2000)), columns=[f"c{i}" for i in range(2000)])
+    frame.insert(0, "time", hourly(30))
+    frame.iloc[4, 7] = np.nan
+    path = write_frame(tmp_path / "wide.csv", frame)
+    table, report = read_table(path)
+    assert table.shape == (30, 2000)
+    assert report.missing["c6"] == 1 and report.filled["c6"] == 1
+    expected = (frame.iloc[3, 7] + frame.iloc[5, 7]) / 2
+    assert table["c6"].iloc[4] == pytest.approx(expected)
+    np.testing.assert_array_equal(table["c1999"].to_numpy(), frame["c1999"].to_numpy())

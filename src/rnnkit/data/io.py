@@ -24,6 +24,7 @@ import pandas as pd
 
 from rnnkit._validation import check_one_of
 from rnnkit._validation import check_positive_int
+from rnnkit.data.tables import MAX_ABS_VALUE
 from rnnkit.data.tables import SEPARATORS
 from rnnkit.data.tables import RawTable
 from rnnkit.data.tables import check_magnitude
@@ -287,20 +288,18 @@ def _check_single_column(names: list[str], wanted: list[str], raw: RawTable, cal
 def _classify_columns(
     frame: pd.DataFrame, targets: list[str], report: TableReport, caller: str
 ) -> tuple[list[str], list[str]]:
-    numeric, text = [], []
-    candidates = [
-        str(c)
-        for c in frame.columns
-        if c != _ROW
-        and (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))
+    names = [c for c in frame.columns if c != _ROW]
+    dtypes = frame.dtypes
+    numeric = [
+        name
+        for name in names
+        if pd.api.types.is_bool_dtype(dtypes[name]) or pd.api.types.is_numeric_dtype(dtypes[name])
     ]
-    for name in frame.columns:
-        if name == _ROW:
+    text = []
+    for name in names:
+        if name in numeric:
             continue
         column = frame[name]
-        if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
-            numeric.append(name)
-            continue
         if pd.api.types.is_datetime64_any_dtype(column) or isinstance(column.dtype, pd.PeriodDtype):
             if name in targets:
                 raise DataError(
@@ -319,21 +318,41 @@ def _classify_columns(
             )
         if name in targets:
             example = present.iloc[0] if len(present) else None
-            hint = f" Numeric columns: {', '.join(candidates)}." if candidates else ""
+            hint = f" Numeric columns: {', '.join(numeric)}." if numeric else ""
             raise DataError(
                 f"{caller}: target column {name!r} is not numeric (it holds text such as "
                 f"{example!r}). Choose a numeric target column.{hint}"
             )
         text.append(name)
-    for name in numeric:
-        if frame[name].isna().all():
-            raise DataError(
-                f"{caller}: column {name!r} has no values (all {len(frame)} rows are missing). "
-                "Remove the column (columns=[...]) or fix the file."
-            )
-        values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
-        check_magnitude(values, name, caller, where=lambda p: row_text(p, frame))
+    _check_numbers(frame, numeric, caller)
     return numeric, text
+
+
+def _check_numbers(frame: pd.DataFrame, numeric: list[str], caller: str) -> None:
+    """Refuse an all-empty numeric column, inf or a value beyond 1e30 (first column first)."""
+    if not numeric:
+        return
+    values = frame[numeric].to_numpy(dtype=np.float64, na_value=np.nan)  # one pass, any width
+    empty = np.isnan(values).all(axis=0)
+    with np.errstate(invalid="ignore"):
+        wrong = (~np.isfinite(values) & ~np.isnan(values)) | (np.abs(values) > MAX_ABS_VALUE)
+    flagged = empty | wrong.any(axis=0)
+    if not flagged.any():
+        return
+    j = int(np.argmax(flagged))
+    name = numeric[j]
+    if empty[j]:
+        raise DataError(
+            f"{caller}: column {name!r} has no values (all {len(frame)} rows are missing). "
+            "Remove the column (columns=[...]) or fix the file."
+        )
+    check_magnitude(values[:, j], name, caller, where=lambda p: row_text(p, frame))
+
+
+def _with_columns(frame: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with the columns of `values` replaced (one concat, not one write per column)."""
+    rest = frame.drop(columns=list(values.columns))
+    return pd.concat([values, rest], axis=1)[list(frame.columns)]
 
 
 def _regularise_grid(
@@ -379,8 +398,7 @@ def _handle_missing(
     counts = values.isna().sum()
     report.missing = {name: int(counts[name]) for name in numeric}
     if not counts.any():
-        frame[numeric] = values
-        return frame
+        return _with_columns(frame, values)
     if missing == "error":
         name = str(counts[counts > 0].index[0])
         where = first_bad(values[name].isna().to_numpy(), frame)
@@ -391,9 +409,7 @@ def _handle_missing(
     if missing == "drop":
         keep = values.notna().all(axis=1).to_numpy()
         report.dropped_rows = int((~keep).sum())
-        frame = frame.loc[keep].copy()
-        frame[numeric] = values.loc[keep]
-        return frame
+        return _with_columns(frame.loc[keep], values.loc[keep])
     if missing == "interpolate":
         method = "time" if isinstance(frame.index, pd.DatetimeIndex) else "linear"
         filled = values.interpolate(method=method, limit_area="inside").ffill()
@@ -409,13 +425,9 @@ def _handle_missing(
             f"Dropped the first {leading:,} rows: {', '.join(columns)} had no earlier value "
             "to fill from (never back-filled)."
         )
-    report.filled = {
-        name: int((values[name].isna() & filled[name].notna()).iloc[leading:].sum())
-        for name in numeric
-    }
-    frame = frame.iloc[leading:].copy()
-    frame[numeric] = filled.iloc[leading:]
-    return frame
+    counts = (values.isna() & filled.notna()).iloc[leading:].sum()
+    report.filled = {name: int(counts[name]) for name in numeric}
+    return _with_columns(frame.iloc[leading:], filled.iloc[leading:])
 
 
 def _encode_text(

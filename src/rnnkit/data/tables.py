@@ -160,7 +160,7 @@ def read_raw_table(path: Any, *, sep: str | None = None, caller: str) -> RawTabl
             table = _read_parquet(handle, path, caller)
         else:
             table = _read_csv(handle, path, compression, sep, kind == "tsv", caller)
-    frame = table.frame
+    frame = table.frame = table.frame.copy()  # one block per dtype: adding a column stays cheap
     frame.columns = [str(c) for c in frame.columns]
     if len(frame) == 0:
         raise DataError(

@@ -142,7 +142,9 @@ def build_time_index(
         report.time_index = f"built from columns {', '.join(used)} ({how.split(';')[0]})"
         report.time_column = used
     others += [
-        c for c in names if c not in used and c not in others and _looks_like_dates(frame[c])
+        c
+        for c in _text_columns(frame, names)
+        if c not in used and c not in others and _looks_like_dates(frame[c])
     ]
     for other in others:
         report.dropped_columns[other] = (
@@ -290,6 +292,20 @@ def _looks_like_dates(column: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.8)
 
 
+def _text_columns(frame: pd.DataFrame, names: list[str]) -> list[str]:
+    """The columns among `names` that hold neither numbers, booleans nor datetimes."""
+    dtypes = frame.dtypes
+    return [
+        c
+        for c in names
+        if not (
+            pd.api.types.is_numeric_dtype(dtypes[c])
+            or pd.api.types.is_bool_dtype(dtypes[c])
+            or pd.api.types.is_datetime64_any_dtype(dtypes[c])
+        )
+    ]
+
+
 def _regularity(stamps: pd.DatetimeIndex) -> tuple[bool, float, bool]:
     """`(unique, share of the commonest step, increasing)` of parsed timestamps."""
     valid = stamps[stamps.notna()]
@@ -316,11 +332,16 @@ def _detect_time_column(
     """
     lower = {c.lower(): c for c in names}
     named = [lower[n] for n in _TIME_NAMES if n in lower]
+    dtypes = frame.dtypes
+    text = set(_text_columns(frame, names))
     ordered = named + [
         c
         for c in names
         if c not in named
-        and (pd.api.types.is_datetime64_any_dtype(frame[c]) or _looks_like_dates(frame[c]))
+        and (
+            pd.api.types.is_datetime64_any_dtype(dtypes[c])
+            or (c in text and _looks_like_dates(frame[c]))
+        )
     ]
     scored = []
     for name in ordered:
