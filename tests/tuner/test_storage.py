@@ -183,6 +183,9 @@ def test_resolve_storage_never_echoes_a_password_t17():
     assert "topsecret" not in str(info.value)
     with pytest.raises(ValueError, match="in-memory"):
         resolve_storage("sqlite:///:memory:", None)
+    with pytest.raises(ValueError, match="is not a valid database URL") as info:
+        resolve_storage("postgresql://u:topsecret@h:54x2/db", None)  # a typo in the port
+    assert "topsecret" not in str(info.value) and "'54x2'" in str(info.value)
 
 
 def test_a_raw_at_sign_in_a_postgres_password_is_refused_before_the_driver_quotes_it():

@@ -248,7 +248,7 @@ def resolve_storage(storage: str | None, project_dir: Path | None) -> StorageSpe
         url = storage
         if scheme in ("postgres", "postgresql"):  # no driver named: use one that is installed
             url = f"postgresql+{_postgres_driver()}" + storage[len(scheme) :]
-        return StorageSpec(url, StorageKind.POSTGRESQL)
+        return _parsed(StorageSpec(url, StorageKind.POSTGRESQL))
     raise RnnkitValueError(
         f"storage: unsupported URL scheme {scheme!r} in {redact_url(storage)!r}. Use None "
         "(SQLite in the project folder), 'sqlite:////path/study.db' or "
@@ -270,6 +270,20 @@ def _check_password_is_encoded(url: str, after_scheme: int) -> None:
             "'?' -> '%3F', '#' -> '%23', ':' -> '%3A'), e.g. with urllib.parse.quote(password, "
             "safe='')."
         )
+
+
+def _parsed(spec: StorageSpec) -> StorageSpec:
+    """``spec`` once SQLAlchemy can read its URL (a bad port is an error here, redacted)."""
+    import sqlalchemy
+
+    try:
+        sqlalchemy.engine.make_url(spec.url)
+    except (sqlalchemy.exc.ArgumentError, ValueError) as exc:
+        raise RnnkitValueError(
+            f"storage: {spec.redacted!r} is not a valid database URL "
+            f"({spec.scrub(_one_line(exc))}). Use 'postgresql://user:password@host:5432/db'."
+        ) from None
+    return spec
 
 
 def _sqlite_spec(url: str, after_scheme: int) -> StorageSpec:
