@@ -1,16 +1,15 @@
 """The optimizer base class: Keras' arguments and update order on a ``torch.optim.Optimizer``.
 
 One ``step()`` does, in Keras' order: drop parameters whose ``grad`` is ``None``;
-divide by ``loss_scale_factor``; accumulate (``gradient_accumulation_steps``);
-clip (``clipnorm`` per tensor, ``global_clipnorm`` over all, or ``clipvalue``
-elementwise); decoupled weight decay ``w *= 1 - weight_decay * lr``; the update;
-the moving average (``use_ema``); ``iterations += 1``.
+divide by ``loss_scale_factor``; accumulate (``gradient_accumulation_steps``); clip;
+decoupled weight decay ``w *= 1 - weight_decay * lr``; the update; the moving average
+(``use_ema``); ``iterations += 1``. Each concern has its module: ``_gradients``
+(unscale, clip), ``_weight_decay``, ``_ema``, ``_state`` (``state_dict``), ``_config``
+(``get_config``, ``repr``), ``_checks`` (argument errors).
 
-On the torch side an optimizer holds its parameters in one parameter group, filled
-by ``build()``. The group's ``"lr"`` is the learning rate that ``learning_rate``
-reads and sets, so torch LR schedulers (``StepLR``, ``LambdaLR``, ``OneCycleLR`` with
-``cycle_momentum=False``) drive it. The state of parameter ``p`` is ``state[p]``, a
-dict of Keras' slot names (``"momentum"``, ``"velocity"``, ...).
+Torch side: one parameter group, filled by ``build()``; its ``"lr"`` is ``learning_rate``,
+so torch LR schedulers drive it. ``state[p]`` holds parameter ``p``'s slots under their
+Keras names (``"momentum"``, ``"velocity"``, ...).
 """
 
 from __future__ import annotations
@@ -146,7 +145,8 @@ class Optimizer(ConfigMixin, StateDictMixin, torch.optim.Optimizer):
         ``Adam(0.001).learning_rate`` is ``0.0010000000474974513``, the value Keras
         logs and updates with. A torch LR scheduler that sets ``param_groups[0]["lr"]``
         changes this value; with a schedule, ``param_groups[0]["lr"]`` follows the
-        schedule (evaluated at ``iterations``) after every step.
+        schedule (evaluated at ``iterations``) after every step. ``OneCycleLR`` and
+        ``CyclicLR`` need ``cycle_momentum=False``: momentum and betas are not in the group.
         """
         if self._schedule is not None:
             return self._schedule(self._iterations)
