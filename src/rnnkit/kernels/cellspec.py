@@ -143,9 +143,9 @@ def describe(cell) -> tuple[CellSpec | None, str]:
     if kind.has_recurrent_activation:
         rec_act_name = activations_mod.name_of(cell.recurrent_activation)
         roles.append(("recurrent_activation", rec_act_name, cell.recurrent_activation))
-    for role, name, fn in roles:
+    for role, fn_name, fn in roles:
         if activations_mod.serialize(fn) not in ACTIVATION_CODES:
-            return None, f"{role} {name!r} has no fast kernel"
+            return None, f"{role} {fn_name!r} has no fast kernel"
     bias_hh = None
     if kind is CellKind.GRU and cell.bias is not None:
         bias_hh = cell.bias[1]  # (3u,) recurrent row of the (2, 3u) bias
