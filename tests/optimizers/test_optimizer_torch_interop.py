@@ -194,6 +194,17 @@ def test_resume_with_a_torch_scheduler_is_exact(make, schedule):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+def test_step_uses_state_tensors_that_tools_rebind():
+    w = torch.nn.Parameter(torch.zeros(1))
+    opt = optimizers.SGD(0.1, momentum=0.5)
+    opt.build([w])
+    opt.state[w]["momentum"] = torch.full((1,), 2.0)  # as Lightning's device moves rebind them
+    w.grad = torch.ones(1)
+    opt.step()  # m = 0.5 * 2 - 0.1 * 1; w = w + m
+    torch.testing.assert_close(opt.state[w]["momentum"], torch.full((1,), 0.9))
+    torch.testing.assert_close(w.detach(), torch.full((1,), 0.9))
+
+
 def test_step_runs_a_closure_and_returns_its_loss():
     w = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
     opt = optimizers.SGD(learning_rate=0.5)
