@@ -110,3 +110,14 @@ def test_empty_lines_do_not_shift_row_numbers(tmp_path):
     ):
         read_labelled_sequences(path, **COLUMNS)
     assert np.isfinite(read_labelled_sequences(long_frame(), **COLUMNS).sequences[0]).all()
+
+
+def test_a_folder_or_missing_file_is_named_alike_by_both_readers(tmp_path):
+    for path, expected in (
+        (tmp_path, f"{str(tmp_path)!r} is a folder, not a file. Pass a CSV or Parquet file."),
+        (tmp_path / "none", f"file {str(tmp_path / 'none')!r} does not exist (looked for"),
+    ):
+        with pytest.raises(DataError, match=re.escape(f"read_table(): {expected}")):
+            read_table(path)
+        with pytest.raises(DataError, match=re.escape(f"read_labelled_sequences(): {expected}")):
+            read_labelled_sequences(path, **COLUMNS)

@@ -145,15 +145,19 @@ def read_raw_table(path: Any, *, sep: str | None = None, caller: str) -> RawTabl
             f"{caller}: `path` must be a string or Path. Received: {type(path).__name__}."
         )
     path = Path(path)
+    if not path.exists():
+        raise DataError(
+            f"{caller}: file {str(path)!r} does not exist (looked for {path.resolve()}). "
+            "Check the path."
+        )
+    if path.is_dir():
+        raise DataError(
+            f"{caller}: {str(path)!r} is a folder, not a file. Pass a CSV or Parquet file."
+        )
     kind, compression = _file_kind(path, caller)
     try:
         handle = open_regular_file(path, what="file")
-    except CheckpointError as exc:
-        if not path.exists():
-            raise DataError(
-                f"{caller}: file {str(path)!r} does not exist (looked for {path.resolve()}). "
-                "Check the path."
-            ) from None
+    except CheckpointError as exc:  # a FIFO, device or socket; or unreadable
         raise DataError(f"{caller}: {exc} Pass a CSV or Parquet file.") from None
     with handle:
         if kind == "parquet":

@@ -7,11 +7,12 @@
         classifier.json    classes, columns, scaler means/stds, maxlen, test scores
 
 `save_classifier` writes `classifier.json` with `rnnkit._files.atomic_write`, after
-the model, so a crash never leaves a half-written file. `load_classifier` reads it
-with a size cap and checks it against its schema before anything is built: every
-required entry present with the right type, the kind allow-listed, one mean and one
-standard deviation per feature column, no deep nesting. Anything else is a
-`CheckpointError` naming the file, the entry, what was expected and what was found.
+the model (itself written atomically), so no file is ever half-written.
+`load_classifier` reads it with a size cap and checks it against its schema before
+anything is built: every required entry present with the right type, the kind
+allow-listed, one mean and one standard deviation per feature column, no deep
+nesting. Anything else is a `CheckpointError` naming the file, the entry, what was
+expected and what was found.
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ _LABEL_TYPES = (str, int, float, bool)
 def save_classifier(result: ClassificationResult | SequenceClassifier, folder: str | Path) -> Path:
     """Write a classifier folder: `model.keras` and `classifier.json` (no pickle).
 
-    Both files are written atomically (a temporary file, then a rename), the JSON
-    last, so a crash leaves either the previous classifier or the new one.
+    Each file is written atomically (a temporary file, then a rename), so neither
+    is ever half-written; the JSON goes last. A crash between the two can leave
+    the new model beside the previous JSON: save again.
 
     Args:
         result: A `ClassificationResult` (its test scores are stored too) or a
