@@ -282,3 +282,14 @@ def test_holder_liveness():
     assert holder_is_dead({**me, "pid": 2**22 + 12345})
     assert holder_is_dead({**me, "start": "1"})  # pid reused by another process
     assert not holder_is_dead({**me, "host": "elsewhere", "pid": 2**22 + 12345})
+
+
+def test_holder_liveness_never_signals_a_process_on_windows(monkeypatch):
+    me = process_identity()
+    dead = {**me, "pid": 2**22 + 12345}
+    assert holder_is_dead(dead)
+    signals = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: signals.append((pid, sig)))
+    monkeypatch.setattr(storage, "_CAN_PROBE_PIDS", False)  # as on Windows
+    assert not holder_is_dead(dead) and not holder_is_dead(me)
+    assert signals == []  # os.kill(pid, 0) there would send Ctrl-C, not probe

@@ -60,6 +60,8 @@ _SECRET_KEY = re.compile(r"(?i)pass|pwd|secret|token")
 #: ``key=value`` in a libpq keyword DSN (``host=db password='a b'``).
 _DSN_ITEM = re.compile(r"""(?P<key>[\w.%-]+)\s*=\s*(?P<value>'(?:[^'\\]|\\.)*'|[^\s]*)""")
 MASK = "***"
+#: ``os.kill(pid, 0)`` probes a process on POSIX; on Windows it would signal it.
+_CAN_PROBE_PIDS = os.name != "nt"
 
 
 class StorageKind(str, enum.Enum):
@@ -72,12 +74,12 @@ class StorageKind(str, enum.Enum):
 def redact_url(url: str) -> str:
     """Return ``url`` with every password in it replaced by ``***``.
 
-    Hidden: the password of the ``user:password@`` part (read the way SQLAlchemy
-    and ``urllib`` read it, whichever hides more, so an unencoded ``@`` or ``/`` in
-    a password still stays hidden), the values of query parameters named like a
-    secret (``password=``, ``sslpassword=``, ``passwd=``, ``token=``..., also when
-    the name is percent-encoded) and, for a libpq keyword string without a scheme,
-    the values of such keys. Any scheme is handled (``postgresql+psycopg2://``,
+    Hidden: the password of the ``user:password@`` part (up to the first ``@``, as
+    SQLAlchemy reads it, or up to the last ``@`` before the query, as a person who
+    did not encode an ``@`` meant it: whichever hides more), the values of query
+    parameters named like a secret (``password=``, ``sslpassword=``, ``passwd=``,
+    ``token=``..., also when the name is percent-encoded) and, for a libpq keyword
+    string without a scheme, the values of such keys. Any scheme is handled (``postgresql+psycopg2://``,
     ``mysql://``, ``redis://``...). Text with no password comes back unchanged.
 
     Args:
@@ -383,9 +385,10 @@ def holder_is_dead(holder: dict[str, Any] | None) -> bool:
     """Whether a trial's holder is certainly gone (same host, process not running).
 
     A holder on another host, or one we cannot check, is never declared dead here:
-    the heartbeat grace period decides for those.
+    the heartbeat grace period decides for those. On Windows no process is checked
+    (``os.kill(pid, 0)`` there sends Ctrl-C to the process group rather than probing).
     """
-    if not holder or holder.get("host") != socket.gethostname():
+    if not _CAN_PROBE_PIDS or not holder or holder.get("host") != socket.gethostname():
         return False
     pid = int(holder.get("pid", -1))
     if pid <= 0:
