@@ -23,6 +23,8 @@ from rnnkit.kernels import SequenceRequest
 from rnnkit.kernels import select_kernel
 from rnnkit.layers.base import Layer
 from rnnkit.layers.cells import RecurrentCell
+from rnnkit.layers.registry import get_layer_class
+from rnnkit.layers.registry import registered_name
 
 _CELL_ATTRIBUTES = (
     "units",
@@ -277,13 +279,44 @@ class RNN(Layer):
     omitted_cell_keys: tuple[str, ...] = ()
 
     def get_config(self):
+        """Constructor arguments: the sequence options, and the cell's settings.
+
+        ``SimpleRNN``/``LSTM``/``GRU`` flatten their cell's settings into their own
+        config, as Keras does; a plain ``RNN(cell)`` nests the cell as
+        ``{"class_name", "config"}``, also as Keras does.
+        """
         config = {}
         if type(self) is not RNN:  # named layers flatten their cell's settings, as Keras
             config = self.cell.get_config()
             for key in ("name", "trainable", *self.omitted_cell_keys):
                 config.pop(key, None)
+        else:
+            config["cell"] = {
+                "class_name": registered_name(self.cell),
+                "config": self.cell.get_config(),
+            }
         config.update(self._sequence_config())
         return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> RNN:
+        """Create the layer from :meth:`get_config`'s output (the cell found by name)."""
+        config = dict(config)
+        cell = config.get("cell")
+        if cls is RNN and isinstance(cell, dict):
+            if not isinstance(cell.get("config", {}), dict):
+                raise RnnkitTypeError(
+                    "RNN.from_config(): the cell's config must be a dict. "
+                    f"Received: {type(cell.get('config')).__name__}."
+                )
+            cell_class = get_layer_class(cell.get("class_name"), caller="RNN.from_config()")
+            if not issubclass(cell_class, RecurrentCell):
+                raise RnnkitTypeError(
+                    f"RNN.from_config(): {cell.get('class_name')!r} is not a recurrent cell. "
+                    "Expected SimpleRNNCell, LSTMCell, GRUCell or a registered cell class."
+                )
+            config["cell"] = cell_class.from_config(dict(cell.get("config", {})))
+        return super().from_config(config)
 
     def _sequence_config(self):
         config = super().get_config()
