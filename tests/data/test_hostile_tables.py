@@ -263,3 +263,30 @@ def test_a_wide_table_under_the_limit_is_read_whole(tmp_path):
     expected = (frame.iloc[3, 7] + frame.iloc[5, 7]) / 2
     assert table["c6"].iloc[4] == pytest.approx(expected)
     np.testing.assert_array_equal(table["c1999"].to_numpy(), frame["c1999"].to_numpy())
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_column(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfday;y\n2024-01-01;1\n2024-01-02;2\n")
+    frame, report = read_table(path)
+    assert report.time_column == "day" and report.separator == ";"
+    assert frame["y"].tolist() == [1.0, 2.0]
+
+
+def test_zstandard_file_without_the_package_names_it(tmp_path):
+    try:  # the message is only reachable without zstandard installed
+        import zstandard  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("zstandard is installed")
+    path = tmp_path / "t.csv.zst"
+    path.write_bytes(b"\x28\xb5\x2f\xfd")
+    with pytest.raises(
+        DataError,
+        match=re.escape(
+            f"read_table(): cannot read {str(path)!r}: No module named 'zstandard'. Install the "
+            "package named, or decompress the file."
+        ),
+    ):
+        read_table(path)

@@ -282,7 +282,7 @@ def _read_csv(
         ) from None
     except ImportError as exc:  # .zst without the zstandard package
         raise DataError(
-            f"{caller}: cannot read {str(path)!r}: {_first_line(exc)} Install the package "
+            f"{caller}: cannot read {str(path)!r}: {_first_line(exc)}. Install the package "
             "named, or decompress the file."
         ) from None
     except (pd.errors.ParserError, ValueError, OSError, EOFError) as exc:
@@ -326,7 +326,7 @@ def _first_lines(handle: BinaryIO, path: Path, compression: str | None, caller: 
         ) from None
     except ImportError as exc:
         raise DataError(
-            f"{caller}: cannot read {str(path)!r}: {_first_line(exc)} Install the package "
+            f"{caller}: cannot read {str(path)!r}: {_first_line(exc)}. Install the package "
             "named, or decompress the file."
         ) from None
     except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
