@@ -17,6 +17,8 @@ import rnnkit.tuner as kt
 from rnnkit.cli.app import app
 from rnnkit.workflow.train import RUN_ATTR
 
+#: How long the test waits for a process: only a broken test waits that long.
+PATIENCE = 300
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parents[1] / "src"
 
@@ -63,7 +65,7 @@ def test_a_worker_runs_trials_of_the_search_tune_started(runner, plain_csv, tmp_
     )
     stop = threading.Event()
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + PATIENCE
         while not (gate / f"held-{tune.pid}").exists():
             assert tune.poll() is None, (tmp_path / "tune.log").read_text()
             assert time.monotonic() < deadline, "tune's first trial never started"
@@ -85,7 +87,7 @@ def test_a_worker_runs_trials_of_the_search_tune_started(runner, plain_csv, tmp_
                 *("--out", str(tmp_path / "b"), "-q"),
             ],
         )
-        assert tune.wait(timeout=180) == 0, (tmp_path / "tune.log").read_text()
+        assert tune.wait(timeout=PATIENCE) == 0, (tmp_path / "tune.log").read_text()
     finally:
         stop.set()
         if tune.poll() is None:

@@ -17,6 +17,7 @@ import optuna
 import pytest
 import tuner_fakes as f
 from optuna.trial import TrialState
+from tuner_helpers import PATIENCE
 from tuner_helpers import held_env
 from tuner_helpers import run_script
 from tuner_helpers import start_script
@@ -78,7 +79,7 @@ def test_two_workers_one_killed_survivor_retries_t2(tmp_path, postgres_url):
     try:
         wait_until_held(a, gate, tmp_path / "a.txt")  # a holds its first trial
         b = start_script(config, tmp_path / "b.txt", **env)
-        wait_for(lambda: any(markers.glob(f"start-{b.pid}-*")), timeout=120)  # b runs trials
+        wait_for(lambda: any(markers.glob(f"start-{b.pid}-*")), timeout=PATIENCE)  # b runs trials
         victim = next(
             t
             for t in _trials(postgres_url, name)
@@ -86,7 +87,7 @@ def test_two_workers_one_killed_survivor_retries_t2(tmp_path, postgres_url):
         )
         a.send_signal(signal.SIGKILL)
         a.wait()
-        assert b.wait(timeout=120) == 0, (tmp_path / "b.txt").read_text()
+        assert b.wait(timeout=PATIENCE) == 0, (tmp_path / "b.txt").read_text()
     finally:
         for proc in (a, b):
             if proc is not None and proc.poll() is None:
@@ -133,7 +134,7 @@ def test_postgres_stopped_mid_search_then_resumed_t13_t17(tmp_path, postgres_url
         pg_ctl("stop", "-m", "fast", "-w")
         try:
             (gate / "release").touch()  # the trial ends with the server down
-            assert proc.wait(timeout=120) != 0
+            assert proc.wait(timeout=PATIENCE) != 0
         finally:
             pg_ctl("start", "-w")
     finally:
@@ -144,7 +145,7 @@ def test_postgres_stopped_mid_search_then_resumed_t13_t17(tmp_path, postgres_url
     assert "StorageError" in output and "rnnkit:***@127.0.0.1" in output
     assert password not in output
 
-    assert run_script(config, tmp_path / "run2.txt", timeout=120, **env) == 0
+    assert run_script(config, tmp_path / "run2.txt", **env) == 0
     trials = _trials(postgres_url, name)
     logical = _logical(trials)
     assert len(logical) == 4

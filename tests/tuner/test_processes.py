@@ -16,6 +16,7 @@ from collections import Counter
 import pytest
 import tuner_fakes as f
 from optuna.trial import TrialState
+from tuner_helpers import PATIENCE
 from tuner_helpers import held_env
 from tuner_helpers import run_script
 from tuner_helpers import start_script
@@ -76,7 +77,7 @@ def test_sigkill_mid_search_then_rerun_loses_and_repeats_nothing_t1(tmp_path):
     killed = [t for t in study_trials(project, "t1") if t.state == TrialState.RUNNING]
     assert len(before) == 2 and len(killed) == 1
 
-    assert run_script(config, tmp_path / "log2.txt", timeout=120, **env) == 0
+    assert run_script(config, tmp_path / "log2.txt", **env) == 0
     trials = study_trials(project, "t1")
     assert [t.number for t in trials] == list(range(len(trials)))  # no number repeats
     logical = _logical(trials)
@@ -112,7 +113,7 @@ def test_seeded_random_search_resumes_to_identical_values_t16(tmp_path, xy, monk
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert _states(tmp_path / "resumed", "resumed")[TrialState.COMPLETE] == 4
-    assert run_script(config, tmp_path / "log2.txt", timeout=120, **env) == 0
+    assert run_script(config, tmp_path / "log2.txt", **env) == 0
     resumed = kt.RandomSearch(
         f.build_slow,
         objective="val_loss",
@@ -180,7 +181,7 @@ def test_stopped_holder_is_reported_then_taken_over_after_grace_t15(tmp_path):
         wait_until_held(holder, gate, holder_log)
         # a second process runs the other trial, then waits for the held one and says so
         other = start_script(config, other_log, **env)
-        wait_for(lambda: "(running for" in other_log.read_text(), timeout=120)
+        wait_for(lambda: "(running for" in other_log.read_text(), timeout=PATIENCE)
         # stop the holder just after a heartbeat the test saw land (written after
         # `unchanged_at`): the trial may be taken over only `grace_period` s after it
         unchanged_at, seen = time.time(), _heartbeat(tmp_path / "t15")
@@ -193,7 +194,7 @@ def test_stopped_holder_is_reported_then_taken_over_after_grace_t15(tmp_path):
             assert looking_at < deadline, "the holder's heartbeat stopped by itself"
             time.sleep(0.02)
         os.kill(holder.pid, signal.SIGSTOP)  # alive but silent: a hung or partitioned worker
-        assert other.wait(timeout=120) == 0, other_log.read_text()
+        assert other.wait(timeout=PATIENCE) == 0, other_log.read_text()
     finally:
         for proc in (holder, other):
             if proc is not None and proc.poll() is None:

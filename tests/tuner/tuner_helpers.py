@@ -11,6 +11,10 @@ from pathlib import Path
 
 import rnnkit.tuner
 
+#: How long a test waits for a process to reach a state or to finish. Generous: only
+#: a broken test waits that long, and on a loaded 2-core machine starting one Python
+#: process that imports torch took up to a minute.
+PATIENCE = 300.0
 HERE = Path(__file__).resolve().parent
 SRC = Path(rnnkit.tuner.__file__).resolve().parents[2]
 
@@ -33,7 +37,7 @@ def start_script(config: dict, log: Path, **env: str) -> subprocess.Popen:
         )
 
 
-def run_script(config: dict, log: Path, timeout: float = 60, **env: str) -> int:
+def run_script(config: dict, log: Path, timeout: float = PATIENCE, **env: str) -> int:
     proc = start_script(config, log, **env)
     try:
         return proc.wait(timeout=timeout)
@@ -56,7 +60,7 @@ def wait_until_held(proc: subprocess.Popen, gate: Path, log: Path) -> None:
         assert proc.poll() is None, f"exited with {proc.returncode}:\n{log.read_text()}"
         return (gate / f"held-{proc.pid}").exists()
 
-    wait_for(held, timeout=120)
+    wait_for(held, timeout=PATIENCE)
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
