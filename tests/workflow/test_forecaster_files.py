@@ -151,14 +151,16 @@ HOSTILE = [
     (("spec", "frequency"), "fortnightly", "spec 'frequency' 'fortnightly' is not a pandas"),
     (("spec", "missing"), "interpolat", "Did you mean 'interpolate'?"),
     (("spec", "scaling"), "diff", "the scaler kind 'global' is not the spec's scaling 'diff'"),
-    (("spec", "time_column"), 3, "spec 'time_column' must be a string or null"),
+    (("spec", "time_column"), 3, "spec 'time_column' must be a column name, a list of part"),
+    (("spec", "time_column"), [], "spec 'time_column' must be a column name, a list of part"),
     (("spec", "encoded"), {"c": "c_a"}, "spec 'encoded' must be an object of column"),
     (("spec", "config"), [], "spec 'config' must be a JSON object"),
     (("spec", "metrics"), {"x": _deep(40)}, "spec 'metrics' over 100,000 values or 32 levels"),
     (("spec", "name"), "n" * 10_001, "spec 'name' must be a string, got str"),
     (("spec",), "lstm", "'spec' must be a JSON object, got str 'lstm'"),
     (("spec",), ..., "missing 'spec'"),
-    (("format_version",), 3, "'format_version' must be 1 or 2, got int '3'"),
+    (("format_version",), 3, "format_version 3 is newer than this rnnkit reads (2). Upgrade"),
+    (("format_version",), "2", "'format_version' must be 1 or 2, got str '2'"),
     (("format_version",), True, "'format_version' must be 1 or 2"),
     (("model_sha256",), "abc", "'model_sha256' must be 64 lowercase hex digits"),
     (("model_sha256",), ..., "missing 'model_sha256'"),
@@ -332,3 +334,21 @@ def test_sigkill_while_saving_always_leaves_a_loadable_folder(tmp_path):
         version = loaded_version(folder)
         assert version > last
         last = version
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("spec", "time_column"), ["year", "month", "day", "hour"]),  # part columns
+        (("spec", "time_column"), "when"),
+        (("spec", "frequency"), "15min"),
+        (("spec", "season"), None),
+        (("spec", "encoded"), {"city": ["city_a", "city_b"]}),
+        (("spec", "metrics"), {"MAE": float("nan"), "kind": "rnn"}),
+        (("scaler", "target_scale_"), [[1.0], [2.0]]),  # one row per horizon step
+    ],
+)
+def test_every_valid_variant_loads(saved, tmp_path, path, value):
+    document = _edit(saved[1], path, value)
+    loaded = Forecaster.load(_write(tmp_path, saved, document))
+    assert json.dumps(loaded.spec) == json.dumps(document["spec"])  # NaN included

@@ -491,8 +491,10 @@ def _json_problem(value: Any) -> str | None:
     return None
 
 
-def _optional_str(value: Any) -> str | None:
-    return None if value is None or _is_str(value) else "must be a string or null"
+def _time_column(value: Any) -> str | None:
+    if value is None or _is_str(value) or _is_names(value):
+        return None  # a datetime column, the part columns (year, month, ...) or none
+    return f"must be a column name, a list of part column names or null, got {_preview(value)}"
 
 
 def _frequency(value: Any) -> str | None:
@@ -545,7 +547,7 @@ _SPEC_KEYS.update(
         "horizon": (True, _when(lambda v: _is_int(v, 1, MAX_WINDOW), "a positive integer")),
         "stride": (False, _when(lambda v: _is_int(v, 1, MAX_WINDOW), "a positive integer")),
         "season": (False, _when(lambda v: v is None or _is_int(v, 0, 1 << 31), "an integer")),
-        "time_column": (False, _optional_str),
+        "time_column": (False, _time_column),
         "frequency": (False, _frequency),
         "missing": (False, _one_of(MISSING_POLICIES)),
         "categorical": (False, _one_of(CATEGORICAL_POLICIES)),
@@ -569,6 +571,11 @@ def _document_problem(document: dict) -> str | None:
     if problem:
         return problem
     version = document.get("format_version")
+    if _is_int(version, FORMAT_VERSION + 1, 1 << 31):
+        return (
+            f"format_version {version} is newer than this rnnkit reads ({FORMAT_VERSION}). "
+            "Upgrade rnnkit to load it"
+        )
     if version not in (1, 2) or isinstance(version, bool):
         return f"'format_version' must be 1 or 2, got {_preview(version)}"
     for key in ("spec", "scaler") + (("model_sha256",) if version == 2 else ()):
