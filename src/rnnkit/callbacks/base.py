@@ -34,20 +34,50 @@ class Callback:
         """Attach the run's parameters (epochs, steps, verbose)."""
         self.params = params
 
-    def on_train_begin(self, logs=None): ...
-    def on_train_end(self, logs=None): ...
-    def on_epoch_begin(self, epoch, logs=None): ...
-    def on_epoch_end(self, epoch, logs=None): ...
-    def on_train_batch_begin(self, batch, logs=None): ...
-    def on_train_batch_end(self, batch, logs=None): ...
-    def on_test_begin(self, logs=None): ...
-    def on_test_end(self, logs=None): ...
-    def on_test_batch_begin(self, batch, logs=None): ...
-    def on_test_batch_end(self, batch, logs=None): ...
-    def on_predict_begin(self, logs=None): ...
-    def on_predict_end(self, logs=None): ...
-    def on_predict_batch_begin(self, batch, logs=None): ...
-    def on_predict_batch_end(self, batch, logs=None): ...
+    def on_train_begin(self, logs=None):
+        """Called once when ``fit`` starts, before the first epoch."""
+
+    def on_train_end(self, logs=None):
+        """Called once when ``fit`` ends; ``logs`` holds the last epoch's values."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Called at the start of epoch ``epoch`` (0-based) during ``fit``."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Called at the end of epoch ``epoch``; ``logs`` holds its losses and metrics.
+
+        ``logs`` has ``val_`` keys in the epochs where ``fit`` validated.
+        """
+
+    def on_train_batch_begin(self, batch, logs=None):
+        """Called before training step ``batch`` (0-based within the epoch)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        """Called after training step ``batch``; ``logs`` holds the running metrics."""
+
+    def on_test_begin(self, logs=None):
+        """Called when ``evaluate`` starts (not for ``fit``'s validation pass)."""
+
+    def on_test_end(self, logs=None):
+        """Called when ``evaluate`` ends; ``logs`` holds its final loss and metrics."""
+
+    def on_test_batch_begin(self, batch, logs=None):
+        """Called before step ``batch`` of ``evaluate``."""
+
+    def on_test_batch_end(self, batch, logs=None):
+        """Called after step ``batch`` of ``evaluate``; ``logs`` holds the running metrics."""
+
+    def on_predict_begin(self, logs=None):
+        """Called when ``predict`` starts."""
+
+    def on_predict_end(self, logs=None):
+        """Called when ``predict`` ends."""
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        """Called before prediction step ``batch``."""
+
+    def on_predict_batch_end(self, batch, logs=None):
+        """Called after prediction step ``batch``."""
 
 
 _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
@@ -69,11 +99,13 @@ class CallbackList(Callback):
         self.callbacks.append(callback)
 
     def set_model(self, model: Any) -> None:
+        """Attach the model to this list and to every callback in it."""
         super().set_model(model)
         for cb in self.callbacks:
             cb.set_model(model)
 
     def set_params(self, params: dict[str, Any]) -> None:
+        """Attach the run's parameters to this list and to every callback in it."""
         super().set_params(params)
         for cb in self.callbacks:
             cb.set_params(params)
@@ -110,10 +142,12 @@ class History(Callback):
         self.epoch: list[int] = []
 
     def on_train_begin(self, logs=None):
+        """Start a fresh record, so a reused History holds only this ``fit``."""
         self.epoch = []
         self.history = {}
 
     def on_epoch_end(self, epoch, logs=None):
+        """Append the epoch index and each of its logged values; set ``model.history``."""
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)

@@ -121,7 +121,7 @@ class ModelCheckpoint(MonitorCallback):
             self._save(epoch, None, logs or {})
 
     def _should_save_on_batch(self, batch: int) -> bool:
-        if self.save_freq == "epoch":
+        if isinstance(self.save_freq, str):  # "epoch", the only string _check_save_freq lets in
             return False
         if self._last_batch is None or batch <= self._last_batch:
             seen = batch + 1  # a new epoch started: batches are 0-based

@@ -84,7 +84,7 @@ def format_value(value: Any) -> str:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return str(value)
-    return f"{value:.4f}" if abs(value) > 1e-3 else f"{value:.4e}"
+    return f"{value:.4f}" if abs(float(value)) > 1e-3 else f"{value:.4e}"
 
 
 def format_step_time(seconds: float, unit: str = "step") -> str:
@@ -237,7 +237,7 @@ class _Progbar:
 
 
 class ProgbarLogger(Callback):
-    """Print Keras-style progress: an epoch header and a bar per epoch.
+    r"""Print Keras-style progress: an epoch header and a bar per epoch.
 
     `fit` adds one when `verbose != 0`; `evaluate` and `predict` use one to draw a
     bar over their batches. It reads `params["verbose"]` (`1`: bar, `2`: one line
@@ -245,7 +245,7 @@ class ProgbarLogger(Callback):
     (batches per epoch, or `None` if unknown). Inside `fit`, validation batches
     draw no bar: the `val_` values appear on the epoch's final line.
 
-    On a terminal the bar is redrawn in place with `"\\r"`; on any other stream,
+    On a terminal the bar is redrawn in place with `"\r"`; on any other stream,
     or through `print_fn`, only the final line of each bar is written, so log
     files stay clean.
 
@@ -289,7 +289,8 @@ class ProgbarLogger(Callback):
             raise RnnkitTypeError(
                 f"ProgbarLogger(): `print_fn` must be callable. Received: print_fn={print_fn!r}."
             )
-        if isinstance(interval, bool) or not isinstance(interval, numbers.Real) or interval < 0:
+        given: object = interval  # numbers.Real admits numpy scalars; typeshed's float does not
+        if isinstance(given, bool) or not isinstance(given, numbers.Real) or given < 0:
             raise RnnkitValueError(
                 f"ProgbarLogger(): `interval` must be a number >= 0 (seconds). "
                 f"Received: interval={interval!r}."
