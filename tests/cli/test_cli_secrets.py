@@ -24,8 +24,8 @@ from rnnkit.cli.app import app
 from rnnkit.tuner import _optuna
 from rnnkit.tuner import _storage
 
-#: Small runs: one network, one epoch, one or two trials.
-RUN = ["-t", "demand", *TINY, "-q"]
+#: Small runs: one network, one epoch, one or two trials (not --quiet: progress lines too).
+RUN = ["-t", "demand", *TINY]
 
 
 def _commands(url: str, csv: Path, out: Path, project: str, trials: int) -> dict[str, list[str]]:
@@ -33,7 +33,7 @@ def _commands(url: str, csv: Path, out: Path, project: str, trials: int) -> dict
     search = ["--max-trials", str(trials), "--project-name", project]
     return {
         "tune": ["tune", str(csv), "--model", "gru", *RUN, *search, "--storage", url],
-        "tune-worker": ["tune-worker", "--storage", url, "--study", f"{project}_gru", "-q"],
+        "tune-worker": ["tune-worker", "--storage", url, "--study", f"{project}_gru"],
         "compare": ["compare", str(csv), "--models", "rnn", *RUN, *search, "--storage", url],
     }
 
@@ -138,6 +138,10 @@ def test_working_storage_password_appears_nowhere_t19(
     studies = kt.list_studies(f"sqlite:///{study}")
     assert {"shared_gru", "shared_rnn"} <= set(studies)
     assert "tuner:***@db.example:5432/studies" in (out / "a" / "report.html").read_text()
+    for folder in (out / "a", out / "c" / "models" / "rnn"):  # what was saved, described
+        result = runner.invoke(app, ["summary", str(folder)])
+        assert result.exit_code == 0, result.stdout + result.stderr
+        texts += [result.stdout, result.stderr]
     captured = capfd.readouterr()
     _assert_nowhere(secret, out, *texts, caplog.text, captured.out, captured.err)
 
