@@ -10,7 +10,7 @@ from a :class:`StorageSpec`.
   hides it wherever the URL is shown, :meth:`StorageSpec.scrub` wherever a driver's
   message might quote it.
 - The allocation lock serialises "which trial runs next" between workers: an OS
-  file lock next to the SQLite study (``flock`` on POSIX, ``LockFileEx`` on
+  file lock next to the SQLite study (``flock`` on POSIX, a byte-range lock on
   Windows, through the ``filelock`` package), or a PostgreSQL advisory lock. Both
   are released by the OS or the server when their process dies, so no lock can
   outlive its holder.
@@ -417,10 +417,12 @@ def describe_holder(holder: dict[str, Any] | None) -> str:
 class FileLock:
     """An exclusive OS lock on a file; released by the OS if the holder dies.
 
-    The lock itself comes from the ``filelock`` package (``flock`` on POSIX,
-    ``LockFileEx`` on Windows), so ``rnnkit.tuner`` imports and runs on every
-    platform. Who holds it is written beside it (``<lock>.holder``: host, pid,
-    start time), so that a worker kept waiting can say whom it waits for.
+    The lock itself comes from the ``filelock`` package (``flock`` on POSIX, a
+    byte-range lock on Windows), so ``rnnkit.tuner`` imports and runs on every
+    platform. Where neither exists, ``filelock`` warns and falls back to a lock
+    file that a killed holder leaves behind. Who holds the lock is written beside
+    it (``<lock>.holder``: host, pid, start time), so that a worker kept waiting
+    can say whom it waits for.
 
     Example:
         >>> import tempfile
