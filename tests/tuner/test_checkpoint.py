@@ -3,10 +3,15 @@ import json
 import os
 import re
 import time
+import warnings
 
 import numpy as np
 import pytest
 import tuner_fakes as f
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from rnnkit._files import sha256_bytes
 from rnnkit.errors import CheckpointError
@@ -253,3 +258,46 @@ def test_a_new_save_replaces_an_unreadable_manifest(tmp_path):
     save_checkpoint(tmp_path, _model(1.0, 2), epoch=0, value=0.9)
     manifest = json.loads((tmp_path / MANIFEST).read_text())
     assert manifest["current"]["epoch"] == 0 and manifest["previous"] is None
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=8,
+)
+
+
+def _paths(value, prefix=()):
+    """Every key path inside a JSON document."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*prefix, key)
+            yield from _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield (*prefix, index)
+            yield from _paths(item, (*prefix, index))
+
+
+@pytest.fixture(scope="module")
+def fuzz_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fuzz")
+    return folder, _two_checkpoints(folder)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_manifest_loads_or_is_a_checkpoint_error_t18(fuzz_folder, data):
+    folder, manifest = fuzz_folder  # loading never writes, so one folder serves every example
+    path = data.draw(st.sampled_from(sorted(_paths(manifest), key=str)))
+    edited = _edit(manifest, path, data.draw(JSON | st.just(...)))
+    (folder / MANIFEST).write_text(json.dumps(edited))
+    fresh = f.FakeModel(0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a fallback to the previous checkpoint warns
+        try:
+            entry = load_checkpoint(folder, fresh)
+        except CheckpointError as exc:
+            assert "\n" not in str(exc)
+            return
+    assert entry["epoch"] in (0, 1) and fresh.progress in (1.0, 2.0)

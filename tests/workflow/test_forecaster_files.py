@@ -21,6 +21,10 @@ import time
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from rnnkit.cli.app import app
@@ -352,3 +356,45 @@ def test_every_valid_variant_loads(saved, tmp_path, path, value):
     document = _edit(saved[1], path, value)
     loaded = Forecaster.load(_write(tmp_path, saved, document))
     assert json.dumps(loaded.spec) == json.dumps(document["spec"])  # NaN included
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=8,
+)
+
+
+def _paths(value, prefix=()):
+    """Every key path inside a JSON document."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*prefix, key)
+            yield from _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield (*prefix, index)
+            yield from _paths(item, (*prefix, index))
+
+
+@pytest.fixture(scope="module")
+def fuzz_folder(saved, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / MODEL_FILE).write_bytes((saved[0] / MODEL_FILE).read_bytes())
+    return folder
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_forecaster_json_loads_or_is_a_checkpoint_error_t18(saved, fuzz_folder, data):
+    document = saved[1]
+    path = data.draw(st.sampled_from(sorted(_paths(document), key=str)))
+    edited = _edit(document, path, data.draw(JSON | st.just(...)))
+    (fuzz_folder / SPEC_FILE).write_text(json.dumps(edited))
+    try:
+        loaded = Forecaster.load(fuzz_folder)
+    except CheckpointError as exc:
+        assert "\n" not in str(exc) and str(fuzz_folder / SPEC_FILE) in str(exc)
+        return
+    x = np.random.default_rng(3).normal(10.0, 2.0, size=(2, WINDOW, 2))
+    assert loaded.predict_windows(x).shape == (2, HORIZON, 1)  # what loads, works
