@@ -1,5 +1,7 @@
-"""Shape and regularisation layers: Input, Dropout, Activation, Flatten, RepeatVector,
-Masking, Reshape."""
+"""Shape and regularisation layers.
+
+Input, Dropout, Activation, Flatten, RepeatVector, Masking and Reshape.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ class InputLayer(Layer):
         return inputs
 
     def get_config(self):
+        """Return the layer's settings, the sample shape under ``"shape"`` as in Keras."""
         config = super().get_config()
         config["shape"] = config.pop("input_shape")
         return config
@@ -66,8 +69,10 @@ def Input(shape: Any = None, batch_size: int | None = None, name: str | None = N
 
 
 class Dropout(Layer):
-    """Drops a fraction ``rate`` of the inputs during training, scaling the rest by
-    ``1 / (1 - rate)``.
+    """Drops a fraction ``rate`` of the inputs during training.
+
+    The inputs kept are scaled by ``1 / (1 - rate)``; at inference the layer passes
+    its inputs through unchanged.
 
     Args:
         rate: Fraction to drop, in [0, 1].
@@ -99,7 +104,7 @@ class Dropout(Layer):
             return x
         if self.rate == 1.0:
             return torch.zeros_like(x)
-        shape = x.shape
+        shape: tuple[int, ...] = tuple(x.shape)
         if self.noise_shape is not None:
             shape = tuple(x.shape[i] if s is None else s for i, s in enumerate(self.noise_shape))
         if self.seed is not None and self._generator is None:
@@ -110,6 +115,7 @@ class Dropout(Layer):
         return x * ((draw < keep).to(x.dtype) / keep)
 
     def get_config(self):
+        """Return the layer's settings with ``rate``, ``noise_shape`` and ``seed``."""
         config = super().get_config()
         config.update(rate=self.rate, noise_shape=self.noise_shape, seed=self.seed)
         return config
@@ -136,6 +142,7 @@ class Activation(Layer):
         return self.activation(torch.as_tensor(inputs))
 
     def get_config(self):
+        """Return the layer's settings with the activation's serialized name."""
         config = super().get_config()
         config["activation"] = activations_mod.serialize(self.activation)
         return config
@@ -160,6 +167,7 @@ class Flatten(Layer):
         return x.reshape(x.shape[0], -1)
 
     def compute_output_shape(self, input_shape):
+        """Return ``(batch, product of the other axes)``, None if any of them is unknown."""
         rest = input_shape[1:]
         size = None if any(s is None for s in rest) else math.prod(rest)
         return (input_shape[0], size)
@@ -192,9 +200,11 @@ class RepeatVector(Layer):
         return x.unsqueeze(1).expand(-1, self.n, -1)
 
     def compute_output_shape(self, input_shape):
+        """Return ``(batch, n, features)`` for an input of ``(batch, features)``."""
         return (input_shape[0], self.n, input_shape[1])
 
     def get_config(self):
+        """Return the layer's settings with the repeat count ``n``."""
         config = super().get_config()
         config["n"] = self.n
         return config
@@ -220,6 +230,7 @@ class Reshape(Layer):
         return x.reshape(x.shape[0], *self.target_shape)
 
     def compute_output_shape(self, input_shape):
+        """Return ``(batch, *target_shape)``, resolving a -1 entry when the input is known."""
         if -1 in self.target_shape and all(s is not None for s in input_shape[1:]):
             known = math.prod(s for s in self.target_shape if s != -1)
             missing = math.prod(input_shape[1:]) // known
@@ -227,6 +238,7 @@ class Reshape(Layer):
         return (input_shape[0], *self.target_shape)
 
     def get_config(self):
+        """Return the layer's settings with ``target_shape`` as a list."""
         config = super().get_config()
         config["target_shape"] = list(self.target_shape)
         return config
@@ -276,6 +288,7 @@ class Masking(Layer):
         return torch.where(keep.unsqueeze(-1), x, x.new_zeros(()))
 
     def get_config(self):
+        """Return the layer's settings with ``mask_value``."""
         config = super().get_config()
         config["mask_value"] = self.mask_value
         return config

@@ -117,6 +117,7 @@ class Dense(Layer):
         return out
 
     def compute_output_shape(self, input_shape):
+        """Return ``input_shape`` with its last axis replaced by ``units``."""
         return (*tuple(input_shape)[:-1], self.units)
 
     def regularization_loss(self):
@@ -137,6 +138,7 @@ class Dense(Layer):
                 self.bias.copy_(self.bias_constraint(self.bias))
 
     def get_config(self):
+        """Return the layer's settings with units, activation and every weight option."""
         config = super().get_config()
         config.update(
             units=self.units,
@@ -153,5 +155,6 @@ class Dense(Layer):
         return config
 
     def extra_repr(self) -> str:
+        """Summarise the layer in its torch ``repr``: units and a non-linear activation."""
         act = activations_mod.name_of(self.activation)
         return f"units={self.units}" + ("" if act == "linear" else f", activation={act!r}")

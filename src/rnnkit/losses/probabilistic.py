@@ -296,6 +296,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         return labels != self.ignore_class
 
     def get_config(self) -> dict[str, Any]:
+        """Return name, reduction, ``from_logits``, ``ignore_class`` and ``axis``."""
         return {
             **Loss.get_config(self),
             "from_logits": self.from_logits,
@@ -305,4 +306,5 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Loss:
+        """Rebuild the loss from :meth:`get_config`'s output (no ``fn`` to look up)."""
         return cls(**config)

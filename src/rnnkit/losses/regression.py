@@ -266,10 +266,12 @@ class Huber(LossFunctionWrapper):
         self.delta = delta
 
     def get_config(self) -> dict[str, Any]:
+        """Return name, reduction and ``delta``."""
         return {**Loss.get_config(self), "delta": self.delta}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Loss:
+        """Rebuild the loss from :meth:`get_config`'s output (no ``fn`` to look up)."""
         return cls(**config)
 
 
@@ -299,8 +301,10 @@ class CosineSimilarity(LossFunctionWrapper):
         self.axis = axis
 
     def get_config(self) -> dict[str, Any]:
+        """Return name, reduction and ``axis``."""
         return {**Loss.get_config(self), "axis": self.axis}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Loss:
+        """Rebuild the loss from :meth:`get_config`'s output (no ``fn`` to look up)."""
         return cls(**config)

@@ -47,6 +47,7 @@ class Mean(Metric):
         self.count = torch.zeros((), dtype=torch.float64)
 
     def reset_state(self) -> None:
+        """Forget every accumulated value: the total and the count go back to zero."""
         self.total = torch.zeros((), dtype=torch.float64)
         self.count = torch.zeros((), dtype=torch.float64)
 
@@ -68,6 +69,7 @@ class Mean(Metric):
             self.count += values.shape[0] if values.dim() >= 1 else 1
 
     def result(self) -> float:
+        """Return the weighted mean of every value so far; 0.0 before any."""
         count = float(self.count)
         return float(self.total) / count if count else 0.0
 
@@ -147,6 +149,7 @@ class MeanMetricWrapper(Mean):
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self) -> dict[str, Any]:
+        """Return ``name`` and the keyword arguments passed on to ``fn``."""
         return {"name": self.name, **self._fn_kwargs}
 
 

@@ -152,4 +152,5 @@ class RootMeanSquaredError(Mean):
         super().update_state(torch.square(y_pred - y_true), sample_weight=sample_weight)
 
     def result(self) -> float:
+        """Return the square root of the weighted mean squared error so far; 0.0 before any."""
         return super().result() ** 0.5

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import types
+from collections.abc import Iterable
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,7 +55,9 @@ def split_validation(arrays: list[torch.Tensor | None], fraction: float, *, call
         raise RnnkitValueError(
             f"{caller}: validation_split must be in (0, 1). Received: {fraction}."
         )
-    n = len(arrays[0])
+    x = arrays[0]
+    assert x is not None  # x is always given; only y and sample_weight may be None
+    n = len(x)
     split_at = math.floor(n * (1.0 - fraction))
     if split_at in (0, n):
         raise RnnkitValueError(
@@ -112,6 +115,12 @@ class ArrayBatches:
         self.steps = n_steps if steps is None else min(n_steps, int(steps))
 
     def epoch(self, device: torch.device):
+        """Yield one epoch of ``(x, y, sample_weight)`` batches on ``device``.
+
+        Yields at most ``steps`` batches, in a new random order each epoch when
+        ``shuffle`` (``"batch"``: whole batches shuffled); ``y`` and ``sample_weight``
+        are None when not given.
+        """
         indices = batch_indices(len(self.tensors[0]), self.batch_size, shuffle=self.shuffle)
         for index, _ in zip(indices, range(self.steps), strict=False):
             yield tuple(take(t, index, device) for t in self.tensors)
@@ -124,8 +133,11 @@ class ArrayBatches:
 
 
 def is_dataset(x: Any) -> bool:
-    """Whether ``x`` hands over whole batches: a ``PyDataset``, a torch ``DataLoader``
-    or an iterator (e.g. a generator) of batches."""
+    """Whether ``x`` hands over whole batches rather than arrays of samples.
+
+    True for a ``PyDataset``, a torch ``DataLoader`` or an iterator (e.g. a
+    generator) of batches.
+    """
     return isinstance(x, (PyDataset, torch.utils.data.DataLoader, Iterator))
 
 
@@ -165,7 +177,9 @@ class DatasetBatches:
     a used-up iterator).
     """
 
-    def __init__(self, data: Any, convert, *, caller: str, shuffle: bool = False, steps=None):
+    def __init__(
+        self, data: Any, convert, *, caller: str, shuffle: bool | str = False, steps=None
+    ):
         self.data = data
         self.convert = convert
         self.caller = caller
@@ -193,6 +207,11 @@ class DatasetBatches:
         self._live: Iterator[tuple[str, Any]] | None = None
 
     def epoch(self, device: torch.device):
+        """Yield one epoch of converted ``(x, y, sample_weight)`` batches on ``device``.
+
+        Stops after ``steps`` batches or when the data ends; sets ``ran_out`` when the
+        epoch came up short.
+        """
         self.ran_out = False
         if self._reads_on:
             self._live = self._live or self._raw_batches()
@@ -220,7 +239,7 @@ class DatasetBatches:
         data = self.data
         if isinstance(data, PyDataset):
             n = data.num_batches
-            order = itertools.count() if n is None else range(n)
+            order: Iterable[int] = itertools.count() if n is None else range(n)
             if self.shuffle and n is not None:
                 order = torch.randperm(n).tolist()
             return ((f"batch x[{i}]", data[i]) for i in order)
@@ -228,10 +247,12 @@ class DatasetBatches:
         return ((f"batch {i} of this epoch", batch) for i, batch in enumerate(source))
 
     def on_epoch_begin(self) -> None:
+        """Call a ``PyDataset``'s ``on_epoch_begin`` hook; nothing for other data."""
         if isinstance(self.data, PyDataset):
             self.data.on_epoch_begin()
 
     def on_epoch_end(self) -> None:
+        """Call a ``PyDataset``'s ``on_epoch_end`` hook; nothing for other data."""
         if isinstance(self.data, PyDataset):
             self.data.on_epoch_end()
 

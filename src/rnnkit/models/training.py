@@ -8,6 +8,7 @@ calls callbacks at fixed points.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,12 @@ from rnnkit.models.data_adapter import to_tensor
 
 _SPARSE_LOSSES = ("sparse_categorical_crossentropy",)
 
+if TYPE_CHECKING:
+    # Trainer is only ever mixed into a torch module (Sequential): type-check it as one.
+    _ModuleBase = torch.nn.Module
+else:
+    _ModuleBase = object
+
 
 def _owns_parameters(module: torch.nn.Module) -> bool:
     """Whether ``module`` holds parameters itself (an RNN delegates to its cell)."""
@@ -50,13 +57,29 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-class Trainer:
+class Trainer(_ModuleBase):
     """Keras' compile/fit/evaluate/predict for a model that is a torch module."""
 
     optimizer: Any = None
     loss: Any = None
     compiled_metrics: list[Any]
     stop_training: bool = False
+    history: History | None
+
+    if TYPE_CHECKING:  # provided by the model class Trainer is mixed into (Sequential)
+        built: bool
+        built_input_shape: tuple[int | None, ...] | None
+
+        def build(self, input_shape: Any = None) -> None:
+            """Create the model's weights for inputs of ``input_shape``."""
+
+        @property
+        def input_features(self) -> int | None:
+            """Features per timestep the model was built for."""
+
+        @property
+        def device(self) -> torch.device:
+            """Where the model runs."""
 
     # ------------------------------------------------------------------ compile
     def compile(
@@ -77,9 +100,12 @@ class Trainer:
             optimizer: Name (``"adam"``) or :class:`~rnnkit.optimizers.Optimizer`.
                 Defaults to `"rmsprop"`.
             loss: Name (``"mse"``, ``"mean_squared_error"``, ...) or callable.
+            loss_weights: Accepted for Keras compatibility; no effect (one output).
             metrics: List of metric names or objects (``["mae"]``).
             weighted_metrics: Metrics that also receive ``sample_weight``.
-            loss_weights, run_eagerly, steps_per_execution, jit_compile,
+            run_eagerly: Accepted for Keras compatibility; no effect (always eager).
+            steps_per_execution: Accepted for Keras compatibility; no effect.
+            jit_compile: Accepted for Keras compatibility; no effect.
             auto_scale_loss: Accepted for Keras compatibility; no effect.
         """
         if loss is None:
@@ -150,14 +176,16 @@ class Trainer:
         total = None
         for layer in self.modules():
             penalty = None
-            if hasattr(layer, "regularization_loss") and _owns_parameters(layer):
-                penalty = layer.regularization_loss()
+            regularization_loss = getattr(layer, "regularization_loss", None)
+            if regularization_loss is not None and _owns_parameters(layer):
+                penalty = regularization_loss()
             activity = getattr(layer, "activity_loss", None)
             for term in (penalty, activity):
                 if term is not None:
                     total = term if total is None else total + term
             if activity is not None:
-                layer.activity_loss = None
+                # torch types module attributes as Tensor | Module; this one is rnnkit's own
+                layer.activity_loss = None  # type: ignore[assignment]
         return total
 
     def train_step(self, x, y, sample_weight=None) -> torch.Tensor:
@@ -172,8 +200,9 @@ class Trainer:
         loss.backward()
         self.optimizer.step()
         for layer in self.modules():
-            if hasattr(layer, "apply_constraints") and _owns_parameters(layer):
-                layer.apply_constraints()
+            apply_constraints = getattr(layer, "apply_constraints", None)
+            if apply_constraints is not None and _owns_parameters(layer):
+                apply_constraints()
         predictions = y_pred.detach()
         if hasattr(y_pred, "_keras_mask"):  # detach() drops the output mask
             predictions._keras_mask = y_pred._keras_mask
@@ -209,8 +238,11 @@ class Trainer:
         return {f"{prefix}{name}": float(m.result()) for name, m in self._named_metrics()}
 
     def _named_metrics(self) -> list[tuple[str, Any]]:
-        """``(log key, metric)`` pairs, named as Keras does: a repeated name gets ``_1``,
-        ``_2``…; a weighted metric whose name is taken becomes ``weighted_<name>``."""
+        """``(log key, metric)`` pairs, named as Keras names them.
+
+        A repeated name gets ``_1``, ``_2``…; a weighted metric whose name is taken
+        becomes ``weighted_<name>``.
+        """
         counts: dict[str, int] = {}
 
         def unique(name: str) -> str:
@@ -228,8 +260,11 @@ class Trainer:
 
     # ---------------------------------------------------------------- arrays
     def _prepare(self, x, y, sample_weight, caller, setup=True):
-        """Validated tensors; ``setup``: also build the model and place it (else only
-        check the input shape: later batches of a dataset)."""
+        """Validate ``x``, ``y`` and ``sample_weight`` and return them as tensors.
+
+        With ``setup`` also build the model and place it on its device; without it
+        (later batches of a dataset) only check the input shape.
+        """
         x_t = to_tensor(x, name="x", caller=caller)
         if x_t.dim() < 2:
             raise RnnkitValueError(
@@ -306,7 +341,8 @@ class Trainer:
         self._require_compiled("fit")
         if x is None:
             raise RnnkitValueError("fit(): pass x (and y), or a dataset of batches as x.")
-        val = None
+        val: ArrayBatches | DatasetBatches | None = None
+        train: ArrayBatches | DatasetBatches
         if is_dataset(x):
             check_dataset_arguments(
                 x, caller=caller, y=y, sample_weight=sample_weight,
@@ -422,7 +458,6 @@ class Trainer:
 
     def _batch_converter(self, class_weight: dict[int, float] | None = None):
         """``convert(x, y, sample_weight, caller=...)`` for the batches of a dataset."""
-
         ready = False  # the model is built and placed once, at the first batch
 
         def convert(x, y, sample_weight, *, caller: str):
