@@ -300,4 +300,25 @@ def test_fuzzed_manifest_loads_or_is_a_checkpoint_error_t18(fuzz_folder, data):
         except CheckpointError as exc:
             assert "\n" not in str(exc)
             return
-    assert entry["epoch"] in (0, 1) and fresh.progress in (1.0, 2.0)
+    assert fresh.progress in (1.0, 2.0)  # the weights of one saved entry, whole
+    assert entry["epoch"] == edited["current" if fresh.progress == 2.0 else "previous"]["epoch"]
+
+
+def test_a_save_removes_only_its_own_stale_files(tmp_path):
+    """A killed save's leftovers go; a file the module never writes stays (a hostile trial
+    id could point a save at any folder)."""
+    stale = [
+        "weights-00007-0123abcd.weights.safetensors",
+        ".tmp-weights-00007-0123abcd.weights.safetensors",
+        ".tmp-0123456789ab-.tmp-weights-00007-0123abcd.weights.safetensors",
+        "optimizer-00007-0123abcd.safetensors",
+        ".tmp-0123456789ab-checkpoint.json",
+    ]
+    strangers = ["notes.txt", "weights.safetensors", ".bashrc", "model.keras"]
+    for name in stale + strangers:
+        (tmp_path / name).write_text("x")
+    save_checkpoint(tmp_path, _model(1.0, 2), epoch=0, value=0.9)
+    left = {p.name for p in tmp_path.iterdir()}
+    assert set(strangers) <= left
+    assert not left & set(stale)
+    assert len(left) == len(strangers) + 3  # the manifest, weights and optimizer state

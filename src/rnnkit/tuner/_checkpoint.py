@@ -51,6 +51,13 @@ MAX_KEY_CHARS = 1_000
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,199}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _INT_KEY = re.compile(r"-?[0-9]{1,18}")
+# Files a save writes, and the temporary names a killed save may leave (``_files`` adds
+# ``.tmp-<12 hex>-`` to the name it writes): the only files a save ever deletes.
+_OWN_FILE = re.compile(
+    r"(\.tmp-[0-9a-f]{12}-)?(\.tmp-)?"
+    r"(weights-\d{5,}-[0-9a-f]{8}\.weights\.safetensors|optimizer-\d{5,}-[0-9a-f]{8}\.safetensors)"
+    r"|\.tmp-[0-9a-f]{12}-checkpoint\.json"
+)
 _ENTRY_KEYS = {"epoch", "value", "weights", "optimizer", "optimizer_error"}
 _ITEM_KEYS = {"file", "sha256", "size"}
 
@@ -173,8 +180,8 @@ def _save(folder: Path, model: Any, tag: str, *, epoch, value, with_optimizer) -
     new_manifest = {"format": _FORMAT, "current": entry, "previous": previous}
     write_atomic(folder / MANIFEST, json.dumps(new_manifest, indent=1).encode())
     keep = _files(entry) | _files(previous)
-    for path in folder.iterdir():
-        if path.name != MANIFEST and path.name not in keep:
+    for path in folder.iterdir():  # only files this module writes: never a stranger's file
+        if _OWN_FILE.fullmatch(path.name) and path.name not in keep:
             with contextlib.suppress(OSError):
                 path.unlink()
 
