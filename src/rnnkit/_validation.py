@@ -70,8 +70,8 @@ def check_number(
 ) -> Any:
     """Return ``value`` as a float if it is a real number inside the interval.
 
-    The one number check: a wrong type raises :class:`RnnkitTypeError`, NaN or a
-    value outside ``low``..``high`` raises :class:`RnnkitValueError`. ``closed`` says
+    The one number check: a wrong type raises :class:`RnnkitTypeError`; NaN, an
+    infinity or a value outside ``low``..``high`` raises :class:`RnnkitValueError`. ``closed`` says
     which ends are included, like ``"[)"``.
 
     Example:
@@ -92,7 +92,9 @@ def check_number(
     number = float(value)
     low_ok = number >= low if closed[0] == "[" else number > low
     high_ok = number <= high if closed[1] == "]" else number < high
-    if math.isnan(number) or not (low_ok and high_ok):
+    if not math.isfinite(number):
+        raise RnnkitValueError(f"{caller}: `{name}` must be finite. Received: {name}={value!r}.")
+    if not (low_ok and high_ok):
         raise RnnkitValueError(
             f"{caller}: `{name}` must be {_interval(low, high, closed)}. "
             f"Received: {name}={value!r}."

@@ -10,40 +10,21 @@ import numpy as np
 import torch
 
 from rnnkit import errors
+from rnnkit._validation import check_int
+from rnnkit._validation import check_number
 from rnnkit.optimizers.schedules import LearningRateSchedule
 
 
 def to_float(name: str, value: Any, *, caller: str) -> float:
     """Return ``value`` as a finite float, or raise naming ``caller`` and ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise errors.RnnkitTypeError(
-            f"{caller}: `{name}` must be a number. Received: {name}={value!r}."
-        )
-    number = float(value)
-    if not math.isfinite(number):
-        raise errors.RnnkitValueError(
-            f"{caller}: `{name}` must be finite. Received: {name}={value!r}."
-        )
-    return number
+    return check_number(name, value, caller=caller)
 
 
 def check_range(
     name: str, value: Any, *, caller: str, low: float, high: float = math.inf, closed: str = "[]"
 ) -> float:
-    """Return ``value`` as a float inside the interval; ``closed`` is like ``"[)"``."""
-    number = to_float(name, value, caller=caller)
-    low_ok = number >= low if closed[0] == "[" else number > low
-    high_ok = number <= high if closed[1] == "]" else number < high
-    if not (low_ok and high_ok):
-        if high == math.inf:
-            bound = f">= {low:g}" if closed[0] == "[" else f"> {low:g}"
-            wanted = f"a number {bound}"
-        else:
-            wanted = f"a number in {closed[0]}{low:g}, {high:g}{closed[1]}"
-        raise errors.RnnkitValueError(
-            f"{caller}: `{name}` must be {wanted}. Received: {name}={value!r}."
-        )
-    return number
+    """Return ``value`` as a finite float inside the interval; ``closed`` is like ``"[)"``."""
+    return check_number(name, value, caller=caller, low=low, high=high, closed=closed)
 
 
 def check_optional_positive(name: str, value: Any, *, caller: str) -> float | None:
@@ -73,14 +54,7 @@ def check_clipping(
 
 def check_optional_int(name: str, value: Any, *, minimum: int, caller: str) -> int | None:
     """``None``, or ``value`` as an int >= ``minimum``."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise errors.RnnkitValueError(
-            f"{caller}: `{name}` must be an integer >= {minimum} or None. "
-            f"Received: {name}={value!r}."
-        )
-    return int(value)
+    return check_int(name, value, caller=caller, minimum=minimum, allow_none=True)
 
 
 def check_learning_rate(value: Any, *, caller: str) -> float | LearningRateSchedule:
