@@ -76,11 +76,9 @@ def scaler_to_dict(scaler: Any) -> dict[str, Any]:
         [2.0]
     """
     state: dict[str, Any] = {"method": scaler.method}
-    if hasattr(scaler, "relative"):
-        state["relative"] = scaler.relative
-    for key, value in vars(scaler).items():
-        if key.endswith("_"):
-            state[key] = value.tolist() if isinstance(value, np.ndarray) else value
+    for key in sorted(_SCALER_KEYS[scaler.method] - {"method"}):  # the schema's keys, no more
+        value = getattr(scaler, key)
+        state[key] = value.tolist() if isinstance(value, np.ndarray) else value
     return state
 
 
