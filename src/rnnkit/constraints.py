@@ -13,9 +13,9 @@ from typing import Any
 
 import torch
 
+from rnnkit._validation import check_number
 from rnnkit._validation import check_one_of
 from rnnkit.errors import RnnkitTypeError
-from rnnkit.initializers import check_real
 from rnnkit.initializers import from_class_config
 
 
@@ -41,7 +41,7 @@ class MaxNorm(Constraint):
     """Rescale so the norm along ``axis`` is at most ``max_value``."""
 
     def __init__(self, max_value: float = 2.0, axis: int = 0):
-        self.max_value = check_real("max_value", max_value, caller="MaxNorm", non_negative=True)
+        self.max_value = check_number("max_value", max_value, caller="MaxNorm", low=0)
         self.axis = _check_axis(axis, "MaxNorm")
 
     def __call__(self, weight):
@@ -71,9 +71,9 @@ class MinMaxNorm(Constraint):
 
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
         caller = "MinMaxNorm"
-        self.min_value = check_real("min_value", min_value, caller=caller, non_negative=True)
-        self.max_value = check_real("max_value", max_value, caller=caller, non_negative=True)
-        self.rate = check_real("rate", rate, caller=caller, non_negative=True)
+        self.min_value = check_number("min_value", min_value, caller=caller, low=0)
+        self.max_value = check_number("max_value", max_value, caller=caller, low=0)
+        self.rate = check_number("rate", rate, caller=caller, low=0)
         self.axis = _check_axis(axis, caller)
 
     def __call__(self, weight):

@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import inspect
 import math
-import numbers
 from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
 import torch
 
+from rnnkit._validation import check_int
+from rnnkit._validation import check_number
 from rnnkit._validation import check_one_of
 from rnnkit._validation import suggest
 from rnnkit.errors import RnnkitTypeError
-from rnnkit.errors import RnnkitValueError
 
 
 def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -39,34 +39,6 @@ def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
         return shape[0], shape[1]
     receptive = math.prod(shape[:-2])
     return shape[-2] * receptive, shape[-1] * receptive
-
-
-def check_real(name: str, value: Any, *, caller: str, non_negative: bool = False) -> float:
-    """Return ``value`` as a float if it is a finite real number (not a bool).
-
-    Shared by the initialisers, regularisers and constraints, whose settings may come
-    from a file: ``"0.1"``, ``True``, ``nan`` or ``inf`` are refused with a named error.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise RnnkitTypeError(f"{caller}: `{name}` must be a number. Received: {name}={value!r}.")
-    number = float(value)
-    if not math.isfinite(number) or (non_negative and number < 0):
-        expected = "a finite number >= 0" if non_negative else "a finite number"
-        raise RnnkitValueError(
-            f"{caller}: `{name}` must be {expected}. Received: {name}={value!r}."
-        )
-    return number
-
-
-def check_seed(seed: Any, *, caller: str) -> int | None:
-    """Return ``seed`` if it is ``None`` or an integer (not a bool)."""
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise RnnkitTypeError(
-            f"{caller}: `seed` must be an integer or None. Received: seed={seed!r}."
-        )
-    return int(seed)
 
 
 def from_class_config(
@@ -155,7 +127,7 @@ class Constant(Initializer):
     """Every entry equals ``value``."""
 
     def __init__(self, value: float = 0.0):
-        self.value = check_real("value", value, caller="Constant")
+        self.value = check_number("value", value, caller="Constant")
 
     def __call__(self, shape, dtype=None):
         return torch.full(shape, self.value, dtype=dtype or torch.float32)
@@ -168,9 +140,9 @@ class RandomUniform(Initializer):
     """Uniform on ``[minval, maxval)``."""
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
-        self.minval = check_real("minval", minval, caller="RandomUniform")
-        self.maxval = check_real("maxval", maxval, caller="RandomUniform")
-        self.seed = check_seed(seed, caller="RandomUniform")
+        self.minval = check_number("minval", minval, caller="RandomUniform")
+        self.maxval = check_number("maxval", maxval, caller="RandomUniform")
+        self.seed = check_int("seed", seed, caller="RandomUniform", allow_none=True)
 
     def __call__(self, shape, dtype=None):
         out = torch.empty(shape, dtype=dtype or torch.float32)
@@ -184,9 +156,9 @@ class RandomNormal(Initializer):
     """Normal with ``mean`` and ``stddev``."""
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
-        self.mean = check_real("mean", mean, caller="RandomNormal")
-        self.stddev = check_real("stddev", stddev, caller="RandomNormal", non_negative=True)
-        self.seed = check_seed(seed, caller="RandomNormal")
+        self.mean = check_number("mean", mean, caller="RandomNormal")
+        self.stddev = check_number("stddev", stddev, caller="RandomNormal", low=0)
+        self.seed = check_int("seed", seed, caller="RandomNormal", allow_none=True)
 
     def __call__(self, shape, dtype=None):
         out = torch.empty(shape, dtype=dtype or torch.float32)
@@ -207,7 +179,7 @@ class VarianceScaling(Initializer):
         seed: int | None = None,
     ):
         caller = "VarianceScaling"
-        self.scale = check_real("scale", scale, caller=caller, non_negative=True)
+        self.scale = check_number("scale", scale, caller=caller, low=0)
         self.mode = check_one_of("mode", mode, ("fan_in", "fan_out", "fan_avg"), caller=caller)
         self.distribution = check_one_of(
             "distribution",
@@ -215,7 +187,7 @@ class VarianceScaling(Initializer):
             ("truncated_normal", "untruncated_normal", "uniform"),
             caller=caller,
         )
-        self.seed = check_seed(seed, caller=caller)
+        self.seed = check_int("seed", seed, caller=caller, allow_none=True)
 
     def __call__(self, shape, dtype=None):
         fan_in, fan_out = _fans(tuple(shape))
@@ -309,8 +281,8 @@ class Orthogonal(Initializer):
     """
 
     def __init__(self, gain: float = 1.0, seed: int | None = None):
-        self.gain = check_real("gain", gain, caller="Orthogonal")
-        self.seed = check_seed(seed, caller="Orthogonal")
+        self.gain = check_number("gain", gain, caller="Orthogonal")
+        self.seed = check_int("seed", seed, caller="Orthogonal", allow_none=True)
 
     def __call__(self, shape, dtype=None):
         shape = tuple(shape)
@@ -332,7 +304,7 @@ class Identity(Initializer):
     """Identity matrix times ``gain``."""
 
     def __init__(self, gain: float = 1.0):
-        self.gain = check_real("gain", gain, caller="Identity")
+        self.gain = check_number("gain", gain, caller="Identity")
 
     def __call__(self, shape, dtype=None):
         return self.gain * torch.eye(*shape, dtype=dtype or torch.float32)

@@ -13,9 +13,9 @@ from typing import Any
 
 import torch
 
+from rnnkit._validation import check_number
 from rnnkit._validation import check_one_of
 from rnnkit.errors import RnnkitTypeError
-from rnnkit.initializers import check_real
 from rnnkit.initializers import from_class_config
 
 
@@ -35,8 +35,8 @@ class L1L2(Regularizer):
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
         caller = type(self).__name__
-        self.l1 = check_real("l1", l1, caller=caller, non_negative=True)
-        self.l2 = check_real("l2", l2, caller=caller, non_negative=True)
+        self.l1 = check_number("l1", l1, caller=caller, low=0)
+        self.l2 = check_number("l2", l2, caller=caller, low=0)
 
     def __call__(self, weight):
         penalty = weight.new_zeros(())
