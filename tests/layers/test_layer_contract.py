@@ -59,6 +59,11 @@ CASES = {
     "RepeatVector": (lambda: L.RepeatVector(3), (2, 4), lambda k: k.layers.RepeatVector(3)),
     "Reshape": (lambda: L.Reshape((2, 6)), (2, 3, 4), lambda k: k.layers.Reshape((2, 6))),
     "Masking": (lambda: L.Masking(0.0), (2, 5, 3), lambda k: k.layers.Masking(0.0)),
+    "Embedding": (
+        lambda: L.Embedding(7, 3, mask_zero=True),
+        (2, 5),
+        lambda k: k.layers.Embedding(7, 3, mask_zero=True),
+    ),
     "InputLayer": (lambda: L.InputLayer(shape=(5, 3)), (2, 5, 3), None),
     "Bidirectional": (
         lambda: L.Bidirectional(L.LSTM(4)),
@@ -72,16 +77,20 @@ CASES = {
     ),
 }
 IDS = sorted(CASES)
+ID_INPUTS = {"Embedding": 7}  # layers fed token ids: name -> vocabulary size
 
 
-def _input(shape):
-    return torch.from_numpy(np.random.default_rng(0).normal(size=shape).astype("float32"))
+def _input(shape, name=None):
+    rng = np.random.default_rng(0)
+    if name in ID_INPUTS:
+        return torch.from_numpy(rng.integers(0, ID_INPUTS[name], size=shape))
+    return torch.from_numpy(rng.normal(size=shape).astype("float32"))
 
 
 def _built(name):
     factory, shape, _ = CASES[name]
     layer = factory()
-    layer(_input(shape))
+    layer(_input(shape, name))
     return layer, shape
 
 
@@ -104,7 +113,7 @@ def test_layer_builds_lazily_on_its_first_batch(name):
     if has_weights:  # weightless layers are built at construction, as in Keras 3
         assert not layer.built
     assert [p for p in layer.parameters() if p.numel()] == []
-    out = layer(_input(shape))
+    out = layer(_input(shape, name))
     out = out[0] if isinstance(out, (list, tuple)) else out
     assert layer.built
     assert out.shape[0] == shape[0]
@@ -138,7 +147,7 @@ def test_get_config_round_trips_through_json(name):
 def test_save_and_load_keep_outputs(name, tmp_path):
     layer, shape = _built(name)
     model = Sequential([layer])
-    x = _input(shape).numpy()
+    x = _input(shape, name).numpy()
     expected = model.predict(x, verbose=0)
     model.save(str(tmp_path / "m.keras"))
     restored = load_model(str(tmp_path / "m.keras"))

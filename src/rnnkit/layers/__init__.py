@@ -13,6 +13,7 @@ from rnnkit.layers.core import Masking
 from rnnkit.layers.core import RepeatVector
 from rnnkit.layers.core import Reshape
 from rnnkit.layers.dense import Dense
+from rnnkit.layers.embedding import Embedding
 from rnnkit.layers.recurrent import GRU
 from rnnkit.layers.recurrent import LSTM
 from rnnkit.layers.recurrent import SimpleRNN
@@ -29,6 +30,7 @@ __all__ = [
     "Bidirectional",
     "Dense",
     "Dropout",
+    "Embedding",
     "Flatten",
     "GRUCell",
     "Input",
