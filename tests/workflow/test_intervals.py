@@ -1,0 +1,110 @@
+"""Split conformal intervals, their coverage, and non-negative targets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnnkit.errors import DataError
+from rnnkit.errors import RnnkitValueError
+from rnnkit.workflow.baselines import NaiveForecaster
+from rnnkit.workflow.intervals import ConformalIntervals
+from rnnkit.workflow.intervals import clip_non_negative
+from rnnkit.workflow.intervals import coverage_table
+from rnnkit.workflow.intervals import fit_conformal
+from rnnkit.workflow.intervals import non_negative_targets
+from rnnkit.workflow.intervals import parse_levels
+
+
+def test_widths_use_the_finite_sample_rank_per_step():
+    # 19 windows, absolute errors 1..19 at step 1 and 10..190 at step 2:
+    # level 0.8 -> rank ceil(20 * 0.8) = 16, level 0.95 -> rank 19
+    errors = np.arange(1.0, 20.0)
+    actual = np.zeros((19, 2, 1))
+    forecast = np.stack([errors, errors * 10], axis=1)[..., None]
+    intervals = fit_conformal(actual, forecast, [0.95, 0.8])
+    assert intervals.levels == (0.8, 0.95)
+    assert intervals.widths[:, :, 0].tolist() == [[16.0, 160.0], [19.0, 190.0]]
+    assert intervals.exact
+
+
+def test_too_few_windows_use_the_largest_error_and_say_so():
+    actual = np.zeros((5, 1, 1))
+    forecast = np.arange(1.0, 6.0).reshape(5, 1, 1)
+    intervals = fit_conformal(actual, forecast, [0.95])  # needs rank 6 of 5
+    assert intervals.widths.ravel().tolist() == [5.0]
+    assert not intervals.exact
+
+
+def test_coverage_is_near_nominal_on_exchangeable_errors():
+    rng = np.random.default_rng(0)
+    val = rng.standard_t(df=3, size=(400, 3, 1))  # heavy tails: no normal assumption
+    test = rng.standard_t(df=3, size=(4000, 3, 1))
+    intervals = fit_conformal(val, np.zeros_like(val), [0.8, 0.95])
+    table = coverage_table(test, {"m": np.zeros_like(test)}, {"m": intervals})
+    assert table["coverage"].tolist() == pytest.approx([0.8, 0.95], abs=0.03)
+    assert [c for c in table.columns if c.startswith("step_")] == ["step_1", "step_2", "step_3"]
+
+
+def test_naive_lower_bound_clipped_at_zero_for_counts():
+    # a count series near zero: the naive forecast's interval would reach below 0
+    counts = np.array([0.0, 2.0, 1.0, 0.0, 5.0, 1.0, 0.0, 3.0, 1.0, 0.0, 2.0, 6.0] * 4)
+    assert non_negative_targets(counts[:, None]) == (True,)
+    x = np.lib.stride_tricks.sliding_window_view(counts[:-1], 3)[..., None]
+    y = counts[3:, None, None]
+    naive = NaiveForecaster().fit(x, y)
+    forecast = naive.predict(x)
+    intervals = fit_conformal(y, forecast, [0.9], non_negative=(True,))
+    assert intervals.widths.ravel()[0] > 1.0
+    lower, upper = intervals.bounds(forecast, 0.9)
+    assert np.any(forecast - intervals.widths[0] < 0)  # what an unclipped bound would be
+    assert lower.min() == 0.0
+    assert np.all(upper == forecast + intervals.widths[0])
+    unbounded = fit_conformal(y, forecast, [0.9])
+    assert unbounded.bounds(forecast, 0.9)[0].min() < 0
+
+
+def test_non_negative_rule():
+    t = np.arange(200.0)
+    pm25 = np.abs(np.sin(t / 5)) * 300  # touches 0
+    price = 100 + np.sin(t / 7) * 10  # positive but far from 0
+    temp = np.sin(t / 9) * 10  # goes negative
+    near = 1 + np.abs(np.sin(t / 3)) * 100  # min 1 of range 100: within 5 %
+    flat_zero = np.zeros(200)
+    flags = non_negative_targets(np.stack([pm25, price, temp, near, flat_zero], axis=1))
+    assert flags == (True, False, False, True, True)
+
+
+def test_clip_non_negative_only_flagged_targets():
+    values = np.array([[[-2.0, -2.0], [3.0, -1.0]]])
+    assert clip_non_negative(values, (True, False)).tolist() == [[[0.0, -2.0], [3.0, -1.0]]]
+    assert clip_non_negative(values, ()).tolist() == values.tolist()
+
+
+def test_parse_levels_accepts_fractions_and_percentages():
+    assert parse_levels("0.8, 0.95") == (0.8, 0.95)
+    assert parse_levels("95,80") == (0.8, 0.95)
+    assert parse_levels([0.9, 0.9]) == (0.9,)
+    assert parse_levels("") == ()
+    with pytest.raises(
+        RnnkitValueError, match=r"^intervals: interval level '1.5x' is not a number"
+    ):
+        parse_levels("0.8,1.5x")
+    with pytest.raises(RnnkitValueError, match=r"interval level '0' must be between 0 and 1"):
+        parse_levels("0")
+
+
+def test_round_trip_and_unknown_level():
+    intervals = ConformalIntervals((0.8,), np.array([[[1.0, 2.0]]]), 12, (False, True))
+    clone = ConformalIntervals.from_dict(intervals.to_dict(), (False, True))
+    assert clone.levels == (0.8,) and clone.widths.tolist() == [[[1.0, 2.0]]]
+    assert clone.calibration_windows == 12 and clone.non_negative == (False, True)
+    with pytest.raises(RnnkitValueError, match=r"no intervals at level 0.95. Available: 0.8"):
+        intervals.bounds(np.zeros((1, 1, 2)), 0.95)
+
+
+def test_fit_conformal_errors():
+    with pytest.raises(DataError, match=r"^fit_conformal\(\): actual and forecast must have"):
+        fit_conformal(np.zeros((3, 1, 1)), np.zeros((3, 2, 1)), [0.8])
+    with pytest.raises(DataError, match=r"hold 1 NaN or infinite values"):
+        fit_conformal(np.zeros((3, 1, 1)), np.array([[[1.0]], [[np.nan]], [[0.0]]]), [0.8])
