@@ -174,8 +174,22 @@ def _check_overwrite(filepath: str | os.PathLike, overwrite: bool, caller: str) 
         raise RnnkitValueError(f"{caller}: {filepath} exists. Pass overwrite=True to replace it.")
 
 
-def save_model(model: Any, filepath: str | os.PathLike, *, overwrite: bool = True) -> None:
-    """Write ``model`` to ``filepath`` (see the module docstring for the format)."""
+def save_model(
+    model: Any, filepath: str | os.PathLike, *, overwrite: bool = True, format: str | None = None
+) -> None:
+    """Write ``model`` to ``filepath`` (see the module docstring for the format).
+
+    A name ending in ``.h5``, ``format="keras"`` or ``format="h5"`` writes a Keras file
+    instead (see :mod:`rnnkit.models.keras_files`).
+    """
+    # Keras files: rnnkit.models.keras_files decides from the name and format=.
+    from rnnkit.models import keras_files
+
+    keras_format = keras_files.model_format(filepath, format)
+    if keras_format != "rnnkit":
+        return keras_files.save_keras_model(
+            model, filepath, format=keras_format, overwrite=overwrite
+        )
     _check_overwrite(filepath, overwrite, "save()")
     if not model.built:
         raise RnnkitValueError(
@@ -756,6 +770,11 @@ def load_model(
         >>> bool(np.allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0)))
         True
     """
+    # Keras files (.keras from Keras, HDF5) are read by rnnkit.models.keras_files.
+    from rnnkit.models import keras_files
+
+    if keras_files.is_keras_file(filepath):
+        return keras_files.load_keras_model(filepath, compile=compile)
     caller = "load_model()"
     source = str(filepath)
     members = _read_members(filepath, caller)
@@ -827,12 +846,13 @@ def _assign_state(model: Any, state: dict[str, torch.Tensor], source: str, calle
 
 
 def save_weights(model: Any, filepath: str | os.PathLike, *, overwrite: bool = True) -> None:
-    """Write the model's weights to a safetensors file, atomically."""
-    if str(filepath).endswith(".h5"):
-        raise RnnkitValueError(
-            f"save_weights(): rnnkit writes weights as safetensors, not HDF5. Use a name "
-            f"ending in '.weights.safetensors' instead of {str(filepath)!r}."
-        )
+    """Write the model's weights to a safetensors file, atomically (Keras HDF5 for
+    a name ending in ``.weights.h5``; another ``.h5`` name is an error)."""
+    # Keras weights files: rnnkit.models.keras_files.
+    from rnnkit.models import keras_files
+
+    if keras_files.weights_format(filepath) == "h5":
+        return keras_files.save_keras_weights(model, filepath, overwrite=overwrite)
     _check_overwrite(filepath, overwrite, "save_weights()")
     atomic_write(filepath, save_safetensors_bytes(_state_tensors(model)))
 
@@ -847,6 +867,11 @@ def load_weights(model: Any, filepath: str | os.PathLike) -> None:
         CheckpointError: the file is missing, not a regular file (a FIFO is refused
             at once), damaged, or holds weights that do not fit the model.
     """
+    # Keras files (.weights.h5, .h5, .keras from Keras): rnnkit.models.keras_files.
+    from rnnkit.models import keras_files
+
+    if keras_files.is_keras_file(filepath):
+        return keras_files.load_keras_weights(model, filepath)
     caller = "load_weights()"
     path = Path(filepath)
     source = str(path)

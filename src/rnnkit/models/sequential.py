@@ -289,19 +289,21 @@ class Sequential(Trainer, nn.Module):
         )
 
     # ----------------------------------------------------------------- saving
-    def save(self, filepath: str, overwrite: bool = True) -> None:
+    def save(self, filepath: str, overwrite: bool = True, format: str | None = None) -> None:
         """Save architecture, weights and compile settings to one file (no pickle).
 
         The file is a zip with ``config.json``, ``model.safetensors`` and a manifest of
         SHA-256 digests, written atomically. Load it with
-        :func:`rnnkit.models.load_model`.
+        :func:`rnnkit.models.load_model`. Keras files: ``format="keras"`` writes a
+        Keras 3 ``.keras`` file, a name ending in ``.h5`` a legacy Keras HDF5 model
+        (see :mod:`rnnkit.models.keras_files`).
         """
         from rnnkit.models.saving import save_model
 
-        save_model(self, filepath, overwrite=overwrite)
+        save_model(self, filepath, overwrite=overwrite, format=format)
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
-        """Write the weights to a safetensors file (atomically)."""
+        """Write the weights to a safetensors file (``*.weights.h5``: Keras HDF5), atomically."""
         from rnnkit.models.saving import save_weights
 
         save_weights(self, filepath, overwrite=overwrite)

@@ -18,6 +18,8 @@ from rnnkit.models.keras_files.config import KerasConfigReader
 from rnnkit.models.keras_files.detect import HDF5
 from rnnkit.models.keras_files.detect import KERAS_ZIP
 from rnnkit.models.keras_files.detect import sniff_handle
+from rnnkit.models.keras_files.dispatch import model_format
+from rnnkit.models.keras_files.dispatch import weights_format
 from rnnkit.models.keras_files.h5_safe import H5Reader
 from rnnkit.models.keras_files.h5_safe import open_h5
 from rnnkit.models.keras_files.read_h5 import legacy_model_plan
@@ -154,7 +156,7 @@ def save_keras_model(
         model: A built ``Sequential`` of layers Keras has (see
             :func:`~rnnkit.models.keras_files.config.supported_layers`).
         filepath: The target; ``format="keras"`` needs a name ending in ``.keras``,
-            ``format="h5"`` one ending in ``.h5``.
+            ``format="h5"`` one ending in ``.h5`` or ``.hdf5``.
         format: ``"keras"`` or ``"h5"``.
         overwrite: Replace an existing file. Defaults to `True`.
 
@@ -163,17 +165,9 @@ def save_keras_model(
             unbuilt model, or a layer Keras files cannot hold.
     """
     caller = "save()"
-    name = str(filepath)
-    suffix = {"keras": ".keras", "h5": ".h5"}.get(format)
-    if suffix is None:
+    if format not in FORMATS or model_format(filepath, format) != format:
         raise RnnkitValueError(
-            f"{caller}: unknown Keras format {format!r}. Use format='keras' (a .keras file) "
-            "or a name ending in '.h5'."
-        )
-    if not name.endswith(suffix):
-        raise RnnkitValueError(
-            f"{caller}: format={format!r} writes a {suffix} file, but the name is {name!r}. "
-            f"Use a name ending in '{suffix}'."
+            f"{caller}: Keras formats are {list(FORMATS)}. Received: format={format!r}."
         )
     _check_overwrite(filepath, overwrite, caller)
     if not model.built:
@@ -191,11 +185,10 @@ def save_keras_weights(model: Any, filepath: str | os.PathLike, *, overwrite: bo
         RnnkitValueError: the name does not end in ``.weights.h5`` or the model is not built.
     """
     caller = "save_weights()"
-    if not str(filepath).endswith(".weights.h5"):
+    if weights_format(filepath) != "h5":
         raise RnnkitValueError(
             f"{caller}: Keras weights files are named '*.weights.h5'. Received: "
-            f"{str(filepath)!r}; use e.g. 'model.weights.h5' (or '.weights.safetensors' "
-            "for rnnkit's own format)."
+            f"{str(filepath)!r}; use e.g. 'model.weights.h5'."
         )
     _check_overwrite(filepath, overwrite, caller)
     if not model.built:

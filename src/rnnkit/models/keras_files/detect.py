@@ -13,6 +13,7 @@ import zipfile
 from typing import BinaryIO
 
 from rnnkit._files import open_regular_file
+from rnnkit.errors import CheckpointError
 from rnnkit.models.keras_files.h5_safe import HDF5_SIGNATURE
 
 RNNKIT_ZIP = "rnnkit"
@@ -63,3 +64,15 @@ def sniff_handle(handle: BinaryIO) -> str:
     if {"config.json", "metadata.json"} <= names and "manifest.json" not in names:
         return KERAS_ZIP
     return RNNKIT_ZIP
+
+
+def is_keras_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a Keras zip or HDF5 file; ``False`` for anything unreadable.
+
+    ``load_model`` and ``load_weights`` ask this first: a missing file, a FIFO or an
+    rnnkit file goes on to rnnkit's own reader, which names the problem.
+    """
+    try:
+        return sniff_model_file(path) in (KERAS_ZIP, HDF5)
+    except (CheckpointError, OSError):
+        return False
