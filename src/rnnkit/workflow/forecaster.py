@@ -378,11 +378,13 @@ def _model_file(folder: Path, expected: str | None, caller: str) -> Path:
         raise CheckpointError(f"{caller}: {path} is missing. Save the forecaster again.")
     raise CheckpointError(
         f"{caller}: {path} is not the network {SPEC_FILE} was saved with (SHA-256 "
-        f"mismatch: damaged, or replaced after saving). Save the forecaster again."
+        "mismatch: damaged, or replaced after saving). Save the forecaster again."
     )
 
 
-def _check_model_fits(model: Any, spec: dict, model_file: Path, spec_file: Path, caller) -> None:
+def _check_model_fits(
+    model: Any, spec: dict, model_file: Path, spec_file: Path, caller: str
+) -> None:
     """The network must read `(window, features)` and emit `horizon * targets` values."""
     expected_in = (int(spec["window"]), len(spec["features"]))
     shape_in = tuple(getattr(model, "input_shape", None) or ())[1:]
