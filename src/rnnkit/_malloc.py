@@ -1,5 +1,7 @@
-"""glibc ``malloc`` settings that keep freed memory in the process (one place for both
-:mod:`rnnkit.kernels.memory` and the tuner's worker processes)."""
+"""glibc ``malloc`` settings that keep freed memory in the process.
+
+One place for both :mod:`rnnkit.kernels.memory` and the tuner's worker processes.
+"""
 
 from __future__ import annotations
 

@@ -120,7 +120,8 @@ def serialize(fn: Activation) -> str | None:
 
 def name_of(fn: Activation) -> str:
     """Return a readable name for ``fn`` (Keras name, else the function's name)."""
-    return serialize(fn) or getattr(fn, "__name__", repr(fn))
+    fallback: str = getattr(fn, "__name__", repr(fn))
+    return serialize(fn) or fallback
 
 
 def deserialize(name: str) -> Activation:

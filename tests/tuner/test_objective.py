@@ -1,9 +1,11 @@
 import pytest
 
 import rnnkit.tuner as kt
+from rnnkit.tuner.errors import FailedTrialError
 from rnnkit.tuner.objective import MultiObjective
 from rnnkit.tuner.objective import create_objective
 from rnnkit.tuner.objective import infer_metric_direction
+from rnnkit.tuner.objective import metrics_at_best_epoch
 
 
 @pytest.mark.parametrize(
@@ -44,3 +46,12 @@ def test_multi_objective_scalarises_like_keras_tuner():
     assert isinstance(obj, MultiObjective)
     assert obj.get_value({"val_loss": 1.0, "val_acc": 0.25}) == 0.75
     assert obj.direction == "min"
+
+
+def test_fit_returning_a_dict_of_per_epoch_lists_scores_its_best_epoch():
+    # A plain dict (e.g. history.history) has no .epoch: epochs count from 0.
+    result = {"loss": [1.0, 0.25, 0.5], "mae": [3.0, 2.0, 1.0]}
+    value, step, metrics = metrics_at_best_epoch(result, kt.Objective("loss", "min"))
+    assert (value, step, metrics) == (0.25, 1, {"loss": 0.25, "mae": 2.0})
+    with pytest.raises(FailedTrialError, match=r"non-finite loss \(nan\) at epoch 1"):
+        metrics_at_best_epoch({"loss": [1.0, float("nan")]}, kt.Objective("loss", "min"))

@@ -266,6 +266,7 @@ class _WindowScaler:
     """Shared plumbing of the window scalers: validation and target bookkeeping."""
 
     method: ClassVar[str] = ""
+    target_scale_: np.ndarray  # set by each subclass's _fit
 
     def __init__(self, *, targets: int | list[int] | None = None):
         self.targets = targets

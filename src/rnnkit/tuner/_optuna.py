@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import itertools
 import logging
 import warnings
@@ -126,7 +127,9 @@ def _attempt(trial: optuna.trial.FrozenTrial) -> Attempt:
 
 
 # -------------------------------------------------------------- distributions
-def to_distribution(hp: HyperParameter) -> BaseDistribution | None:
+def to_distribution(
+    hp: HyperParameter,
+) -> CategoricalDistribution | IntDistribution | FloatDistribution | None:
     """The Optuna distribution for ``hp`` (``None`` for ``Fixed``)."""
     if isinstance(hp, Fixed):
         return None
@@ -218,7 +221,8 @@ def params_for(
     values: dict[str, Any], space: dict[str, HyperParameter]
 ) -> tuple[dict[str, Any], dict[str, BaseDistribution]]:
     """Optuna ``params`` and ``distributions`` for values chosen by rnnkit."""
-    params, dists = {}, {}
+    params: dict[str, Any] = {}
+    dists: dict[str, BaseDistribution] = {}
     for name, value in values.items():
         hp = space.get(name)
         dist = None if hp is None else to_distribution(hp)
@@ -399,7 +403,7 @@ class StudyHandle:
             internal = dist.to_internal_repr(value)
             self._guard(
                 "record a parameter",
-                lambda n=name, i=internal, d=dist: self.storage.set_trial_param(trial_id, n, i, d),
+                functools.partial(self.storage.set_trial_param, trial_id, name, internal, dist),
             )
 
     def set_attrs(self, trial_id: int, attrs: dict[str, Any]) -> None:
@@ -407,7 +411,7 @@ class StudyHandle:
         for key, value in attrs.items():
             self._guard(
                 "write a trial attribute",
-                lambda k=key, v=value: self.storage.set_trial_user_attr(trial_id, k, v),
+                functools.partial(self.storage.set_trial_user_attr, trial_id, key, value),
             )
 
     def report(self, trial: optuna.Trial, value: float, step: int) -> bool:

@@ -27,7 +27,7 @@ SPACE_ATTR = "rnnkit_space"
 
 
 class ResultsMixin:
-    """``get_best_hyperparameters``, ``results_summary``, ``results_dataframe``, …"""
+    """The tuner's results API: best trials and hyperparameters, summaries, a dataframe."""
 
     oracle: Any
     project_dir: Any

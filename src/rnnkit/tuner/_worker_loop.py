@@ -23,6 +23,7 @@ import time
 import traceback as tb
 from dataclasses import dataclass
 from dataclasses import field
+from typing import TYPE_CHECKING
 from typing import Any
 
 from rnnkit.tuner import _storage
@@ -47,6 +48,9 @@ from rnnkit.tuner.oracles import Proposal
 from rnnkit.tuner.oracles import ProposalKind
 from rnnkit.tuner.oracles import random_engine
 from rnnkit.tuner.trial import Trial
+
+if TYPE_CHECKING:
+    from rnnkit.tuner._hp_types import HyperParameter
 
 logger = logging.getLogger("rnnkit.tuner")
 
@@ -111,6 +115,25 @@ class WorkerLoop:
     _wake: Any = None
     _gc_frozen: bool = False
 
+    if TYPE_CHECKING:  # defined by BaseTuner, which this loop is mixed into
+
+        def _ensure_open(self) -> None: ...
+
+        def _known_space(self, *, refresh: bool = False) -> dict[str, HyperParameter]: ...
+
+        def _remember_space(self, hps: list[HyperParameter]) -> None: ...
+
+        def _score(self, results: Any) -> tuple[float, int, dict[str, float]]: ...
+
+        def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> Any:
+            """Train one trial; return a History, a dict, a float, or a list (executions)."""
+
+        def on_trial_begin(self, trial: Trial) -> None:
+            """Called before a trial runs."""
+
+        def on_trial_end(self, trial: Trial) -> None:
+            """Called after a trial's outcome is stored."""
+
     def _work(
         self,
         fit_args: tuple[Any, ...],
@@ -133,7 +156,7 @@ class WorkerLoop:
                 step = self._allocate(deadline)
                 if step is None:
                     return
-                if step == _IDLE:
+                if isinstance(step, str):  # _IDLE, the only string _allocate returns
                     if waited == 0.0 or waited >= 30.0:
                         self._report_holders()
                         waited = 0.0
@@ -265,14 +288,15 @@ class WorkerLoop:
     def _start_new(self, proposal: Proposal, view: SearchView) -> Step | str | None:
         assert self._study is not None
         index = view.count
-        asked = beat = None
+        asked: Any = None
+        beat: Any = None
         engine_kind, preset = proposal.engine, dict(proposal.values)
         redraw = 0
         while True:
             if engine_kind is EngineKind.SAMPLER:
                 asked = self._study.ask()
                 beat = self._begin(asked)
-                engine = (lambda a: lambda h: self._study.suggest(a, h))(asked)  # type: ignore[union-attr]
+                engine = (lambda a: lambda h: self._study.suggest(a, h))(asked)
             elif engine_kind is EngineKind.RANDOM:
                 engine = random_engine(self.oracle.seed, index, redraw)
             else:
@@ -296,7 +320,7 @@ class WorkerLoop:
                 engine_kind, preset = EngineKind.PRESET, combo
         self._remember_space(hp.space)
         space = {h.name: h for h in hp.space}
-        attrs = {
+        attrs: dict[str, Any] = {
             "trial_id": str(index).zfill(self._id_width),
             "attempt": 1,
             "values": dict(hp.values),

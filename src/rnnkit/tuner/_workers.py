@@ -256,9 +256,14 @@ def _can_fork(threads: int) -> bool:
 
 
 def _context(tuner: Any) -> Any:
-    """``forkserver`` where available: workers fork from a clean server process that has
-    imported rnnkit (and the hypermodel's module) once, so starting them is cheap and
-    safe (no inherited threads or database connections); ``spawn`` elsewhere."""
+    """The multiprocessing context that starts the worker processes.
+
+    ``fork`` from a prompt or stdin (no main file a new process could import).
+    Otherwise ``forkserver`` where available: workers fork from a clean server
+    process that has imported rnnkit (and the hypermodel's module) once, so starting
+    them is cheap and safe (no inherited threads or database connections);
+    ``spawn`` elsewhere.
+    """
     main_file = getattr(sys.modules.get("__main__"), "__file__", None)
     interactive = main_file is None or not os.path.exists(main_file)  # a prompt, stdin
     if interactive and "fork" in mp.get_all_start_methods():

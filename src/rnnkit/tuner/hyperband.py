@@ -128,10 +128,12 @@ class HyperbandPlan:
 
     @property
     def trials(self) -> int:
+        """Total trials over all iterations."""
         return sum(r.trials for r in self.rows) * self.schedule.iterations
 
     @property
     def max_epochs_trained(self) -> int:
+        """Epochs trained over all iterations (promotions count only their extra epochs)."""
         per_iteration = sum(r.trials * (r.epochs - r.initial_epoch) for r in self.rows)
         return per_iteration * self.schedule.iterations
 
@@ -184,14 +186,15 @@ def next_hyperband_trial(
         for r in range(1, len(rounds)):
             promoted = {t.control.get("parent") for t in rounds[r]}
             candidates = [
-                t
+                (t.score, t)
                 for t in rounds[r - 1]
                 if t.status is TrialStatus.COMPLETED
                 and t.score is not None
                 and t.trial_id not in promoted
             ]
             if len(candidates) > schedule.size(bracket, r - 1) - schedule.size(bracket, r):
-                best = sorted(candidates, key=lambda t: t.score, reverse=direction == "max")[0]
+                ranked = sorted(candidates, key=lambda c: c[0], reverse=direction == "max")
+                best = ranked[0][1]
                 control = _control(schedule, seq, r)
                 control["parent"] = best.trial_id
                 return HyperbandChoice(control, parent=best)

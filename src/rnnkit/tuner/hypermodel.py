@@ -59,6 +59,7 @@ class FunctionHyperModel(HyperModel):
         self._build = build
 
     def build(self, hp: Any) -> Any:
+        """Build the model by calling the wrapped ``build(hp)`` function."""
         return self._build(hp)
 
 

@@ -157,6 +157,8 @@ class MultiObjective(Objective):
     The value is the sum of the "min" objectives minus the sum of the "max" ones.
     """
 
+    objectives: tuple[Objective, ...]  # set in __init__ (the dataclass is frozen)
+
     def __init__(self, objectives: Sequence[Objective]) -> None:
         super().__init__("multi_objective", "min")
         object.__setattr__(self, "objectives", tuple(objectives))
@@ -171,6 +173,7 @@ class MultiObjective(Objective):
         return hash(self.objectives)
 
     def get_value(self, logs: Mapping[str, float]) -> float:
+        """Return the sum of the "min" objectives' values minus the "max" ones'."""
         total = 0.0
         for objective in self.objectives:
             value = float(logs[objective.name])
@@ -178,13 +181,16 @@ class MultiObjective(Objective):
         return total
 
     def has_value(self, logs: Mapping[str, Any]) -> bool:
+        """Whether ``logs`` hold every objective's metric."""
         return all(o.name in logs for o in self.objectives)
 
     @property
     def names(self) -> tuple[str, ...]:
+        """The metric names of every objective, in order."""
         return tuple(o.name for o in self.objectives)
 
     def get_config(self) -> dict[str, Any]:
+        """JSON-ready description: ``{"multi": [each objective's config]}``."""
         return {"multi": [o.get_config() for o in self.objectives]}
 
 
@@ -243,7 +249,7 @@ def metrics_at_best_epoch(result: Any, objective: Objective) -> tuple[float, int
     if isinstance(result, numbers.Real):
         value = float(result)
         return value, 0, {objective.name: value}
-    epochs = None
+    epochs: list[int] = []  # a History's epoch numbers; a plain dict counts from 0
     if hasattr(result, "history") and isinstance(result.history, dict):
         epochs = list(getattr(result, "epoch", None) or [])
         result = result.history

@@ -241,6 +241,7 @@ class GridSearchOracle(Oracle):
         )
 
     def populate(self, view: SearchView, space: list[HyperParameter]) -> Proposal:
+        """Propose the first grid combination not tried yet; idle or stopped once all were."""
         from rnnkit.tuner._view import values_key
 
         for combo in iter_grid(space):
@@ -311,6 +312,11 @@ class BayesianOptimizationOracle(Oracle):
         self.sampler_kind = sampler
 
     def n_startup_trials(self) -> int:
+        """Random trials before the sampler takes over.
+
+        ``num_initial_points`` when given, else ``max(2, min(10, max_trials // 3))`` (10 when
+        ``max_trials`` is unlimited).
+        """
         if self.num_initial_points is not None:
             return self.num_initial_points
         if self.max_trials is None:
@@ -318,9 +324,11 @@ class BayesianOptimizationOracle(Oracle):
         return max(2, min(10, self.max_trials // 3))
 
     def settings(self) -> dict[str, Any]:
+        """Settings a resumed search must keep: the oracle and its sampler (``gp`` or ``tpe``)."""
         return {"oracle": type(self).__name__, "sampler": self.sampler_kind}
 
     def populate(self, view: SearchView, space: list[HyperParameter]) -> Proposal:
+        """Propose a new trial whose values the Optuna sampler (GP or TPE) chooses."""
         return Proposal(ProposalKind.NEW, EngineKind.SAMPLER)
 
 
@@ -366,6 +374,7 @@ class HyperbandOracle(Oracle):
         self.hyperband_iterations = hyperband_iterations
 
     def settings(self) -> dict[str, Any]:
+        """Settings a resumed search must keep: the oracle and its Hyperband schedule."""
         s = self.schedule
         return {
             "oracle": type(self).__name__,
@@ -375,6 +384,10 @@ class HyperbandOracle(Oracle):
         }
 
     def populate(self, view: SearchView, space: list[HyperParameter]) -> Proposal:
+        """Propose the next Hyperband trial: a promotion of a bracket's best, or a fresh random one.
+
+        When no trial can start, the oracle idles while others run, else the search stops.
+        """
         choice = next_hyperband_trial(self.schedule, view.ordered(), self.objective.direction)
         if choice is None:
             return Proposal(ProposalKind.IDLE if view.running else ProposalKind.STOPPED)

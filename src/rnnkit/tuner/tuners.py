@@ -80,14 +80,21 @@ class TunerCallback(Callback):
             self.model.stop_training = True
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Remember the epoch, to name it in a failure message."""
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
+        """Stop training at the first batch whose loss is NaN or infinite."""
         loss = (logs or {}).get("loss")
         if loss is not None and not is_finite(loss):
             self._fail(f"non-finite loss ({float(loss)}) at epoch {self._epoch}, batch {batch}")
 
     def on_epoch_end(self, epoch, logs=None):
+        """Check the epoch's logs, checkpoint a new best epoch and report to the pruner.
+
+        A non-finite loss or objective fails the trial. Only the first execution of a
+        trial reports; training stops when the pruner says so.
+        """
         logs = logs or {}
         for key in ("loss", *self.objective.names):
             if key in logs and not is_finite(logs[key]):

@@ -54,7 +54,10 @@ def hyperparameter_importance(
     """
     if trials is None or trials.empty or "score" not in trials:
         return None, "not computed: no trials were recorded"
-    done = trials[trials.get("status", "COMPLETED").astype(str).str.upper() == "COMPLETED"]
+    if "status" in trials:
+        done = trials[trials["status"].astype(str).str.upper() == "COMPLETED"]
+    else:  # a table without a status column holds completed trials only
+        done = trials
     done = done[np.isfinite(pd.to_numeric(done["score"], errors="coerce"))]
     if len(done) < MIN_TRIALS:
         return None, (

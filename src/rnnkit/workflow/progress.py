@@ -74,14 +74,17 @@ class EpochProgress(Callback):
         return self
 
     def on_train_begin(self, logs: Any = None) -> None:
+        """Open the epochs bar (total: ``epochs``, when known)."""
         self.listener.begin("epochs", total=self.epochs, description=f"{self.label} epochs")
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        """Advance the epochs bar, showing the epoch's loss and val_loss."""
         logs = logs or {}
         parts = [f"{key} {logs[key]:.4g}" for key in ("loss", "val_loss") if key in logs]
         self.listener.advance("epochs", description=" ".join([f"{self.label}", *parts]).strip())
 
     def on_train_end(self, logs: Any = None) -> None:
+        """Close the epochs bar; with ``count_trials``, advance the trials bar by one."""
         self.listener.end("epochs")
         if self.count_trials:
             self.listener.advance("trials")
