@@ -314,6 +314,38 @@ class Sequential(Trainer, nn.Module):
 
         load_weights(self, filepath)
 
+    def export(
+        self,
+        filepath: str,
+        format: str = "onnx",
+        verbose: bool | None = None,
+        input_signature: Any = None,
+    ) -> None:
+        """Export the model for inference; rnnkit writes ``format="onnx"``.
+
+        The ONNX graph has a dynamic batch axis and the model's fixed number of
+        timesteps; see :mod:`rnnkit.models.export_onnx`. Keras' other formats
+        (``"tf_saved_model"``, ``"openvino"``, ``"litert"``, ``"torch"``) raise an
+        error saying what to do instead. Unlike Keras, the default format is
+        ``"onnx"``, the one rnnkit can write.
+
+        Args:
+            filepath: Where to write the file.
+            format: ``"onnx"``. Defaults to `"onnx"`.
+            verbose: Print where the file went. Defaults to `None` (silent).
+            input_signature: Optional ``(batch, timesteps, features)`` to export
+                for, when the model was built without fixed timesteps.
+
+        Raises:
+            RnnkitValueError: An unsupported format, an unbuilt model or a stateful layer.
+            ImportError: ``onnx`` is missing (``pip install rnnkit[onnx]``).
+        """
+        from rnnkit.models.export_onnx import check_format
+        from rnnkit.models.export_onnx import export_onnx
+
+        check_format(format)
+        export_onnx(self, filepath, input_signature=input_signature, verbose=verbose)
+
     def get_config(self) -> dict[str, Any]:
         """Architecture as JSON-serialisable data."""
         from rnnkit.models.saving import serialize_layer
