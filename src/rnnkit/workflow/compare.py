@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -34,13 +36,24 @@ from rnnkit.errors import DataError
 from rnnkit.workflow.baselines import LinearLagForecaster
 from rnnkit.workflow.baselines import NaiveForecaster
 from rnnkit.workflow.baselines import SeasonalNaiveForecaster
-from rnnkit.workflow.forecast_metrics import compare_to_naive
 from rnnkit.workflow.forecast_metrics import forecast_metrics
 from rnnkit.workflow.forecast_metrics import horizon_errors
 from rnnkit.workflow.forecast_metrics import mase
+from rnnkit.workflow.forecast_metrics import naive_scale
+from rnnkit.workflow.intervals import ConformalIntervals
+from rnnkit.workflow.intervals import clip_non_negative
+from rnnkit.workflow.intervals import coverage_table
+from rnnkit.workflow.intervals import fit_conformal
+from rnnkit.workflow.intervals import level_label
+from rnnkit.workflow.intervals import non_negative_targets
 from rnnkit.workflow.prepare import PreparedData
 from rnnkit.workflow.prepare import prepare_data
 from rnnkit.workflow.progress import ProgressListener
+from rnnkit.workflow.significance import LEVEL
+from rnnkit.workflow.significance import DieboldMarianoResult
+from rnnkit.workflow.significance import diebold_mariano
+from rnnkit.workflow.significance import format_p
+from rnnkit.workflow.significance import loss_differential
 from rnnkit.workflow.spec import ForecastConfig
 from rnnkit.workflow.train import FitResult
 from rnnkit.workflow.train import TuneResult
@@ -53,6 +66,7 @@ __all__ = [
     "compare_models",
     "fit_baselines",
     "score_forecasts",
+    "significance_tests",
     "verdict_sentences",
 ]
 
@@ -75,15 +89,20 @@ def fit_baselines(data: PreparedData) -> dict[str, np.ndarray]:
         >>> list(forecasts), float(forecasts["naive"][0, 0, 0])  # last input of a test window
         (['naive', 'seasonal naive', 'linear on lags'], 85.0)
     """
-    x_train, y_train = data.part("train")
     x_test, _ = data.part("test")
+    return {name: model.predict(x_test) for name, model in _fitted_baselines(data).items()}
+
+
+def _fitted_baselines(data: PreparedData) -> dict[str, Any]:
+    """The three baselines fitted on the training windows."""
+    x_train, y_train = data.part("train")
     targets = data.target_index
     models = {
         NAIVE: NaiveForecaster(targets=targets),
         SEASONAL: SeasonalNaiveForecaster(data.season, targets=targets),
         LINEAR: LinearLagForecaster(targets=targets),
     }
-    return {name: model.fit(x_train, y_train).predict(x_test) for name, model in models.items()}
+    return {name: model.fit(x_train, y_train) for name, model in models.items()}
 
 
 def score_forecasts(data: PreparedData, forecasts: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -120,16 +139,130 @@ def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+#: The metric each verdict compares, the reference it is compared with, and its label.
+_VERDICT_METRICS = (("MASE", NAIVE), ("MASE_seasonal", SEASONAL))
+
+
+def significance_tests(
+    data: PreparedData, forecasts: Mapping[str, np.ndarray], networks: Sequence[str]
+) -> dict[tuple[str, str], DieboldMarianoResult]:
+    """Diebold–Mariano tests of every network against the naive and seasonal naive forecasts.
+
+    The loss is the absolute error divided by the target's MASE scale (the
+    in-sample naive MAE for `naive`, the seasonal one for `seasonal naive`),
+    averaged per test window over its steps and targets: the quantity whose
+    mean is the MASE the verdicts quote. Overlapping windows are allowed for
+    with a lag of `ceil(horizon / stride) - 1` (see `rnnkit.workflow.significance`).
+
+    Args:
+        data: The prepared data (test targets, training series, season, horizon, stride).
+        forecasts: Model name -> test forecasts `(n_test, horizon, n_targets)`.
+        networks: Names of the network rows to test.
+
+    Returns:
+        `(network, reference)` -> the test; pairs that cannot be tested (a
+        reference missing, a scale of 0, fewer than 2 test windows) are left out.
+    """
+    _, y_test = data.part("test")
+    config = data.config
+    out = {}
+    for _, reference in _VERDICT_METRICS:
+        if reference not in forecasts:
+            continue
+        season = 1 if reference == NAIVE else data.season
+        try:
+            scale = naive_scale(data.train_series, season=season)
+        except DataError:  # training period shorter than one season
+            continue
+        if np.any(scale == 0):
+            continue
+        for name in networks:
+            if name not in forecasts:
+                continue
+            d = loss_differential(y_test, forecasts[name], forecasts[reference], scale=scale)
+            if len(d) < 2 or not np.all(np.isfinite(d)):
+                continue
+            out[(name, reference)] = diebold_mariano(
+                d, horizon=config.horizon, stride=config.stride
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class _Tested:
+    model: str
+    score: float
+    reference: float
+    test: DieboldMarianoResult | None
+
+    @property
+    def outcome(self) -> str:
+        if self.test is None or not (np.isfinite(self.score) and np.isfinite(self.reference)):
+            return "untested"
+        return self.test.outcome(LEVEL)
+
+
+def _numbers(label: str, item: _Tested) -> str:
+    scores = f"{label} {item.score:.3g} vs {item.reference:.3g}"
+    return f"{scores}, p = {format_p(item.test.p_value)}" if item.test else scores
+
+
+def _detail(item: _Tested, label: str, who: str) -> str:
+    if item.outcome == "untested":
+        why = f"{label} is NaN" if not np.isfinite(item.score) else "no test was possible"
+        return f"{item.model} could not be compared with {who} ({why})."
+    test = item.test.describe()  # type: ignore[union-attr]
+    numbers = f"{label} {item.score:.3g} vs {item.reference:.3g}; {test}"
+    if item.outcome == "better":
+        return f"{item.model} beats {who} ({numbers})."
+    if item.outcome == "worse":
+        return f"{item.model} does not beat {who}: it is worse ({numbers})."
+    return f"{item.model} does not beat {who}: no meaningful difference ({numbers})."
+
+
+def _headline(items: list[_Tested], label: str, who: str) -> str:
+    winners = [i for i in items if i.outcome == "better"]
+    others = [i for i in items if i.outcome != "better"]
+    words = {"worse": "worse", "no difference": "no meaningful difference", "untested": "untested"}
+    rest = "; ".join(f"{i.model}: {words[i.outcome]} ({_numbers(label, i)})" for i in others)
+    level = f"Diebold-Mariano test at the {LEVEL:.0%} level"
+    if not winners:
+        return f"No network beats {who} on the test period ({level}): {rest}."
+    names = _join([i.model for i in winners])
+    if not others:
+        verb = "beats" if len(winners) == 1 else "beat"
+        if len(winners) > 1:
+            names, verb = "Every network", "beats"
+        shown = "; ".join(f"{i.model}: {_numbers(label, i)}" for i in winners)
+        return f"{names} {verb} {who} on the test period ({level}; {shown})."
+    verb = "beats" if len(winners) == 1 else "beat"
+    shown = "; ".join(f"{i.model}: {_numbers(label, i)}" for i in winners)
+    return f"{names} {verb} {who} on the test period ({level}; {shown}); {rest}."
+
+
 def verdict_sentences(
-    metrics: pd.DataFrame, networks: list[str], *, season: int = 1, season_source: str = ""
+    metrics: pd.DataFrame,
+    networks: list[str],
+    *,
+    season: int = 1,
+    season_source: str = "",
+    tests: Mapping[tuple[str, str], DieboldMarianoResult] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Plain-words verdicts: do the networks beat the naive and seasonal naive forecasts?
+
+    A network *beats* a reference only when the Diebold–Mariano test of their
+    test-window losses rejects equal accuracy at the 5 % level (`LEVEL`,
+    two-sided) in its favour; it *is worse* when the test rejects the other
+    way; otherwise the verdict says "no meaningful difference". Every verdict
+    names the test and its p-value. Without a test for a pair, no claim is made.
 
     Args:
         metrics: `score_forecasts` output.
         networks: Names of the network rows.
         season: The season, for the wording. Defaults to `1`.
         season_source: How the season was found, for the wording. Defaults to `""`.
+        tests: `(network, reference)` -> its test (`significance_tests`).
+            Defaults to `None` (no tests: every comparison is "untested").
 
     Returns:
         `(headline, details)`: summary sentences, and one sentence per
@@ -137,46 +270,33 @@ def verdict_sentences(
 
     Example:
         >>> table = pd.DataFrame(
-        ...     {"MASE": [1.0, 0.9, 1.2, 0.8], "MASE_seasonal": [1.1, 1.0, 1.3, 0.9],
+        ...     {"MASE": [2.55, 2.6, 2.54, 2.5], "MASE_seasonal": [1.1, 1.0, 1.3, 0.9],
         ...      "MAE": [1.0, 0.9, 1.2, 0.8]},
-        ...     index=["naive", "seasonal naive", "LSTM", "linear on lags"])
-        >>> headline, _ = verdict_sentences(table, ["LSTM"], season=24)
-        >>> print(headline[0])
-        No network beats the naive forecast on the test period (best: LSTM, MASE 1.2 >= 1).
+        ...     index=["naive", "seasonal naive", "GRU", "linear on lags"])
+        >>> noise = diebold_mariano([0.1, -0.2, 0.05, 0.1, -0.1, 0.02])
+        >>> headline, details = verdict_sentences(
+        ...     table, ["GRU"], season=24, tests={("GRU", "naive"): noise})
+        >>> print(details[0])
+        GRU does not beat the naive forecast: no meaningful difference (MASE 2.54 vs 2.55; \
+Diebold-Mariano test on absolute errors, p = 0.923, 6 windows).
     """
+    tests = tests or {}
     headline, details = [], []
-    for metric, reference in (("MASE", NAIVE), ("MASE_seasonal", SEASONAL)):
+    for metric, reference in _VERDICT_METRICS:
         if reference not in metrics.index or metric not in metrics:
             continue
         label = "MASE" if metric == "MASE" else f"seasonal MASE (season {season})"
-        scores = {name: float(metrics.loc[name, metric]) for name in [*networks, reference]}
-        verdicts = compare_to_naive(scores, metric=label, reference=reference)
-        details.extend(f"{v.text}." for v in verdicts)
-        who = verdicts[0].reference_name if verdicts else f"the {reference} forecast"
-        winners = [v.model for v in verdicts if v.beats]
-        if not verdicts:
+        who = f"the {reference} forecast"
+        value = float(metrics.loc[reference, metric])
+        items = [
+            _Tested(name, float(metrics.loc[name, metric]), value, tests.get((name, reference)))
+            for name in networks
+            if name in metrics.index
+        ]
+        if not items:
             continue
-        if not winners:
-            scored = [v for v in verdicts if np.isfinite(v.score)]
-            best = min(scored, key=lambda v: v.score) if scored else None
-            tail = (
-                f" (best: {best.model}, {label} {best.score:.3g} >= {best.reference:.3g})"
-                if best
-                else ""
-            )
-            headline.append(f"No network beats {who} on the test period{tail}.")
-        elif len(winners) == len(verdicts):
-            headline.append(
-                f"{'Every network beats' if len(winners) > 1 else _join(winners) + ' beats'} "
-                f"{who} on the test period."
-            )
-        else:
-            losers = [v.model for v in verdicts if not v.beats]
-            verb = "beats" if len(winners) == 1 else "beat"
-            neg = "does not" if len(losers) == 1 else "do not"
-            headline.append(
-                f"{_join(winners)} {verb} {who} on the test period; {_join(losers)} {neg}."
-            )
+        details.extend(_detail(item, label, who) for item in items)
+        headline.append(_headline(items, label, who))
     if season == 1 and SEASONAL in metrics.index:
         why = f" (season: {season_source})" if season_source else ""
         headline.append(f"The seasonal naive forecast equals the naive one here{why}.")
@@ -204,6 +324,15 @@ class ComparisonResult:
         headline: Summary verdict sentences.
         verdicts: One sentence per network and reference.
         seconds: Wall-clock seconds of the whole comparison.
+        notes: Extra lines for the report (non-negative targets, intervals).
+        significance: `(network, reference)` -> Diebold–Mariano test behind
+            the verdicts (`significance_tests`).
+        intervals: Model name -> its conformal intervals (empty when
+            `config.intervals` is empty).
+        coverage: `coverage_table` of the test windows: one row per model and
+            level, overall and per forecast step.
+        non_negative: Per target, whether it is bounded at 0 (forecasts and
+            lower bounds clipped).
     """
 
     data: PreparedData
@@ -216,6 +345,10 @@ class ComparisonResult:
     verdicts: list[str]
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    significance: dict[tuple[str, str], DieboldMarianoResult] = field(default_factory=dict)
+    intervals: dict[str, ConformalIntervals] = field(default_factory=dict)
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    non_negative: tuple = ()
 
     @property
     def config(self) -> ForecastConfig:
@@ -245,7 +378,32 @@ class ComparisonResult:
         }
         for name, forecast in self.forecasts().items():
             base[name] = forecast.ravel()
+            model = self.intervals.get(name)
+            for level in model.levels if model else ():
+                lower, upper = model.bounds(forecast, level)
+                base[f"{name}_lower_{level_label(level)}"] = lower.ravel()
+                base[f"{name}_upper_{level_label(level)}"] = upper.ravel()
         return pd.DataFrame(base)
+
+    def significance_frame(self) -> pd.DataFrame:
+        """The Diebold–Mariano tests behind the verdicts, one row per network and reference."""
+        rows = [
+            {
+                "model": model,
+                "reference": reference,
+                "loss": test.loss,
+                "mean_difference": test.mean_difference,
+                "statistic": test.statistic,
+                "p_value": test.p_value,
+                "p_better": test.p_better,
+                "windows": test.n,
+                "lag": test.lag,
+                "kernel": test.kernel,
+                "outcome": test.outcome(LEVEL),
+            }
+            for (model, reference), test in self.significance.items()
+        ]
+        return pd.DataFrame(rows)
 
     def save_models(self, folder: str | Path) -> dict[str, Path]:
         """Save every trained network as a forecaster folder `<folder>/<kind>`."""
@@ -265,7 +423,20 @@ class ComparisonResult:
         seconds: float = 0.0,
     ) -> ComparisonResult:
         """Score trained networks beside the baselines on `data`'s test windows."""
-        baselines = fit_baselines(data)
+        fitted = _fitted_baselines(data)
+        x_val, y_val = data.part("val")
+        x_test, y_test = data.part("test")
+        non_negative = non_negative_targets(data.train_series)
+        baselines = {
+            n: clip_non_negative(m.predict(x_test), non_negative) for n, m in fitted.items()
+        }
+        val_forecasts = {
+            n: clip_non_negative(m.predict(x_val), non_negative) for n, m in fitted.items()
+        }
+        for fit in fits:  # bounded targets: the networks' forecasts are clipped like the baselines'
+            fit.predictions = clip_non_negative(fit.predictions, non_negative)
+            if fit.val_predictions is not None:
+                val_forecasts[fit.name] = clip_non_negative(fit.val_predictions, non_negative)
         forecasts = {**baselines, **{fit.name: fit.predictions for fit in fits}}
         metrics = score_forecasts(data, forecasts)
         kind = ["baseline"] * len(baselines) + ["network"] * len(fits)
@@ -280,16 +451,24 @@ class ComparisonResult:
         }
         for column, values in cost.items():
             metrics[column] = pd.Series(values, index=[f.name for f in fits], dtype=float)
-        _, y_test = data.part("test")
         series = data.train_series
         horizon_mae = {
             name: horizon_errors(y_test, forecast, y_train=series)["MAE"]
             for name, forecast in forecasts.items()
         }
         names = [fit.name for fit in fits]
+        tests = significance_tests(data, forecasts, names)
         headline, verdicts = verdict_sentences(
-            metrics, names, season=data.season, season_source=data.season_source
+            metrics, names, season=data.season, season_source=data.season_source, tests=tests
         )
+        levels = data.config.intervals
+        intervals = {
+            name: fit_conformal(y_val, val_forecasts[name], levels, non_negative=non_negative)
+            for name in forecasts
+            if levels and name in val_forecasts and len(y_val)
+        }
+        coverage = coverage_table(y_test, forecasts, intervals)
+        notes = _interval_notes(data, intervals, non_negative)
         return cls(
             data=data,
             fits={fit.name: fit for fit in fits},
@@ -300,7 +479,41 @@ class ComparisonResult:
             headline=headline,
             verdicts=verdicts,
             seconds=seconds,
+            notes=notes,
+            significance=tests,
+            intervals=intervals,
+            coverage=coverage,
+            non_negative=non_negative,
         )
+
+
+def _interval_notes(
+    data: PreparedData, intervals: dict[str, ConformalIntervals], non_negative: tuple
+) -> list[str]:
+    """Report lines on bounded targets and on how the intervals were made."""
+    notes = []
+    bounded = [t for t, flag in zip(data.targets, non_negative, strict=True) if flag]
+    if bounded:
+        notes.append(
+            f"{_join([repr(t) for t in bounded])} never went below 0 in the training period and "
+            "came close to 0 (its minimum is within 5 % of its range), so it is treated as "
+            "non-negative: every forecast and interval lower bound is clipped at 0."
+        )
+    if intervals:
+        first = next(iter(intervals.values()))
+        shown = ", ".join(f"{level:.0%}" for level in first.levels)
+        notes.append(
+            f"Prediction intervals ({shown}): split conformal, from each model's absolute errors "
+            f"on the {first.calibration_windows:,} validation windows, one width per forecast "
+            "step and target; their coverage is measured on the test windows."
+        )
+        if not first.exact:
+            notes.append(
+                f"Only {first.calibration_windows} validation windows: too few for the "
+                "highest level's guarantee, so its width is the largest validation error. "
+                "Use a larger --val-fraction or a longer series."
+            )
+    return notes
 
 
 def _row(metrics: pd.DataFrame, name: str) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from rnnkit.data.scaling import WINDOW_SCALING_METHODS
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
 from rnnkit.tuner._storage import redact_url
+from rnnkit.workflow.intervals import parse_levels
 
 try:
     import tomllib
@@ -115,6 +116,10 @@ class ForecastConfig:
             run fastest on one. `None` leaves torch's setting. Defaults to `1`.
         out: Output folder for reports, models and tuning studies. Defaults to
             `"rnnkit_report"`.
+        intervals: Prediction interval levels in (0, 1), e.g. `(0.8, 0.95)`, or
+            `"0.8,0.95"`; split conformal widths per forecast step from the
+            validation errors (see `rnnkit.workflow.intervals`). `()` for none.
+            Defaults to `(0.8, 0.95)`.
     """
 
     data: Any = None
@@ -145,6 +150,7 @@ class ForecastConfig:
     resume: bool = False
     threads: int | None = 1
     out: str | Path = "rnnkit_report"
+    intervals: Any = (0.8, 0.95)
 
     def validate(self, caller: str = "ForecastConfig") -> ForecastConfig:
         """Check every field; return `self`.
@@ -191,6 +197,7 @@ class ForecastConfig:
         check_one_of("categorical policy", self.categorical, CATEGORICAL_POLICIES, caller=caller)
         check_one_of("tuner", self.tuner, TUNER_KINDS, caller=caller)
         self.resume = check_bool("resume", self.resume, caller=caller)
+        self.intervals = parse_levels(self.intervals, caller=caller)
         self.models = tuple(_as_names("models", self.models, caller) or ())
         if not self.models:
             raise RnnkitValueError(

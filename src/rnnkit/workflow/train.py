@@ -72,6 +72,9 @@ class FitResult:
         predictions: Test forecasts in original units, `(n_test, horizon, n_targets)`.
         kernels: `(layer, kernel)` for each recurrent layer.
         data: The prepared data it was trained on.
+        val_predictions: Validation forecasts in original units, `(n_val,
+            horizon, n_targets)`: the held-out errors prediction intervals are
+            calibrated on. Defaults to `None`.
     """
 
     kind: str
@@ -89,6 +92,7 @@ class FitResult:
     predictions: np.ndarray
     kernels: list[tuple[str, str]]
     data: PreparedData
+    val_predictions: np.ndarray | None = None
 
     @property
     def peak_memory_mb(self) -> float:
@@ -244,6 +248,7 @@ def fit_forecaster(
         forecaster = Forecaster(network, data.scaler, _spec(data, kind, values))
         x_test, _ = data.part("test")
         predictions = forecaster.predict_windows(x_test)
+        val_predictions = forecaster.predict_windows(data.part("val")[0])
     val_loss = history.history.get("val_loss") or history.history.get("loss") or [np.nan]
     kernels = [(row[0], row[3]) for row in summary_rows(network) if row[3]]
     logger.info("%s trained: %d epochs in %.1f s", name, len(history.epoch), train_seconds)
@@ -263,6 +268,7 @@ def fit_forecaster(
         predictions=predictions,
         kernels=kernels,
         data=data,
+        val_predictions=val_predictions,
     )
 
 
