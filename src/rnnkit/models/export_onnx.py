@@ -37,10 +37,11 @@ import torch
 from torch import nn
 
 from rnnkit._files import atomic_write
+from rnnkit.errors import RnnkitError
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
 
-__all__ = ["EXPORT_FORMATS", "export_onnx"]
+__all__ = ["EXPORT_FORMATS", "OnnxUnavailableError", "check_format", "export_onnx"]
 
 #: Formats Keras' ``Model.export`` names; rnnkit writes only ``"onnx"``.
 EXPORT_FORMATS = ("onnx", "tf_saved_model", "openvino", "litert", "torch")
@@ -49,6 +50,10 @@ INPUT_NAME = "inputs"
 OUTPUT_NAME = "outputs"
 _ONNX_BOOL = 9
 _ONNX_INT32 = 6
+
+
+class OnnxUnavailableError(RnnkitError, ImportError):
+    """The ``onnx`` package is not installed (``pip install rnnkit[onnx]``)."""
 
 
 def check_format(format: Any) -> None:
@@ -96,7 +101,8 @@ def export_onnx(
     Raises:
         RnnkitValueError: The model is not built, its timesteps are unknown, or a
             layer is stateful.
-        ImportError: ``onnx`` is not installed (``pip install rnnkit[onnx]``).
+        OnnxUnavailableError: ``onnx`` is not installed (``pip install rnnkit[onnx]``);
+            an ``ImportError``.
 
     Example:
         >>> from rnnkit.layers import GRU, Dense
@@ -143,7 +149,7 @@ def _import_onnx():
     try:
         import onnx
     except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError(
+        raise OnnxUnavailableError(
             "Sequential.export(format='onnx') needs the onnx package, which is not "
             "installed. Install it with `pip install rnnkit[onnx]`."
         ) from error
