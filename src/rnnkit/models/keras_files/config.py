@@ -27,9 +27,11 @@ from __future__ import annotations
 from typing import Any
 
 from rnnkit.errors import CheckpointError
+from rnnkit.layers.registry import get_layer_class
 from rnnkit.layers.registry import registered_layer_names
 from rnnkit.models.saving import FORMAT
 from rnnkit.models.saving import FORMAT_VERSION
+from rnnkit.models.saving import _accepted_arguments
 from rnnkit.models.saving import _short
 
 KERAS_LAYERS = (
@@ -61,13 +63,16 @@ IGNORED_SETTINGS: dict[str, tuple[Any, ...]] = {
     "time_major": (False,),
     "implementation": (0, 1, 2),
     "input_length": (),
+    "activity_regularizer": (None,),
 }
 """Keras settings rnnkit drops, with the values for which dropping changes nothing.
 
 ``sparse``/``ragged``/``optional`` (InputLayer), ``quantization_config`` and LoRA
 (Dense) are Keras 3 features left off; ``time_major`` (Keras 2 RNNs) must be false;
 ``implementation`` (Keras 2 RNNs) only chose how the same equations were computed;
-``input_length`` (Keras 2 Embedding) only declared the sequence length (any value)."""
+``input_length`` (Keras 2 Embedding) only declared the sequence length (any value);
+``activity_regularizer`` must be null where rnnkit's layer has none. A setting the
+rnnkit layer accepts is always passed on."""
 
 _BOOKKEEPING = ("module", "registered_name", "shared_object_id", "build_config")
 _OBJECT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
@@ -184,7 +189,9 @@ class KerasConfigReader:
                 config[key] = _plain_object(value)
             elif key in ("layer", "backward_layer") and isinstance(value, dict):
                 config[key] = self.layer(value, f"{where}.{key}")
-        self._drop_known(config, IGNORED_SETTINGS, where, IGNORED_SETTINGS)
+        accepted = _accepted_arguments(get_layer_class(class_name, caller=self.caller))
+        ignored = [key for key in IGNORED_SETTINGS if key not in accepted]
+        self._drop_known(config, ignored, where, IGNORED_SETTINGS)
         return {"class_name": class_name, "config": config}
 
     def _input_layer(self, config: dict[str, Any], where: str) -> dict[str, Any]:
@@ -230,6 +237,8 @@ class KerasConfigReader:
         loss, metrics = config.pop("loss", None), config.pop("metrics", None)
         fix = " Pass compile=False to load the model uncompiled."
         self._drop_known(config, list(config), "compile settings", _COMPILE_IGNORED)
+        if optimizer is None:
+            return None  # saved uncompiled
         if isinstance(optimizer, dict):
             optimizer = _plain_object(optimizer, drop_nulls=False)
         if not isinstance(loss, (str, type(None))):

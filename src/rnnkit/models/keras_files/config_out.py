@@ -79,7 +79,8 @@ def _layer(item: dict[str, Any], caller: str) -> dict[str, Any]:
         shape = [config.get("batch_size"), *config["shape"]]
         return _input_layer(shape, config.get("name") or "input_layer")
     for key in _RNNKIT_ONLY:
-        config.pop(key, None)
+        if not (key == "input_dim" and class_name == "Embedding"):  # Embedding's vocabulary
+            config.pop(key, None)
     for key, value in list(config.items()):
         if key in ("layer", "backward_layer") and isinstance(value, dict):
             config[key] = _layer(value, caller)
