@@ -108,3 +108,96 @@ def test_fit_conformal_errors():
         fit_conformal(np.zeros((3, 1, 1)), np.zeros((3, 2, 1)), [0.8])
     with pytest.raises(DataError, match=r"hold 1 NaN or infinite values"):
         fit_conformal(np.zeros((3, 1, 1)), np.array([[[1.0]], [[np.nan]], [[0.0]]]), [0.8])
+
+
+# ----------------------------------------------------------- through compare and predict
+@pytest.fixture(scope="module")
+def count_run(tmp_path_factory):
+    import pandas as pd
+
+    from rnnkit.workflow.compare import compare_models
+    from rnnkit.workflow.spec import ForecastConfig
+
+    rng = np.random.default_rng(5)
+    t = np.arange(240)
+    counts = rng.poisson(np.maximum(0.2, 3 + 3 * np.sin(t / 4.0))).astype(float)
+    frame = pd.DataFrame({"visits": counts})
+    config = ForecastConfig(
+        data=frame,
+        target="visits",
+        window=6,
+        horizon=2,
+        epochs=1,
+        max_trials=0,
+        intervals="0.8,0.95",
+        val_fraction=0.25,
+    )
+    result = compare_models(config, models=["gru"])
+    folder = tmp_path_factory.mktemp("models")
+    saved = result.save_models(folder)
+    return frame, result, saved["GRU"]
+
+
+def test_compare_calibrates_every_model_and_measures_coverage(count_run):
+    _, result, _ = count_run
+    assert result.non_negative == (True,)
+    assert set(result.intervals) == {"naive", "seasonal naive", "linear on lags", "GRU"}
+    table = result.coverage
+    assert sorted(set(table["level"])) == [0.8, 0.95]
+    assert {"step_1", "step_2"} <= set(table.columns)
+    assert table["coverage"].between(0, 1).all()
+    frame = result.forecast_frame()
+    assert frame["GRU_lower_80"].min() >= 0.0
+    assert (frame["GRU_lower_95"] <= frame["GRU_lower_80"]).all()
+    assert (frame["GRU_upper_95"] >= frame["GRU_upper_80"]).all()
+    for forecast in result.forecasts().values():
+        assert forecast.min() >= 0.0
+    assert any("treated as non-negative" in note for note in result.notes)
+    assert any("split conformal" in note for note in result.notes)
+
+
+def test_saved_forecaster_writes_interval_columns(count_run, tmp_path):
+    import json
+
+    from rnnkit.workflow.forecaster import Forecaster
+    from rnnkit.workflow.forecaster import predict_from_csv
+
+    frame, result, folder = count_run
+    spec = json.loads((folder / "forecaster.json").read_text())["spec"]
+    widths = result.intervals["GRU"].widths
+    assert spec["intervals"]["levels"] == [0.8, 0.95]
+    assert spec["intervals"]["widths"] == widths.tolist()
+    assert spec["non_negative"] == [True]
+    csv = tmp_path / "recent.csv"
+    frame.tail(30).to_csv(csv, index=False)
+    out = predict_from_csv(folder, csv)
+    assert list(out.columns) == ["visits", "lower_80", "upper_80", "lower_95", "upper_95"]
+    assert np.allclose(out["upper_80"] - out["visits"], widths[0, :, 0])
+    assert (out["lower_80"] >= 0).all() and (out["visits"] >= 0).all()
+    only = predict_from_csv(folder, csv, intervals="0.95")
+    assert list(only.columns) == ["visits", "lower_95", "upper_95"]
+    origins = Forecaster.load(folder).predict(frame.tail(10), all_origins=True)
+    assert {"visits_lower_80", "visits_upper_95"} <= set(origins.columns)
+    with pytest.raises(RnnkitValueError, match=r"has no 0.5 interval \(saved levels: 0.8, 0.95\)"):
+        predict_from_csv(folder, csv, intervals="0.5")
+
+
+def test_forecaster_schema_checks_interval_widths(count_run, tmp_path):
+    import json
+    import shutil
+
+    from rnnkit.errors import CheckpointError
+    from rnnkit.workflow.forecaster import Forecaster
+
+    _, _, folder = count_run
+    copy = tmp_path / "gru"
+    shutil.copytree(folder, copy)
+    document = json.loads((copy / "forecaster.json").read_text())
+    document["spec"]["intervals"]["widths"][0][0] = [-1.0]
+    (copy / "forecaster.json").write_text(json.dumps(document))
+    with pytest.raises(CheckpointError, match=r"spec 'intervals' 'widths' must hold"):
+        Forecaster.load(copy)
+    document["spec"]["intervals"]["widths"] = [[[1.0]], [[2.0]]]  # one step for horizon 2
+    (copy / "forecaster.json").write_text(json.dumps(document))
+    with pytest.raises(CheckpointError, match=r"widths must be 2 rows \(the horizon\)"):
+        Forecaster.load(copy)

@@ -468,6 +468,9 @@ class ComparisonResult:
             if levels and name in val_forecasts and len(y_val)
         }
         coverage = coverage_table(y_test, forecasts, intervals)
+        for fit in fits:  # saved with the forecaster, for `rnnkit predict`
+            if fit.name in intervals:
+                fit.forecaster.spec["intervals"] = intervals[fit.name].to_dict()
         notes = _interval_notes(data, intervals, non_negative)
         return cls(
             data=data,

@@ -48,6 +48,10 @@ from rnnkit.errors import CheckpointError
 from rnnkit.errors import DataError
 from rnnkit.errors import RnnkitValueError
 from rnnkit.models.saving import load_model
+from rnnkit.workflow.intervals import ConformalIntervals
+from rnnkit.workflow.intervals import clip_non_negative
+from rnnkit.workflow.intervals import level_label
+from rnnkit.workflow.intervals import parse_levels
 
 __all__ = [
     "Forecaster",
@@ -121,7 +125,10 @@ class Forecaster:
         spec: Data settings: `targets`, `features`, `window`, `horizon`,
             `time_column`, `missing`, `categorical`, `frequency`, `encoded`
             (one-hot columns by source column) and anything else to keep
-            (`kind`, `hyperparameters`, `metrics`, `config`).
+            (`kind`, `hyperparameters`, `metrics`, `config`); `non_negative`
+            (one flag per target: forecasts clipped at 0) and `intervals`
+            (`ConformalIntervals.to_dict()`: levels, half-widths per step and
+            target) when the run made them.
     """
 
     def __init__(self, model: Any, scaler: Any, spec: dict[str, Any]):
@@ -149,6 +156,38 @@ class Forecaster:
         """Input columns, in model order."""
         return list(self.spec["features"])
 
+    @property
+    def non_negative(self) -> tuple:
+        """Per target, whether it is bounded at 0 (forecasts and lower bounds clipped)."""
+        flags = self.spec.get("non_negative")
+        return tuple(bool(f) for f in flags) if flags else (False,) * len(self.targets)
+
+    @property
+    def intervals(self) -> ConformalIntervals | None:
+        """The conformal interval widths saved with the forecaster, or `None`."""
+        state = self.spec.get("intervals")
+        return ConformalIntervals.from_dict(state, self.non_negative) if state else None
+
+    def interval_levels(self, levels: Any = None, *, caller: str = "predict()") -> tuple:
+        """The saved levels to write: all of them (`None`) or the ones asked for.
+
+        Raises:
+            RnnkitValueError: a level the forecaster has no widths for.
+        """
+        saved = self.intervals
+        available = saved.levels if saved else ()
+        if levels is None:
+            return available
+        wanted = parse_levels(levels, caller=caller)
+        missing = [level for level in wanted if level not in available]
+        if missing:
+            have = ", ".join(str(v) for v in available) or "none"
+            raise RnnkitValueError(
+                f"{caller}: the forecaster has no {missing[0]} interval (saved levels: {have}). "
+                "Pass one of those, or train it again with --interval including it."
+            )
+        return wanted
+
     def predict_windows(self, x: np.ndarray) -> np.ndarray:
         """Forecast input windows in original units.
 
@@ -162,7 +201,7 @@ class Forecaster:
         scaled = self.scaler.transform(x).astype(np.float32)
         out = np.asarray(self.model.predict(scaled, verbose=0), dtype=np.float64)
         out = out.reshape(len(x), self.horizon, len(self.targets))
-        return self.scaler.inverse_transform_targets(out, x)
+        return clip_non_negative(self.scaler.inverse_transform_targets(out, x), self.non_negative)
 
     def align(self, frame: pd.DataFrame, *, caller: str = "Forecaster.align()") -> np.ndarray:
         """Return the model's input columns of a cleaned table, in training order.
@@ -188,7 +227,12 @@ class Forecaster:
         return np.stack(columns, axis=1)
 
     def predict(
-        self, frame: pd.DataFrame, *, all_origins: bool = False, caller: str = "predict()"
+        self,
+        frame: pd.DataFrame,
+        *,
+        all_origins: bool = False,
+        intervals: Any = None,
+        caller: str = "predict()",
     ) -> pd.DataFrame:
         """Forecast from a cleaned table (as `read_table` returns it).
 
@@ -197,17 +241,25 @@ class Forecaster:
             all_origins: Forecast from every window of the table (a backtest
                 view, with actual values where the table has them) instead of
                 only after its last row. Defaults to `False`.
+            intervals: Interval levels to write (saved ones only), e.g.
+                `"0.8,0.95"`. Defaults to `None` (every saved level; `()` for none).
             caller: Name used in error messages. Defaults to `"predict()"`.
 
         Returns:
             With `all_origins=False`: one row per future step, index the
             forecast times (or row numbers), one column per target. With
             `True`: long format with columns `origin`, `step`, `time`, each
-            target, and `<target>_actual` (NaN past the table's end).
+            target, and `<target>_actual` (NaN past the table's end). Each
+            interval level adds `lower_<level>` and `upper_<level>` columns
+            (`<target>_lower_<level>` with several targets or `all_origins`),
+            e.g. `lower_80`.
 
         Raises:
             DataError: fewer rows than the window, or a missing column.
+            RnnkitValueError: an interval level the forecaster has no widths for.
         """
+        levels = self.interval_levels(intervals, caller=caller)
+        bands = self.intervals
         values = self.align(frame, caller=caller)
         if len(values) < self.window:
             raise DataError(
@@ -216,13 +268,21 @@ class Forecaster:
             )
         times = self._future_index(frame.index)
         if not all_origins:
-            forecast = self.predict_windows(values[None, -self.window :])[0]
-            out = pd.DataFrame(forecast, columns=self.targets, index=times)
+            forecast = self.predict_windows(values[None, -self.window :])
+            out = pd.DataFrame(forecast[0], columns=self.targets, index=times)
             out.index.name = "time" if isinstance(times, pd.DatetimeIndex) else "step"
+            single = len(self.targets) == 1
+            for level in levels:
+                lower, upper = bands.bounds(forecast, level)  # type: ignore[union-attr]
+                for k, name in enumerate(self.targets):
+                    prefix = "" if single else f"{name}_"
+                    out[f"{prefix}lower_{level_label(level)}"] = lower[0, :, k]
+                    out[f"{prefix}upper_{level_label(level)}"] = upper[0, :, k]
             return out
         windows = np.lib.stride_tricks.sliding_window_view(values, self.window, axis=0)
         windows = np.ascontiguousarray(windows.transpose(0, 2, 1))  # (n, window, features)
         forecasts = self.predict_windows(windows)
+        limits = {level: bands.bounds(forecasts, level) for level in levels}  # type: ignore[union-attr]
         full_index = np.concatenate([np.asarray(frame.index), np.asarray(times)])
         targets = np.stack([frame[t].to_numpy(dtype=np.float64) for t in self.targets], axis=1)
         rows = []
@@ -240,6 +300,9 @@ class Forecaster:
                     row[f"{name}_actual"] = (
                         targets[position, k] if position < len(frame) else np.nan
                     )
+                    for level, (lower, upper) in limits.items():
+                        row[f"{name}_lower_{level_label(level)}"] = lower[i, step, k]
+                        row[f"{name}_upper_{level_label(level)}"] = upper[i, step, k]
                 rows.append(row)
         return pd.DataFrame(rows)
 
@@ -531,6 +594,46 @@ def _when(test: Any, expected: str) -> Any:
     return lambda value: None if test(value) else f"must be {expected}, got {_preview(value)}"
 
 
+def _intervals(value: Any) -> str | None:
+    """Conformal widths: levels in (0, 1), `(levels, horizon, targets)` non-negative widths."""
+    if not isinstance(value, dict) or set(value) != {"levels", "widths", "calibration_windows"}:
+        return (
+            "must be an object with 'levels', 'widths' and 'calibration_windows', "
+            f"got {_preview(value)}"
+        )
+    levels = value["levels"]
+    if not (
+        isinstance(levels, list)
+        and 0 < len(levels) <= 100
+        and all(isinstance(v, float) and 0.0 < v < 1.0 for v in levels)
+    ):
+        return f"'levels' must be 1 to 100 numbers between 0 and 1, got {_preview(levels)}"
+    windows = value["calibration_windows"]
+    if not _is_int(windows, 1, 1 << 40):
+        return f"'calibration_windows' must be a positive integer, got {_preview(windows)}"
+    widths = value["widths"]
+    if not (
+        isinstance(widths, list)
+        and len(widths) == len(levels)
+        and all(isinstance(rows, list) and 0 < len(rows) <= MAX_WINDOW for rows in widths)
+        and all(
+            isinstance(row, list)
+            and row
+            and all(
+                (isinstance(w, float) or _is_int(w, 0, 2**53)) and np.isfinite(w) and w >= 0
+                for w in row
+            )
+            for rows in widths
+            for row in rows
+        )
+    ):
+        return (
+            f"'widths' must hold, per level, rows of finite non-negative numbers, "
+            f"got {_preview(widths)}"
+        )
+    return None
+
+
 def _free(value: Any) -> str | None:
     return _json_problem(value)
 
@@ -561,6 +664,18 @@ _SPEC_KEYS.update(
         "config": (False, _free_object),
         "metrics": (False, _free_object),
         "tuning": (False, _free_object),
+        "non_negative": (
+            False,
+            _when(
+                lambda v: (
+                    isinstance(v, list)
+                    and len(v) <= MAX_ITEMS
+                    and all(isinstance(f, bool) for f in v)
+                ),
+                "a list of true/false, one per target",
+            ),
+        ),
+        "intervals": (False, _intervals),
     }
 )
 
@@ -601,6 +716,17 @@ def _document_problem(document: dict) -> str | None:
     missing = [t for t in spec["targets"] if t not in spec["features"]]
     if missing:
         return f"spec target {missing[0][:80]!r} is not among the features"
+    n_targets = len(spec["targets"])
+    if "non_negative" in spec and len(spec["non_negative"]) != n_targets:
+        return f"spec 'non_negative' has {len(spec['non_negative'])} flags for {n_targets} targets"
+    widths = spec.get("intervals", {}).get("widths", [])
+    if any(
+        len(rows) != spec["horizon"] or any(len(r) != n_targets for r in rows) for rows in widths
+    ):
+        return (
+            f"spec 'intervals' widths must be {spec['horizon']} rows (the horizon) of "
+            f"{n_targets} numbers (the targets) per level"
+        )
     problem = _scaler_problem(document["scaler"], spec)
     return f"scaler: {problem}" if problem else None
 
@@ -670,7 +796,7 @@ def _json_default(value: Any) -> Any:
 
 
 def predict_from_csv(
-    model_dir: str | Path, csv: str | Path, *, all_origins: bool = False
+    model_dir: str | Path, csv: str | Path, *, all_origins: bool = False, intervals: Any = None
 ) -> pd.DataFrame:
     """Load a saved forecaster and forecast from a CSV or Parquet file.
 
@@ -684,6 +810,8 @@ def predict_from_csv(
         csv: The table to forecast from.
         all_origins: Forecast from every window instead of only after the
             last row (see `Forecaster.predict`). Defaults to `False`.
+        intervals: Interval levels to write, from those saved with the model
+            (`lower_80`, `upper_80`, ... columns). Defaults to `None` (all saved levels).
 
     Returns:
         The forecasts as a DataFrame (see `Forecaster.predict`).
@@ -691,8 +819,10 @@ def predict_from_csv(
     Raises:
         CheckpointError: `model_dir` is not a saved forecaster.
         DataError: an unreadable table, missing columns, too few rows.
+        RnnkitValueError: an interval level the model has no widths for.
     """
     forecaster = Forecaster.load(model_dir)
+    levels = forecaster.interval_levels(intervals, caller="predict_from_csv()")  # before reading
     spec = forecaster.spec
     frame, _ = read_table(
         csv,
@@ -701,4 +831,6 @@ def predict_from_csv(
         missing=spec.get("missing", "interpolate"),
         categorical=spec.get("categorical", "onehot"),
     )
-    return forecaster.predict(frame, all_origins=all_origins, caller="predict_from_csv()")
+    return forecaster.predict(
+        frame, all_origins=all_origins, intervals=levels, caller="predict_from_csv()"
+    )

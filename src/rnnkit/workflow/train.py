@@ -29,6 +29,7 @@ from rnnkit.models.summary import summary_rows
 from rnnkit.utils.random import set_random_seed
 from rnnkit.workflow.forecaster import Forecaster
 from rnnkit.workflow.importance import hyperparameter_importance
+from rnnkit.workflow.intervals import non_negative_targets
 from rnnkit.workflow.measure import CPU_METHOD
 from rnnkit.workflow.measure import CUDA_METHOD
 from rnnkit.workflow.measure import EpochTimer
@@ -161,6 +162,7 @@ def _spec(data: PreparedData, kind: str, hyperparameters: dict[str, Any]) -> dic
         "scaling": config.scaling,
         "scaling_description": data.scaler.describe(),
         "season": data.season,
+        "non_negative": list(non_negative_targets(data.train_series)),
         "source": data.source,
         "config": config.to_dict(),
         "metrics": {},
