@@ -1,13 +1,15 @@
 """RELIABILITY T11: no file rnnkit reads can run code, and no unsafe loader is in the package.
 
-Dynamic: for every kind of file rnnkit reads (model zip, weights safetensors, tuner
-checkpoint weights, optimizer state and manifest, forecaster and classifier folders,
-the tuner's study file) a real pickle payload (its ``__reduce__`` creates a marker
-file) is put where that file belongs: as raw pickle bytes, as a ``torch.save`` file,
-and as a zip whose expected member holds the pickle. rnnkit's real loaders then run in
-a subprocess whose environment has ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` (so a
-``torch.load`` relying on the default would unpickle). Each load must raise a named
-``RnnkitError`` and no marker may appear. Controls in the same subprocess show the
+Dynamic: for every kind of file rnnkit reads (model zip, Keras .keras and HDF5 files,
+weights, tuner checkpoint weights, optimizer state and manifest, forecaster and
+classifier folders, the tuner's study file) a real pickle payload (its ``__reduce__``
+creates a marker file) is put where that file belongs: as raw pickle bytes, as a
+``torch.save`` file, and as a container whose expected member holds the pickle (a zip
+with rnnkit's or Keras 3's member names, or an HDF5 file with pickles as its config
+and a weight). rnnkit's real loaders, and ``rnnkit predict``, then run in a subprocess
+whose environment has ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` (so a ``torch.load``
+relying on the default would unpickle). Each load must raise a named ``RnnkitError``
+naming the file, and no marker may appear. Controls in the same subprocess show the
 payloads do run when unpickled, so the test cannot pass vacuously.
 
 Static: an AST walk over ``src/rnnkit`` resolves import aliases and flags every
@@ -356,6 +358,25 @@ def _zip_form(marker: Path, member: str) -> bytes:
     return _zip({member: _raw(marker), "archive/data.pkl": _raw(marker)})
 
 
+def _keras_zip(marker: Path) -> bytes:
+    """A zip rnnkit takes for a Keras 3 ``.keras`` file, every member a pickle."""
+    names = ("config.json", "metadata.json", "model.weights.h5")
+    return _zip({name: _raw(marker) for name in names})
+
+
+def _hdf5(marker: Path) -> bytes:
+    """A Keras-style HDF5 file whose config attribute and a weight hold pickles."""
+    import h5py
+
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as handle:
+        handle.attrs["model_config"] = np.void(_raw(marker))
+        handle.attrs["keras_version"] = "3.15.1"
+        group = handle.create_group("model_weights/dense/dense")
+        group.create_dataset("kernel:0", data=np.frombuffer(_raw(marker), dtype=np.uint8))
+    return buffer.getvalue()
+
+
 def _model() -> Sequential:
     model = Sequential([SimpleRNN(3, input_shape=(4, 2)), Dense(1)])
     model.compile(optimizer="adam", loss="mse")
@@ -505,10 +526,13 @@ RUNNER = textwrap.dedent(
     """
 )
 
-FORMS = ("raw", "torch", "zip")
+FORMS = ("raw", "torch", "zip")  # "zip": the container form (a zip, or HDF5 for the h5 cases)
 # (case name, loader kind, target file inside the tree, zip member, checksum fixer)
 TARGETS = [
     ("model zip", "model", "model.keras", None, None),
+    ("keras model zip", "model", "model.keras", "KERAS", None),
+    ("keras h5 model", "model", "model.keras", "HDF5", None),
+    ("keras h5 weights", "weights", "model.weights.safetensors", "HDF5", None),
     ("weights", "weights", "model.weights.safetensors", "model.safetensors", None),
     ("checkpoint weights", "checkpoint", "weights", None, _fix_checkpoint),
     ("checkpoint optimizer", "checkpoint", "optimizer", None, _fix_checkpoint),
@@ -530,6 +554,10 @@ def _payload(form: str, marker: Path, target: Path, member: str | None, clean: P
         return _raw(marker)
     if form == "torch":
         return _torch_saved(marker)
+    if member == "KERAS":
+        return _keras_zip(marker)
+    if member == "HDF5":
+        return _hdf5(marker)
     if member is None and target.name.endswith(".keras"):
         return _model_zip_with_pickle(clean / "model.keras", marker)
     return _zip_form(marker, member or target.name)
