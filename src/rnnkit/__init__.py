@@ -1,6 +1,8 @@
 """rnnkit: Keras-exact SimpleRNN, LSTM and GRU on PyTorch.
 
-Code written for ``tensorflow.keras`` runs with only its imports changed::
+Code written for ``tensorflow.keras`` runs with only its imports changed
+(``import rnnkit as tf`` makes ``tf.keras.layers.LSTM`` and the rest resolve; see
+:mod:`rnnkit.keras`)::
 
     from rnnkit import Sequential
     from rnnkit.layers import LSTM, Dense
@@ -12,6 +14,7 @@ from rnnkit import activations
 from rnnkit import callbacks
 from rnnkit import constraints
 from rnnkit import initializers
+from rnnkit import keras
 from rnnkit import layers
 from rnnkit import losses
 from rnnkit import metrics
@@ -33,6 +36,7 @@ __all__ = [
     "callbacks",
     "constraints",
     "initializers",
+    "keras",
     "layers",
     "load_model",
     "losses",
