@@ -201,3 +201,44 @@ def test_forecaster_schema_checks_interval_widths(count_run, tmp_path):
     (copy / "forecaster.json").write_text(json.dumps(document))
     with pytest.raises(CheckpointError, match=r"widths must be 2 rows \(the horizon\)"):
         Forecaster.load(copy)
+
+
+def test_cli_predict_interval_option(count_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from rnnkit.cli.app import app
+
+    frame, _, folder = count_run
+    csv = tmp_path / "recent.csv"
+    frame.tail(30).to_csv(csv, index=False)
+    runner = CliRunner()
+    result = runner.invoke(app, ["predict", str(folder), str(csv), "--interval", "0.8"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "step,visits,lower_80,upper_80"
+    none = runner.invoke(app, ["predict", str(folder), str(csv), "--interval", ""])
+    assert none.stdout.splitlines()[0] == "step,visits"
+    bad = runner.invoke(app, ["predict", str(folder), str(csv), "--interval", "0.99"])
+    assert bad.exit_code == 1
+    assert "has no 0.99 interval (saved levels: 0.8, 0.95)" in bad.stderr
+
+
+def test_cli_fit_interval_option_sets_the_saved_levels(tmp_path):
+    import json
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from rnnkit.cli.app import app
+
+    csv = tmp_path / "series.csv"
+    pd.DataFrame({"y": np.sin(np.arange(150) / 3.0) + 5}).to_csv(csv, index=False)
+    out = tmp_path / "out"
+    args = ["fit", str(csv), "--model", "gru", "--units", "4", "--window", "6", "--epochs", "1"]
+    result = CliRunner().invoke(app, [*args, "--interval", "90", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    spec = json.loads((out / "models" / "gru" / "forecaster.json").read_text())["spec"]
+    assert spec["intervals"]["levels"] == [0.9]
+    assert spec["non_negative"] == [False]  # 4..6: positive, far from 0
+    bad = CliRunner().invoke(app, [*args, "--interval", "0.8,150", "--out", str(out), "-q"])
+    assert bad.exit_code == 2
+    assert "interval level '150' must be between 0 and 1" in bad.stderr

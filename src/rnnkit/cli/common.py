@@ -115,6 +115,15 @@ Resume = Annotated[
     bool | None,
     typer.Option("--resume/--no-resume", help="Continue earlier tuning studies in --out."),
 ]
+Intervals = Annotated[
+    str | None,
+    typer.Option(
+        "--interval",
+        help="Prediction interval levels, comma-separated (conformal, from validation errors); "
+        "'' for none. [default: 0.8,0.95]",
+        metavar="LEVELS",
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
 

@@ -58,6 +58,7 @@ def compare_command(
     seed: c.Seed = None,
     threads: c.Threads = None,
     out: c.Out = None,
+    intervals: c.Intervals = None,
     quiet: c.Quiet = False,
     debug: c.Debug = False,
 ) -> None:
@@ -69,7 +70,10 @@ def compare_command(
     the naive and the seasonal naive forecasts), parameter count, seconds per
     epoch, peak memory and epochs to convergence. The naive, seasonal naive
     and linear-on-lags baselines are scored on the same test windows, and the
-    report says in plain words whether any network beats them.
+    report says in plain words whether any network beats them: a Diebold-Mariano
+    test at the 5% level, "no meaningful difference" otherwise. Every model's
+    forecasts carry conformal prediction intervals (--interval) with their
+    coverage on the test windows.
 
     Example:
 

@@ -44,6 +44,7 @@ def fit_command(
     seed: c.Seed = None,
     threads: c.Threads = None,
     out: c.Out = None,
+    intervals: c.Intervals = None,
     quiet: c.Quiet = False,
     debug: c.Debug = False,
 ) -> None:

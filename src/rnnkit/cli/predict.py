@@ -28,6 +28,15 @@ def predict_command(
             help="Forecast from every window (with actual values), not only the end.",
         ),
     ] = False,
+    intervals: Annotated[
+        str | None,
+        typer.Option(
+            "--interval",
+            help="Interval levels to write (lower_80, upper_80, ...), from those saved with "
+            "the model; '' for none. [default: all saved]",
+            metavar="LEVELS",
+        ),
+    ] = None,
     quiet: c.Quiet = False,
     debug: c.Debug = False,
 ) -> None:
@@ -36,7 +45,8 @@ def predict_command(
     DATA is read with the model's settings (time column, missing values, text
     columns) and needs the columns it was trained on and at least one window
     of rows. The forecasts, in original units, go to --output as CSV (or to
-    standard output).
+    standard output), with the lower and upper bounds of the prediction
+    intervals saved with the model (lower_80, upper_80, ...).
 
     Example:
 
@@ -46,7 +56,7 @@ def predict_command(
     with c.handle_errors(debug):
         from rnnkit.workflow.forecaster import predict_from_csv
 
-        forecasts = predict_from_csv(model_dir, data, all_origins=all_origins)
+        forecasts = predict_from_csv(model_dir, data, all_origins=all_origins, intervals=intervals)
         if output is None:
             typer.echo(forecasts.to_csv(index=not all_origins), nl=False)
         else:
