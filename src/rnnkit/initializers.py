@@ -145,6 +145,8 @@ class RandomUniform(Initializer):
         self.seed = check_int("seed", seed, caller="RandomUniform", allow_none=True)
 
     def __call__(self, shape, dtype=None):
+        if (empty := _shape_only(shape, dtype)) is not None:
+            return empty
         out = torch.empty(shape, dtype=dtype or torch.float32)
         return out.uniform_(self.minval, self.maxval, generator=_generator(self.seed))
 
@@ -161,6 +163,8 @@ class RandomNormal(Initializer):
         self.seed = check_int("seed", seed, caller="RandomNormal", allow_none=True)
 
     def __call__(self, shape, dtype=None):
+        if (empty := _shape_only(shape, dtype)) is not None:
+            return empty
         out = torch.empty(shape, dtype=dtype or torch.float32)
         return out.normal_(self.mean, self.stddev, generator=_generator(self.seed))
 
@@ -190,6 +194,8 @@ class VarianceScaling(Initializer):
         self.seed = check_int("seed", seed, caller=caller, allow_none=True)
 
     def __call__(self, shape, dtype=None):
+        if (empty := _shape_only(shape, dtype)) is not None:
+            return empty
         fan_in, fan_out = _fans(tuple(shape))
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         scale = self.scale / max(1.0, fan)
@@ -285,6 +291,8 @@ class Orthogonal(Initializer):
         self.seed = check_int("seed", seed, caller="Orthogonal", allow_none=True)
 
     def __call__(self, shape, dtype=None):
+        if (empty := _shape_only(shape, dtype)) is not None:
+            return empty
         shape = tuple(shape)
         rows = math.prod(shape[:-1])
         cols = shape[-1]
@@ -311,6 +319,18 @@ class Identity(Initializer):
 
     def get_config(self):
         return {"gain": self.gain}
+
+
+def _shape_only(shape: tuple[int, ...], dtype: torch.dtype | None) -> torch.Tensor | None:
+    """An uninitialised tensor when building on the meta device, else ``None``.
+
+    A model built under ``torch.device("meta")`` (as ``load_model`` does to check the
+    shapes a file implies) has no values to draw; drawing would only cost time (PyTorch
+    routes random ops on meta tensors through its compiler stack).
+    """
+    if torch.get_default_device().type != "meta":
+        return None
+    return torch.empty(shape, dtype=dtype or torch.float32)
 
 
 def _generator(seed: int | None) -> torch.Generator | None:

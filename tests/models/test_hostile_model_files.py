@@ -15,6 +15,8 @@ import json
 import os
 import re
 import stat
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -504,3 +506,56 @@ def test_resolvers_still_accept_keras_forms():
     }
     assert regularizers.get(spec).l2 == 0.5
     assert copy.deepcopy(regularizers.get("l2")).l2 == 0.01
+
+
+def test_too_many_layers_are_refused_before_building(tmp_path, original):
+    config = config_of(original)
+    dense = config["model"]["config"]["layers"][2]
+    extra = [copy.deepcopy(dense) for _ in range(saving.MAX_LAYERS)]
+    for index, item in enumerate(extra):
+        item["config"]["name"] = f"dense_extra_{index}"
+    config["model"]["config"]["layers"] += extra
+    path = write_model(tmp_path / "m.keras", config, base=original[0])
+    refused(path, f"more than {saving.MAX_LAYERS} layers")
+
+
+def test_activation_named_os_system(tmp_path, original):
+    config = config_of(original)
+    config["model"]["config"]["layers"][2]["config"]["activation"] = "os.system"
+    path = write_model(tmp_path / "m.keras", config, base=original[0])
+    refused(path, r"layer 2 \(Dense 'dense'\): .*unknown activation 'os.system'")
+
+
+def test_load_model_draws_no_random_values(tmp_path, original):
+    """load_model builds on the meta device to check shapes, where initialisers draw
+    nothing: drawing would route through PyTorch's compiler stack, whose import alone
+    takes seconds (in a fresh process, as for the CLI). compile=False: building an
+    optimizer imports it anyway (torch.optim)."""
+    path = write_model(tmp_path / "m.keras", base=original[0])
+    script = (
+        "import sys\n"
+        "from rnnkit.models import load_model\n"
+        f"load_model({str(path)!r}, compile=False)\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "init",
+    [
+        initializers.Orthogonal(seed=1),
+        initializers.GlorotUniform(),
+        initializers.RandomNormal(),
+        initializers.HeNormal(seed=2),
+        initializers.RandomUniform(seed=3),
+    ],
+)
+def test_initialisers_give_empty_tensors_on_the_meta_device(init):
+    with torch.device("meta"):
+        weights = init((3, 12))
+    assert weights.is_meta and tuple(weights.shape) == (3, 12)
+    assert not init((3, 12)).is_meta  # elsewhere they draw as before

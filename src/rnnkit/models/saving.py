@@ -243,6 +243,12 @@ RATIO_EXEMPT_BYTES = 16 * 2**20
 """Members this small skip the ratio check: a few MiB of well-compressing zeros
 (a re-zipped model of zero-initialised weights) are harmless."""
 
+MAX_LAYERS = 256
+"""Most layer entries (wrapped and nested ones included) in a model file. Real
+recurrent models hold tens; the cap bounds the build, whose cost grows with the square
+of the layer count (``Sequential.add`` rebuilds the whole model after each layer): 256
+layers load in a few seconds."""
+
 _FLOAT_DTYPES = {"F16": 2, "BF16": 2, "F32": 4, "F64": 8}
 """Safetensors dtypes a weight may have, with their item sizes in bytes."""
 
@@ -600,7 +606,8 @@ def _check_config(config: Any, source: str, caller: str) -> None:
         _check_compile_config(compile_config, bad)
 
 
-def _check_sequential(config: Any, where: str, bad) -> None:
+def _check_sequential(config: Any, where: str, bad) -> int:
+    """Check a Sequential config; return how many layer entries it holds (nested too)."""
     if not isinstance(config, dict) or set(config) - {"name", "layers"}:
         raise bad(
             f"{where}: a Sequential config holds 'name' and 'layers'. Received: {_short(config)}"
@@ -610,11 +617,19 @@ def _check_sequential(config: Any, where: str, bad) -> None:
     layers = config.get("layers")
     if not isinstance(layers, list):
         raise bad(f"{where}: 'layers' must be a list of layers. Received: {_short(layers)}")
+    count = 0
     for index, item in enumerate(layers):
-        _check_layer_item(item, f"{where}, layer {index}", bad)
+        count += _check_layer_item(item, f"{where}, layer {index}", bad)
+        if count > MAX_LAYERS:
+            raise bad(
+                f"{where}: more than {MAX_LAYERS} layers (wrapped and nested ones included)",
+                " rnnkit loads Sequential models of at most that many layers.",
+            )
+    return count
 
 
-def _check_layer_item(item: Any, where: str, bad) -> None:
+def _check_layer_item(item: Any, where: str, bad) -> int:
+    """Check one layer entry; return how many layer entries it holds (itself included)."""
     if not isinstance(item, dict) or set(item) - set(_ITEM_KEYS):
         raise bad(
             f"{where}: a layer is {{'class_name': ..., 'config': {{...}}}}. "
@@ -622,8 +637,7 @@ def _check_layer_item(item: Any, where: str, bad) -> None:
         )
     class_name, config = item.get("class_name"), item.get("config", {})
     if class_name == "Sequential":
-        _check_sequential(config, f"{where} (Sequential)", bad)
-        return
+        return 1 + _check_sequential(config, f"{where} (Sequential)", bad)
     classes = _layer_classes()
     if not isinstance(class_name, str) or class_name not in classes:
         raise bad(
@@ -648,9 +662,11 @@ def _check_layer_item(item: Any, where: str, bad) -> None:
             raise bad(
                 f"{where} ({class_name}): `{key}` must be {names}. Received: {key}={_short(value)}"
             )
+    count = 1
     for key in _WRAPPED_LAYER_KEYS:
         if config.get(key) is not None:
-            _check_layer_item(config[key], f"{where} ({class_name}).{key}", bad)
+            count += _check_layer_item(config[key], f"{where} ({class_name}).{key}", bad)
+    return count
 
 
 _JSON_NAMES = {
@@ -807,9 +823,12 @@ def _build_on_meta(config: dict[str, Any], source: str, caller: str) -> Any:
 
 
 def _materialize(model: Any, state: dict[str, torch.Tensor], source: str, caller: str) -> None:
-    """Give the meta model real storage and fill it from ``state`` (no initialisers run)."""
-    model.to_empty(device="cpu")
-    _assign_state(model, state, source, caller)
+    """Replace the meta model's weights by the file's tensors (no initialiser runs, no
+    second copy: the loaded tensors become the parameters, in the model's dtypes)."""
+    _check_weights_fit(model, _state_specs(state), source, caller)
+    own = model.state_dict()
+    state = {name: tensor.to(own[name].dtype) for name, tensor in state.items()}
+    model.load_state_dict(state, strict=True, assign=True)
     device = default_device()
     for module in model.modules():  # nested models keep their own device record
         if hasattr(module, "built_input_shape"):
@@ -839,9 +858,13 @@ def _one_line(exc: BaseException) -> str:
     return text[:500]
 
 
+def _state_specs(state: dict[str, torch.Tensor]) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """``{name: (dtype, shape)}`` of loaded tensors, as :func:`_safetensors_header` gives."""
+    return {name: (str(t.dtype), tuple(t.shape)) for name, t in state.items()}
+
+
 def _assign_state(model: Any, state: dict[str, torch.Tensor], source: str, caller: str) -> None:
-    specs = {name: (str(t.dtype), tuple(t.shape)) for name, t in state.items()}
-    _check_weights_fit(model, specs, source, caller)
+    _check_weights_fit(model, _state_specs(state), source, caller)
     model.load_state_dict(state, strict=True)
 
 
