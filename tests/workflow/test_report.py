@@ -209,3 +209,47 @@ def test_a_crash_while_writing_leaves_every_report_file_whole(tuned_result, tmp_
         assert len(changed) <= crash_at
     write_report(tuned_result, folder, title="Finished")
     assert "Finished" in (folder / "report.html").read_text()
+
+
+def test_report_shows_significance_and_interval_coverage(report, tuned_result):
+    page = report.read_text()
+    folder = report.parent
+    assert "Diebold-Mariano test rejects equal accuracy at the 5% level" in page
+    assert "(lag 2)" in page  # horizon 3, stride 1
+    tests = pd.read_csv(folder / "significance.csv")
+    assert sorted(zip(tests["model"], tests["reference"], strict=True)) == [
+        ("GRU", "naive"),
+        ("GRU", "seasonal naive"),
+        ("RNN", "naive"),
+        ("RNN", "seasonal naive"),
+    ]
+    assert tests["p_value"].between(0, 1).all()
+    for verdict in tuned_result.verdicts:
+        assert "Diebold-Mariano test on absolute errors, p = " in verdict
+    assert "<h2>Prediction intervals</h2>" in page
+    coverage = pd.read_csv(folder / "coverage.csv")
+    assert set(coverage["level"]) == {0.8, 0.95}
+    assert {"step_1", "step_2", "step_3"} <= set(coverage.columns)
+    assert len(coverage) == 2 * 5  # 3 baselines + 2 networks, two levels each
+    forecasts = pd.read_csv(folder / "forecasts.csv")
+    assert {"GRU_lower_80", "GRU_upper_95", "naive_lower_95"} <= set(forecasts.columns)
+    assert "split conformal" in page
+
+
+def test_forecast_plot_shades_the_intervals(tuned_result, tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+
+    from rnnkit.workflow import plots
+
+    shaded = []
+    original = Axes.fill_between
+
+    def spy(self, x, y1, y2=0, **kwargs):
+        shaded.append((kwargs.get("label"), np.asarray(y1), np.asarray(y2)))
+        return original(self, x, y1, y2, **kwargs)
+
+    monkeypatch.setattr(Axes, "fill_between", spy)
+    plots.plot_forecasts(tuned_result, tmp_path / "forecast.png")
+    # 2 panels (step 1 and 3) x 4 plotted models (linear left out) x 2 levels
+    assert len(shaded) == 2 * 4 * 2
+    assert all(np.all(upper >= lower) for _, lower, upper in shaded)

@@ -1,5 +1,8 @@
 """The report's PNG plots, drawn with matplotlib's Agg canvas (no pyplot, no display).
 
+The forecast plot shades each plotted model's prediction intervals (one band
+per level, in the line's colour) when the run made them.
+
 Each function takes a `ComparisonResult`, writes one PNG and returns its
 path, or `None` when there is nothing to draw (for example no tuning).
 """
@@ -99,7 +102,10 @@ def plot_forecasts(result: ComparisonResult, path: Path) -> Path | None:
             if name == "linear on lags":
                 continue  # keeps the plot readable; its scores are in the table
             style = _BASELINE_STYLE.get(name, "-")
-            ax.plot(times[start:], forecast[start:, step, k], style, linewidth=0.9, label=name)
+            (line,) = ax.plot(
+                times[start:], forecast[start:, step, k], style, linewidth=0.9, label=name
+            )
+            _draw_bands(ax, result, name, forecast, times, start, step, k, line.get_color())
         shown = f"last {len(times) - start} of {len(times)}" if start else f"{len(times)}"
         ax.set_title(f"{data.targets[k]}: {step + 1}-step-ahead test forecasts ({shown} windows)")
         if np.issubdtype(np.asarray(times).dtype, np.datetime64):
@@ -108,6 +114,24 @@ def plot_forecasts(result: ComparisonResult, path: Path) -> Path | None:
             ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.legend(fontsize="small", ncol=3)
     return _save(figure, path)
+
+
+def _draw_bands(ax, result, name, forecast, times, start, step, k, color) -> None:
+    """Shade a model's prediction intervals (the widest palest) around its forecast line."""
+    intervals = result.intervals.get(name)
+    if intervals is None:
+        return
+    for level in sorted(intervals.levels, reverse=True):
+        lower, upper = intervals.bounds(forecast, level)
+        ax.fill_between(
+            times[start:],
+            lower[start:, step, k],
+            upper[start:, step, k],
+            color=color,
+            alpha=0.08,
+            linewidth=0,
+            label=f"{name} {level:.0%}" if len(result.intervals) <= 3 else None,
+        )
 
 
 def plot_horizon_errors(result: ComparisonResult, path: Path) -> Path | None:

@@ -6,8 +6,11 @@
   MASE_seasonal rel_naive rel_seasonal) and cost (params, seconds per epoch,
   peak memory, best and total epochs);
 - `forecasts.csv`: every model's test forecasts beside the actual values,
-  in original units;
+  in original units, with `<model>_lower_80`, `<model>_upper_80`, ... bounds;
 - `horizon_errors.csv`: test MAE per forecast step and model;
+- `significance.csv`: the Diebold–Mariano test behind each verdict;
+- `coverage.csv`: each model's prediction-interval coverage on the test
+  windows, per level, overall and per forecast step (with intervals);
 - `tuning_<network>.csv`: every tuning trial, when tuned;
 - `forecast.png`, `horizon_errors.png`, `learning_curves.png`, `costs.png`,
   `tuning_history.png`, `importance.png`: the plots;
@@ -35,6 +38,8 @@ from rnnkit._files import atomic_write
 from rnnkit.workflow import plots
 from rnnkit.workflow.compare import ComparisonResult
 from rnnkit.workflow.prepare import BEIJING_ATTRIBUTION
+from rnnkit.workflow.significance import LEVEL
+from rnnkit.workflow.significance import overlap_lag
 
 __all__ = ["write_report"]
 
@@ -128,6 +133,9 @@ def write_report(result: ComparisonResult, folder: str | Path, *, title: str | N
         result.horizon_mae, index=pd.RangeIndex(1, data.config.horizon + 1, name="step")
     )
     _write_csv(steps, folder / "horizon_errors.csv")
+    _write_csv(result.significance_frame(), folder / "significance.csv", index=False)
+    if not result.coverage.empty:
+        _write_csv(result.coverage, folder / "coverage.csv", index=False)
     for tuning in result.tunings.values():
         _write_csv(tuning.trials, folder / f"tuning_{tuning.kind}.csv", index=False)
     figures = []
@@ -139,6 +147,30 @@ def write_report(result: ComparisonResult, folder: str | Path, *, title: str | N
     out = atomic_write(folder / "report.html", page)
     logger.info("report written to %s", out)
     return out
+
+
+def _interval_section(result: ComparisonResult) -> list[str]:
+    """Prediction intervals: how they were made and their coverage on the test windows."""
+    if result.coverage.empty:
+        return []
+    table = result.coverage.copy()
+    table["level"] = [f"{level:.0%}" for level in table["level"]]
+    table = table.rename(columns={"width": "mean half-width"})
+    bounded = [t for t, flag in zip(result.data.targets, result.non_negative, strict=True) if flag]
+    clip = (
+        f" {', '.join(bounded)} is non-negative: forecasts and lower bounds are clipped at 0."
+        if bounded
+        else ""
+    )
+    return [
+        "<h2>Prediction intervals</h2>",
+        _table(table.set_index("model")),
+        "<p class='note'>Coverage: the share of test values inside each model's interval, "
+        "over all steps and per forecast step (step_1, ...); a well-calibrated interval covers "
+        "about its level. The intervals are split conformal: the half-width at each step is a "
+        "quantile of the model's absolute errors on the validation windows (in original units), "
+        f"so they need no retraining and no distributional assumption.{html.escape(clip)}</p>",
+    ]
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, *, index: bool = True) -> None:
@@ -158,7 +190,20 @@ def _html(result: ComparisonResult, figures: list[tuple[Path, str]], title: str)
     if data.is_bundled:
         parts.append(f"<p class='note'>{html.escape(BEIJING_ATTRIBUTION)}</p>")
     parts += ["<h2>Verdict</h2>", f"<div class='verdict'>{_list(result.headline)}</div>"]
-    parts += ["<details><summary>Every comparison</summary>", _list(result.verdicts), "</details>"]
+    parts += [
+        f"<p class='note'>A network beats (or is worse than) a baseline only when the "
+        f"Diebold-Mariano test rejects equal accuracy at the {LEVEL:.0%} level (two-sided), on "
+        "the test windows' absolute errors scaled as in MASE, with the Harvey-Leybourne-Newbold "
+        "small-sample correction and a long-run variance allowing for overlapping windows "
+        f"(lag {overlap_lag(config.horizon, config.stride)}); otherwise the verdict says "
+        "there is no meaningful difference.</p>",
+        "<details><summary>Every comparison</summary>",
+        _list(result.verdicts),
+    ]
+    tests = result.significance_frame()
+    if not tests.empty:
+        parts.append(_table(tests.set_index("model")))
+    parts.append("</details>")
     accuracy = result.metrics[["kind", *[c for c in _ACCURACY if c in result.metrics]]]
     parts += [
         "<h2>Test scores (original units)</h2>",
@@ -166,7 +211,8 @@ def _html(result: ComparisonResult, figures: list[tuple[Path, str]], title: str)
         "<p class='note'>MASE divides the test MAE by the MAE of the in-sample naive forecast on "
         f"the training period; MASE_seasonal by that of the seasonal naive forecast (season "
         f"{data.season}). rel_naive and rel_seasonal are each model's test MAE over the naive "
-        "and seasonal naive forecasts' test MAE: below 1 beats them. MAPE is undefined (–) "
+        "and seasonal naive forecasts' test MAE (below 1: a lower test error, which the "
+        "verdicts test for significance). MAPE is undefined (–) "
         "when an actual value is 0.</p>",
     ]
     if result.fits:
@@ -180,9 +226,10 @@ def _html(result: ComparisonResult, figures: list[tuple[Path, str]], title: str)
             f"{html.escape(result.memory_method)}. best_epoch is the epoch with the lowest "
             "validation loss (epochs to convergence).</p>",
         ]
+    parts += _interval_section(result)
     parts.append("<h2>Plots</h2>")
     parts += [_image(path, caption) for path, caption in figures]
-    parts += ["<h2>Data</h2>", _list(data.lines())]
+    parts += ["<h2>Data</h2>", _list([*data.lines(), *result.notes])]
     if result.fits:
         rows = {
             fit.name: {
@@ -212,7 +259,8 @@ def _html(result: ComparisonResult, figures: list[tuple[Path, str]], title: str)
     parts += [
         "<h2>Settings</h2>",
         f"<pre>{html.escape(settings)}</pre>",
-        "<p class='note'>Files: metrics.csv, forecasts.csv, horizon_errors.csv, the PNG plots "
+        "<p class='note'>Files: metrics.csv, forecasts.csv, horizon_errors.csv, "
+        "significance.csv, coverage.csv, the PNG plots "
         "and models/&lt;network&gt;/ (use <code>rnnkit predict</code>).</p>",
         "</body></html>",
     ]
