@@ -91,6 +91,18 @@ def _builders():
             ),
             sequences,
         ),
+        "nested": (
+            lambda: keras.Sequential(
+                [
+                    keras.Input((6, 3)),
+                    kl.GRU(3, return_sequences=True),
+                    keras.Sequential([kl.Dense(4, activation="relu"), kl.Dense(2)]),
+                    kl.Flatten(),
+                    kl.Dense(1),
+                ]
+            ),
+            sequences,
+        ),
     }
     for mode in ("concat", "sum", "mul", "ave"):
         builders[f"bidirectional_{mode}"] = (
@@ -250,6 +262,32 @@ def test_unsupported_layer_is_one_line_naming_it(tmp_path):
         assert str(path) in message
         assert "layer 'conv' is a Keras Conv1D layer, which rnnkit does not have" in message
         assert f"rnnkit reads these Keras layers: {', '.join(supported_layers())}." in message
+
+
+def test_functional_model_is_refused_with_the_fix(tmp_path):
+    inputs = keras.Input((6, 3))
+    model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.GRU(2)(inputs)))
+    model.save(tmp_path / "functional.keras")
+    with pytest.raises(CheckpointError, match=r"this file holds a Functional model. Rebuild"):
+        load_model(tmp_path / "functional.keras")
+
+
+def test_loss_object_needs_compile_false(tmp_path, written):
+    _, x, _ = written["stacked"]
+    model = keras.Sequential([keras.Input((6, 3)), keras.layers.GRU(2)])
+    model.compile(optimizer="sgd", loss=keras.losses.Huber())
+    model.save(tmp_path / "huber.keras")
+    with pytest.raises(CheckpointError, match=r"has a Huber object. Pass compile=False"):
+        load_model(tmp_path / "huber.keras")
+    loaded = load_model(tmp_path / "huber.keras", compile=False)
+    assert _max_error(loaded, x, model.predict(x, verbose=0)) < TOLERANCE
+
+
+def test_mixed_precision_policy_is_named(tmp_path):
+    model = keras.Sequential([keras.Input((6, 3)), keras.layers.GRU(2, dtype="mixed_float16")])
+    model.save(tmp_path / "mixed.keras")
+    with pytest.raises(CheckpointError, match=r"Received: dtype='mixed_float16'"):
+        load_model(tmp_path / "mixed.keras")
 
 
 def test_setting_that_changes_behaviour_is_named(written, tmp_path):

@@ -102,6 +102,8 @@ def load_keras_model(filepath: str | os.PathLike, *, compile: bool = True) -> An
             reader = H5Reader(file, source, caller)
             if kind == HDF5:
                 keras_config, compile_config = legacy_model_settings(reader)
+            if not compile:
+                compile_config = None  # not even read: compile=False loads what it can
             config = KerasConfigReader(source, caller).rnnkit_config(keras_config, compile_config)
             _check_config(config, source, caller)
             model = _build_on_meta(config, source, caller)

@@ -242,9 +242,8 @@ class KerasConfigReader:
         if isinstance(optimizer, dict):
             optimizer = _plain_object(optimizer, drop_nulls=False)
         if not isinstance(loss, (str, type(None))):
-            raise self.error(
-                f"rnnkit reads a loss given by name; this file has {_short(loss)}.{fix}"
-            )
+            what = f"a {loss.get('class_name')} object" if isinstance(loss, dict) else _short(loss)
+            raise self.error(f"rnnkit reads a loss given by name; this file has {what}.{fix}")
         if metrics is not None and not (
             isinstance(metrics, list) and all(isinstance(m, str) for m in metrics)
         ):

@@ -5,8 +5,11 @@ point into another file, is refused); a dataset is read only if it is a plain,
 uncompressed, contiguous float array whose bytes are stored in this file, whose
 shape the caller has already checked, and whose storage holds every one of its
 bytes (so a tiny file cannot declare a huge array of fill values). Attributes are
-read only when they are strings within a size limit. Object and reference dtypes
-are never read, so nothing in the file can name code to run.
+read only when they are strings: a fixed-length one within a size limit before it is
+read; a variable-length one (whose size HDF5 gives only by reading it, and which is
+bounded by the file's own size) is refused past the limit before it is parsed.
+Object and reference dtypes are never read, so nothing in the file can name code
+to run.
 """
 
 from __future__ import annotations
@@ -129,6 +132,11 @@ class H5Reader:
         text = self.text_attribute(node, name, required=required)
         if text is None:
             return None
+        if len(text) > MAX_CONFIG_BYTES:  # a variable-length string's size shows only once read
+            raise self.error(
+                f"is refused: attribute {name!r} holds {len(text):,} characters, over the "
+                f"{MAX_CONFIG_BYTES:,} limit."
+            )
         return _parse_json(text.encode(), f"attribute {name!r} of {self.source!r}", self.caller)
 
     def name_list(self, node: h5py.HLObject, name: str) -> list[str]:

@@ -47,6 +47,32 @@ class WeightGroup:
         return [tuple(w.shape) for w in self.owner.keras_weights()]
 
 
+class NestedWeights:
+    """A nested ``Sequential`` seen as one layer: its layers' weights, in order."""
+
+    def __init__(self, model: Any):
+        self.model = model
+        self.name = model.name
+
+    def keras_weights(self) -> list[Any]:
+        return [
+            w for layer in model_layers(self.model) for w in weights_owner(layer).keras_weights()
+        ]
+
+    def assign_keras_weights(self, arrays: list[Any]) -> None:
+        arrays = list(arrays)
+        for layer in model_layers(self.model):
+            owner = weights_owner(layer)
+            count = len(owner.keras_weights())
+            owner.assign_keras_weights(arrays[:count])
+            arrays = arrays[count:]
+
+
+def weights_owner(layer: Any) -> Any:
+    """What gives a layer's weights in Keras' order (a nested model's, all its layers')."""
+    return NestedWeights(layer) if hasattr(layer, "stack") else layer
+
+
 def model_layers(model: Any) -> list[Any]:
     """The layers Keras saves for a ``Sequential``: all but the input layer."""
     return [layer for layer in model.stack if not isinstance(layer, InputLayer)]

@@ -19,6 +19,7 @@ import h5py
 from rnnkit.models.keras_files.h5_safe import H5Reader
 from rnnkit.models.keras_files.layout import keras3_groups
 from rnnkit.models.keras_files.layout import model_layers
+from rnnkit.models.keras_files.layout import weights_owner
 from rnnkit.models.training import default_device
 
 
@@ -61,7 +62,8 @@ def legacy_plan(model: Any, reader: H5Reader, root: h5py.Group) -> Plan:
         weight_names = reader.name_list(group, "weight_names")
         if weight_names:
             file_layers.append((name, group, weight_names))
-    own = [layer for layer in model_layers(model) if layer.keras_weights()]
+    owners = [weights_owner(layer) for layer in model_layers(model)]
+    own = [owner for owner in owners if owner.keras_weights()]
     if len(file_layers) != len(own):
         raise reader.error(
             f"holds weights for {len(file_layers)} layer(s) "

@@ -20,6 +20,7 @@ from rnnkit.models.keras_files.config_out import keras_model_config
 from rnnkit.models.keras_files.layout import keras3_groups
 from rnnkit.models.keras_files.layout import legacy_weight_names
 from rnnkit.models.keras_files.layout import model_layers
+from rnnkit.models.keras_files.layout import weights_owner
 
 KERAS_VERSION = "3.0.0"
 """The Keras version rnnkit's files declare: the Keras 3 formats, as of 3.0."""
@@ -62,7 +63,7 @@ def legacy_h5_bytes(model: Any, caller: str) -> bytes:
             group = weights.create_group(layer.name)
             names = legacy_weight_names(layer, model.name)
             group.attrs["weight_names"] = [name.encode("utf-8") for name in names]
-            for name, array in zip(names, _arrays(layer), strict=True):
+            for name, array in zip(names, _arrays(weights_owner(layer)), strict=True):
                 group.create_dataset(name, data=array)
         weights.create_group("top_level_model_weights").attrs["weight_names"] = np.array(
             [], dtype="S1"
