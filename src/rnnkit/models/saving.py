@@ -286,7 +286,7 @@ def _read_members_from(handle: BinaryIO, source: str, caller: str) -> dict[str, 
     ) as exc:
         raise CheckpointError(
             f"{caller}: {source!r} is not a readable rnnkit model file (truncated or "
-            f"foreign: {exc})."
+            f"foreign: {_one_line(exc)})."
         ) from None
     digests = _manifest_digests(members["manifest.json"], source, caller)
     for name in ("config.json", "model.safetensors"):
@@ -311,7 +311,8 @@ def _checked_entries(
     if extra:
         raise CheckpointError(
             f"{caller}: {source!r} is not an rnnkit model file: unexpected member(s) "
-            f"{extra[:5]}; a model file holds only {list(MODEL_MEMBERS)}."
+            f"{[name[:60] for name in extra[:5]]}; a model file holds only "
+            f"{list(MODEL_MEMBERS)}."
         )
     if len(names) != len(MODEL_MEMBERS):
         repeated = sorted({name for name in names if names.count(name) > 1})
