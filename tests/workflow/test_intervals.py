@@ -242,3 +242,23 @@ def test_cli_fit_interval_option_sets_the_saved_levels(tmp_path):
     bad = CliRunner().invoke(app, [*args, "--interval", "0.8,150", "--out", str(out), "-q"])
     assert bad.exit_code == 2
     assert "interval level '150' must be between 0 and 1" in bad.stderr
+
+
+def test_console_and_summary_lines_show_intervals(count_run):
+    from rnnkit.cli.common import coverage_lines
+    from rnnkit.workflow.summary import summarize_path
+
+    _, result, folder = count_run
+    rows = result.coverage[result.coverage["model"] == "GRU"]
+    expected = (
+        f"GRU prediction intervals on the test period: 80% interval covers "
+        f"{rows['coverage'].iloc[0]:.0%}, 95% interval covers {rows['coverage'].iloc[1]:.0%}."
+    )
+    assert coverage_lines(result) == [expected]
+    lines = summarize_path(folder)
+    width = result.intervals["GRU"].widths[0, 0, 0]
+    assert any(
+        line.startswith("Prediction intervals (conformal, from ") and f"80% ± {width:.4g}" in line
+        for line in lines
+    )
+    assert "Non-negative target(s), forecasts clipped at 0: visits." in lines

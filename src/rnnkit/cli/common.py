@@ -294,9 +294,28 @@ def print_comparison(result: Any, report: Path, models: dict[str, Path], *, quie
         console.print(table)
     for line in result.headline:
         console.print(line)
+    for line in coverage_lines(result):
+        console.print(line)
     console.print(f"Report: {report}")
     for name, folder in models.items():
         console.print(f"Model {name}: {folder}")
+
+
+def coverage_lines(result: Any) -> list[str]:
+    """One line per network: its prediction intervals' coverage on the test windows."""
+    table = getattr(result, "coverage", None)
+    if table is None or table.empty:
+        return []
+    lines = []
+    for name in result.fits:
+        rows = table[table["model"] == name]
+        if len(rows):
+            shown = ", ".join(
+                f"{level:.0%} interval covers {coverage:.0%}"
+                for level, coverage in zip(rows["level"], rows["coverage"], strict=True)
+            )
+            lines.append(f"{name} prediction intervals on the test period: {shown}.")
+    return lines
 
 
 def _cell(value: Any) -> str:

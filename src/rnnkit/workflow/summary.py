@@ -102,6 +102,21 @@ def _forecaster_lines(folder: Path) -> list[str]:
         f"Scaling: {spec.get('scaling_description', spec.get('scaling'))}",
         f"Hyperparameters: {json.dumps(spec.get('hyperparameters', {}))}.",
     ]
+    intervals = forecaster.intervals
+    if intervals is not None:
+        shown = ", ".join(
+            f"{level:.0%} ± {intervals.widths[i, 0, 0]:.4g}"
+            for i, level in enumerate(intervals.levels)
+        )
+        lines.append(
+            f"Prediction intervals (conformal, from {intervals.calibration_windows} validation "
+            f"windows): {shown} at step 1 of {forecaster.targets[0]}."
+        )
+    bounded = [
+        t for t, flag in zip(forecaster.targets, forecaster.non_negative, strict=True) if flag
+    ]
+    if bounded:
+        lines.append(f"Non-negative target(s), forecasts clipped at 0: {', '.join(bounded)}.")
     metrics = {k: v for k, v in (spec.get("metrics") or {}).items() if isinstance(v, (int, float))}
     if metrics:
         lines.append("Test scores: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()) + ".")
