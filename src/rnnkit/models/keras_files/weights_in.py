@@ -45,7 +45,7 @@ def keras3_plan(model: Any, reader: H5Reader) -> Plan:
         h5group = reader.group(group.path)
         names = sorted(h5group.keys())
         expected = [str(i) for i in range(count)]
-        if sorted(names) != sorted(expected):
+        if set(names) != set(expected):
             raise reader.error(
                 f"holds arrays {names[:8]} in {group.path!r}; layer "
                 f"{group.owner.name!r} needs {count} (named {expected})."
@@ -118,7 +118,11 @@ def fill(model: Any, plan: Plan, reader: H5Reader) -> None:
 
 
 def fill_existing(model: Any, plan: Plan, reader: H5Reader) -> None:
-    """Check the plan against a built model and copy the arrays into it."""
+    """Check the plan against a built model and copy the arrays into it.
+
+    Every array is read before the first is copied, so a file that fails half-way
+    leaves the model's weights as they were.
+    """
     check_plan(model, plan, reader)
     arrays = [
         (owner, [reader.read_dataset(s.group, s.name, s.path) for s in sources])
