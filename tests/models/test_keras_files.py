@@ -491,3 +491,32 @@ def test_extra_zip_member_is_refused(written, tmp_path):
     with zipfile.ZipFile(path, "a") as archive:
         archive.writestr("assets/evil.bin", b"x")
     _refused(path, r"is not a Keras file rnnkit reads: it holds \['assets/evil.bin'")
+
+
+def _rewrite_keras_zip(source: Path, target: Path, compression=zipfile.ZIP_STORED, **changes):
+    with zipfile.ZipFile(source) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members.update(changes)
+    with zipfile.ZipFile(target, "w", compression=compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def test_deeply_nested_config_is_refused(written, tmp_path):
+    path = tmp_path / "deep.keras"
+    deep = b"[" * 5000 + b"]" * 5000
+    _rewrite_keras_zip(written["stacked"][0] / "model.keras", path, **{"config.json": deep})
+    _refused(path, "config.json in .* is corrupt .nested deeper than")
+
+
+def test_weights_member_inflating_like_a_zip_bomb_is_refused(written, tmp_path):
+    path = tmp_path / "bomb.keras"
+    zeros = bytes(40 * 2**20)  # deflates about 1000x, over the 100x limit
+    _rewrite_keras_zip(
+        written["stacked"][0] / "model.keras",
+        path,
+        compression=zipfile.ZIP_DEFLATED,
+        **{"model.weights.h5": zeros},
+    )
+    assert path.stat().st_size < 2**20
+    _refused(path, r"member model.weights.h5 of .* is refused: it inflates .* \(a zip bomb\?\)")
