@@ -50,9 +50,10 @@ class Embedding(Layer):
             holding it); the layer is built at once with it.
         lora_rank, lora_alpha, quantization_config: Keras' LoRA and quantisation
             options; rnnkit implements neither and refuses any value but `None`.
-        input_length: Removed in Keras 3, which warns and ignores it; rnnkit warns
-            the same way and uses it as the declared sequence length.
-        sparse: tf.keras' sparse-gradient switch; only `False` is supported.
+        **kwargs: The base layer's (``name``, ``input_shape``, ...), and two tf.keras 2
+            arguments: ``input_length``, which Keras 3 warns about and ignores (rnnkit
+            warns the same way and uses it as the declared sequence length), and
+            ``sparse``, of which only `False` is supported.
 
     Example:
         >>> import torch
@@ -76,11 +77,12 @@ class Embedding(Layer):
         lora_rank: int | None = None,
         lora_alpha: float | None = None,
         quantization_config: Any = None,
-        input_length: int | None = None,
-        sparse: bool = False,
         **kwargs: Any,
     ):
         caller = f"Embedding(input_dim={input_dim!r}, output_dim={output_dim!r})"
+        # tf.keras 2 arguments Keras 3 no longer lists: taken from **kwargs, as Keras does
+        input_length = kwargs.pop("input_length", None)
+        sparse = kwargs.pop("sparse", False)
         for option, value in (
             ("lora_rank", lora_rank),
             ("lora_alpha", lora_alpha),
