@@ -1,9 +1,13 @@
 """Sequential.export(format="onnx"): ONNX Runtime computes what rnnkit computes."""
 
+import sys
+
 import numpy as np
 import pytest
 import torch
 
+from rnnkit.activations import ACTIVATIONS
+from rnnkit.errors import RnnkitError
 from rnnkit.errors import RnnkitValueError
 from rnnkit.layers import GRU
 from rnnkit.layers import LSTM
@@ -75,6 +79,24 @@ def _model(*layers) -> Sequential:
 )
 def test_recurrent_layers_match(layer, tmp_path):
     _export_and_compare(_model(layer, Dense(2)), tmp_path)
+
+
+def _scaled_sine(t):  # a user's own activation: any torch expression exports
+    return 0.5 * torch.tanh(t) + 0.1 * torch.sin(t)
+
+
+@pytest.mark.parametrize("activation", [*ACTIVATIONS, _scaled_sine])
+def test_every_activation_matches(activation, tmp_path):
+    model = _model(SimpleRNN(4, activation=activation), Dense(2))
+    for weight in model.parameters():  # small weights: "exponential" stays finite
+        weight.data.mul_(0.3)
+    path = tmp_path / "m.onnx"
+    model.export(str(path))
+    x = 0.3 * _inputs(7)
+    got = ort.InferenceSession(str(path)).run(None, {"inputs": x})[0]
+    want = model.predict(x, verbose=0)
+    assert np.isfinite(want).all()
+    np.testing.assert_allclose(got, want, atol=TOLERANCE, rtol=0)
 
 
 @pytest.mark.parametrize("make", [SimpleRNN, LSTM, GRU])
@@ -178,6 +200,14 @@ def test_verbose_names_input_and_output(tmp_path, capsys):
     _model(GRU(2)).export(str(tmp_path / "m.onnx"), verbose=True)
     out = capsys.readouterr().out
     assert "m.onnx" in out and "'inputs'" in out and f"'batch', {STEPS}, {FEATURES}" in out
+
+
+def test_missing_onnx_package_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx -> ImportError
+    with pytest.raises(ImportError, match=r"pip install rnnkit\[onnx\]") as caught:
+        _model(LSTM(2)).export(str(tmp_path / "m.onnx"))
+    assert isinstance(caught.value, RnnkitError)
+    assert not (tmp_path / "m.onnx").exists()
 
 
 def test_file_is_a_valid_onnx_model(tmp_path):
