@@ -219,9 +219,11 @@ def test_loading_never_imports_keras(written):
     assert float(result.stdout.strip()) < TOLERANCE
 
 
-def test_keras_2_legacy_h5_config_loads(written, tmp_path):
-    """A tf.keras 2 style config (batch_input_shape, plain dtypes, implementation,
-    time_major) loads; the weights layout is the same as Keras 3's legacy one."""
+@pytest.mark.parametrize("shape_on", ["input_layer", "first_layer"])
+def test_keras_2_legacy_h5_config_loads(written, tmp_path, shape_on):
+    """A tf.keras 2 style config (batch_input_shape on the InputLayer or, from older
+    versions, on the first layer; plain dtypes; implementation; time_major) loads; the
+    weights layout is the same as Keras 3's legacy one."""
     folder, x, expected = written["stacked"]
     path = tmp_path / "keras2.h5"
     shutil.copy(folder / "model.h5", path)
@@ -230,6 +232,10 @@ def test_keras_2_legacy_h5_config_loads(written, tmp_path):
         layers = config["config"]["layers"]
         batch_shape = layers[0]["config"].pop("batch_shape")
         layers[0]["config"]["batch_input_shape"] = batch_shape
+        if shape_on == "first_layer":
+            del layers[0]
+            layers[0]["config"]["batch_input_shape"] = batch_shape
+            del config["config"]["build_input_shape"]  # the layer's shape is all there is
         for layer in layers:
             layer.pop("module", None)
             layer["config"]["dtype"] = "float32"
