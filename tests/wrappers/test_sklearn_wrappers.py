@@ -283,3 +283,12 @@ def test_transformer_outputs_the_model_predictions():
     out = trans.transform(X)
     np.testing.assert_array_equal(out, trans.model_.predict(X, verbose=0))
     assert out.shape == (len(X), 1)
+
+
+def test_fit_arguments_reach_the_model_fit():
+    X, y = windows(40)
+    reg = SKLearnRegressor(recurrent_regressor, fit_kwargs=QUIET)
+    reg.fit(X, y, sample_weight=np.zeros(len(y)))
+    assert reg.history_["loss"] == [0.0]  # every sample weighs nothing
+    reg.fit(X, y, sample_weight=np.ones(len(y)))
+    assert reg.history_["loss"][0] > 0.0
