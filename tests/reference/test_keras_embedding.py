@@ -205,3 +205,35 @@ def test_keras_3_arguments(keras):
         for k in ("input_dim", "output_dim", "mask_zero")
     }
     assert Embedding(6, 2).compute_mask(torch.tensor([[0, 1]])) is None
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+def test_the_mask_passes_dropout_and_feeds_bidirectional_as_in_keras(keras, rng, padding):
+    from rnnkit.layers import Bidirectional
+    from rnnkit.layers import Dropout
+
+    ours = Sequential(
+        [
+            Embedding(VOCAB, DIM, mask_zero=True),
+            Dropout(0.3),
+            Bidirectional(GRU(UNITS, return_sequences=True)),
+            LSTM(UNITS),
+            Dense(2),
+        ]
+    )
+    ours.build((None, STEPS))
+    theirs = keras.Sequential(
+        [
+            keras.Input((STEPS,), dtype="int32"),
+            keras.layers.Embedding(VOCAB, DIM, mask_zero=True),
+            keras.layers.Dropout(0.3),
+            keras.layers.Bidirectional(keras.layers.GRU(UNITS, return_sequences=True)),
+            keras.layers.LSTM(UNITS),
+            keras.layers.Dense(2),
+        ]
+    )
+    weights = [rng.uniform(-0.5, 0.5, size=w.shape).astype("float32") for w in ours.get_weights()]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    x = _ids(padding)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), **TOL)
