@@ -1,5 +1,4 @@
-"""``keras.activations``: the names rnnkit implements, re-exported from
-:mod:`rnnkit.activations`.
+"""``keras.activations``: the names rnnkit implements, from :mod:`rnnkit.activations`.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """

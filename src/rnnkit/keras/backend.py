@@ -1,5 +1,4 @@
-"""``keras.backend``: the names rnnkit implements, re-exported from
-:mod:`rnnkit.backend`.
+"""``keras.backend``: the names rnnkit implements, from :mod:`rnnkit.backend`.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """

@@ -1,5 +1,4 @@
-"""``keras.callbacks``: the names rnnkit implements, re-exported from
-:mod:`rnnkit.callbacks`.
+"""``keras.callbacks``: the names rnnkit implements, from :mod:`rnnkit.callbacks`.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """

@@ -1,5 +1,4 @@
-"""``keras.constraints``: the names rnnkit implements, re-exported from
-:mod:`rnnkit.constraints`.
+"""``keras.constraints``: the names rnnkit implements, from :mod:`rnnkit.constraints`.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """

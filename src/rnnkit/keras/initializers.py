@@ -1,5 +1,4 @@
-"""``keras.initializers``: the names rnnkit implements, re-exported from
-:mod:`rnnkit.initializers`.
+"""``keras.initializers``: the names rnnkit implements, from :mod:`rnnkit.initializers`.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """

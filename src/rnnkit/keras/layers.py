@@ -1,5 +1,4 @@
-"""``keras.layers``: the names rnnkit implements, re-exported from
-:mod:`rnnkit.layers`.
+"""``keras.layers``: the names rnnkit implements, from :mod:`rnnkit.layers`.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """

@@ -1,5 +1,4 @@
-"""``keras.losses``: the names rnnkit implements, re-exported from
-:mod:`rnnkit.losses`.
+"""``keras.losses``: the names rnnkit implements, from :mod:`rnnkit.losses`.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """

@@ -1,5 +1,4 @@
-"""``keras.metrics``: the names rnnkit implements, re-exported from
-:mod:`rnnkit.metrics`.
+"""``keras.metrics``: the names rnnkit implements, from :mod:`rnnkit.metrics`.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """

@@ -1,5 +1,4 @@
-"""``keras.models``: the names rnnkit implements, re-exported from
-:mod:`rnnkit.models`.
+"""``keras.models``: the names rnnkit implements, from :mod:`rnnkit.models`.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """

@@ -1,5 +1,4 @@
-"""``keras.regularizers``: the names rnnkit implements, re-exported from
-:mod:`rnnkit.regularizers`.
+"""``keras.regularizers``: the names rnnkit implements, from :mod:`rnnkit.regularizers`.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """

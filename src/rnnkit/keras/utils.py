@@ -1,5 +1,4 @@
-"""``keras.utils``: the names rnnkit implements, re-exported from
-:mod:`rnnkit.utils`.
+"""``keras.utils``: the names rnnkit implements, from :mod:`rnnkit.utils`.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """

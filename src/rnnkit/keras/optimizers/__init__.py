@@ -1,5 +1,4 @@
-"""``keras.optimizers``: the optimizers rnnkit implements, re-exported from
-:mod:`rnnkit.optimizers`, with ``schedules``.
+"""``keras.optimizers``: the optimizers of :mod:`rnnkit.optimizers`, and ``schedules``.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """

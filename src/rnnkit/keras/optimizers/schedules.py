@@ -1,5 +1,4 @@
-"""``keras.optimizers.schedules``: the names rnnkit implements, re-exported from
-:mod:`rnnkit.optimizers.schedules`.
+"""``keras.optimizers.schedules``: the names of :mod:`rnnkit.optimizers.schedules`.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """

@@ -1,5 +1,4 @@
-"""``keras.preprocessing.sequence``: the names rnnkit implements, re-exported from
-:mod:`rnnkit.preprocessing.sequence`.
+"""``keras.preprocessing.sequence``: the names of :mod:`rnnkit.preprocessing.sequence`.
 
 A name Keras has and rnnkit does not raises an ``AttributeError`` that says so.
 """
