@@ -43,7 +43,7 @@ def test_a_clearly_better_forecast_beats(data):
     assert tests[("GRU", NAIVE)].p_value < 0.001
     assert tests[("GRU", NAIVE)].lag == 2  # horizon 3, stride 1
     assert details[0].startswith("GRU beats the naive forecast (MASE ")
-    assert "Diebold-Mariano test on absolute errors, p = < 0.001" in details[0]
+    assert "Diebold-Mariano test on absolute errors, p < 0.001" in details[0]
     assert headline[0].startswith(
         "GRU beats the naive forecast on the test period (Diebold-Mariano test at the 5% level; "
         "GRU: MASE "

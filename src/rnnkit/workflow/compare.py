@@ -52,8 +52,8 @@ from rnnkit.workflow.progress import ProgressListener
 from rnnkit.workflow.significance import LEVEL
 from rnnkit.workflow.significance import DieboldMarianoResult
 from rnnkit.workflow.significance import diebold_mariano
-from rnnkit.workflow.significance import format_p
 from rnnkit.workflow.significance import loss_differential
+from rnnkit.workflow.significance import p_phrase
 from rnnkit.workflow.spec import ForecastConfig
 from rnnkit.workflow.train import FitResult
 from rnnkit.workflow.train import TuneResult
@@ -204,7 +204,7 @@ class _Tested:
 
 def _numbers(label: str, item: _Tested) -> str:
     scores = f"{label} {item.score:.3g} vs {item.reference:.3g}"
-    return f"{scores}, p = {format_p(item.test.p_value)}" if item.test else scores
+    return f"{scores}, {p_phrase(item.test.p_value)}" if item.test else scores
 
 
 def _detail(item: _Tested, label: str, who: str) -> str:

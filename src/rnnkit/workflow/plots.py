@@ -1,7 +1,9 @@
 """The report's PNG plots, drawn with matplotlib's Agg canvas (no pyplot, no display).
 
-The forecast plot shades each plotted model's prediction intervals (one band
-per level, in the line's colour) when the run made them.
+The forecast plot shades each network's prediction intervals (one band per
+level, in the line's colour) when the run made them; the baselines' bounds,
+often much wider (a seasonal naive band would hide the rest), are in
+`forecasts.csv` and their coverage in the report's table.
 
 Each function takes a `ComparisonResult`, writes one PNG and returns its
 path, or `None` when there is nothing to draw (for example no tuning).
@@ -117,9 +119,9 @@ def plot_forecasts(result: ComparisonResult, path: Path) -> Path | None:
 
 
 def _draw_bands(ax, result, name, forecast, times, start, step, k, color) -> None:
-    """Shade a model's prediction intervals (the widest palest) around its forecast line."""
+    """Shade a network's prediction intervals (one band per level) around its forecast line."""
     intervals = result.intervals.get(name)
-    if intervals is None:
+    if intervals is None or name not in result.fits:
         return
     for level in sorted(intervals.levels, reverse=True):
         lower, upper = intervals.bounds(forecast, level)
@@ -128,9 +130,9 @@ def _draw_bands(ax, result, name, forecast, times, start, step, k, color) -> Non
             lower[start:, step, k],
             upper[start:, step, k],
             color=color,
-            alpha=0.08,
+            alpha=0.12,
             linewidth=0,
-            label=f"{name} {level:.0%}" if len(result.intervals) <= 3 else None,
+            label=f"{name} {level:.0%}" if len(result.fits) <= 2 else None,
         )
 
 

@@ -53,8 +53,10 @@ __all__ = [
     "LEVEL",
     "DieboldMarianoResult",
     "diebold_mariano",
+    "format_p",
     "loss_differential",
     "overlap_lag",
+    "p_phrase",
 ]
 
 #: Significance level of every "beats" / "is worse than" claim of the workflow.
@@ -108,7 +110,7 @@ class DieboldMarianoResult:
             >>> result.describe()
             'Diebold-Mariano test on absolute errors, p = 1, 4 windows'
         """
-        return f"Diebold-Mariano test on {self.loss} errors, p = {format_p(self.p_value)}, " + (
+        return f"Diebold-Mariano test on {self.loss} errors, {p_phrase(self.p_value)}, " + (
             f"{self.n} windows"
         )
 
@@ -123,6 +125,17 @@ def format_p(p: float) -> str:
     if not np.isfinite(p):
         return "n/a"
     return "< 0.001" if p < 0.001 else f"{p:.3g}"
+
+
+def p_phrase(p: float) -> str:
+    """A p-value as a sentence writes it: `p = 0.0457`, `p < 0.001`.
+
+    Example:
+        >>> p_phrase(0.04567), p_phrase(1e-9)
+        ('p = 0.0457', 'p < 0.001')
+    """
+    text = format_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def overlap_lag(horizon: int, stride: int = 1) -> int:
