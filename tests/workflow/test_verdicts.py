@@ -46,7 +46,7 @@ def test_a_clearly_better_forecast_beats(data):
     assert "Diebold-Mariano test on absolute errors, p < 0.001" in details[0]
     assert headline[0].startswith(
         "GRU beats the naive forecast on the test period (Diebold-Mariano test at the 5% level; "
-        "GRU: MASE "
+        "MASE "
     )
 
 

@@ -233,7 +233,10 @@ def _headline(items: list[_Tested], label: str, who: str) -> str:
         verb = "beats" if len(winners) == 1 else "beat"
         if len(winners) > 1:
             names, verb = "Every network", "beats"
-        shown = "; ".join(f"{i.model}: {_numbers(label, i)}" for i in winners)
+        shown = "; ".join(
+            _numbers(label, i) if len(winners) == 1 else f"{i.model}: {_numbers(label, i)}"
+            for i in winners
+        )
         return f"{names} {verb} {who} on the test period ({level}; {shown})."
     verb = "beats" if len(winners) == 1 else "beat"
     shown = "; ".join(f"{i.model}: {_numbers(label, i)}" for i in winners)
