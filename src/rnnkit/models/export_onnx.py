@@ -115,19 +115,22 @@ def export_onnx(
         'm.onnx'
     """
     onnx = _import_onnx()
-    shape = _input_shape(model, input_signature)
+    steps, features = _input_shape(model, input_signature)
     _refuse_stateful(model)
     target = Path(filepath)
     dtype = next((p.dtype for p in model.parameters()), torch.float32)
-    example = torch.zeros(2, *shape[1:], dtype=dtype)
-    example[:, :, :] = torch.linspace(0.1, 1.0, example.numel(), dtype=dtype).view_as(example)
+    example = torch.linspace(0.1, 1.0, 2 * steps * features, dtype=dtype)
+    example = example.reshape(2, steps, features)  # any values: tracing records the ops
     buffer = io.BytesIO()
     with _inference_graph(model) as wrapped, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer notes on Python ints: the batch stays dynamic
+        # shape checks on Python ints (the batch stays dynamic) and the legacy exporter's notice
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", "You are using the legacy", DeprecationWarning)
+        warnings.filterwarnings("ignore", "The feature will be removed", DeprecationWarning)
         torch.onnx.export(
             wrapped,
             (example.to(model.device),),
-            buffer,
+            buffer,  # type: ignore[arg-type]  # the TorchScript exporter writes file objects
             dynamo=False,
             input_names=[INPUT_NAME],
             output_names=[OUTPUT_NAME],
@@ -140,7 +143,7 @@ def export_onnx(
     if verbose:
         print(
             f"Saved ONNX model to {target}: input {INPUT_NAME!r} "
-            f"{('batch', *shape[1:])}, output {OUTPUT_NAME!r}."
+            f"{('batch', steps, features)}, output {OUTPUT_NAME!r}."
         )
     return target
 
@@ -156,7 +159,8 @@ def _import_onnx():
     return onnx
 
 
-def _input_shape(model: Any, input_signature: Any) -> tuple[int | None, ...]:
+def _input_shape(model: Any, input_signature: Any) -> tuple[int, int]:
+    """``(timesteps, features)`` of the graph's input, both known."""
     if input_signature is not None:
         given = input_signature
         if isinstance(given, (list, tuple)) and len(given) == 1:
@@ -181,13 +185,13 @@ def _input_shape(model: Any, input_signature: Any) -> tuple[int | None, ...]:
                 )
             model.build()
         shape = tuple(model.built_input_shape)
-    if any(s is None for s in shape[1:]):
+    if len(shape) != 3 or shape[1] is None or shape[2] is None:
         raise RnnkitValueError(
-            f"Sequential.export(): the input shape {shape} leaves an axis other than the "
-            "batch unknown, and the ONNX graph fixes the number of timesteps. Pass "
-            "input_signature=(None, timesteps, features)."
+            f"Sequential.export(): the input shape {shape} is not (batch, timesteps, "
+            "features) with known timesteps and features, and the ONNX graph fixes the "
+            "number of timesteps. Pass input_signature=(None, timesteps, features)."
         )
-    return shape
+    return shape[1], shape[2]
 
 
 def _refuse_stateful(model: Any) -> None:
@@ -215,8 +219,8 @@ class _Inference(nn.Module):
 @contextmanager
 def _inference_graph(model: nn.Module) -> Iterator[nn.Module]:
     """Reference kernels, eval mode and a sound ``any`` symbolic, restored on exit."""
-    saved = [
-        (module, module.kernel_preference)
+    saved: list[tuple[Any, str]] = [
+        (module, str(module.kernel_preference))
         for module in model.modules()
         if hasattr(module, "kernel_preference")
     ]

@@ -57,6 +57,9 @@ __all__ = ["SKLearnClassifier", "SKLearnRegressor", "SKLearnTransformer"]
 class _SKLBase(BaseEstimator):
     """What the three wrappers share: building, fitting and calling the model."""
 
+    model_: Any  # set by fit
+    history_: dict[str, list[float]]
+
     def __init__(
         self,
         model: Any,
