@@ -262,3 +262,57 @@ def test_console_and_summary_lines_show_intervals(count_run):
         for line in lines
     )
     assert "Non-negative target(s), forecasts clipped at 0: visits." in lines
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ((), "wide", r"spec 'intervals' must be an object with 'levels', 'widths'"),
+        (("levels",), [1.0, 0.95], r"'levels' must be 1 to 100 numbers between 0 and 1"),
+        (("levels",), [0.8], r"'widths' must hold, per level, rows"),
+        (("calibration_windows",), 0, r"'calibration_windows' must be a positive integer"),
+        (("calibration_windows",), True, r"'calibration_windows' must be a positive integer"),
+        (("widths",), [[[True], [1.0]], [[1.0], [2.0]]], r"'widths' must hold"),
+        (("widths",), [[["1"], [1.0]], [[1.0], [2.0]]], r"'widths' must hold"),
+        (("widths",), [[[1.0, 2.0], [1.0, 2.0]], [[1.0], [2.0]]], r"rows \(the horizon\) of 1"),
+    ],
+)
+def test_forecaster_schema_refuses_bad_interval_values(count_run, tmp_path, path, value, message):
+    import json
+    import shutil
+
+    from rnnkit.errors import CheckpointError
+    from rnnkit.workflow.forecaster import Forecaster
+
+    _, _, folder = count_run
+    copy = tmp_path / "gru"
+    shutil.copytree(folder, copy)
+    document = json.loads((copy / "forecaster.json").read_text())
+    if path:
+        document["spec"]["intervals"][path[0]] = value
+    else:
+        document["spec"]["intervals"] = value
+    (copy / "forecaster.json").write_text(json.dumps(document))
+    with pytest.raises(CheckpointError, match=message):
+        Forecaster.load(copy)
+
+
+def test_forecaster_schema_refuses_wrong_non_negative_flags(count_run, tmp_path):
+    import json
+    import shutil
+
+    from rnnkit.errors import CheckpointError
+    from rnnkit.workflow.forecaster import Forecaster
+
+    _, _, folder = count_run
+    copy = tmp_path / "gru"
+    shutil.copytree(folder, copy)
+    document = json.loads((copy / "forecaster.json").read_text())
+    for flags, message in (
+        ([True, False], r"spec 'non_negative' has 2 flags for 1 targets"),
+        ([1], r"spec 'non_negative' must be a list of true/false, one per target"),
+    ):
+        document["spec"]["non_negative"] = flags
+        (copy / "forecaster.json").write_text(json.dumps(document))
+        with pytest.raises(CheckpointError, match=message):
+            Forecaster.load(copy)
