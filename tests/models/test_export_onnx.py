@@ -217,3 +217,20 @@ def test_file_is_a_valid_onnx_model(tmp_path):
     onnx.checker.check_model(proto)
     assert proto.opset_import[0].version == 17
     assert [o.name for o in proto.graph.output] == ["outputs"]
+
+
+def test_embedding_model_takes_token_ids(tmp_path):
+    from rnnkit.layers import Embedding
+
+    torch.manual_seed(0)
+    model = Sequential([Embedding(20, 4, mask_zero=True), LSTM(5), Dense(3, activation="softmax")])
+    model.build((None, STEPS))
+    path = tmp_path / "m.onnx"
+    model.export(str(path))
+    session = ort.InferenceSession(str(path))
+    assert session.get_inputs()[0].type == "tensor(int64)"
+    ids = np.random.default_rng(0).integers(1, 20, size=(6, STEPS))
+    ids[0, 3:] = 0  # padding, masked by mask_zero
+    ids[1, :2] = 0
+    got = session.run(None, {"inputs": ids})[0]
+    np.testing.assert_allclose(got, model.predict(ids, verbose=0), atol=TOLERANCE, rtol=0)

@@ -12,6 +12,8 @@ rnnkit's own equations, so every activation, both GRU variants, masks (from
 What the file fixes:
 
 * The batch axis is dynamic (``inputs`` and ``outputs`` axis 0 are named ``batch``).
+* The input is float ``(batch, timesteps, features)``, or int64 token ids
+  ``(batch, timesteps)`` for a model that starts with an ``Embedding``.
 * The number of timesteps is fixed: tracing unrolls the loop over time, so the
   file takes exactly the length it was exported with (the model's built input
   shape, or ``input_signature``). Export once per window length you serve.
@@ -27,6 +29,7 @@ reads steps with nonzero features as padding (found by the masked-input test).
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +43,7 @@ from rnnkit._files import atomic_write
 from rnnkit.errors import RnnkitError
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
+from rnnkit.layers.embedding import Embedding
 
 __all__ = ["EXPORT_FORMATS", "OnnxUnavailableError", "check_format", "export_onnx"]
 
@@ -115,12 +119,10 @@ def export_onnx(
         'm.onnx'
     """
     onnx = _import_onnx()
-    steps, features = _input_shape(model, input_signature)
+    shape = _input_shape(model, input_signature)
     _refuse_stateful(model)
     target = Path(filepath)
-    dtype = next((p.dtype for p in model.parameters()), torch.float32)
-    example = torch.linspace(0.1, 1.0, 2 * steps * features, dtype=dtype)
-    example = example.reshape(2, steps, features)  # any values: tracing records the ops
+    example = _example_inputs(model, shape)
     buffer = io.BytesIO()
     with _inference_graph(model) as wrapped, warnings.catch_warnings():
         # shape checks on Python ints (the batch stays dynamic) and the legacy exporter's notice
@@ -129,7 +131,7 @@ def export_onnx(
         warnings.filterwarnings("ignore", "The feature will be removed", DeprecationWarning)
         torch.onnx.export(
             wrapped,
-            (example.to(model.device),),
+            (example,),
             buffer,  # type: ignore[arg-type]  # the TorchScript exporter writes file objects
             dynamo=False,
             input_names=[INPUT_NAME],
@@ -143,7 +145,7 @@ def export_onnx(
     if verbose:
         print(
             f"Saved ONNX model to {target}: input {INPUT_NAME!r} "
-            f"{('batch', steps, features)}, output {OUTPUT_NAME!r}."
+            f"{('batch', *shape)} {example.dtype}, output {OUTPUT_NAME!r}."
         )
     return target
 
@@ -159,8 +161,8 @@ def _import_onnx():
     return onnx
 
 
-def _input_shape(model: Any, input_signature: Any) -> tuple[int, int]:
-    """``(timesteps, features)`` of the graph's input, both known."""
+def _input_shape(model: Any, input_signature: Any) -> tuple[int, ...]:
+    """The input shape without the batch axis, every axis known."""
     if input_signature is not None:
         given = input_signature
         if isinstance(given, (list, tuple)) and len(given) == 1:
@@ -185,13 +187,31 @@ def _input_shape(model: Any, input_signature: Any) -> tuple[int, int]:
                 )
             model.build()
         shape = tuple(model.built_input_shape)
-    if len(shape) != 3 or shape[1] is None or shape[2] is None:
+    fixed = tuple(s for s in shape[1:] if s is not None)
+    if len(shape) < 2 or len(fixed) != len(shape) - 1:
         raise RnnkitValueError(
-            f"Sequential.export(): the input shape {shape} is not (batch, timesteps, "
-            "features) with known timesteps and features, and the ONNX graph fixes the "
-            "number of timesteps. Pass input_signature=(None, timesteps, features)."
+            f"Sequential.export(): the input shape {shape} leaves an axis other than the "
+            "batch unknown, and the ONNX graph fixes the number of timesteps. Pass "
+            "input_signature=(None, timesteps, features) ((None, timesteps) for an "
+            "Embedding model)."
         )
-    return shape[1], shape[2]
+    return fixed
+
+
+def _example_inputs(model: Any, shape: tuple[int, ...]) -> torch.Tensor:
+    """Inputs to trace with: token ids for an Embedding model, else floats.
+
+    The values do not matter (tracing records the operations), only the dtype and
+    shape, which the graph's input takes.
+    """
+    count = 2 * math.prod(shape)
+    first = model.layers[0] if model.layers else None
+    if isinstance(first, Embedding):
+        ids = torch.arange(count, dtype=torch.long) % first.input_dim
+        return ids.reshape(2, *shape).to(model.device)
+    dtype = next((p.dtype for p in model.parameters()), torch.float32)
+    values = torch.linspace(0.1, 1.0, count, dtype=dtype)
+    return values.reshape(2, *shape).to(model.device)
 
 
 def _refuse_stateful(model: Any) -> None:
