@@ -425,7 +425,16 @@ class ComparisonResult:
         *,
         seconds: float = 0.0,
     ) -> ComparisonResult:
-        """Score trained networks beside the baselines on `data`'s test windows."""
+        """Score trained networks beside the baselines on `data`'s test windows.
+
+        Also tests each network against the naive and seasonal naive forecasts
+        (`significance_tests`, behind the verdicts), calibrates conformal
+        intervals for every model on the validation windows at
+        `data.config.intervals` (saved into each network's forecaster spec) and
+        measures their test coverage. Targets found non-negative
+        (`non_negative_targets` on the training period) have every forecast
+        clipped at 0, the networks' `FitResult.predictions` included.
+        """
         fitted = _fitted_baselines(data)
         x_val, y_val = data.part("val")
         x_test, y_test = data.part("test")
