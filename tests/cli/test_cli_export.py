@@ -74,3 +74,12 @@ def test_export_of_a_folder_that_is_no_forecaster(runner, tmp_path):
     result = runner.invoke(app, ["export", str(tmp_path)])
     assert result.exit_code == 1
     assert "has no forecaster.json" in result.output
+
+
+def test_export_help_shows_an_example_and_where_scaling_stays(runner):
+    result = runner.invoke(app, ["export", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example:" in result.stdout and "rnnkit export " in result.stdout
+    assert "Scaling the inputs and undoing it on the outputs stays in Python" in " ".join(
+        result.stdout.split()
+    )
