@@ -46,7 +46,7 @@ FAST = 20.0  # seconds: "within seconds", generous for a loaded CI machine
 
 def small_model() -> Sequential:
     torch.manual_seed(0)
-    model = Sequential([Input((STEPS, FEATURES)), GRU(UNITS), Dense(1)])
+    model = Sequential([Input((STEPS, FEATURES)), GRU(UNITS, name="gru"), Dense(1, name="dense")])
     model.compile(optimizer="adam", loss="mse")
     return model
 
