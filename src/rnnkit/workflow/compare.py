@@ -284,15 +284,17 @@ def verdict_sentences(
 Diebold-Mariano test on absolute errors, p = 0.923, 6 windows).
     """
     tests = tests or {}
-    headline, details = [], []
+    headline: list[str] = []
+    details: list[str] = []
     for metric, reference in _VERDICT_METRICS:
         if reference not in metrics.index or metric not in metrics:
             continue
         label = "MASE" if metric == "MASE" else f"seasonal MASE (season {season})"
         who = f"the {reference} forecast"
-        value = float(metrics.loc[reference, metric])
+        scores = metrics[metric].astype(float).to_dict()
+        value = scores[reference]
         items = [
-            _Tested(name, float(metrics.loc[name, metric]), value, tests.get((name, reference)))
+            _Tested(name, scores[name], value, tests.get((name, reference)))
             for name in networks
             if name in metrics.index
         ]
@@ -382,7 +384,9 @@ class ComparisonResult:
         for name, forecast in self.forecasts().items():
             base[name] = forecast.ravel()
             model = self.intervals.get(name)
-            for level in model.levels if model else ():
+            if model is None:
+                continue
+            for level in model.levels:
                 lower, upper = model.bounds(forecast, level)
                 base[f"{name}_lower_{level_label(level)}"] = lower.ravel()
                 base[f"{name}_upper_{level_label(level)}"] = upper.ravel()

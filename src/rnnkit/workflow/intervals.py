@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,6 +84,7 @@ def parse_levels(
     """
     if value is None:
         return ()
+    parts: list[Any]
     if isinstance(value, str):
         parts = [p.strip() for p in value.split(",") if p.strip()]
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
