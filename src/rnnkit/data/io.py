@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import Any
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -411,7 +412,9 @@ def _handle_missing(
         report.dropped_rows = int((~keep).sum())
         return _with_columns(frame.loc[keep], values.loc[keep])
     if missing == "interpolate":
-        method = "time" if isinstance(frame.index, pd.DatetimeIndex) else "linear"
+        method: Literal["time", "linear"] = (
+            "time" if isinstance(frame.index, pd.DatetimeIndex) else "linear"
+        )
         filled = values.interpolate(method=method, limit_area="inside").ffill()
     else:
         filled = values.ffill()

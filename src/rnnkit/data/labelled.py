@@ -137,6 +137,7 @@ def read_labelled_sequences(
         feature_columns=feature_columns,
         caller=caller,
     )
+    assert parsed.labels is not None  # parse_sequences keeps labels when label_column is given
     class_names = _class_names(parsed.labels)
     index = {name: i for i, name in enumerate(class_names)}
     labels = np.asarray([index[_python_value(v)] for v in parsed.labels], dtype=np.int64)

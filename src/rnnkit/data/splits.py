@@ -30,7 +30,7 @@ class ChronologicalSplit(NamedTuple):
 
     def sizes(self) -> tuple[int, int, int]:
         """Return the lengths of the train, validation and test parts."""
-        return tuple(s.stop - s.start for s in self)  # type: ignore[return-value]
+        return tuple(s.stop - s.start for s in self)
 
 
 def _length(n: Any, caller: str) -> int:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from typing import BinaryIO
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -69,7 +70,14 @@ MAX_ABS_VALUE = 1e30
 
 _CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
-_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
+_Compression = Literal["gzip", "bz2", "zip", "xz", "zstd"]
+_COMPRESSION: dict[str, _Compression] = {
+    ".gz": "gzip",
+    ".bz2": "bz2",
+    ".zip": "zip",
+    ".xz": "xz",
+    ".zst": "zstd",
+}
 _KINDS = (
     "a .csv, .tsv or .txt file (optionally compressed: .csv.gz, .bz2, .zip, .xz, .zst) "
     "or a .parquet/.pq file"
@@ -218,7 +226,7 @@ power of ten) or fix the value.
 
 
 # ------------------------------------------------------------------- file kinds
-def _file_kind(path: Path, caller: str) -> tuple[str, str | None]:
+def _file_kind(path: Path, caller: str) -> tuple[str, _Compression | None]:
     """Return `("csv" | "tsv" | "parquet", compression or None)`, or refuse the suffix."""
     suffixes = [s.lower() for s in path.suffixes]
     compression = None
@@ -255,7 +263,12 @@ def _read_parquet(handle: BinaryIO, path: Path, caller: str) -> RawTable:
 
 # ------------------------------------------------------------------------- csv
 def _read_csv(
-    handle: BinaryIO, path: Path, compression: str | None, sep: str | None, tsv: bool, caller: str
+    handle: BinaryIO,
+    path: Path,
+    compression: _Compression | None,
+    sep: str | None,
+    tsv: bool,
+    caller: str,
 ) -> RawTable:
     lines = _first_lines(handle, path, compression, caller)
     if not lines or not "".join(lines).strip():

@@ -67,8 +67,7 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
     step = steps.mode().iloc[0]
     if step <= 0:
         return None
-    unit = np.datetime_data(index.dtype)[0]
-    delta = pd.Timedelta(int(step), unit=unit)
+    delta = pd.Timedelta(int(step), unit=index.unit)
     days, rest = divmod(delta, pd.Timedelta(days=1))
     if days and not rest:  # whole days read "D"/"7D", not "24h"/"168h"
         return to_offset(f"{days}D").freqstr
@@ -131,7 +130,9 @@ def build_time_index(
         check_one_of("time column", time_column, names, caller=caller)
         used = [time_column]
         if how == "given":
-            stamps, unit = _parse_time(frame[time_column], time_column, frame, raw, caller)
+            parsed = _parse_time(frame[time_column], time_column, frame, raw, caller)
+            assert parsed is not None  # given=True raises instead of returning None
+            stamps, unit = parsed
             _check_dates(stamps, frame[time_column], time_column, frame, raw, caller)
             _note_epoch(report, time_column, unit)
         report.time_index = f"column {time_column!r} ({how})"
@@ -164,7 +165,7 @@ def build_time_index(
             f"{caller}: timestamp {stamp} appears more than once (rows {rows[0]} and "
             f"{rows[1]}). Remove or aggregate duplicate timestamps first."
         )
-    report.frequency = infer_frequency(frame.index)
+    report.frequency = infer_frequency(pd.DatetimeIndex(frame.index))
     return frame
 
 
@@ -236,7 +237,8 @@ def _parse_time(
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
         unit = None if pd.api.types.is_bool_dtype(column) else _epoch_unit(values)
         if unit is not None:
-            return pd.DatetimeIndex(pd.to_datetime(values, unit=unit)), unit
+            # pandas-stubs types `unit` as a Literal; _epoch_unit returns one of those names.
+            return pd.DatetimeIndex(pd.to_datetime(values, unit=unit)), unit  # type: ignore[call-overload]
         if not given:
             return None
         finite = values[np.isfinite(values)]
@@ -350,7 +352,7 @@ def _detect_time_column(
         if parsed is None:
             continue
         stamps, unit = parsed
-        found = int(stamps.notna().sum())
+        found = int(np.count_nonzero(stamps.notna()))
         if not found or (name not in named and found < 0.8 * column.notna().sum()):
             continue
         complete = bool(stamps.notna().all())
