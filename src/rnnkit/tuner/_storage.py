@@ -381,17 +381,19 @@ def process_identity() -> dict[str, Any]:
     }
 
 
-def holder_is_dead(holder: dict[str, Any] | None) -> bool:
+def holder_is_dead(holder: Any) -> bool:
     """Whether a trial's holder is certainly gone (same host, process not running).
 
     A holder on another host, or one we cannot check, is never declared dead here:
     the heartbeat grace period decides for those. On Windows no process is checked
     (``os.kill(pid, 0)`` there sends Ctrl-C to the process group rather than probing).
     """
-    if not _CAN_PROBE_PIDS or not holder or holder.get("host") != socket.gethostname():
+    if not _CAN_PROBE_PIDS or not isinstance(holder, dict):
         return False
-    pid = int(holder.get("pid", -1))
-    if pid <= 0:
+    if holder.get("host") != socket.gethostname():
+        return False
+    pid = _holder_pid(holder)
+    if pid is None:
         return False
     try:
         os.kill(pid, 0)
@@ -406,11 +408,29 @@ def holder_is_dead(holder: dict[str, Any] | None) -> bool:
     return state in ("Z", "X") or (holder.get("start") is not None and start != holder["start"])
 
 
-def describe_holder(holder: dict[str, Any] | None) -> str:
-    """``host:pid`` of a holder, for messages."""
-    if not holder:
+def _holder_pid(holder: dict[str, Any]) -> int | None:
+    """The holder's process id, or None when the record holds no usable one."""
+    pid = holder.get("pid")
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+        return None
+    return pid
+
+
+def describe_holder(holder: Any) -> str:
+    """``host:pid`` of a holder, for messages; "an unknown process" for a bad record.
+
+    Example:
+        >>> describe_holder({"host": "node1", "pid": 42})
+        'node1:42'
+        >>> describe_holder(["not", "a", "holder"])
+        'an unknown process'
+    """
+    if not isinstance(holder, dict):
         return "an unknown process"
-    return f"{holder.get('host')}:{holder.get('pid')}"
+    host, pid = holder.get("host"), _holder_pid(holder)
+    if not isinstance(host, str) or not host or pid is None:
+        return "an unknown process"
+    return f"{host[:255]}:{pid}"
 
 
 # ---------------------------------------------------------------------- locks

@@ -19,13 +19,17 @@ from __future__ import annotations
 import gc
 import logging
 import random
+import re
+import reprlib
 import time
 import traceback as tb
 from dataclasses import dataclass
 from dataclasses import field
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import NoReturn
 
+from rnnkit.errors import StorageError
 from rnnkit.tuner import _storage
 from rnnkit.tuner._optuna import AttemptState
 from rnnkit.tuner._optuna import is_taken_over
@@ -56,6 +60,83 @@ logger = logging.getLogger("rnnkit.tuner")
 
 _IDLE = "IDLE"
 _TRACEBACK_LIMIT = 20_000
+
+TRIAL_ID_PATTERN = re.compile(r"[0-9A-Za-z_-]{1,64}")
+"""What a trial id read back from a study may look like (the tuner writes zero-padded
+numbers); anything else could name a folder outside the project when joined to it."""
+
+_COUNTERS = ("attempt", "crashes", "errors")
+
+
+def check_trial_id(trial_id: Any, where: str) -> str:
+    """Return ``trial_id`` if it is a safe trial id, else raise :class:`StorageError`.
+
+    Args:
+        trial_id: A trial id read back from a study (or a Hyperband parent id).
+        where: What it was read from, for the message (the study, the trial).
+
+    Raises:
+        StorageError: ``trial_id`` is not 1-64 letters, digits, ``_`` or ``-``.
+
+    Example:
+        >>> check_trial_id("0007", "study 'demo'")
+        '0007'
+        >>> check_trial_id("../../x", "study 'demo'")
+        Traceback (most recent call last):
+        ...
+        rnnkit.errors.StorageError: study 'demo' holds the trial id '../../x', ...
+    """
+    if isinstance(trial_id, str) and TRIAL_ID_PATTERN.fullmatch(trial_id):
+        return trial_id
+    raise StorageError(
+        f"{where} holds the trial id {reprlib.repr(trial_id)}, which is not 1-64 letters, "
+        "digits, '_' or '-'; the study was not written by this tuner or was edited. Delete "
+        "that trial from the study, or start a new project (overwrite=True)."
+    )
+
+
+def check_attempt(attempt: Any, where: str) -> None:
+    """Check the rnnkit attributes of one stored attempt; raise :class:`StorageError`.
+
+    ``where`` names the study. Attempts without a trial id (enqueued by hand) pass.
+    """
+    trial_id = attempt.attr("trial_id")
+    if trial_id is None:
+        return
+    here = f"{where}, Optuna trial {attempt.number},"
+    check_trial_id(trial_id, here)
+    for key in ("values", "control", "holder"):
+        value = attempt.attr(key)
+        if value is not None and not isinstance(value, dict):
+            _bad_attr(here, key, value, "a JSON object")
+    parent = (attempt.attr("control") or {}).get("parent")
+    if parent is not None:
+        check_trial_id(parent, f"{here} as its Hyperband parent")
+    for key in _COUNTERS:
+        value = attempt.attr(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            _bad_attr(here, key, value, "a non-negative integer")
+
+
+def _bad_attr(where: str, key: str, value: Any, expected: str) -> NoReturn:
+    raise StorageError(
+        f"{where} holds {key}={reprlib.repr(value)}, expected {expected}; the study was not "
+        "written by this tuner or was edited. Delete that trial from the study, or start a "
+        "new project (overwrite=True)."
+    )
+
+
+@dataclass
+class _Attrs:
+    """Stored attributes not yet wrapped in an attempt, for :func:`check_attempt`."""
+
+    number: int
+    attrs: dict[str, Any]
+
+    def attr(self, key: str, default: Any = None) -> Any:
+        return self.attrs.get(key, default)
 
 
 class WorkerStopped(BaseException):
@@ -230,6 +311,9 @@ class WorkerLoop:
                 return _IDLE
             return self._start_new(proposal, view)
 
+    def _study_label(self) -> str:
+        return f"{getattr(self, 'project_name', '?')!r} ({self.storage_spec.redacted})"
+
     def _identity(self) -> dict[str, Any]:
         return {**_storage.process_identity(), "worker": self.tuner_id}
 
@@ -258,6 +342,7 @@ class WorkerLoop:
                 "crashes": 0,
                 "errors": 0,
             }
+        check_attempt(_Attrs(asked.number, attrs), f"Study {self._study_label()}")
         attrs["holder"] = self._identity()
         self._study.set_attrs(asked._trial_id, attrs)
         trial = Trial(
@@ -362,8 +447,12 @@ class WorkerLoop:
     def _take_over(self) -> list[Any]:
         """Fail trials whose worker is gone, queue their retries; return all attempts."""
         assert self._study is not None
-        stale = set(self._study.fail_stale())
         attempts = self._study.attempts()
+        where = f"Study {self._study_label()}"
+        for attempt in attempts:
+            check_attempt(attempt, where)
+        stale = set(self._study.fail_stale())
+        attempts = self._study.attempts() if stale else attempts
         changed = False
         for attempt in attempts:
             if attempt.number in stale:
@@ -375,7 +464,7 @@ class WorkerLoop:
                 and self._study.fail(attempt.trial_id)
             ):
                 changed |= self._requeue_crashed(attempt, "its process is no longer running")
-        return self._study.attempts() if changed or stale else attempts
+        return self._study.attempts() if changed else attempts
 
     def _requeue_crashed(self, attempt: Any, reason: str) -> bool:
         assert self._study is not None

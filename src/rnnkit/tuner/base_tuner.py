@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 import math
 import random
+import reprlib
 import shutil
 import time
 from pathlib import Path
 from typing import Any
+from typing import NoReturn
 
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
+from rnnkit.errors import StorageError
 from rnnkit.tuner import _storage
 from rnnkit.tuner._hp_types import HyperParameter
 from rnnkit.tuner._optuna import StudyHandle
@@ -216,14 +219,29 @@ class BaseTuner(WorkerLoop, ResultsMixin):
             self._study.set_study_attr(META_ATTR, meta)
             self._id_width = width
             return
+        if not isinstance(stored, dict):
+            self._bad_metadata(f"{META_ATTR}={reprlib.repr(stored)}", "a JSON object")
         for field_name, now in mine.items():
             if stored.get(field_name) != now:
                 self._mismatch(field_name, stored.get(field_name), now)
+        seed, width = stored.get("seed"), stored.get("id_width", 4)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            self._bad_metadata(f"seed={reprlib.repr(seed)}", "an integer")
+        if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 64:
+            self._bad_metadata(f"id_width={reprlib.repr(width)}", "an integer from 1 to 64")
         if self.oracle.seed is None:
-            self.oracle.seed = stored["seed"]
-        elif self.oracle.seed != stored["seed"]:
-            self._mismatch("seed", stored["seed"], self.oracle.seed)
-        self._id_width = int(stored.get("id_width", 4))
+            self.oracle.seed = seed
+        elif self.oracle.seed != seed:
+            self._mismatch("seed", seed, self.oracle.seed)
+        self._id_width = width
+
+    def _bad_metadata(self, received: str, expected: str) -> NoReturn:
+        raise StorageError(
+            f"Project {self.project_name!r} ({self.storage_spec.redacted}) has unreadable "
+            f"tuner metadata: {received}, expected {expected}; the study was not written by "
+            "this tuner or was edited. Use another project_name, or pass overwrite=True to "
+            "delete the old results."
+        )
 
     def _mismatch(self, field_name: str, stored: Any, now: Any) -> None:
         raise RnnkitValueError(

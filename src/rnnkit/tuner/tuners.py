@@ -26,6 +26,7 @@ from rnnkit.errors import CheckpointError
 from rnnkit.errors import RnnkitValueError
 from rnnkit.tuner import _checkpoint
 from rnnkit.tuner._worker_loop import TrialPruned
+from rnnkit.tuner._worker_loop import check_trial_id
 from rnnkit.tuner.base_tuner import BaseTuner
 from rnnkit.tuner.errors import FailedTrialError
 from rnnkit.tuner.hyperband import HyperbandPlan
@@ -181,7 +182,12 @@ class Tuner(BaseTuner):
         )
 
     def trial_dir(self, trial_id: str) -> Path:
-        """Folder of a trial's checkpoint."""
+        """Folder of a trial's checkpoint, always inside the project folder.
+
+        Raises:
+            StorageError: ``trial_id`` (read back from the study) is not a safe id.
+        """
+        check_trial_id(trial_id, f"Study {self._study_label()}")
         return self.project_dir / f"trial_{trial_id}"
 
     def _hp_for(self, values: dict[str, Any]) -> HyperParameters:
