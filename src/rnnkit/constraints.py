@@ -23,6 +23,7 @@ class Constraint:
     """Base class: ``__call__(weight) -> projected weight``."""
 
     def __call__(self, weight: torch.Tensor) -> torch.Tensor:
+        """Return `weight` with the constraint applied (run after each optimizer step)."""
         return weight
 
     def get_config(self) -> dict[str, Any]:
@@ -34,6 +35,7 @@ class NonNeg(Constraint):
     """Clip weights at zero from below."""
 
     def __call__(self, weight):
+        """Return `weight` with its negative entries set to zero."""
         return weight.clamp_min(0.0)
 
 
@@ -45,11 +47,13 @@ class MaxNorm(Constraint):
         self.axis = _check_axis(axis, "MaxNorm")
 
     def __call__(self, weight):
+        """Return `weight` rescaled so its norm along `axis` is at most `max_value`."""
         norms = weight.square().sum(dim=self.axis, keepdim=True).sqrt()
         desired = norms.clamp(0, self.max_value)
         return weight * (desired / (1e-7 + norms))
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"max_value": self.max_value, "axis": self.axis}
 
 
@@ -60,9 +64,11 @@ class UnitNorm(Constraint):
         self.axis = _check_axis(axis, "UnitNorm")
 
     def __call__(self, weight):
+        """Return `weight` rescaled to unit norm along `axis`."""
         return weight / (1e-7 + weight.square().sum(dim=self.axis, keepdim=True).sqrt())
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"axis": self.axis}
 
 
@@ -77,11 +83,13 @@ class MinMaxNorm(Constraint):
         self.axis = _check_axis(axis, caller)
 
     def __call__(self, weight):
+        """Return `weight` with norms along `axis` moved into [min_value, max_value] at `rate`."""
         norms = weight.square().sum(dim=self.axis, keepdim=True).sqrt()
         desired = self.rate * norms.clamp(self.min_value, self.max_value) + (1 - self.rate) * norms
         return weight * (desired / (1e-7 + norms))
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {
             "min_value": self.min_value,
             "max_value": self.max_value,

@@ -98,6 +98,7 @@ class Initializer:
     """Base class: subclasses implement ``__call__(shape, dtype=None)``."""
 
     def __call__(self, shape: tuple[int, ...], dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Return a new tensor of `shape` (and `dtype`) filled by this initializer."""
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
@@ -113,6 +114,7 @@ class Zeros(Initializer):
     """All zeros."""
 
     def __call__(self, shape, dtype=None):
+        """Return a tensor of zeros of `shape`."""
         return torch.zeros(shape, dtype=dtype or torch.float32)
 
 
@@ -120,6 +122,7 @@ class Ones(Initializer):
     """All ones."""
 
     def __call__(self, shape, dtype=None):
+        """Return a tensor of ones of `shape`."""
         return torch.ones(shape, dtype=dtype or torch.float32)
 
 
@@ -130,9 +133,11 @@ class Constant(Initializer):
         self.value = check_number("value", value, caller="Constant")
 
     def __call__(self, shape, dtype=None):
+        """Return a tensor of `shape` filled with `value`."""
         return torch.full(shape, self.value, dtype=dtype or torch.float32)
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"value": self.value}
 
 
@@ -145,12 +150,14 @@ class RandomUniform(Initializer):
         self.seed = check_int("seed", seed, caller="RandomUniform", allow_none=True)
 
     def __call__(self, shape, dtype=None):
+        """Return a tensor of `shape` drawn uniformly between `minval` and `maxval`."""
         if (empty := _shape_only(shape, dtype)) is not None:
             return empty
         out = torch.empty(shape, dtype=dtype or torch.float32)
         return out.uniform_(self.minval, self.maxval, generator=_generator(self.seed))
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
@@ -163,12 +170,14 @@ class RandomNormal(Initializer):
         self.seed = check_int("seed", seed, caller="RandomNormal", allow_none=True)
 
     def __call__(self, shape, dtype=None):
+        """Return a tensor of `shape` drawn from a normal with `mean` and `stddev`."""
         if (empty := _shape_only(shape, dtype)) is not None:
             return empty
         out = torch.empty(shape, dtype=dtype or torch.float32)
         return out.normal_(self.mean, self.stddev, generator=_generator(self.seed))
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
@@ -194,6 +203,7 @@ class VarianceScaling(Initializer):
         self.seed = check_int("seed", seed, caller=caller, allow_none=True)
 
     def __call__(self, shape, dtype=None):
+        """Return a tensor of `shape` with variance `scale` over the fan that `mode` picks."""
         if (empty := _shape_only(shape, dtype)) is not None:
             return empty
         fan_in, fan_out = _fans(tuple(shape))
@@ -210,6 +220,7 @@ class VarianceScaling(Initializer):
         return torch.nn.init.trunc_normal_(out, 0.0, stddev, -2 * stddev, 2 * stddev, generator=gen)
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {
             "scale": self.scale,
             "mode": self.mode,
@@ -225,6 +236,7 @@ class GlorotUniform(VarianceScaling):
         super().__init__(1.0, "fan_avg", "uniform", seed)
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"seed": self.seed}
 
 
@@ -235,6 +247,7 @@ class GlorotNormal(VarianceScaling):
         super().__init__(1.0, "fan_avg", "truncated_normal", seed)
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"seed": self.seed}
 
 
@@ -245,6 +258,7 @@ class HeUniform(VarianceScaling):
         super().__init__(2.0, "fan_in", "uniform", seed)
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"seed": self.seed}
 
 
@@ -255,6 +269,7 @@ class HeNormal(VarianceScaling):
         super().__init__(2.0, "fan_in", "truncated_normal", seed)
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"seed": self.seed}
 
 
@@ -265,6 +280,7 @@ class LecunUniform(VarianceScaling):
         super().__init__(1.0, "fan_in", "uniform", seed)
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"seed": self.seed}
 
 
@@ -275,6 +291,7 @@ class LecunNormal(VarianceScaling):
         super().__init__(1.0, "fan_in", "truncated_normal", seed)
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"seed": self.seed}
 
 
@@ -291,6 +308,7 @@ class Orthogonal(Initializer):
         self.seed = check_int("seed", seed, caller="Orthogonal", allow_none=True)
 
     def __call__(self, shape, dtype=None):
+        """Return a tensor of `shape` with orthonormal rows or columns, times `gain`."""
         if (empty := _shape_only(shape, dtype)) is not None:
             return empty
         shape = tuple(shape)
@@ -305,6 +323,7 @@ class Orthogonal(Initializer):
         return (self.gain * q).reshape(shape).to(dtype or torch.float32)
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"gain": self.gain, "seed": self.seed}
 
 
@@ -315,9 +334,11 @@ class Identity(Initializer):
         self.gain = check_number("gain", gain, caller="Identity")
 
     def __call__(self, shape, dtype=None):
+        """Return `gain` times the identity matrix of the 2-D `shape`."""
         return self.gain * torch.eye(*shape, dtype=dtype or torch.float32)
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"gain": self.gain}
 
 

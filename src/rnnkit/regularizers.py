@@ -23,6 +23,7 @@ class Regularizer:
     """Base class: ``__call__(weight) -> scalar penalty``."""
 
     def __call__(self, weight: torch.Tensor) -> torch.Tensor:
+        """Return the penalty (a scalar tensor) this regularizer adds to the loss."""
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
@@ -39,6 +40,7 @@ class L1L2(Regularizer):
         self.l2 = check_number("l2", l2, caller=caller, low=0)
 
     def __call__(self, weight):
+        """Return `l1 * sum(|weight|) + l2 * sum(weight ** 2)` as a scalar tensor."""
         penalty = weight.new_zeros(())
         if self.l1:
             penalty = penalty + self.l1 * weight.abs().sum()
@@ -47,6 +49,7 @@ class L1L2(Regularizer):
         return penalty
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"l1": self.l1, "l2": self.l2}
 
 
@@ -57,6 +60,7 @@ class L1(L1L2):
         super().__init__(l1=l1)
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"l1": self.l1}
 
 
@@ -67,6 +71,7 @@ class L2(L1L2):
         super().__init__(l2=l2)
 
     def get_config(self):
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"l2": self.l2}
 
 

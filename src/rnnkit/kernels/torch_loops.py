@@ -123,6 +123,7 @@ class TorchRecurrence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, spec, threads, needs_grad, xp, weight_hh, bias_hh, h0, c0, rmask, valid):
+        """Run the recurrence over all timesteps; save what `backward` needs when `needs_grad`."""
         inputs = [xp, weight_hh, bias_hh, h0, c0, rmask, valid]
         key = ("forward", *_spec_key(spec))
         history, cells, gates, saved = run_graphed(key, partial(_forward_loop, spec), inputs)
@@ -136,6 +137,7 @@ class TorchRecurrence(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_history, grad_c_last=None):
+        """Backpropagate through time; return one gradient per `forward` input."""
         spec = ctx.spec
         weight_hh, h0, c0, rmask, valid, history, cells, gates, saved = ctx.saved_tensors
         inputs = [weight_hh, h0, c0, rmask, valid, history, cells, gates, saved]

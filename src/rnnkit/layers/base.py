@@ -112,6 +112,7 @@ class Layer(nn.Module):
                 self.to(device)
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """Build the layer from the first input's shape and device if needed, then run it."""
         if not self.built:
             shape = _shape_of(inputs)
             self.ensure_built(shape, _device_of(inputs))
@@ -210,6 +211,7 @@ class Layer(nn.Module):
         return cls(**config)
 
     def extra_repr(self) -> str:
+        """The layer's name, for ``repr``."""
         return f"name={self.name!r}"
 
 

@@ -159,6 +159,7 @@ class RecurrentCell(Layer):
         return weights
 
     def assign_keras_weights(self, arrays):
+        """Load weights given in Keras' order: ``[kernel, recurrent_kernel, bias]``."""
         with torch.no_grad():
             self.weight_ih.copy_(torch.as_tensor(np.asarray(arrays[0]).T, dtype=self.dtype))
             self.weight_hh.copy_(torch.as_tensor(np.asarray(arrays[1]).T, dtype=self.dtype))
@@ -290,6 +291,7 @@ class RecurrentCell(Layer):
 
     # ------------------------------------------------------------------ config
     def get_config(self):
+        """Return the cell's settings as a Keras-compatible config dict."""
         config = super().get_config()
         config.update(
             units=self.units,
@@ -313,6 +315,7 @@ class RecurrentCell(Layer):
         return config
 
     def extra_repr(self) -> str:
+        """Summarise `units` and the settings that differ from the defaults, for ``repr``."""
         parts = [f"units={self.units}"]
         act = activations_mod.name_of(self.activation)
         if act != "tanh":
@@ -388,6 +391,7 @@ class SimpleRNNCell(RecurrentCell):
         return self.recurrent_dropout > 0.0
 
     def step(self, xp_t, states, recurrent_mask):
+        """Advance one timestep: ``h = activation(x W + h U + b)``; return ``(h, [h])``."""
         h = self.activation(xp_t + self.project_state(states[0], recurrent_mask))
         return h, [h]
 
@@ -460,9 +464,11 @@ class LSTMCell(RecurrentCell):
 
     @property
     def state_size(self):
+        """Sizes of the two states, ``[h, c]``."""
         return [self.units, self.units]
 
     def initial_bias(self):
+        """The starting bias; with `unit_forget_bias` the forget gate's part is ones."""
         if not self.unit_forget_bias:
             return super().initial_bias()
         u = self.units
@@ -475,6 +481,7 @@ class LSTMCell(RecurrentCell):
         )
 
     def step(self, xp_t, states, recurrent_mask):
+        """Advance one timestep through the four gates; return ``(h, [h, c])``."""
         h, c = states
         z = xp_t + self.project_state(h, recurrent_mask)
         z_i, z_f, z_c, z_o = z.chunk(4, dim=1)
@@ -486,6 +493,7 @@ class LSTMCell(RecurrentCell):
         return h, [h, c]
 
     def get_config(self):
+        """Return the cell's settings, `unit_forget_bias` too, as a Keras-compatible config."""
         config = super().get_config()
         config["unit_forget_bias"] = self.unit_forget_bias
         return config
@@ -560,14 +568,17 @@ class GRUCell(RecurrentCell):
         return CellKind.GRU if self.reset_after else CellKind.GRU_RESET_BEFORE
 
     def bias_shape(self):
+        """``(2, 3 * units)`` with `reset_after` (input, recurrent), else ``(3 * units,)``."""
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
     def input_bias(self):
+        """The bias added to the input projection (the first row with `reset_after`)."""
         if self.bias is None:
             return None
         return self.bias[0] if self.reset_after else self.bias
 
     def step(self, xp_t, states, recurrent_mask):
+        """Advance one timestep through the update and reset gates; return ``(h, [h])``."""
         (h,) = states
         u = self.units
         x_z, x_r, x_h = xp_t.split(u, dim=1)
@@ -592,6 +603,7 @@ class GRUCell(RecurrentCell):
         return h, [h]
 
     def get_config(self):
+        """Return the cell's settings (with `reset_after`) as a Keras-compatible config dict."""
         config = super().get_config()
         config["reset_after"] = self.reset_after
         return config

@@ -123,6 +123,7 @@ class RNN(Layer):
         self.built = True
 
     def compute_output_shape(self, input_shape):
+        """Return the output shape (and state shapes with `return_state`) for `input_shape`."""
         batch, steps = input_shape[0], input_shape[1]
         units = self.cell.output_size
         output = (batch, steps, units) if self.return_sequences else (batch, units)
@@ -131,19 +132,24 @@ class RNN(Layer):
         return output
 
     def compute_mask(self, inputs, mask):
+        """Return the input mask with `return_sequences`, else ``None``."""
         return mask if self.return_sequences else None
 
     # ---------------------------------------------------------------- weights
     def keras_weights(self):
+        """The cell's weights in Keras' order."""
         return self.cell.keras_weights()
 
     def assign_keras_weights(self, arrays):
+        """Load the cell's weights, given in Keras' order."""
         self.cell.assign_keras_weights(arrays)
 
     def regularization_loss(self):
+        """The cell's kernel, recurrent and bias penalties, summed."""
         return self.cell.regularization_loss()
 
     def apply_constraints(self):
+        """Apply the cell's weight constraints in place (after an optimizer step)."""
         self.cell.apply_constraints()
 
     def reset_parameters(self) -> None:
@@ -333,6 +339,7 @@ class RNN(Layer):
         return config
 
     def extra_repr(self) -> str:
+        """Summarise the cell and the flags that are set, for ``repr``."""
         flags = [
             n
             for n in ("return_sequences", "return_state", "go_backwards", "stateful")

@@ -192,6 +192,7 @@ class Bidirectional(Layer):
             self._initial_weights = None
 
     def compute_output_shape(self, input_shape: Shape) -> Any:
+        """Return the output shape after `merge_mode` (and state shapes with `return_state`)."""
         shape = self.forward_layer.compute_output_shape(input_shape)
         states: list[Any] = []
         if self.return_state:
@@ -221,6 +222,7 @@ class Bidirectional(Layer):
         return [*self.forward_layer.keras_weights(), *self.backward_layer.keras_weights()]
 
     def assign_keras_weights(self, arrays: list[np.ndarray]) -> None:
+        """Load weights in Keras' order: the forward layer's, then the backward layer's."""
         count = len(self.forward_layer.keras_weights())
         self.forward_layer.assign_keras_weights(list(arrays[:count]))
         self.backward_layer.assign_keras_weights(list(arrays[count:]))
@@ -301,6 +303,7 @@ class Bidirectional(Layer):
 
     # ----------------------------------------------------------------- config
     def get_config(self) -> dict[str, Any]:
+        """Return `merge_mode` and both wrapped layers' configs as a Keras-compatible dict."""
         config = super().get_config()
         config.pop("dtype", None)  # taken from the inner layer
         config.update(
@@ -312,6 +315,7 @@ class Bidirectional(Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Bidirectional:
+        """Rebuild the wrapper, and the layers it wraps, from `get_config` output."""
         config = copy.deepcopy(config)
         config["layer"] = _deserialize(config["layer"])
         if config.get("backward_layer") is not None:
@@ -319,6 +323,7 @@ class Bidirectional(Layer):
         return cls(**config)
 
     def extra_repr(self) -> str:
+        """Name and merge mode, for ``repr``."""
         return f"name={self.name!r}, merge_mode={self.merge_mode!r}"
 
 
@@ -386,6 +391,7 @@ class TimeDistributed(Layer):
         self.built = True
 
     def compute_output_shape(self, input_shape: Shape) -> Any:
+        """Return the wrapped layer's output shape with the timestep axis put back."""
         child = self.layer.compute_output_shape(self._child_shape(input_shape))
         return (child[0], input_shape[1], *child[1:])
 
@@ -398,6 +404,7 @@ class TimeDistributed(Layer):
         return self.layer.keras_weights()
 
     def assign_keras_weights(self, arrays: list[np.ndarray]) -> None:
+        """Load the wrapped layer's weights, given in Keras' order."""
         self.layer.assign_keras_weights(arrays)
 
     def reset_parameters(self) -> None:
@@ -438,6 +445,7 @@ class TimeDistributed(Layer):
         return out.reshape(batch, steps, *out.shape[1:])  # (batch, steps, ...)
 
     def get_config(self) -> dict[str, Any]:
+        """Return the wrapped layer's config as a Keras-compatible dict."""
         config = super().get_config()
         config.pop("dtype", None)  # taken from the inner layer
         config["layer"] = _serialize(self.layer)
@@ -445,11 +453,13 @@ class TimeDistributed(Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> TimeDistributed:
+        """Rebuild the wrapper, and the layer it wraps, from `get_config` output."""
         config = copy.deepcopy(config)
         config["layer"] = _deserialize(config["layer"])
         return cls(**config)
 
     def extra_repr(self) -> str:
+        """The layer's name, for ``repr``."""
         return f"name={self.name!r}"
 
 

@@ -89,6 +89,7 @@ class Adagrad(Optimizer):
         torch._foreach_add_(params, steps, alpha=-1)
 
     def get_config(self) -> dict[str, Any]:
+        """Return the hyperparameters as a Keras-compatible config dict."""
         return {
             **super().get_config(),
             "initial_accumulator_value": self.initial_accumulator_value,

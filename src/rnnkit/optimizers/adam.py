@@ -108,6 +108,7 @@ class Adam(Optimizer):
         torch._foreach_add_(params, steps, alpha=-1)
 
     def get_config(self) -> dict[str, Any]:
+        """Return the hyperparameters as a Keras-compatible config dict."""
         return {
             **super().get_config(),
             "beta_1": self.beta_1,

@@ -115,6 +115,7 @@ class Nadam(Adam):
         torch._foreach_add_(params, steps, alpha=-1)
 
     def get_config(self) -> dict[str, Any]:
+        """Return the hyperparameters as a Keras-compatible config dict."""
         config = super().get_config()
         del config["amsgrad"]
         return config

@@ -111,6 +111,7 @@ class RMSprop(Optimizer):
             torch._foreach_add_(params, increments, alpha=-1)
 
     def get_config(self) -> dict[str, Any]:
+        """Return the hyperparameters as a Keras-compatible config dict."""
         return {
             **super().get_config(),
             "rho": self.rho,

@@ -39,6 +39,7 @@ class LearningRateSchedule:
     """
 
     def __call__(self, step: int) -> float:
+        """Return the learning rate at optimizer step `step`."""
         raise NotImplementedError(f"{type(self).__name__} must override __call__(step).")
 
     def get_config(self) -> dict[str, Any]:
@@ -86,12 +87,14 @@ class ExponentialDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step: int) -> float:
+        """Return the learning rate at optimizer step `step`."""
         p = _F32(step) / _F32(self.decay_steps)
         if self.staircase:
             p = np.floor(p)
         return float(_F32(self.initial_learning_rate) * np.power(_F32(self.decay_rate), p))
 
     def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {
             "initial_learning_rate": self.initial_learning_rate,
             "decay_steps": self.decay_steps,
@@ -132,6 +135,7 @@ class InverseTimeDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step: int) -> float:
+        """Return the learning rate at optimizer step `step`."""
         p = _F32(step) / _F32(self.decay_steps)
         if self.staircase:
             p = np.floor(p)
@@ -139,6 +143,7 @@ class InverseTimeDecay(LearningRateSchedule):
         return float(_F32(self.initial_learning_rate) / denom)
 
     def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {
             "initial_learning_rate": self.initial_learning_rate,
             "decay_steps": self.decay_steps,
@@ -175,12 +180,14 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step: int) -> float:
+        """Return the learning rate at optimizer step `step`."""
         for boundary, value in zip(self.boundaries, self.values, strict=False):
             if step <= boundary:
                 return float(_F32(value))
         return float(_F32(self.values[-1]))
 
     def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
@@ -221,6 +228,7 @@ class PolynomialDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step: int) -> float:
+        """Return the learning rate at optimizer step `step`."""
         step_f = _F32(step)
         decay_steps = _F32(self.decay_steps)
         if self.cycle:
@@ -233,6 +241,7 @@ class PolynomialDecay(LearningRateSchedule):
         return float((start - end) * np.power(_F32(1) - p, _F32(self.power)) + end)
 
     def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {
             "initial_learning_rate": self.initial_learning_rate,
             "decay_steps": self.decay_steps,
@@ -288,6 +297,7 @@ class CosineDecay(LearningRateSchedule):
         return float(decay_from * ((_F32(1) - alpha) * cosine + alpha))
 
     def __call__(self, step: int) -> float:
+        """Return the learning rate at optimizer step `step`."""
         initial = _F32(self.initial_learning_rate)
         decay_steps = _F32(self.decay_steps)
         if self.warmup_target is None:
@@ -299,6 +309,7 @@ class CosineDecay(LearningRateSchedule):
         return self._decay(step_f - warmup, target)
 
     def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments as a Keras-compatible config dict."""
         return {
             "initial_learning_rate": self.initial_learning_rate,
             "decay_steps": self.decay_steps,

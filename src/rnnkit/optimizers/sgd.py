@@ -92,4 +92,5 @@ class SGD(Optimizer):
             torch._foreach_add_(params, buffers)
 
     def get_config(self) -> dict[str, Any]:
+        """Return the hyperparameters as a Keras-compatible config dict."""
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -139,10 +139,13 @@ class EpochTimer(Callback):
         self._began = 0.0
 
     def on_train_begin(self, logs: Any = None) -> None:
+        """Forget the durations of any earlier `fit`."""
         self.seconds = []
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        """Start the epoch's clock."""
         self._began = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        """Record the epoch's duration in `seconds`."""
         self.seconds.append(time.perf_counter() - self._began)

@@ -55,11 +55,13 @@ class NestedWeights:
         self.name = model.name
 
     def keras_weights(self) -> list[Any]:
+        """The nested model's weights, layer by layer, in Keras' order."""
         return [
             w for layer in model_layers(self.model) for w in weights_owner(layer).keras_weights()
         ]
 
     def assign_keras_weights(self, arrays: list[Any]) -> None:
+        """Load weights in Keras' order, handing each nested layer its share."""
         arrays = list(arrays)
         for layer in model_layers(self.model):
             owner = weights_owner(layer)
