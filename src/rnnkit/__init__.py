@@ -21,6 +21,7 @@ from rnnkit import metrics
 from rnnkit import models
 from rnnkit import optimizers
 from rnnkit import regularizers
+from rnnkit import saving
 from rnnkit import utils
 from rnnkit.layers import Input
 from rnnkit.models import Sequential
@@ -44,5 +45,6 @@ __all__ = [
     "models",
     "optimizers",
     "regularizers",
+    "saving",
     "utils",
 ]

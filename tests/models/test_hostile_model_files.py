@@ -38,6 +38,7 @@ from rnnkit.layers import Dense
 from rnnkit.layers import Input
 from rnnkit.models import Sequential
 from rnnkit.models import load_model
+from rnnkit.models import model_archive
 from rnnkit.models import saving
 
 STEPS, FEATURES, UNITS = 5, 2, 8
@@ -164,15 +165,15 @@ def test_zip_bomb_member_is_refused_from_its_directory_entry(tmp_path, original,
     def never(*args, **kwargs):
         raise AssertionError("a member was read before its directory entry was checked")
 
-    monkeypatch.setattr(saving, "_read_entry", never)
+    monkeypatch.setattr(model_archive, "_read_entry", never)
     message = refused(path, r"member model\.safetensors .* is refused: it inflates")
-    assert f"over the {saving.MAX_COMPRESSION_RATIO}x limit" in message
+    assert f"over the {model_archive.MAX_COMPRESSION_RATIO}x limit" in message
 
 
 def test_config_over_its_size_limit_is_refused_unread(tmp_path, original, monkeypatch):
     path = write_model(tmp_path / "m.keras", base=original[0])
-    monkeypatch.setattr(saving, "MAX_CONFIG_BYTES", 1000)
-    monkeypatch.setattr(saving, "_read_entry", None)  # reading would raise TypeError
+    monkeypatch.setattr(model_archive, "MAX_CONFIG_BYTES", 1000)
+    monkeypatch.setattr(model_archive, "_read_entry", None)  # reading would raise TypeError
     refused(path, r"member config\.json .* declares \d[\d,]* bytes, over the 1,000-byte limit")
 
 
@@ -315,11 +316,11 @@ def test_deeply_nested_json_is_refused(tmp_path, original):
 def test_moderately_nested_json_past_the_limit_is_refused(tmp_path, original):
     config = config_of(original)
     deep: list = []
-    for _ in range(saving.MAX_JSON_DEPTH):
+    for _ in range(model_archive.MAX_JSON_DEPTH):
         deep = [deep]
     gru_config(config)["seed"] = deep
     path = write_model(tmp_path / "m.keras", config, base=original[0])
-    refused(path, f"nested deeper than {saving.MAX_JSON_DEPTH} levels")
+    refused(path, f"nested deeper than {model_archive.MAX_JSON_DEPTH} levels")
 
 
 @pytest.mark.parametrize(
@@ -511,12 +512,12 @@ def test_resolvers_still_accept_keras_forms():
 def test_too_many_layers_are_refused_before_building(tmp_path, original):
     config = config_of(original)
     dense = config["model"]["config"]["layers"][2]
-    extra = [copy.deepcopy(dense) for _ in range(saving.MAX_LAYERS)]
+    extra = [copy.deepcopy(dense) for _ in range(model_archive.MAX_LAYERS)]
     for index, item in enumerate(extra):
         item["config"]["name"] = f"dense_extra_{index}"
     config["model"]["config"]["layers"] += extra
     path = write_model(tmp_path / "m.keras", config, base=original[0])
-    refused(path, f"more than {saving.MAX_LAYERS} layers")
+    refused(path, f"more than {model_archive.MAX_LAYERS} layers")
 
 
 def test_activation_named_os_system(tmp_path, original):

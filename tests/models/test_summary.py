@@ -88,3 +88,10 @@ def test_summary_show_trainable_marks_frozen_layers():
 def test_summary_bad_arguments_name_the_problem(kwargs, message):
     with pytest.raises(RnnkitValueError, match=re.escape(message)):
         _model().summary(print_fn=lambda line: None, **kwargs)
+
+
+def test_load_weights_refuses_skip_mismatch_instead_of_ignoring_it(tmp_path):
+    model = _model()
+    model.save_weights(str(tmp_path / "w.weights.safetensors"))
+    with pytest.raises(RnnkitValueError, match="skip_mismatch=True is not supported"):
+        model.load_weights(str(tmp_path / "w.weights.safetensors"), skip_mismatch=True)

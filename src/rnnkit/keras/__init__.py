@@ -36,6 +36,7 @@ from rnnkit.keras import preprocessing as preprocessing
 from rnnkit.keras import regularizers as regularizers
 from rnnkit.keras import saving as saving
 from rnnkit.keras import utils as utils
+from rnnkit.keras import wrappers as wrappers
 from rnnkit.keras._missing import module_getattr
 from rnnkit.layers import Input as Input
 from rnnkit.models import Sequential as Sequential
@@ -59,6 +60,7 @@ __all__ = [
     "regularizers",
     "saving",
     "utils",
+    "wrappers",
 ]
 
 __getattr__ = module_getattr("keras", __all__)

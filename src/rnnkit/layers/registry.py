@@ -17,8 +17,8 @@ Example:
     ...     def __init__(self, factor=2.0, **kwargs):
     ...         super().__init__(**kwargs)
     ...         self.factor = factor
-    ...     def call(self, x):
-    ...         return x * self.factor
+    ...     def forward(self, inputs, mask=None, training=None):
+    ...         return inputs * self.factor
     ...     def get_config(self):
     ...         return {**super().get_config(), "factor": self.factor}
     >>> registered_name(Scale)
@@ -111,6 +111,11 @@ def is_registered(layer_or_class: Any) -> bool:
     cls = layer_or_class if isinstance(layer_or_class, type) else type(layer_or_class)
     name = registered_name(cls)
     return _CUSTOM.get(name) is cls or _BUILTIN.get(name) is cls
+
+
+def registered_classes() -> dict[str, type]:
+    """Every registered name and its class (rnnkit's own, then custom ones)."""
+    return {**_BUILTIN, **_CUSTOM}
 
 
 def registered_layer_names() -> list[str]:

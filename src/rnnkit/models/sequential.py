@@ -13,6 +13,13 @@ from rnnkit.errors import RnnkitValueError
 from rnnkit.layers.base import Layer
 from rnnkit.layers.base import unique_name
 from rnnkit.layers.core import InputLayer
+from rnnkit.layers.registry import register_builtin
+from rnnkit.models.saving import deserialize_layer
+from rnnkit.models.saving import load_weights
+from rnnkit.models.saving import save_model
+from rnnkit.models.saving import save_weights
+from rnnkit.models.saving import serialize_layer
+from rnnkit.models.summary import print_summary
 from rnnkit.models.training import Trainer
 from rnnkit.models.training import default_device
 
@@ -276,8 +283,6 @@ class Sequential(Trainer, nn.Module):
             >>> model = Sequential([LSTM(4, input_shape=(5, 2)), Dense(1, name="out")])
             >>> model.summary(layer_range=["out", "out"], print_fn=lambda line: None)
         """
-        from rnnkit.models.summary import print_summary
-
         print_summary(
             self,
             print_fn=print_fn,
@@ -298,20 +303,24 @@ class Sequential(Trainer, nn.Module):
         Keras 3 ``.keras`` file, a name ending in ``.h5`` a legacy Keras HDF5 model
         (see :mod:`rnnkit.models.keras_files`).
         """
-        from rnnkit.models.saving import save_model
-
         save_model(self, filepath, overwrite=overwrite, format=format)
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
         """Write the weights to a safetensors file (``*.weights.h5``: Keras HDF5), atomically."""
-        from rnnkit.models.saving import save_weights
-
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
-        """Load weights written by :meth:`save_weights` (or a saved model file)."""
-        from rnnkit.models.saving import load_weights
+        """Load weights written by :meth:`save_weights` (or a saved model file).
 
+        Every weight must match the model's shapes; ``skip_mismatch=True`` (Keras'
+        partial loading) is refused with an error rather than silently ignored.
+        """
+        if skip_mismatch:
+            raise RnnkitValueError(
+                "load_weights(): skip_mismatch=True is not supported: rnnkit loads every "
+                "weight or none. Build the model with the saved shapes, or copy the "
+                "matching arrays with layer.set_weights(...)."
+            )
         load_weights(self, filepath)
 
     def export(
@@ -348,15 +357,11 @@ class Sequential(Trainer, nn.Module):
 
     def get_config(self) -> dict[str, Any]:
         """Architecture as JSON-serialisable data."""
-        from rnnkit.models.saving import serialize_layer
-
         return {"name": self.name, "layers": [serialize_layer(layer) for layer in self.stack]}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Sequential:
         """Rebuild a model from :meth:`get_config`."""
-        from rnnkit.models.saving import deserialize_layer
-
         return cls([deserialize_layer(item) for item in config["layers"]], name=config.get("name"))
 
     def reset_states(self) -> None:
@@ -377,3 +382,6 @@ def _probe_shape(module: nn.Module, shape: Any) -> Any:
     if isinstance(out, (list, tuple)):
         out = out[0]
     return (shape[0], *out.shape[1:])
+
+
+register_builtin(Sequential)  # so that saved nested models and load_model find it by name

@@ -14,6 +14,7 @@ from rnnkit._files import atomic_write
 from rnnkit._files import open_regular_file
 from rnnkit.errors import CheckpointError
 from rnnkit.errors import RnnkitValueError
+from rnnkit.models.config_checks import _check_config
 from rnnkit.models.keras_files.config import KerasConfigReader
 from rnnkit.models.keras_files.detect import HDF5
 from rnnkit.models.keras_files.detect import KERAS_ZIP
@@ -33,7 +34,6 @@ from rnnkit.models.keras_files.write_h5 import legacy_h5_bytes
 from rnnkit.models.keras_files.write_h5 import weights_h5_bytes
 from rnnkit.models.keras_files.write_keras import keras_zip_bytes
 from rnnkit.models.saving import _build_on_meta
-from rnnkit.models.saving import _check_config
 from rnnkit.models.saving import _check_overwrite
 from rnnkit.models.saving import _compile_from_config
 

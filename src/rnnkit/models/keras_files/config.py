@@ -29,10 +29,10 @@ from typing import Any
 from rnnkit.errors import CheckpointError
 from rnnkit.layers.registry import get_layer_class
 from rnnkit.layers.registry import registered_layer_names
-from rnnkit.models.saving import FORMAT
-from rnnkit.models.saving import FORMAT_VERSION
-from rnnkit.models.saving import _accepted_arguments
-from rnnkit.models.saving import _short
+from rnnkit.models.config_checks import _accepted_arguments
+from rnnkit.models.config_checks import _short
+from rnnkit.models.model_archive import FORMAT
+from rnnkit.models.model_archive import FORMAT_VERSION
 
 KERAS_LAYERS = (
     "Activation",
@@ -76,7 +76,7 @@ rnnkit layer accepts is always passed on."""
 
 _BOOKKEEPING = ("module", "registered_name", "shared_object_id", "build_config")
 _OBJECT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
-_COMPILE_IGNORED = {
+_COMPILE_IGNORED: dict[str, tuple[Any, ...]] = {
     "loss_weights": (None,),
     "weighted_metrics": (None, []),
     "run_eagerly": (False,),

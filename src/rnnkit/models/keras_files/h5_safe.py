@@ -17,13 +17,14 @@ from __future__ import annotations
 import io
 from typing import Any
 from typing import BinaryIO
+from typing import overload
 
 import h5py
 import numpy as np
 
 from rnnkit.errors import CheckpointError
-from rnnkit.models.saving import MAX_CONFIG_BYTES
-from rnnkit.models.saving import _parse_json
+from rnnkit.models.model_archive import MAX_CONFIG_BYTES
+from rnnkit.models.model_archive import _parse_json
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 """The first 8 bytes of an HDF5 file (h5py and Keras write no user block)."""
@@ -54,6 +55,12 @@ class H5Reader:
                 "only plain groups and datasets (links could reach other files)."
             )
         return parent[name]
+
+    @overload
+    def group(self, path: str) -> h5py.Group: ...
+
+    @overload
+    def group(self, path: str, *, required: bool) -> h5py.Group | None: ...
 
     def group(self, path: str, *, required: bool = True) -> h5py.Group | None:
         """The group at ``path`` ("a/b/c"), following hard links only."""

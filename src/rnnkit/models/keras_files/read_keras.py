@@ -16,11 +16,11 @@ from typing import Any
 from typing import BinaryIO
 
 from rnnkit.errors import CheckpointError
-from rnnkit.models.saving import MAX_CONFIG_BYTES
-from rnnkit.models.saving import MAX_MANIFEST_BYTES
-from rnnkit.models.saving import _entry_problem
-from rnnkit.models.saving import _parse_json
-from rnnkit.models.saving import _read_entry
+from rnnkit.models.model_archive import MAX_CONFIG_BYTES
+from rnnkit.models.model_archive import MAX_MANIFEST_BYTES
+from rnnkit.models.model_archive import _entry_problem
+from rnnkit.models.model_archive import _parse_json
+from rnnkit.models.model_archive import _read_entry
 
 KERAS_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
 """The members of a Keras 3 ``.keras`` file rnnkit reads; any other is refused."""
