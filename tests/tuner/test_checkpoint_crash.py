@@ -2,9 +2,10 @@
 
 A forked child saves checkpoints of a real rnnkit model (weights and Adam state) in a
 loop, every version filled with its own number, and is killed at a random moment, 20
-times. Each time the folder must load a complete saved version, bit for bit, never an
-older one than before the kill. A child whose file size limit is below a checkpoint's
-size must fail with a clear error while the previous checkpoint survives.
+times, each time after it reported a completed save. Each time the folder must load a
+complete saved version, bit for bit, never an older one than the last completed save.
+A child whose file size limit is below a checkpoint's size must fail with a clear
+error while the previous checkpoint survives.
 """
 
 from __future__ import annotations
@@ -75,22 +76,31 @@ def test_sigkill_while_saving_always_leaves_a_whole_checkpoint_t8(tmp_path):
     last = 0
     for _ in range(20):
         start = last + 1
+        read, write = os.pipe()
 
-        def save_forever(first=start):
+        def save_forever(first=start, read=read, write=write):
+            os.close(read)
             version = first
             while True:
                 _fill(model, version)
                 save_checkpoint(tmp_path, model, epoch=version, value=float(version))
+                if version == first:  # tell the parent one save is complete
+                    os.write(write, b"s")
+                    os.close(write)
                 version += 1
 
         pid = _fork(save_forever)
-        time.sleep(rng.uniform(0.0, 0.15))
+        os.close(write)
+        saved = os.read(read, 1)  # blocks until the first save is done (b"" if it died)
+        os.close(read)
+        time.sleep(rng.uniform(0.0, 0.15))  # then kill it at a random point of later saves
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+        assert saved == b"s", "the child died before its first save"
         version = _loaded_version(tmp_path)
-        assert version >= last
+        assert version >= start  # the completed save is never lost
         last = version
-    assert last > 0  # the children did save
+    assert last >= 20
 
 
 def test_full_disk_is_a_clear_error_and_keeps_the_previous_checkpoint_t8(tmp_path):
