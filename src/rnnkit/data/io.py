@@ -150,7 +150,7 @@ def read_table(
     max_categories: int = 50,
     sep: str | None = None,
 ) -> tuple[pd.DataFrame, TableReport]:
-    """Read a CSV or Parquet file into a numeric DataFrame with a time index.
+    r"""Read a CSV or Parquet file into a numeric DataFrame with a time index.
 
     Steps, each reported in the returned `TableReport`:
 
@@ -202,7 +202,7 @@ def read_table(
         >>> import tempfile
         >>> file = Path(tempfile.mkdtemp()) / "t.csv"
         >>> _ = file.write_text(
-        ...     "date,temp,wind\\n2024-01-01,1.0,N\\n2024-01-02,,S\\n2024-01-03,3.0,N\\n")
+        ...     "date,temp,wind\n2024-01-01,1.0,N\n2024-01-02,,S\n2024-01-03,3.0,N\n")
         >>> frame, report = read_table(file, target="temp")
         >>> frame.columns.tolist(), frame["temp"].tolist(), frame["wind_S"].tolist()
         (['temp', 'wind_N', 'wind_S'], [1.0, 2.0, 3.0], [0.0, 1.0, 0.0])

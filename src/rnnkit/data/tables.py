@@ -123,7 +123,7 @@ class RawTable:
 
 
 def read_raw_table(path: Any, *, sep: str | None = None, caller: str) -> RawTable:
-    """Read a CSV or Parquet file after bounded checks of its size and header.
+    r"""Read a CSV or Parquet file after bounded checks of its size and header.
 
     Args:
         path: A `.csv`, `.tsv`, `.txt` (optionally `.gz`, `.bz2`, `.zip`, `.xz`,
@@ -143,7 +143,7 @@ def read_raw_table(path: Any, *, sep: str | None = None, caller: str) -> RawTabl
     Example:
         >>> import tempfile
         >>> file = Path(tempfile.mkdtemp()) / "t.csv"
-        >>> _ = file.write_text("day;sales\\n2024-01-01;3\\n2024-01-02;4\\n")
+        >>> _ = file.write_text("day;sales\n2024-01-01;3\n2024-01-02;4\n")
         >>> table = read_raw_table(file, caller="example()")
         >>> table.frame.columns.tolist(), table.describe_separator(), table.where(1)
         (['day', 'sales'], "separator ';' (detected)", 'line 3')

@@ -170,6 +170,7 @@ class Sequential(Trainer, nn.Module):
         return self._device or default_device()
 
     def to(self, *args: Any, **kwargs: Any):
+        """Move the model like `torch.nn.Module.to`, and remember the device for new inputs."""
         result = super().to(*args, **kwargs)
         first = next(iter(self.parameters()), None)
         if first is not None:
@@ -206,6 +207,7 @@ class Sequential(Trainer, nn.Module):
         return x
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any):
+        """Run the model; NumPy inputs become float32 tensors on the model's device first."""
         if isinstance(inputs, np.ndarray):
             inputs = torch.as_tensor(inputs, dtype=torch.float32, device=self.device)
         return super().__call__(inputs, *args, **kwargs)
@@ -371,6 +373,7 @@ class Sequential(Trainer, nn.Module):
                 layer.reset_states()
 
     def extra_repr(self) -> str:
+        """The model's name, for ``repr``."""
         return f"name={self.name!r}"
 
 

@@ -27,7 +27,7 @@ def summarize_path(
     missing: str = "interpolate",
     categorical: str = "onehot",
 ) -> list[str]:
-    """Describe what is at `path`: a CSV/Parquet table, a forecaster folder or a report folder.
+    r"""Describe what is at `path`: a CSV/Parquet table, a forecaster folder or a report folder.
 
     For a table: how it was read (time index, frequency, gaps, missing values,
     encoded columns), per-column statistics, and the season of each target.
@@ -52,7 +52,7 @@ def summarize_path(
     Example:
         >>> import tempfile
         >>> file = Path(tempfile.mkdtemp()) / "t.csv"
-        >>> _ = file.write_text("y\\n1\\n2\\n4\\n")
+        >>> _ = file.write_text("y\n1\n2\n4\n")
         >>> summarize_path(file)[0]  # doctest: +ELLIPSIS
         'Read 3 rows from ...t.csv; kept 3 rows x 1 columns.'
     """

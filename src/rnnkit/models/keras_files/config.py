@@ -101,11 +101,12 @@ class KerasConfigReader:
         self.supported = supported_layers()
 
     def error(self, what: str) -> CheckpointError:
+        """Return a `CheckpointError` that names the caller and the file, then says `what`."""
         return CheckpointError(f"{self.caller}: {self.source!r}: {what}")
 
     # ------------------------------------------------------------------ models
     def rnnkit_config(self, model: Any, compile_config: Any = None) -> dict[str, Any]:
-        """rnnkit's whole-file config for a Keras ``Sequential`` config (and compile config)."""
+        """Return rnnkit's whole-file config for a Keras ``Sequential`` (and compile) config."""
         if not isinstance(model, dict) or model.get("class_name") != "Sequential":
             kind = model.get("class_name") if isinstance(model, dict) else _short(model)
             raise self.error(
@@ -125,6 +126,7 @@ class KerasConfigReader:
         }
 
     def sequential(self, config: dict[str, Any], where: str) -> dict[str, Any]:
+        """Translate a Keras `Sequential` config (at `where` in the file) into rnnkit's."""
         self._drop_known(config, ("trainable",), where, {"trainable": (True,)})
         layers = config.get("layers")
         if not isinstance(layers, list):
@@ -160,7 +162,7 @@ class KerasConfigReader:
 
     # ------------------------------------------------------------------ layers
     def layer(self, item: Any, where: str) -> dict[str, Any]:
-        """rnnkit's ``{"class_name", "config"}`` for one Keras layer entry."""
+        """Return rnnkit's ``{"class_name", "config"}`` for one Keras layer entry."""
         if not isinstance(item, dict) or not isinstance(item.get("config"), dict):
             raise self.error(
                 f"{where}: a layer is {{'class_name': ..., 'config': {{...}}}}. "
@@ -227,7 +229,7 @@ class KerasConfigReader:
 
     # ----------------------------------------------------------------- compile
     def compile_settings(self, config: Any) -> dict[str, Any] | None:
-        """rnnkit's compile settings from Keras' ``compile_config`` or ``training_config``."""
+        """Return rnnkit's compile settings from Keras' ``compile_config``/``training_config``."""
         if config is None:
             return None
         if not isinstance(config, dict):
