@@ -3,7 +3,6 @@
 import base64
 import html
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from rnnkit.workflow import compare_models
 from rnnkit.workflow import fit_forecaster
 from rnnkit.workflow import write_report
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PNGS = ["forecast.png", "horizon_errors.png", "learning_curves.png", "costs.png"]
 
 
@@ -141,14 +139,13 @@ window.addEventListener("load", function () {
 </script>"""
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
-def test_report_renders_in_headless_chromium_with_every_image(report, tmp_path):
+def test_report_renders_in_headless_chromium_with_every_image(report, tmp_path, chromium):
     page = report.read_text().replace("</head>", _PROBE + "</head>", 1)
     probe = tmp_path / "probe.html"
     probe.write_text(page, encoding="utf-8")
     done = subprocess.run(
         [
-            CHROMIUM,
+            chromium,
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
