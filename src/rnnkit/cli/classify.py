@@ -46,7 +46,7 @@ def classify_command(
     \b
         rnnkit classify frames.csv --id-column utterance --time-column frame \\
             --label-column speaker --model gru --epochs 20
-    """
+    """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     with c.handle_errors(debug):
         from rnnkit.workflow.classification import fit_sequence_classifier
         from rnnkit.workflow.classification import save_classifier

@@ -79,7 +79,7 @@ def compare_command(
 
     \b
         rnnkit compare sales.csv --target units --window 24 --horizon 6 --max-trials 5
-    """
+    """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     flags = dict(locals())
     with c.handle_errors(debug):
         run = c.build_config(flags, config)

@@ -52,7 +52,7 @@ def demo_command(
     \b
         rnnkit demo
         rnnkit demo --out my_report --max-trials 5 --epochs 20
-    """
+    """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     flags = dict(locals())
     with c.handle_errors(debug):
         from rnnkit.datasets.beijing import beijing_pm25_path

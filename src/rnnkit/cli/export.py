@@ -38,7 +38,7 @@ def export_command(
 
     \b
         rnnkit export rnnkit_report/models/gru --format onnx -o gru.onnx
-    """
+    """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     with c.handle_errors(debug):
         from rnnkit.workflow.forecaster import Forecaster
 

@@ -61,7 +61,7 @@ def fit_command(
 
     \b
         rnnkit fit sales.csv --target units --model gru --window 24 --horizon 6 --units 16
-    """
+    """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     hyperparameters = {
         "units": units,
         "layers": layers,

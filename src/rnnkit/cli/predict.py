@@ -52,7 +52,7 @@ def predict_command(
 
     \b
         rnnkit predict rnnkit_report/models/lstm recent.csv --output forecast.csv
-    """
+    """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     with c.handle_errors(debug):
         from rnnkit.workflow.forecaster import predict_from_csv
 

@@ -34,7 +34,7 @@ def summary_command(
     \b
         rnnkit summary sales.csv --target units
         rnnkit summary rnnkit_report/models/gru
-    """
+    """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     with c.handle_errors(debug):
         from rnnkit.workflow.summary import summarize_path
 

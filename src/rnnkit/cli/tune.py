@@ -60,7 +60,7 @@ def tune_command(
 
     \b
         rnnkit tune sales.csv --target units --model lstm --max-trials 20 --workers 2
-    """
+    """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     flags = {k: v for k, v in locals().items() if k != "model"}
     with c.handle_errors(debug):
         from rnnkit.workflow.compare import ComparisonResult

@@ -61,7 +61,7 @@ def tune_worker_command(
 
     \b
         rnnkit tune-worker --storage postgresql://tuner:PASSWORD@db:5432/studies --workers 2
-    """
+    """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     with c.handle_errors(debug):
         from rnnkit.workflow.join import join_search
 

@@ -1,7 +1,7 @@
-"""Layer wrappers: ``Bidirectional`` (run a recurrent layer both ways) and
-``TimeDistributed`` (apply a layer to every timestep).
+"""Layer wrappers: ``Bidirectional`` and ``TimeDistributed``.
 
-Both follow Keras 3 (``keras/src/layers/rnn/bidirectional.py`` and
+``Bidirectional`` runs a recurrent layer both ways; ``TimeDistributed`` applies a
+layer to every timestep. Both follow Keras 3 (``keras/src/layers/rnn/bidirectional.py`` and
 ``time_distributed.py``): same arguments, same output structure, same masks, same
 ``get_weights`` order.
 """
