@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import typer
 from cli_helpers import NO_TUNING
 from cli_helpers import TINY
 
@@ -120,7 +121,10 @@ def test_fit_then_predict_round_trip(runner, dated_csv, tmp_path):
     assert str(expected.index[0]) == "2023-03-11 00:00:00"  # the hour after the last row
     np.testing.assert_allclose(written["demand"], expected["demand"], rtol=1e-6)
     printed = _ok(runner.invoke(app, ["predict", str(model_dir), str(dated_csv), "--all-origins"]))
-    assert printed.stdout.splitlines()[0] == "origin,step,time,demand,demand_actual"
+    assert printed.stdout.splitlines()[0] == (
+        "origin,step,time,demand,demand_actual,demand_lower_80,demand_upper_80,"
+        "demand_lower_95,demand_upper_95"
+    )
 
 
 def test_config_file_run_with_flag_override(runner, plain_csv, tmp_path):
@@ -241,7 +245,7 @@ def test_demo_runs_on_the_bundled_data_with_attribution(runner, tmp_path):
 
 
 def test_every_command_help_shows_an_example(runner):
-    for command in ("fit", "tune", "compare", "predict", "summary", "demo", "tune-worker"):
+    for command in sorted(typer.main.get_command(app).commands):  # every registered one
         result = _ok(runner.invoke(app, [command, "--help"]))
         assert "Example:" in result.stdout
         assert f"rnnkit {command}" in result.stdout
