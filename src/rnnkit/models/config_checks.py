@@ -1,6 +1,7 @@
-"""Checks of a saved model's config.json before anything is built: known keys,
-allow-listed class names, arguments the classes accept, and the JSON types of
-common settings. Each problem is a one-line CheckpointError.
+"""Checks of a saved model's config.json before anything is built.
+
+Known keys, allow-listed class names, arguments the classes accept, and the JSON
+types of common settings. Each problem is a one-line CheckpointError.
 """
 
 from __future__ import annotations
@@ -67,8 +68,11 @@ not listed are checked by the layer's constructor."""
 
 
 def _check_config(config: Any, source: str, caller: str) -> None:
-    """Check the structure and every class name of a parsed config.json, before any
-    object is built; value ranges are checked by the constructors themselves."""
+    """Check the structure and every class name of a parsed config.json.
+
+    This runs before any object is built; value ranges are checked by the
+    constructors themselves.
+    """
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise CheckpointError(f"{caller}: {source!r} is not an rnnkit model file.")
 

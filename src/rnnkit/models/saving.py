@@ -292,8 +292,11 @@ def _build_on_meta(config: dict[str, Any], source: str, caller: str) -> Any:
 
 
 def _materialize(model: Any, state: dict[str, torch.Tensor], source: str, caller: str) -> None:
-    """Replace the meta model's weights by the file's tensors (no initialiser runs, no
-    second copy: the loaded tensors become the parameters, in the model's dtypes)."""
+    """Replace the meta model's weights by the file's tensors.
+
+    No initialiser runs and no second copy is made: the loaded tensors become the
+    parameters, in the model's dtypes.
+    """
     _check_weights_fit(model, _state_specs(state), source, caller)
     own = model.state_dict()
     state = {name: tensor.to(own[name].dtype) for name, tensor in state.items()}
@@ -331,8 +334,10 @@ def _assign_state(model: Any, state: dict[str, torch.Tensor], source: str, calle
 
 
 def save_weights(model: Any, filepath: str | os.PathLike, *, overwrite: bool = True) -> None:
-    """Write the model's weights to a safetensors file, atomically (Keras HDF5 for
-    a name ending in ``.weights.h5``; another ``.h5`` name is an error)."""
+    """Write the model's weights to a safetensors file, atomically.
+
+    A name ending in ``.weights.h5`` gets Keras HDF5; another ``.h5`` name is an error.
+    """
     # Keras weights files: rnnkit.models.keras_files.
     from rnnkit.models import keras_files
 

@@ -1,5 +1,7 @@
-"""Safetensors weights read as hostile input: the header is parsed and checked
-against the model's weight names and shapes before any tensor data is read.
+"""Safetensors weights read as hostile input.
+
+The header is parsed and checked against the model's weight names and shapes before
+any tensor data is read.
 """
 
 from __future__ import annotations
