@@ -5,6 +5,9 @@ Shapes are Keras shapes: a kernel is ``(fan_in, fan_out)``; a recurrent kernel i
 returning a new tensor drawn from torch's global generator (seed it with
 :func:`rnnkit.utils.set_random_seed`).
 
+One job, Keras' initialisers; the fourteen small classes form one namespace and read
+best side by side.
+
 Example:
     >>> import torch
     >>> from rnnkit import initializers

@@ -8,6 +8,8 @@ numbers them); values that are not dates are named by their file line (1-based,
 the header is line 1). Files are opened through `rnnkit.data.tables.read_raw_table`,
 which refuses hostile files (huge lines or headers, duplicate column names)
 before pandas parses them and detects the separator.
+
+One job, ``read_table``'s cleaning pipeline; its steps read best in order in one place.
 """
 
 from __future__ import annotations

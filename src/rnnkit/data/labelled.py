@@ -16,6 +16,9 @@ Files are read by `rnnkit.data.tables.read_raw_table`, the reader `read_table`
 uses too: the same file types, separator detection and bounded checks (line
 length, header width, duplicate column names). Rows in error messages are
 counted from 0, header not included (as pandas numbers them).
+
+One job, a long table into labelled sequences; its checks are short steps that read best
+in order.
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ are chosen by name with `make_window_scaler`:
 The last two keep a non-stationary series (a trend, a random walk) in the range
 the training data covered, where global scaling would ask the network to
 extrapolate to levels it never saw.
+
+One job, scaling; the feature scalers and the window scalers share the safe-scale and
+feature checks.
 """
 
 from __future__ import annotations

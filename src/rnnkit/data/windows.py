@@ -1,6 +1,9 @@
 """Cut a series into supervised windows: `make_windows` and a Keras-style batcher.
 
 Everything here is numpy in, numpy out. Time runs along axis 0 of the series.
+
+One job, windowing; ``make_windows`` and the Keras-style batcher share the same target
+and length checks.
 """
 
 from __future__ import annotations

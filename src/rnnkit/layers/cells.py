@@ -11,6 +11,9 @@ kernel builds on:
 The sequence loop itself lives in :mod:`rnnkit.kernels`; the RNN layer chooses it.
 Each cell class declares in ``kind`` which :class:`~rnnkit.kernels.CellKind`
 equations it computes, and the fast kernels run exactly those equations.
+
+One job: the three cells and their equations; kept together so the equations read side
+by side.
 """
 
 from __future__ import annotations

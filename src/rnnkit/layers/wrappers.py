@@ -4,6 +4,9 @@
 layer to every timestep. Both follow Keras 3 (``keras/src/layers/rnn/bidirectional.py`` and
 ``time_distributed.py``): same arguments, same output structure, same masks, same
 ``get_weights`` order.
+
+One job, wrapping a layer; the two wrappers share the clone and (de)serialise helpers,
+so they stay together.
 """
 
 from __future__ import annotations

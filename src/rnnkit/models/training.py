@@ -3,6 +3,9 @@
 ``Trainer`` is mixed into :class:`~rnnkit.models.sequential.Sequential`. Training
 is ``train_step``, ``test_step`` and ``predict_step`` and one plain epoch loop that
 calls callbacks at fixed points.
+
+One job, Keras' training API; ``compile``, ``fit``, ``evaluate`` and ``predict`` share
+the trainer's state on one mixin.
 """
 
 from __future__ import annotations

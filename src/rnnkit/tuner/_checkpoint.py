@@ -15,6 +15,9 @@ folder: no separators, no ``..``, no leading dot, no symbolic links), every file
 opened through :func:`rnnkit._files.open_regular_file` (a FIFO is refused), and
 anything wrong is a :class:`~rnnkit.errors.CheckpointError` naming the file.
 
+One job, trial checkpoints; the writer and the manifest checks that guard loading stay
+in one module so they cannot drift apart.
+
 Example:
     >>> flatten_state({"state": {0: {"step": 3}}, "param_groups": [{"lr": 0.1}]})[1]
     {'state': {'0': {'step': 3}}, 'param_groups': [{'lr': 0.1}]}

@@ -3,6 +3,9 @@
 Grids are computed with :class:`decimal.Decimal` from the numbers as written, so
 ``Float(0, 0.5, step=0.1)`` is ``(0.0, 0.1, 0.2, 0.3, 0.4, 0.5)`` exactly.
 
+One job, the hyperparameter types; they share the Decimal grids and the value <->
+probability map.
+
 Example:
     >>> Float("lr", 1e-4, 1e-1, step=10, sampling="log").grid()
     (0.0001, 0.001, 0.01, 0.1)

@@ -16,6 +16,9 @@ How keras-tuner spaces map to Optuna distributions (what ``optuna-dashboard`` sh
   has no reverse-log law; RandomSearch and GridSearch honour it exactly);
 - ``Choice`` and ``Boolean`` -> ``CategoricalDistribution``; ``Fixed`` is recorded
   in the trial's ``values`` user attribute only.
+
+One job, the Optuna boundary; keeping every Optuna call in this one module is the point,
+so it stays long.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ from a :class:`StorageSpec`.
   are released by the OS or the server when their process dies, so no lock can
   outlive its holder.
 
+One job, where a study lives and who may write it; URLs, redaction, SQLite checks and
+locks all describe the same storage.
+
 Example:
     >>> url = "postgresql+psycopg2://tuner:s3cret@db.example:5432/studies"
     >>> spec = resolve_storage(url, None)

@@ -12,6 +12,9 @@ machine) runs the same loop against the same Optuna study:
 
 ``max_trials`` counts logical trials (a retry is not a new trial); a finished
 search run again starts nothing (T4).
+
+One job, the worker loop; allocating, running and recording a trial share the loop's
+state and its crash handling.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 The worker loop that ``search`` runs (in this process and in every worker) lives in
 :mod:`rnnkit.tuner._worker_loop`; reading results in :mod:`rnnkit.tuner._results`.
+
+One job, the ``BaseTuner`` class; its public methods are keras-tuner's API and stay on
+one class.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ by all workers, which is what makes parallel workers and resuming exact.
 No oracle proposes a configuration twice: duplicates are redrawn; after 20 collisions
 the oracle picks an untried point of the (finite) space, and stops when none is left.
 
+One job, the oracles; the four keras-tuner oracles share one base class and read best
+side by side.
+
 Example:
     >>> oracle = RandomSearchOracle(objective="val_loss", max_trials=5, seed=1)
     >>> oracle.objective, oracle.max_trials

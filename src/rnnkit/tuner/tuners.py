@@ -3,6 +3,9 @@
 Argument names, order and defaults follow keras-tuner 1.4; rnnkit's additions
 (``workers=``, ``max_time=``, ``storage=``, ``pruner=``, ``sampler=``) are keywords.
 
+One job, the keras-tuner tuner classes; the four tuners are thin and share ``Tuner`` and
+its callback.
+
 Example:
     >>> import rnnkit.tuner as kt
     >>> def build_model(hp):

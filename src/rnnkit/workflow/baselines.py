@@ -8,6 +8,9 @@ and `predict` returns the same layout as the `y` given to `fit`.
 - `NaiveForecaster`: every step repeats the last observed value.
 - `SeasonalNaiveForecaster`: step `h` repeats the value one season earlier.
 - `LinearLagForecaster`: a ridge regression on the last `lags` steps of every feature.
+
+One job, the baselines; naive, seasonal naive (with season inference) and linear lag
+share the window checks.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ test windows, in original units:
 
 The verdicts say in plain words whether any network beats the naive and the
 seasonal naive forecasts on the test period.
+
+One job, the comparison; scoring, significance tests and the verdict sentences all read
+the same results and stay together.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ windows with early stopping on the validation windows (keeping the best
 epoch's weights), and forecast the test windows in original units. Each
 training run is measured: seconds per epoch, peak memory (see
 `rnnkit.workflow.measure`), the best epoch, the kernel every recurrent layer ran.
+
+One job, training or tuning one forecaster; fit and tune share data preparation, early
+stopping and the run record, so they stay together.
 """
 
 from __future__ import annotations
