@@ -33,7 +33,9 @@ from rnnkit._validation import suggest
 from rnnkit.data.io import CATEGORICAL_POLICIES
 from rnnkit.data.io import MISSING_POLICIES
 from rnnkit.data.scaling import WINDOW_SCALING_METHODS
+from rnnkit.data.scaling import LastValueScaler
 from rnnkit.data.scaling import make_window_scaler
+from rnnkit.data.tables import MAX_ABS_VALUE
 from rnnkit.errors import CheckpointError
 from rnnkit.errors import RnnkitValueError
 
@@ -88,6 +90,7 @@ def scaler_from_dict(state: dict[str, Any]) -> Any:
     targets = [int(i) for i in state["targets_"]]
     scaler = make_window_scaler(state["method"], targets=targets)
     if "relative" in state and state["method"] == "window":
+        assert isinstance(scaler, LastValueScaler)  # the "window" method's scaler
         scaler.relative = state["relative"]
     for key, value in state.items():
         if not key.endswith("_"):
@@ -249,15 +252,18 @@ def _is_names(value: Any) -> bool:
 
 
 def _is_numbers(value: Any, length: int, *, positive: bool = False) -> bool:
-    """A list of ``length`` finite numbers (above 0 with ``positive``)."""
+    """A list of ``length`` numbers of magnitude at most `MAX_ABS_VALUE` (float32-safe).
+
+    With ``positive``, every number is also at least ``1 / MAX_ABS_VALUE``.
+    """
     if not isinstance(value, list) or len(value) != length:
         return False
     for v in value:
         if not (isinstance(v, float) or (isinstance(v, int) and abs(v) < 2**53)):
             return False  # bools, strings, nulls, integers no float holds
-        if not np.isfinite(v):
+        if not (np.isfinite(v) and abs(v) <= MAX_ABS_VALUE):
             return False
-        if positive and v <= 0:
+        if positive and v < 1 / MAX_ABS_VALUE:
             return False
     return True
 
@@ -347,7 +353,9 @@ def _intervals(value: Any) -> str | None:
             isinstance(row, list)
             and row
             and all(
-                (isinstance(w, float) or _is_int(w, 0, 2**53)) and np.isfinite(w) and w >= 0
+                (isinstance(w, float) or _is_int(w, 0, 2**53))
+                and np.isfinite(w)
+                and 0 <= w <= MAX_ABS_VALUE
                 for w in row
             )
             for rows in widths
@@ -356,7 +364,7 @@ def _intervals(value: Any) -> str | None:
     ):
         return (
             f"'widths' must hold, per level, rows of finite non-negative numbers, "
-            f"got {_preview(widths)}"
+            f"got {_preview(widths)} (each at most {MAX_ABS_VALUE:g})"
         )
     return None
 
@@ -495,9 +503,15 @@ def _scaler_problem(state: Any, spec: dict | None = None) -> str | None:
         if spec.get("scaling", method) != method:
             return f"the scaler kind {method!r} is not the spec's scaling {spec['scaling']!r}"
     if "mean_" in allowed and not _is_numbers(state["mean_"], n):
-        return f"'mean_' must be {n} finite numbers, got {_preview(state['mean_'])}"
+        return (
+            f"'mean_' must be {n} finite numbers, got {_preview(state['mean_'])} "
+            f"(each of magnitude at most {MAX_ABS_VALUE:g})"
+        )
     if not _is_numbers(state["scale_"], n, positive=True):
-        return f"'scale_' must be {n} finite positive numbers, got {_preview(state['scale_'])}"
+        return (
+            f"'scale_' must be {n} finite positive numbers, got {_preview(state['scale_'])} "
+            f"(each from {1 / MAX_ABS_VALUE:g} to {MAX_ABS_VALUE:g})"
+        )
     rows = state["target_scale_"]
     horizon = MAX_WINDOW if spec is None else spec["horizon"]
     if not (
@@ -506,8 +520,8 @@ def _scaler_problem(state: Any, spec: dict | None = None) -> str | None:
         and all(_is_numbers(row, len(targets), positive=True) for row in rows)
     ):
         return (
-            f"'target_scale_' must be 1 to {horizon} rows of {len(targets)} finite positive "
-            f"numbers, got {_preview(rows)}"
+            f"'target_scale_' must be 1 to {horizon} rows of {len(targets)} numbers from "
+            f"{1 / MAX_ABS_VALUE:g} to {MAX_ABS_VALUE:g}, got {_preview(rows)}"
         )
     return None
 
