@@ -358,15 +358,21 @@ def load_config(path: str | Path) -> dict[str, Any]:
     Raises:
         DataError: the file is missing or not valid TOML.
     """
+    from rnnkit.errors import CheckpointError
     from rnnkit.errors import DataError
 
     caller = "load_config()"
+    from rnnkit._files import read_bytes_bounded
+
     file = Path(path)
-    if not file.is_file():
+    if not file.exists():
         raise DataError(f"{caller}: config file {str(path)!r} does not exist. Check the path.")
-    try:
-        values = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    try:  # a regular file of at most 1 MiB (a FIFO or folder is refused, never read)
+        data = read_bytes_bounded(file, what=f"{caller}: config file", max_bytes=1 << 20)
+        values = tomllib.loads(data.decode("utf-8"))
+    except CheckpointError as exc:
+        raise DataError(str(exc)) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise DataError(f"{caller}: {str(path)!r} is not valid TOML: {exc}.") from None
     if set(values) == {"forecast"} and isinstance(values["forecast"], dict):
         values = values["forecast"]
