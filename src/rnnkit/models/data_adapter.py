@@ -177,9 +177,7 @@ class DatasetBatches:
     a used-up iterator).
     """
 
-    def __init__(
-        self, data: Any, convert, *, caller: str, shuffle: bool | str = False, steps=None
-    ):
+    def __init__(self, data: Any, convert, *, caller: str, shuffle: bool | str = False, steps=None):
         self.data = data
         self.convert = convert
         self.caller = caller

@@ -72,9 +72,7 @@ def _layer_rows(
         for j, inner in enumerate(nested):
             k = j + inner_offset
             inner_shape = inner_shapes[k] if k < len(inner_shapes) else None
-            rows.extend(
-                _layer_rows(inner, inner_shape, expand_nested=True, depth=depth + 1)
-            )
+            rows.extend(_layer_rows(inner, inner_shape, expand_nested=True, depth=depth + 1))
     return rows
 
 
@@ -196,9 +194,7 @@ def print_summary(
     emit = print_fn or print
     rows = summary_rows(model, expand_nested=expand_nested)
     top_level = [r for r in rows if not r[0].lstrip().startswith("└")]
-    start, stop = select_layer_range(
-        [r[0].rsplit(" (", 1)[0] for r in top_level], layer_range
-    )
+    start, stop = select_layer_range([r[0].rsplit(" (", 1)[0] for r in top_level], layer_range)
     if layer_range is not None:  # keep the nested rows under the selected layers
         keep, index = [], -1
         for r in rows:
