@@ -44,6 +44,7 @@ class _Graph:
     def __call__(self, inputs: Tensors) -> list[torch.Tensor | None]:
         for static, value in zip(self.inputs, inputs, strict=True):
             if static is not None:
+                assert value is not None  # captured with a tensor here, so replays get one too
                 static.copy_(value)
         self.graph.replay()
         return [None if t is None else t.clone() for t in self.outputs]

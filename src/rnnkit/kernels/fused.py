@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
@@ -47,7 +49,8 @@ from rnnkit.kernels.cellspec import CellKind
 from rnnkit.kernels.cellspec import CellSpec
 
 #: ``(kernel name, PyTorch op)`` per cell kind and activation that has a fused op.
-_OPS = {
+# torch.lstm, torch.gru, ... are overloaded; their argument lists differ between packed and padded
+_OPS: dict[tuple[CellKind, str], tuple[str, Callable[..., Any]]] = {
     (CellKind.LSTM, "tanh"): ("fused-lstm", torch.lstm),
     (CellKind.GRU, "tanh"): ("fused-gru", torch.gru),
     (CellKind.SIMPLE_RNN, "tanh"): ("fused-rnn-tanh", torch.rnn_tanh),
@@ -141,7 +144,8 @@ def _mask_layout(request: SequenceRequest) -> tuple[torch.Tensor | None, bool, s
             layout = (None, False, "a fully masked sequence has no fused kernel")
         else:
             layout = (lengths, not first_valid, "")
-    request._mask_layout = (request.mask, layout)
+    # a per-call cache kept off SequenceRequest's fields
+    request._mask_layout = (request.mask, layout)  # type: ignore[attr-defined]
     return layout
 
 

@@ -157,7 +157,7 @@ class _NativeRecurrence(torch.autograd.Function):
         ctx.threads = threads
         if needs_grad:
             ctx.save_for_backward(weight_hh, h0, c0, rmask, valid_u8, history, cells, gates, saved)
-        if spec.kind.has_cell_state:
+        if cells is not None:  # allocated exactly when spec.kind.has_cell_state
             return history, cells[:, -1].clone()
         return (history,)
 
@@ -167,6 +167,7 @@ class _NativeRecurrence(torch.autograd.Function):
         spec = ctx.spec
         weight_hh, h0, c0, rmask, valid_u8, history, cells, gates, saved = ctx.saved_tensors
         library = native.load(history.dtype)
+        assert library is not None, "forward loaded it"
         batch, steps, units = history.shape
         grad_history = grad_history.contiguous()
         grad_xp = gates.new_empty(gates.shape)

@@ -131,7 +131,7 @@ def _general_engine(request: SequenceRequest, spec: CellSpec) -> tuple[str, str]
 
 def _fused_if_fits(cell, request: SequenceRequest, spec: CellSpec | None, *, reason: str = ""):
     """``(kernel, choice)`` for the fused op when it computes this call, else None."""
-    if fused.unfusable_reason(spec, cell, training=request.training):
+    if spec is None or fused.unfusable_reason(spec, cell, training=request.training):
         return None
     lengths, mask_reason = fused.mask_lengths(request)
     if mask_reason:

@@ -225,6 +225,7 @@ def _lstm_forward(loop: _Loop, x_t, h, c, g_t, s_t):
 
 
 def _lstm_backward(loop: _Loop, b: _Buffers, t: int, dhn, v, dc):
+    assert b.cells is not None and b.saved is not None  # an LSTM's forward always saves them
     u = loop.u
     dz = b.grad_xp[:, t]
     i, f, g, o = b.gates[:, t].split(u, dim=1)
@@ -256,6 +257,7 @@ def _gru_forward(loop: _Loop, x_t, h, c, g_t, s_t):
 
 
 def _gru_backward(loop: _Loop, b: _Buffers, t: int, dhn, v, dc):
+    assert b.saved is not None and b.grad_hp is not None  # a GRU's forward always saves them
     u = loop.u
     dz = b.grad_xp[:, t]
     h_prev = loop.h_prev(b, t)
