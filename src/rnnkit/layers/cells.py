@@ -19,7 +19,6 @@ by side.
 from __future__ import annotations
 
 from typing import Any
-from typing import ClassVar
 
 import numpy as np
 import torch
@@ -344,7 +343,7 @@ class SimpleRNNCell(RecurrentCell):
     """
 
     gates = 1
-    kind: ClassVar[CellKind] = CellKind.SIMPLE_RNN
+    kind = CellKind.SIMPLE_RNN
 
     def __init__(
         self,
@@ -420,7 +419,7 @@ class LSTMCell(RecurrentCell):
     """
 
     gates = 4
-    kind: ClassVar[CellKind] = CellKind.LSTM
+    kind = CellKind.LSTM
 
     def __init__(
         self,
@@ -565,8 +564,9 @@ class GRUCell(RecurrentCell):
             **kwargs,
         )
 
+    # the base declares a plain attribute; a GRU's kind follows `reset_after`
     @property
-    def kind(self) -> CellKind:
+    def kind(self) -> CellKind:  # type: ignore[override]
         """``CellKind.GRU`` with ``reset_after=True``, else ``CellKind.GRU_RESET_BEFORE``."""
         return CellKind.GRU if self.reset_after else CellKind.GRU_RESET_BEFORE
 

@@ -224,7 +224,8 @@ class LSTM(RNN):
     @property
     def unit_forget_bias(self) -> bool:
         """Whether the forget-gate bias starts at 1."""
-        return self.cell.unit_forget_bias
+        # self.cell is an LSTMCell; RNN types it as RecurrentCell
+        return self.cell.unit_forget_bias  # type: ignore[return-value]
 
 
 class GRU(RNN):
@@ -328,7 +329,8 @@ class GRU(RNN):
     @property
     def reset_after(self) -> bool:
         """Whether the reset gate is applied after the recurrent matmul."""
-        return self.cell.reset_after
+        # self.cell is a GRUCell; RNN types it as RecurrentCell
+        return self.cell.reset_after  # type: ignore[return-value]
 
 
 def _make_cell(cell_class: type, layer_name: str, *args: Any, **kwargs: Any) -> Any:

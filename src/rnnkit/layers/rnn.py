@@ -274,6 +274,7 @@ class RNN(Layer):
         if self.stateful:
             self._states = [s.detach() for s in result.states]
         output = result.outputs if self.return_sequences else result.last_output
+        assert output is not None  # kernels return per-step outputs when return_sequences asks
         if self.activity_regularizer is not None and training:
             self.activity_loss = self.activity_regularizer(output) / output.shape[0]
         if self.return_state:
@@ -322,7 +323,7 @@ class RNN(Layer):
                     "Expected SimpleRNNCell, LSTMCell, GRUCell or a registered cell class."
                 )
             config["cell"] = cell_class.from_config(dict(cell.get("config", {})))
-        return super().from_config(config)
+        return super().from_config(config)  # type: ignore[return-value]  # builds `cls`
 
     def _sequence_config(self):
         config = super().get_config()

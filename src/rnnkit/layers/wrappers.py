@@ -234,18 +234,21 @@ class Bidirectional(Layer):
         """Re-initialise both directions."""
         for inner in (self.forward_layer, self.backward_layer):
             if hasattr(inner, "reset_parameters"):
-                inner.reset_parameters()
+                # nn.Module.__getattr__ types this lookup as Tensor | Module
+                inner.reset_parameters()  # type: ignore[operator]
 
     # --------------------------------------------------------------- stateful
     def reset_states(self, states: list[Any] | None = None) -> None:
         """Reset the carried states of both directions (or set them: forward half first)."""
+        # both directions are recurrent layers; nn.Module.__getattr__ types the lookups
+        # as Tensor | Module
         if states is None:
-            self.forward_layer.reset_states()
-            self.backward_layer.reset_states()
+            self.forward_layer.reset_states()  # type: ignore[operator]
+            self.backward_layer.reset_states()  # type: ignore[operator]
             return
         half = len(states) // 2
-        self.forward_layer.reset_states(list(states[:half]))
-        self.backward_layer.reset_states(list(states[half:]))
+        self.forward_layer.reset_states(list(states[:half]))  # type: ignore[operator]
+        self.backward_layer.reset_states(list(states[half:]))  # type: ignore[operator]
 
     reset_state = reset_states
 
@@ -413,7 +416,8 @@ class TimeDistributed(Layer):
     def reset_parameters(self) -> None:
         """Re-initialise the wrapped layer."""
         if hasattr(self.layer, "reset_parameters"):
-            self.layer.reset_parameters()
+            # nn.Module.__getattr__ types this lookup as Tensor | Module
+            self.layer.reset_parameters()  # type: ignore[operator]
 
     def _child_takes_mask(self) -> bool:
         """Whether the wrapped layer's call takes a ``mask`` (RNNs do, Dense does not)."""

@@ -203,7 +203,8 @@ class Sequential(Trainer, nn.Module):
         if mask is not None and isinstance(x, torch.Tensor):
             if x is given:  # e.g. Masking alone passed the input through: not the caller's tensor
                 x = x.view_as(x)
-            x._keras_mask = mask  # as Keras: the loss and metrics skip masked timesteps
+            # as Keras: the loss and metrics skip masked timesteps (a dynamic tensor attribute)
+            x._keras_mask = mask  # type: ignore[attr-defined]
         return x
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any):
@@ -370,7 +371,8 @@ class Sequential(Trainer, nn.Module):
         """Reset the states of every stateful layer."""
         for layer in self.modules():
             if layer is not self and hasattr(layer, "reset_states"):
-                layer.reset_states()
+                # nn.Module.__getattr__ types this lookup as Tensor | Module
+                layer.reset_states()  # type: ignore[operator]
 
     def extra_repr(self) -> str:
         """The model's name, for ``repr``."""
