@@ -25,10 +25,16 @@ demo: install
 	@echo "Running rnnkit demo: tunes and trains a SimpleRNN, an LSTM and a GRU on the bundled Beijing PM2.5 data and writes rnnkit_report/, about 1-2 minutes on 2 CPU cores..."
 	$(BIN)/rnnkit demo --out rnnkit_report
 
-test: install-test
-	@echo "Running ruff, then the test suite (skip reasons are listed at the end)..."
-	$(BIN)/ruff check src tests examples benchmarks
+test: install-test lint
+	@echo "Running the test suite (skip reasons are listed at the end)..."
 	$(BIN)/python -m pytest -q
+
+lint: install-test
+	@echo "Checking style (ruff, with docstring rules), formatting, import layering (import-linter) and types (mypy): about a minute..."
+	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff format --check src tests examples benchmarks
+	cd src && ../$(BIN)/lint-imports ../pyproject.toml
+	$(BIN)/mypy
 
 test-all: install-test
 	$(BIN)/python -m pytest -q -m "slow or not slow"
