@@ -163,3 +163,20 @@ def test_a_holder_that_is_not_an_object_is_unknown(holder):
 
 def test_a_good_holder_is_described_by_host_and_pid():
     assert describe_holder(json.loads('{"host": "node1", "pid": 42}')) == "node1:42"
+
+
+@pytest.mark.parametrize(
+    ("attrs", "message"),
+    [
+        ({"values": [1, 2]}, r"holds values=\[1, 2\], expected a JSON object"),
+        ({"trial_id": "../../escape"}, r"trial id '../../escape', which is not 1-64"),
+    ],
+)
+def test_results_of_a_hostile_study_are_a_named_storage_error(study, tmp_path, attrs, message):
+    # the results API reads the study without running a search
+    _queue(study, **attrs)
+    study.tell(study.ask(), 0.5)  # the queued trial, finished by someone else
+    tuner = _tuner(tmp_path)
+    with pytest.raises(StorageError, match=message):
+        tuner.get_best_hyperparameters(1)
+    assert _files_outside_project(tmp_path) == []

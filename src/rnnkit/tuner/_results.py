@@ -16,6 +16,7 @@ from rnnkit.tuner._hp_types import hp_from_config
 from rnnkit.tuner._view import SearchView
 from rnnkit.tuner._view import build_view
 from rnnkit.tuner._view import space_size
+from rnnkit.tuner._worker_loop import check_attempt
 from rnnkit.tuner.hyperparameters import HyperParameters
 from rnnkit.tuner.trial import Trial
 from rnnkit.tuner.trial import TrialStatus
@@ -36,7 +37,11 @@ class ResultsMixin:
     # ---------------------------------------------------------------- views
     def _view(self) -> SearchView:
         self._ensure_open()  # type: ignore[attr-defined]
-        return build_view(self._study.attempts())
+        attempts = self._study.attempts()
+        where = f"Study {self._study_label()}"  # type: ignore[attr-defined]
+        for attempt in attempts:  # records written by something else: a named error
+            check_attempt(attempt, where)
+        return build_view(attempts)
 
     def _stored_space(self, *, refresh: bool = True) -> dict[str, Any]:
         """The space recorded in the study (cached between allocations)."""
