@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -80,7 +81,14 @@ def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
     return L1L2(l1, l2)
 
 
-REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "L1": L1, "L2": L2, "L1L2": L1L2}
+REGULARIZERS: dict[str, Callable[..., Any]] = {
+    "l1": L1,
+    "l2": L2,
+    "l1_l2": l1_l2,
+    "L1": L1,
+    "L2": L2,
+    "L1L2": L1L2,
+}
 
 
 def get(identifier: Any, *, caller: str = "regularizers.get") -> Any:

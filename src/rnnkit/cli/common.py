@@ -251,7 +251,7 @@ class RichProgress(ProgressListener):
         """Move a bar on."""
         if task not in self.tasks:
             self.begin(task)
-        kwargs = {"description": description} if description else {}
+        kwargs: dict[str, Any] = {"description": description} if description else {}
         self.progress.update(self.tasks[task], advance=steps, **kwargs)
 
     def end(self, task: str) -> None:

@@ -85,7 +85,8 @@ def get(identifier: str | Optimizer | dict[str, Any] | None) -> Optimizer | None
     if identifier is None or isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
-        return _lookup(identifier)()
+        # every registered optimizer defaults `learning_rate`; the base class does not
+        return _lookup(identifier)()  # type: ignore[call-arg]
     if isinstance(identifier, dict) and "class_name" in identifier:
         return _lookup(identifier["class_name"]).from_config(identifier.get("config", {}))
     raise errors.RnnkitTypeError(

@@ -163,7 +163,7 @@ def _save(folder: Path, model: Any, tag: str, *, epoch, value, with_optimizer) -
     _fsync(tmp)
     os.replace(tmp, weights)
     entry: dict[str, Any] = {"epoch": int(epoch), "value": float(value), "weights": _item(weights)}
-    optimizer = getattr(model, "optimizer", None)
+    optimizer: Any = getattr(model, "optimizer", None)
     if with_optimizer and hasattr(optimizer, "state_dict"):
         try:
             tensors, skeleton = flatten_state(optimizer.state_dict())
@@ -446,7 +446,7 @@ def load_checkpoint(folder: Path, model: Any, *, with_optimizer: bool = True) ->
         model.load_weights(str(weights))
         entry = dict(entry)
         entry["optimizer_loaded"] = False
-        optimizer = getattr(model, "optimizer", None)
+        optimizer: Any = getattr(model, "optimizer", None)
         if state is not None and hasattr(optimizer, "load_state_dict"):
             try:
                 optimizer.load_state_dict(state)

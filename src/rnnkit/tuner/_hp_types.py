@@ -119,7 +119,7 @@ class HyperParameter:
         return self.prob_to_value(rng.random())
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.get_config() == other.get_config()  # type: ignore[attr-defined]
+        return type(self) is type(other) and self.get_config() == other.get_config()
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.name))

@@ -109,7 +109,7 @@ class SklearnTuner(BaseTuner):
     def _validate_data(self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> None:
         """scikit-learn estimators validate their own input (columns may be categorical)."""
 
-    def run_trial(  # type: ignore[override]
+    def run_trial(
         self, trial: Trial, X: Any, y: Any, sample_weight: Any = None, groups: Any = None
     ) -> dict[str, float]:
         """Fit and score the trial's estimator on every fold."""
