@@ -166,6 +166,10 @@ def fit_sequence_classifier(
 def _labelled_data(config: ClassificationConfig) -> LabelledSequences:
     if isinstance(config.data, LabelledSequences):
         return config.data
+    # ClassificationConfig requires the three columns when `data` is a table
+    assert config.id_column is not None
+    assert config.time_column is not None
+    assert config.label_column is not None
     return read_labelled_sequences(
         config.data,
         id_column=config.id_column,

@@ -22,6 +22,7 @@ import logging
 import math
 from pathlib import Path
 from typing import Any
+from typing import TypeGuard
 
 import numpy as np
 
@@ -257,7 +258,7 @@ def _check_spec(document: dict[str, Any], spec_file: Path, caller: str) -> dict[
     }
 
 
-def _is_list_of(value: Any, types: tuple[type, ...]) -> bool:
+def _is_list_of(value: Any, types: tuple[type, ...]) -> TypeGuard[list[Any]]:
     if not isinstance(value, list):
         return False
     numbers_only = bool not in types

@@ -540,7 +540,9 @@ def _interval_notes(
 
 def _row(metrics: pd.DataFrame, name: str) -> dict[str, Any]:
     row = metrics.loc[name].to_dict()
-    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
+    return {
+        str(k): (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()
+    }
 
 
 def compare_models(

@@ -250,7 +250,9 @@ def prepare_data(config: ForecastConfig, *, caller: str = "prepare_data()") -> P
             "Use a smaller window or horizon, or a longer series."
         )
     values = frame.to_numpy(dtype=np.float64)
-    x, y = make_windows(values, window=window, horizon=horizon, stride=stride, targets=target_index)
+    x, y = make_windows(
+        values, window=window, horizon=horizon, stride=stride, targets=target_index.tolist()
+    )
     starts = window_starts(len(values), window=window, horizon=horizon, stride=stride)
     gap = math.ceil((config.gap + horizon - 1) / stride)
     try:

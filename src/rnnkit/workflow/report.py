@@ -83,7 +83,7 @@ def _fmt(value: Any) -> str:
 
 def _table(frame: pd.DataFrame, *, index: bool = True) -> str:
     head = ([frame.index.name or ""] if index else []) + [str(c) for c in frame.columns]
-    rows = ["<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
+    rows = ["<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in head) + "</tr>"]
     body = []
     for key, row in frame.iterrows():
         cells = ([f"<td>{html.escape(str(key))}</td>"] if index else []) + [

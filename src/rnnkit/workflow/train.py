@@ -247,7 +247,7 @@ def fit_forecaster(
         # after training, so counting does not draw from the random generators fit uses
         memory_bytes = (
             peak.peak_bytes
-            if on_cuda
+            if peak is not None
             else count_training_memory(network, x_train[: config.batch_size])
         )
         forecaster = Forecaster(network, data.scaler, _spec(data, kind, values))
@@ -280,7 +280,7 @@ def fit_forecaster(
 def _make_tuner(
     config: ForecastConfig, hypermodel: Any, project_name: str, tuner_id: str | None = None
 ) -> Any:
-    common = {
+    common: dict[str, Any] = {
         "objective": "val_loss",
         "seed": config.seed,
         "directory": str(Path(config.out) / "tuning"),
