@@ -465,3 +465,69 @@ def test_load_classifier_refuses_a_fifo(tmp_path):
     os.mkfifo(tmp_path / "classifier.json")
     with pytest.raises(CheckpointError, match=re.escape("is not a regular file")):
         load_classifier(tmp_path)
+
+
+def _classes_of(folder):
+    return list(load_classifier(folder).class_names)
+
+
+def test_kill_between_the_json_and_the_rename_loads_the_new_classifier(
+    result, tmp_path, monkeypatch
+):
+    from rnnkit.workflow import classifier_files
+
+    folder = save_classifier(result, tmp_path / "clf")
+    new = result.classifier
+    new_names = [f"new_{name}" for name in new.class_names]
+    monkeypatch.setattr(new, "class_names", new_names)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # stands for SIGKILL after classifier.json, before the rename
+
+    monkeypatch.setattr(classifier_files, "replace_atomically", killed)
+    with pytest.raises(KeyboardInterrupt):
+        save_classifier(new, folder)
+    assert (folder / "model-next.keras").exists()
+    assert _classes_of(folder) == new_names  # the JSON names the staged network
+
+
+def test_kill_before_the_json_loads_the_old_classifier(result, tmp_path, monkeypatch):
+    from rnnkit.workflow import classifier_files
+
+    folder = save_classifier(result, tmp_path / "clf")
+    old_names = _classes_of(folder)
+    with torch_no_grad_fill(result.classifier.model, 0.5):
+
+        def killed(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(classifier_files, "atomic_write", killed)
+        with pytest.raises(KeyboardInterrupt):
+            save_classifier(result, folder)  # model-next.keras written, JSON not
+    loaded = load_classifier(folder)
+    assert list(loaded.class_names) == old_names
+    weights = [w for w in loaded.model.get_weights() if w.size]
+    assert not all(np.allclose(w, 0.5) for w in weights)  # the old network, not the staged one
+
+
+def test_a_network_replaced_after_saving_is_refused(result, tmp_path):
+    folder = save_classifier(result, tmp_path / "clf")
+    document = json.loads((folder / "classifier.json").read_text())
+    document["model_sha256"] = "0" * 64
+    (folder / "classifier.json").write_text(json.dumps(document))
+    with pytest.raises(CheckpointError, match="SHA-256 mismatch"):
+        load_classifier(folder)
+
+
+class torch_no_grad_fill:
+    """Fill a model's weights with a constant, and put the old ones back afterwards."""
+
+    def __init__(self, model, value):
+        self.model, self.value = model, value
+
+    def __enter__(self):
+        self.saved = self.model.get_weights()
+        self.model.set_weights([np.full_like(w, self.value) for w in self.saved])
+
+    def __exit__(self, *exc):
+        self.model.set_weights(self.saved)

@@ -28,6 +28,8 @@ import numpy as np
 
 from rnnkit._files import atomic_write
 from rnnkit._files import read_bytes_bounded
+from rnnkit._files import replace_atomically
+from rnnkit._files import sha256_file
 from rnnkit.errors import CheckpointError
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.models.saving import load_model
@@ -35,6 +37,9 @@ from rnnkit.workflow.classification_result import ClassificationResult
 from rnnkit.workflow.classifier_model import CLASSIFIER_KINDS
 from rnnkit.workflow.classifier_model import PAD_VALUE
 from rnnkit.workflow.classifier_model import SequenceClassifier
+from rnnkit.workflow.model_folder import MODEL_FILE
+from rnnkit.workflow.model_folder import NEXT_MODEL_FILE
+from rnnkit.workflow.model_folder import find_model_file
 
 __all__ = [
     "FORMAT",
@@ -50,7 +55,6 @@ logger = logging.getLogger(__name__)
 
 FORMAT = "rnnkit-sequence-classifier"
 FORMAT_VERSION = 1
-MODEL_FILE = "model.keras"
 SPEC_FILE = "classifier.json"
 #: Largest `classifier.json` read (class names and scores fit in far less).
 MAX_SPEC_BYTES = 16 << 20
@@ -62,9 +66,11 @@ _LABEL_TYPES = (str, int, float, bool)
 def save_classifier(result: ClassificationResult | SequenceClassifier, folder: str | Path) -> Path:
     """Write a classifier folder: `model.keras` and `classifier.json` (no pickle).
 
-    Each file is written atomically (a temporary file, then a rename), so neither
-    is ever half-written; the JSON goes last. A crash between the two can leave
-    the new model beside the previous JSON: save again.
+    Crash-safe like the forecaster folder (`rnnkit.workflow.model_folder`): the
+    network goes to `model-next.keras`, then `classifier.json` (naming the
+    network's SHA-256) is written atomically, then the network is renamed onto
+    `model.keras`. A kill at any moment leaves a folder that loads as the previous
+    or the new classifier.
 
     Args:
         result: A `ClassificationResult` (its test scores are stored too) or a
@@ -85,7 +91,8 @@ def save_classifier(result: ClassificationResult | SequenceClassifier, folder: s
         )
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    classifier.model.save(str(folder / MODEL_FILE))
+    staged = folder / NEXT_MODEL_FILE
+    classifier.model.save(str(staged))
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -102,8 +109,10 @@ def save_classifier(result: ClassificationResult | SequenceClassifier, folder: s
         "padding": "post",
         "truncating": "post",
         "scores": scores,
+        "model_sha256": sha256_file(staged),
     }
     atomic_write(folder / SPEC_FILE, json.dumps(document, indent=2))
+    replace_atomically(staged, folder / MODEL_FILE)  # classifier.json already names it
     logger.info("Saved the sequence classifier to %s.", folder)
     return folder
 
@@ -144,12 +153,23 @@ def load_classifier(folder: str | Path) -> SequenceClassifier:
         )
     document = _read_spec(spec_file, caller)
     spec = _check_spec(document, spec_file, caller)
-    model = load_model(folder / MODEL_FILE)
+    checksum = document.get("model_sha256")  # absent in folders saved before it was recorded
+    if checksum is not None and not (
+        isinstance(checksum, str)
+        and len(checksum) == 64
+        and set(checksum) <= set("0123456789abcdef")
+    ):
+        raise CheckpointError(
+            f"{caller}: {spec_file} entry 'model_sha256' must be 64 lowercase hex digits. "
+            "The file is damaged; save the classifier again."
+        )
+    model_file = find_model_file(folder, checksum, caller, spec_name=SPEC_FILE)
+    model = load_model(model_file)
     layers = getattr(model, "layers", None) or [None]
     units = getattr(layers[-1], "units", None)
     if units is not None and units != len(spec["class_names"]):
         raise CheckpointError(
-            f"{caller}: {folder / MODEL_FILE} predicts {units} classes but {spec_file} names "
+            f"{caller}: {model_file} predicts {units} classes but {spec_file} names "
             f"{len(spec['class_names'])}. The two files come from different classifiers; save "
             "the classifier again."
         )

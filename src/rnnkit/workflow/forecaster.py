@@ -50,7 +50,6 @@ from rnnkit.workflow.forecaster_files import NEXT_MODEL_FILE
 from rnnkit.workflow.forecaster_files import SPEC_FILE
 from rnnkit.workflow.forecaster_files import check_model_fits
 from rnnkit.workflow.forecaster_files import document_problem
-from rnnkit.workflow.forecaster_files import find_model_file
 from rnnkit.workflow.forecaster_files import json_default
 from rnnkit.workflow.forecaster_files import read_forecaster_file
 from rnnkit.workflow.forecaster_files import scaler_from_dict
@@ -59,6 +58,7 @@ from rnnkit.workflow.intervals import ConformalIntervals
 from rnnkit.workflow.intervals import clip_non_negative
 from rnnkit.workflow.intervals import level_label
 from rnnkit.workflow.intervals import parse_levels
+from rnnkit.workflow.model_folder import find_model_file
 
 __all__ = [
     "FORMAT",

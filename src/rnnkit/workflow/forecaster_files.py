@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from rnnkit._files import read_bytes_bounded
-from rnnkit._files import sha256_file
 from rnnkit._validation import suggest
 from rnnkit.data.io import CATEGORICAL_POLICIES
 from rnnkit.data.io import MISSING_POLICIES
@@ -38,6 +37,8 @@ from rnnkit.data.scaling import make_window_scaler
 from rnnkit.data.tables import MAX_ABS_VALUE
 from rnnkit.errors import CheckpointError
 from rnnkit.errors import RnnkitValueError
+from rnnkit.workflow.model_folder import MODEL_FILE
+from rnnkit.workflow.model_folder import NEXT_MODEL_FILE
 
 __all__ = [
     "FORMAT",
@@ -53,8 +54,6 @@ __all__ = [
 
 FORMAT = "rnnkit-forecaster"
 FORMAT_VERSION = 2  # 2 adds model_sha256; version 1 folders still load
-MODEL_FILE = "model.keras"
-NEXT_MODEL_FILE = "model-next.keras"  # the network being saved, before forecaster.json names it
 SPEC_FILE = "forecaster.json"
 MAX_SPEC_BYTES = 16 << 20  # a forecaster.json is a few KB; wide one-hot tables add columns
 
@@ -155,24 +154,6 @@ def read_forecaster_file(path: str | Path, *, caller: str = "read_forecaster_fil
             "Forecaster.save() (fit, tune or compare)."
         )
     return document
-
-
-def find_model_file(folder: Path, expected: str | None, caller: str) -> Path:
-    """`model.keras`, or `model-next.keras` when a save stopped before renaming it."""
-    path = folder / MODEL_FILE
-    if expected is None:  # a version 1 folder: no checksum recorded
-        return path
-    if path.is_file() and sha256_file(path) == expected:
-        return path
-    staged = folder / NEXT_MODEL_FILE
-    if staged.is_file() and sha256_file(staged) == expected:
-        return staged  # the save was killed between forecaster.json and the rename
-    if not path.exists():
-        raise CheckpointError(f"{caller}: {path} is missing. Save the forecaster again.")
-    raise CheckpointError(
-        f"{caller}: {path} is not the network {SPEC_FILE} was saved with (SHA-256 "
-        "mismatch: damaged, or replaced after saving). Save the forecaster again."
-    )
 
 
 def check_model_fits(
