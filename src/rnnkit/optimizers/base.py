@@ -282,6 +282,25 @@ class Optimizer(ConfigMixin, StateDictMixin, torch.optim.Optimizer):
         """Multiply ``loss`` by ``loss_scale_factor`` (``step`` divides the gradients back)."""
         return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
 
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's ``.grad`` (to ``None`` by default), as torch does.
+
+        A direct loop over the one parameter group: torch's version also opens a
+        profiler range and sorts gradients by device, which costs more than the
+        reset itself for the small models rnnkit trains (one call per batch).
+        """
+        for param in self._group["params"]:
+            if param.grad is None:
+                continue
+            if set_to_none:
+                param.grad = None
+            else:
+                if param.grad.grad_fn is not None:
+                    param.grad.detach_()
+                else:
+                    param.grad.requires_grad_(False)
+                param.grad.zero_()
+
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Apply one update from each parameter's ``.grad``; parameters without one are skipped.
