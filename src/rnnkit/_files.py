@@ -26,6 +26,7 @@ import os
 import stat
 import uuid
 from pathlib import Path
+from typing import Any
 
 from rnnkit.errors import CheckpointError
 
@@ -159,3 +160,27 @@ def read_bytes_bounded(
     """Read a whole regular file, refusing anything :func:`open_regular_file` refuses."""
     with open_regular_file(path, what=what, max_bytes=max_bytes) as handle:
         return handle.read()
+
+
+def json_depth(value: Any, *, limit: int) -> int:
+    """Nesting depth of parsed JSON (lists and objects), without recursion.
+
+    Stops as soon as the depth passes ``limit``, so a hostile document costs no more
+    than ``limit`` levels of work; compare the result with ``> limit``.
+
+    Example:
+        >>> json_depth({"a": [1, {"b": []}]}, limit=8)
+        4
+        >>> json_depth([[[[]]]], limit=2) > 2
+        True
+    """
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return depth
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from typing import BinaryIO
 
+from rnnkit._files import json_depth
 from rnnkit._files import open_regular_file
 from rnnkit.errors import CheckpointError
 
@@ -190,22 +191,10 @@ def _parse_json(data: bytes, what: str, caller: str) -> Any:
     except (UnicodeDecodeError, ValueError, MemoryError) as exc:
         reason = str(exc)
     else:
-        if _json_depth(value) <= MAX_JSON_DEPTH:
+        if json_depth(value, limit=MAX_JSON_DEPTH) <= MAX_JSON_DEPTH:
             return value
         reason = f"nested deeper than {MAX_JSON_DEPTH} levels"
     raise CheckpointError(f"{caller}: {what} is corrupt ({reason}).")
-
-
-def _json_depth(value: Any) -> int:
-    """Nesting depth of parsed JSON, without recursion (stops past the limit)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack and deepest <= MAX_JSON_DEPTH:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, depth)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 # ------------------------------------------------------------ the safetensors header

@@ -27,6 +27,7 @@ from typing import TypeGuard
 import numpy as np
 
 from rnnkit._files import atomic_write
+from rnnkit._files import json_depth
 from rnnkit._files import read_bytes_bounded
 from rnnkit._files import replace_atomically
 from rnnkit._files import sha256_file
@@ -189,7 +190,7 @@ def _read_spec(spec_file: Path, caller: str) -> dict[str, Any]:
         ) from None
     except RecursionError:
         document = None
-    if document is None or _depth(document) > MAX_DEPTH:
+    if document is None or json_depth(document, limit=MAX_DEPTH) > MAX_DEPTH:
         raise CheckpointError(
             f"{caller}: {spec_file} is nested more than {MAX_DEPTH} levels deep; a classifier "
             "file never is. The file is damaged or not from save_classifier(); save it again."
@@ -201,20 +202,6 @@ def _read_spec(spec_file: Path, caller: str) -> dict[str, Any]:
             f"{found!r}, expected {FORMAT!r}). Pass the folder save_classifier() wrote."
         )
     return document
-
-
-def _depth(value: Any) -> int:
-    """Nesting depth of lists and objects, without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, depth)
-            if depth > MAX_DEPTH:
-                return depth
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 def _check_spec(document: dict[str, Any], spec_file: Path, caller: str) -> dict[str, Any]:
