@@ -14,6 +14,7 @@ from rnnkit.callbacks.base import CallbackList
 from rnnkit.callbacks.base import History
 from rnnkit.callbacks.checkpoint import ModelCheckpoint
 from rnnkit.callbacks.early_stopping import EarlyStopping
+from rnnkit.callbacks.gradient_health import GradientHealth as GradientHealth
 from rnnkit.callbacks.learning_rate import LearningRateScheduler
 from rnnkit.callbacks.learning_rate import ReduceLROnPlateau
 from rnnkit.callbacks.misc import CSVLogger
