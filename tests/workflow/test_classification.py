@@ -156,9 +156,9 @@ def _with(column, row, value):
         ),
         (
             _with("x", 3, "high"),
-            "read_labelled_sequences(): feature column 'x' is not numeric: 'high' at row 3. "
-            "Pass only numeric columns as features (feature_columns=[...]) or encode the "
-            "text as numbers first.",
+            "read_labelled_sequences(): column(s) 'x' hold text, so they are not used as "
+            "features by default. Pass feature_columns='y' (--features y), or encode the text "
+            "as numbers first.",
         ),
         (
             _with("y", 5, np.nan),
@@ -230,8 +230,9 @@ def test_fit_sequence_classifier_beats_majority_baseline(result):
     assert result.majority_class == "slow"
     assert result.confusion_matrix.shape == (3, 3)
     assert result.confusion_matrix.sum() == len(result.test_ids)
-    assert not set(result.train_ids) & set(result.test_ids)
-    assert len(result.train_ids) + len(result.test_ids) == 120
+    parts = [set(result.train_ids), set(result.val_ids), set(result.test_ids)]
+    assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+    assert len(result.train_ids) + len(result.val_ids) + len(result.test_ids) == 120
     assert result.lengths["maxlen"] == result.lengths["train"]["max"] <= 20
     assert result.lengths["train"]["min"] >= 5
     assert len(result.history["loss"]) == 20

@@ -41,6 +41,7 @@ from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
 
 __all__ = [
+    "SPLIT_VALUES",
     "LabelledSequences",
     "ParsedSequences",
     "parse_sequences",
@@ -64,6 +65,9 @@ class LabelledSequences:
         id_column: Name of the id column.
         time_column: Name of the time column.
         label_column: Name of the label column.
+        split: Part of each sequence (`"train"`, `"val"` or `"test"`) as the
+            split column gives it, or `None` when there is no split column.
+        split_column: Name of the split column, or `None`.
     """
 
     ids: list[Any]
@@ -74,6 +78,8 @@ class LabelledSequences:
     id_column: str
     time_column: str
     label_column: str
+    split: list[str] | None = None
+    split_column: str | None = None
 
     def __len__(self) -> int:
         """Return the number of sequences."""
@@ -92,6 +98,7 @@ def read_labelled_sequences(
     time_column: str,
     label_column: str,
     feature_columns: Sequence[str] | str | None = None,
+    split_column: str | None = None,
 ) -> LabelledSequences:
     """Read a long-format table (one row per timestep) into labelled sequences.
 
@@ -104,7 +111,11 @@ def read_labelled_sequences(
         label_column: Column with the sequence's label (any type; constant
             within a sequence).
         feature_columns: Numeric feature columns (a list, or one comma-separated
-            string). Defaults to `None` (every other column).
+            string). Defaults to `None` (every other column; a text column among
+            them is an error naming it).
+        split_column: Column giving each sequence's part, `train`, `val` (or
+            `validation`) or `test` in any case, constant within a sequence; it
+            is never a feature. Defaults to `None` (no split column).
 
     Returns:
         A `LabelledSequences`, sorted by id, each sequence sorted by time.
@@ -114,7 +125,9 @@ def read_labelled_sequences(
             over the limits, duplicate column names), empty id/time/label
             cells, a non-numeric, NaN, infinite or huge (beyond 1e30) feature
             (naming the column and the first bad row), a repeated (id, time)
-            pair, or a label that changes within a sequence.
+            pair, a label or split that changes within a sequence, a split value
+            other than train/val/test, or (with `feature_columns=None`) a text
+            column that would be a feature.
         ValueError: an unknown column (with a "did you mean"), or one column in
             two roles.
 
@@ -138,6 +151,7 @@ def read_labelled_sequences(
         time_column=time_column,
         label_column=label_column,
         feature_columns=feature_columns,
+        split_column=split_column,
         caller=caller,
     )
     assert parsed.labels is not None  # parse_sequences keeps labels when label_column is given
@@ -153,6 +167,8 @@ def read_labelled_sequences(
         id_column=id_column,
         time_column=time_column,
         label_column=label_column,
+        split=parsed.split,
+        split_column=split_column,
     )
     lengths = data.lengths
     logger.info(
@@ -177,12 +193,15 @@ class ParsedSequences:
         labels: The label of each sequence as found in the table, or `None`
             when no label column was read.
         features: The feature columns, in array order.
+        split: The part of each sequence (`"train"`, `"val"` or `"test"`), or
+            `None` when no split column was read.
     """
 
     ids: list[Any]
     sequences: list[np.ndarray]
     labels: list[Any] | None
     features: list[str]
+    split: list[str] | None = None
 
 
 def read_sequence_frame(source: Any, caller: str) -> pd.DataFrame:
@@ -221,6 +240,7 @@ def parse_sequences(
     label_column: str | None,
     feature_columns: Any,
     caller: str,
+    split_column: str | None = None,
 ) -> ParsedSequences:
     """Check the columns and cut the rows into sequences sorted by id, then time.
 
@@ -230,8 +250,10 @@ def parse_sequences(
         time_column: Column ordering the rows of a sequence: numbers or dates.
         label_column: Column with the sequence's label, or `None` (prediction).
         feature_columns: Feature columns (a list or a comma-separated string),
-            or `None` for every other column.
+            or `None` for every other column (text columns among them are refused).
         caller: Name of the calling function, for messages.
+        split_column: Column with each sequence's part (train/val/test), or
+            `None`. Defaults to `None`.
 
     Returns:
         A `ParsedSequences`.
@@ -246,15 +268,20 @@ def parse_sequences(
     roles = {"id column": id_column, "time column": time_column}
     if label_column is not None:
         roles["label column"] = label_column
+    if split_column is not None:
+        roles["split column"] = split_column
     for role, name in roles.items():
         check_one_of(role, name, names, caller=caller)
     if len(set(roles.values())) != len(roles):
         given = ", ".join(f"{role.replace(' ', '_')}={name!r}" for role, name in roles.items())
+        kinds = [role.split()[0] for role in roles]
         raise RnnkitValueError(
-            f"{caller}: the id, time and label columns must be different columns. "
-            f"Received: {given}."
+            f"{caller}: the {', '.join(kinds[:-1])} and {kinds[-1]} columns must be different "
+            f"columns. Received: {given}."
         )
     features = _feature_names(names, roles, feature_columns, caller)
+    if feature_columns is None:
+        _refuse_text_features(frame, features, caller)
     for role, name in roles.items():
         _check_filled(frame[name], role, name, caller)
     times = _time_values(frame[time_column], time_column, caller)
@@ -274,16 +301,22 @@ def parse_sequences(
             "appear once; remove or aggregate the duplicate rows."
         )
     starts = np.flatnonzero(starts_mask)
-    labels = None
+    labels = split = None
     if label_column is not None:
-        labels = _sequence_labels(
-            frame[label_column], order, starts_mask, ids, label_column, caller
+        labels = _per_sequence(
+            frame[label_column], order, starts_mask, ids, ("label column", label_column), caller
+        )
+    if split_column is not None:
+        split = _split_parts(frame[split_column], split_column, caller)
+        split = _per_sequence(
+            split, order, starts_mask, ids, ("split column", split_column), caller
         )
     return ParsedSequences(
         ids=[_plain(ids[s]) for s in starts],
         sequences=np.split(values[order], starts[1:]),
         labels=labels,
         features=features,
+        split=split,
     )
 
 
@@ -327,7 +360,8 @@ def _check_filled(column: pd.Series, role: str, name: str, caller: str) -> None:
     if empty.any():
         raise DataError(
             f"{caller}: {role} {name!r} is empty at row {int(np.argmax(empty))}. Every row "
-            "needs a sequence id, a time and a label; fill or remove that row."
+            "needs a sequence id, a time and a label (and its part, with a split column); fill "
+            "or remove that row."
         )
 
 
@@ -398,26 +432,88 @@ def _sort_order(ids: pd.Series, times: np.ndarray, id_column: str, caller: str) 
         ) from None
 
 
-def _sequence_labels(
+def _per_sequence(
     column: pd.Series,
     order: np.ndarray,
     starts_mask: np.ndarray,
     ids: pd.Series,
-    name: str,
+    role: tuple[str, str],
     caller: str,
 ) -> list[Any]:
-    labels = pd.Series(column.to_numpy()[order])
-    changed = ~starts_mask & (labels != labels.shift()).to_numpy()
+    """The value of `column` for each sequence; one that changes within a sequence is an error."""
+    values = pd.Series(column.to_numpy()[order])
+    changed = ~starts_mask & (values != values.shift()).to_numpy()
     if changed.any():
         p = int(np.argmax(changed))
         s = int(np.flatnonzero(starts_mask[: p + 1])[-1])  # first row of that sequence
-        raise DataError(
-            f"{caller}: label column {name!r} changes within sequence {_plain(ids[p])!r}: "
-            f"{_plain(labels[s])!r} at row {int(order[s])}, then {_plain(labels[p])!r} at row "
-            f"{int(order[p])}. Each sequence needs one label; fix the label or give the part "
-            "with the other label its own id."
+        what, name = role
+        fix = (
+            "Each sequence needs one label; fix the label or give the part with the other "
+            "label its own id."
+            if what == "label column"
+            else "A sequence belongs to one part (train, val or test); fix the split value or "
+            "give the rows of the other part their own id."
         )
-    return [labels[s] for s in np.flatnonzero(starts_mask)]
+        raise DataError(
+            f"{caller}: {what} {name!r} changes within sequence {_plain(ids[p])!r}: "
+            f"{_plain(values[s])!r} at row {int(order[s])}, then {_plain(values[p])!r} at row "
+            f"{int(order[p])}. {fix}"
+        )
+    return [values[s] for s in np.flatnonzero(starts_mask)]
+
+
+#: Values a split column may hold (any case, surrounding spaces ignored), and their part.
+SPLIT_VALUES = {"train": "train", "val": "val", "validation": "val", "test": "test"}
+
+
+def _split_parts(column: pd.Series, name: str, caller: str) -> pd.Series:
+    """The split column as `"train"`, `"val"` or `"test"` per row; other values are an error."""
+    parts = column.astype(str).str.strip().str.lower().map(SPLIT_VALUES)
+    bad = parts.isna().to_numpy()
+    if bad.any():
+        unknown = list(dict.fromkeys(_plain(v) for v in column[bad]))
+        shown = ", ".join(repr(v) for v in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        raise DataError(
+            f"{caller}: split column {name!r} holds {shown} (first at row "
+            f"{int(np.argmax(bad))}); expected train, val (or validation) or test, in any case. "
+            "Rename those values (for example 'dev' to 'val') or drop their rows."
+        )
+    return parts
+
+
+def _refuse_text_features(frame: pd.DataFrame, features: list[str], caller: str) -> None:
+    """Refuse default feature columns that hold text: never feed names or codes silently."""
+    text = [name for name in features if _holds_text(frame[name])]
+    if not text:
+        return
+    numeric = [name for name in features if name not in text]
+    splits = [
+        name
+        for name in text
+        if frame[name].astype(str).str.strip().str.lower().isin(list(SPLIT_VALUES)).all()
+    ]
+    hint = (
+        f" If {splits[0]!r} marks the train/test rows, pass split_column={splits[0]!r} "
+        f"(--split-column {splits[0]})."
+        if splits
+        else ""
+    )
+    keep = (
+        f"feature_columns={','.join(numeric)!r} (--features {','.join(numeric)})"
+        if numeric
+        else "numeric feature columns"
+    )
+    raise DataError(
+        f"{caller}: column(s) {', '.join(repr(n) for n in text)} hold text, so they are not "
+        f"used as features by default. Pass {keep}, or encode the text as numbers first.{hint}"
+    )
+
+
+def _holds_text(column: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        return False
+    numbers = pd.to_numeric(column, errors="coerce")
+    return bool((column.notna() & numbers.isna()).any())
 
 
 def _plain(value: Any) -> Any:

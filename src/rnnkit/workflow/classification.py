@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rnnkit.callbacks.early_stopping import EarlyStopping
 from rnnkit.data.labelled import LabelledSequences
 from rnnkit.data.labelled import parse_sequences
 from rnnkit.data.labelled import read_labelled_sequences
@@ -50,21 +51,28 @@ from rnnkit.data.labelled import read_sequence_frame
 from rnnkit.errors import DataError
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.utils.random import set_random_seed
+from rnnkit.workflow.classification_config import AUTO_MAX_EPOCHS
+from rnnkit.workflow.classification_config import DEFAULT_TEST_FRACTION
 from rnnkit.workflow.classification_config import ClassificationConfig
 from rnnkit.workflow.classification_config import check_open_unit
 from rnnkit.workflow.classification_config import resolve_config
 from rnnkit.workflow.classification_result import ClassificationResult
+from rnnkit.workflow.classification_result import TrainingRun
 from rnnkit.workflow.classification_result import score_classifier
 from rnnkit.workflow.classifier_files import load_classifier
 from rnnkit.workflow.classifier_files import save_classifier
 from rnnkit.workflow.classifier_model import CLASSIFIER_KINDS
+from rnnkit.workflow.classifier_model import LAYERS
 from rnnkit.workflow.classifier_model import PAD_VALUE
 from rnnkit.workflow.classifier_model import SequenceClassifier
 from rnnkit.workflow.classifier_model import build_sequence_classifier
 from rnnkit.workflow.classifier_model import fit_feature_scaler
 from rnnkit.workflow.measure import torch_threads
+from rnnkit.workflow.progress import EpochProgress
+from rnnkit.workflow.progress import ProgressListener
 
 __all__ = [
+    "AUTO_MAX_EPOCHS",
     "CLASSIFIER_KINDS",
     "PAD_VALUE",
     "ClassificationConfig",
@@ -77,6 +85,7 @@ __all__ = [
     "predict_sequences",
     "read_labelled_sequences",
     "save_classifier",
+    "split_parts",
     "split_sequences",
 ]
 
@@ -84,20 +93,30 @@ logger = logging.getLogger(__name__)
 
 
 def fit_sequence_classifier(
-    config: ClassificationConfig | None = None, /, **overrides: Any
+    config: ClassificationConfig | None = None,
+    /,
+    *,
+    progress: ProgressListener | None = None,
+    **overrides: Any,
 ) -> ClassificationResult:
     """Train a recurrent classifier on labelled sequences and measure it.
 
-    Steps: read the table (`read_labelled_sequences`); split by sequence id
-    (`split_sequences`, seeded, stratified by default); standardise the features
-    with the training steps' means and standard deviations; pad every sequence
-    at the end to the longest training length with `PAD_VALUE` (longer test
-    sequences keep their first steps, and a note says how many); train
+    Steps: read the table (`read_labelled_sequences`); split by sequence id into
+    train, validation and test (`split_parts`: the split column, or seeded and
+    stratified shares); standardise the features with the training steps' means
+    and standard deviations; pad every sequence at the end to the longest
+    training length with `PAD_VALUE` (longer sequences keep their first steps,
+    and a note says how many test sequences were cut); train
     `Masking -> LSTM | GRU | SimpleRNN -> Dense(softmax)` with the sparse
-    categorical crossentropy; score train, test and a majority-class baseline.
+    categorical crossentropy, stopping `patience` epochs after the best
+    validation loss and keeping that epoch's weights; score train, validation,
+    test and a majority-class baseline. A run that reaches its epoch cap while
+    the validation loss is still improving gets a note saying what to change.
 
     Args:
         config: A `ClassificationConfig`. Defaults to `None` (the defaults).
+        progress: Receives the epochs as they pass (`"epochs"` task). Defaults
+            to `None`.
         **overrides: Fields of `ClassificationConfig` to set, e.g.
             `data="walks.csv", id_column="id", time_column="t", label_column="activity"`.
 
@@ -106,7 +125,7 @@ def fit_sequence_classifier(
 
     Raises:
         DataError: bad data (see `read_labelled_sequences`), fewer than two
-            classes or two sequences.
+            classes, or a split without train or test sequences.
         ValueError: a bad setting (with a "did you mean").
         TypeError: an unknown setting, or one of the wrong type.
     """
@@ -118,13 +137,11 @@ def fit_sequence_classifier(
             f"{caller}: every sequence has the label {data.class_names[0]!r}; a classifier "
             "needs at least two classes."
         )
-    train, test = split_sequences(
-        data.labels, test_fraction=config.test_fraction, stratify=config.stratify, seed=config.seed
-    )
-    train_seqs = [data.sequences[i] for i in train]
-    test_seqs = [data.sequences[i] for i in test]
+    parts, split_note = split_parts(data, config, caller)
+    train_seqs, val_seqs, test_seqs = ([data.sequences[i] for i in part] for part in parts)
     scaler = fit_feature_scaler(train_seqs)
     maxlen = int(max(len(s) for s in train_seqs))
+    cap = config.epochs if config.epochs is not None else AUTO_MAX_EPOCHS
     with torch_threads(config.threads):
         set_random_seed(config.seed)
         model = build_sequence_classifier(
@@ -148,18 +165,36 @@ def fit_sequence_classifier(
             maxlen=maxlen,
             kind=config.kind,
         )
+        # patience 0 never stops early; the best epoch's weights are kept either way
+        stopper = EarlyStopping(
+            monitor="val_loss", patience=config.patience or cap, restore_best_weights=True
+        )
+        label = LAYERS[config.kind].__name__
+        listener = progress or ProgressListener()
         history = model.fit(
             classifier.transform(train_seqs),
-            data.labels[train],
+            data.labels[parts[0]],
             batch_size=config.batch_size,
-            epochs=config.epochs,
+            epochs=cap,
             verbose=config.verbose,
             shuffle=True,
+            validation_data=(classifier.transform(val_seqs), data.labels[parts[1]]),
+            callbacks=[stopper, EpochProgress(listener, label=label, epochs=cap)],
         )
-        train_pred = classifier.predict_proba(train_seqs).argmax(axis=1)
-        test_pred = classifier.predict_proba(test_seqs).argmax(axis=1)
+        predicted = tuple(
+            classifier.predict_proba(seqs).argmax(axis=1)
+            for seqs in (train_seqs, val_seqs, test_seqs)
+        )
+    run = TrainingRun(
+        epochs_run=len(history.history["loss"]),
+        best_epoch=stopper.best_epoch + 1,
+        epoch_cap=cap,
+        adaptive=config.epochs is None,
+        patience=config.patience,
+        stopped_early=stopper.stopped_epoch > 0,
+    )
     return score_classifier(
-        classifier, config, data, (train, test), (train_pred, test_pred), history.history
+        classifier, config, data, parts, predicted, history.history, run=run, split_note=split_note
     )
 
 
@@ -176,7 +211,77 @@ def _labelled_data(config: ClassificationConfig) -> LabelledSequences:
         time_column=config.time_column,
         label_column=config.label_column,
         feature_columns=config.feature_columns,
+        split_column=config.split_column,
     )
+
+
+def split_parts(
+    data: LabelledSequences, config: ClassificationConfig, caller: str = "split_parts()"
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], str]:
+    """The train, validation and test sequences of a run, and how they were chosen.
+
+    With a split column (`data.split`) its `train`, `val` and `test` sequences
+    are used; without `val` sequences, `config.val_fraction` of the `train`
+    sequences are held out for validation (seeded, stratified as configured).
+    Without a split column, `config.test_fraction` (default 0.2) of all
+    sequences are held out for the test, then `val_fraction` of the rest for
+    validation (`split_sequences` both times).
+
+    Args:
+        data: The labelled sequences.
+        config: The settings of the run (`test_fraction`, `val_fraction`,
+            `stratify`, `seed`).
+        caller: Name of the calling function, for messages.
+
+    Returns:
+        `((train, val, test), description)`: sorted index arrays into `data`,
+        and one line saying how they were chosen.
+
+    Raises:
+        DataError: a split column without train or test sequences, or too few
+            sequences to split.
+    """
+    carve = {"stratify": config.stratify, "seed": config.seed}
+    if data.split is None:
+        fraction = config.test_fraction or DEFAULT_TEST_FRACTION
+        rest, test = split_sequences(data.labels, test_fraction=fraction, **carve)
+        how = f"Split by sequence id ({_stratified(config)}, seed {config.seed})"
+        val = None
+    else:
+        part = np.asarray(data.split)
+        rest, val, test = (np.flatnonzero(part == name) for name in ("train", "val", "test"))
+        for name, index in (("train", rest), ("test", test)):
+            if not len(index):
+                raise DataError(
+                    f"{caller}: split column {data.split_column!r} marks no sequence as "
+                    f"{name!r} (found: {_counts(part)}). Mark some sequences {name!r}, or drop "
+                    "split_column (--split-column) to split at random."
+                )
+        how = f"Split from column {data.split_column!r}"
+        if len(val):
+            how += " (validation rows given)"
+    if val is None or not len(val):
+        inner_train, inner_val = split_sequences(
+            data.labels[rest], test_fraction=config.val_fraction, **carve
+        )
+        train, val = rest[inner_train], rest[inner_val]
+        if data.split is not None:
+            how += (
+                f" (validation carved from the train sequences: {config.val_fraction:g}, "
+                f"{_stratified(config)}, seed {config.seed})"
+            )
+    else:
+        train = rest
+    return (train, val, test), how
+
+
+def _stratified(config: ClassificationConfig) -> str:
+    return "stratified" if config.stratify else "not stratified"
+
+
+def _counts(part: np.ndarray) -> str:
+    names, counts = np.unique(part, return_counts=True)
+    return ", ".join(f"{n} {c}" for n, c in zip(names.tolist(), counts.tolist(), strict=True))
 
 
 def split_sequences(

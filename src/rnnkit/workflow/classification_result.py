@@ -15,9 +15,88 @@ from rnnkit.workflow.classification_config import ClassificationConfig
 from rnnkit.workflow.classifier_model import LAYERS
 from rnnkit.workflow.classifier_model import SequenceClassifier
 
-__all__ = ["ClassificationResult", "score_classifier"]
+__all__ = ["ClassificationResult", "TrainingRun", "score_classifier"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """How the training went: epochs run, the epoch kept, and whether it was cut short.
+
+    Attributes:
+        epochs_run: Epochs trained.
+        best_epoch: The epoch (from 1) with the best validation loss, whose
+            weights the classifier keeps.
+        epoch_cap: Most epochs allowed (`epochs`, or `AUTO_MAX_EPOCHS` for the
+            adaptive budget).
+        adaptive: `True` when `epochs` was not given (the adaptive budget).
+        patience: Early-stopping patience (0: never stopped early).
+        stopped_early: Early stopping ended the training before the cap.
+
+    Example:
+        >>> run = TrainingRun(epochs_run=30, best_epoch=29, epoch_cap=30, adaptive=False,
+        ...                   patience=10, stopped_early=False)
+        >>> run.still_improving
+        True
+        >>> run.note()  # doctest: +ELLIPSIS
+        'Stopped at the epoch cap (30 epochs) while the validation loss was still improving ...'
+    """
+
+    epochs_run: int
+    best_epoch: int
+    epoch_cap: int
+    adaptive: bool
+    patience: int
+    stopped_early: bool
+
+    @property
+    def still_improving(self) -> bool:
+        """Training reached the cap with its best validation loss among the last epochs.
+
+        "The last epochs" are the last `patience` (those early stopping would
+        have waited for), or the last tenth of the cap when `patience` is 0.
+        """
+        window = self.patience or max(1, self.epoch_cap // 10)
+        return (
+            not self.stopped_early
+            and self.epochs_run >= self.epoch_cap
+            and self.epoch_cap - self.best_epoch < window
+        )
+
+    def description(self) -> str:
+        """One sentence: how many epochs ran, under which budget, and the epoch kept."""
+        kept = f"kept epoch {self.best_epoch}, the best validation loss"
+        if self.adaptive:
+            return (
+                f"trained {self.epochs_run} epochs (adaptive budget: until the validation loss "
+                f"had not improved for {self.patience} epochs, at most {self.epoch_cap}); {kept}"
+            )
+        if not self.patience:
+            return f"trained {self.epochs_run} epochs (no early stopping); {kept}"
+        return (
+            f"trained {self.epochs_run} of at most {self.epoch_cap} epochs (early stopping "
+            f"after {self.patience} epochs without a better validation loss); {kept}"
+        )
+
+    def note(self) -> str:
+        """What to change when the run stopped at its cap still improving (else `""`)."""
+        if not self.still_improving:
+            return ""
+        where = (
+            f"the adaptive budget's maximum ({self.epoch_cap} epochs)"
+            if self.adaptive
+            else f"the epoch cap ({self.epoch_cap} epochs)"
+        )
+        fix = (
+            f"raise --epochs (epochs=) above {self.epoch_cap} or the --learning-rate"
+            if self.adaptive
+            else "raise --epochs (epochs=), or leave it unset for the adaptive budget"
+        )
+        return (
+            f"Stopped at {where} while the validation loss was still improving (best at epoch "
+            f"{self.best_epoch}); the network is probably undertrained: {fix}."
+        )
 
 
 @dataclass
@@ -28,9 +107,10 @@ class ClassificationResult:
         classifier: The network with its preprocessing (`save_classifier`,
             `predict_sequences`).
         config: The settings of the run.
-        history: Per-epoch `loss` and `accuracy` on the training sequences.
+        history: Per-epoch `loss` and `accuracy` on the training sequences,
+            `val_loss` and `val_accuracy` on the validation sequences.
         train_accuracy: Accuracy on the training sequences.
-        test_accuracy: Accuracy on the held-out sequences.
+        test_accuracy: Accuracy on the held-out test sequences.
         baseline_accuracy: Test accuracy of always predicting the most common
             training class.
         majority_class: That class's label.
@@ -39,7 +119,12 @@ class ClassificationResult:
         test_ids: Ids of the test sequences.
         lengths: `{"train": {...}, "test": {...}, "maxlen": n, "truncated_test": n}`,
             with `sequences`, `min`, `median`, `max` per part.
-        notes: Anything worth saying, in words (truncated test sequences, ...).
+        notes: Anything worth saying, in words (stopped at the epoch cap while
+            still improving, truncated test sequences, ...).
+        validation_accuracy: Accuracy on the validation sequences.
+        val_ids: Ids of the validation sequences.
+        training: How the training went (`TrainingRun`), or `None`.
+        split: How the sequences were split, in words.
     """
 
     classifier: SequenceClassifier
@@ -54,6 +139,10 @@ class ClassificationResult:
     test_ids: list[Any]
     lengths: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    validation_accuracy: float = float("nan")
+    val_ids: list[Any] = field(default_factory=list)
+    training: TrainingRun | None = None
+    split: str = "Split by sequence id"
 
     @property
     def model(self) -> Any:
@@ -78,17 +167,22 @@ class ClassificationResult:
         """Return the result as plain-words lines (what the CLI prints)."""
         c = self.config
         train, test = self.lengths["train"], self.lengths["test"]
+        val = self.lengths.get("val", {"sequences": 0})
         layer = f"{LAYERS[c.kind].__name__}({c.units})"
+        epochs = self.training.description() if self.training is not None else f"{c.epochs} epochs"
+        features = self.classifier.feature_columns
         out = [
-            f"{train['sequences'] + test['sequences']} sequences, "
-            f"{len(self.class_names)} classes, {len(self.classifier.feature_columns)} features.",
-            f"Split by sequence id ({'stratified' if c.stratify else 'not stratified'}, "
-            f"seed {c.seed}): {train['sequences']} train, {test['sequences']} test.",
+            f"{train['sequences'] + val['sequences'] + test['sequences']} sequences, "
+            f"{len(self.class_names)} classes, {len(features)} features "
+            f"({', '.join(features)}).",
+            f"{self.split}: {train['sequences']} train, {val['sequences']} validation, "
+            f"{test['sequences']} test.",
             f"Lengths: train {train['min']}..{train['max']} (median {train['median']}), "
             f"test {test['min']}..{test['max']} (median {test['median']}).",
             f"{'Bidirectional ' if c.bidirectional else ''}{layer} on sequences padded at the "
-            f"end to {self.lengths['maxlen']} steps and masked; {c.epochs} epochs.",
-            f"Accuracy: train {self.train_accuracy:.3f}, test {self.test_accuracy:.3f}; "
+            f"end to {self.lengths['maxlen']} steps and masked; {epochs}.",
+            f"Accuracy: train {self.train_accuracy:.3f}, validation "
+            f"{self.validation_accuracy:.3f}, test {self.test_accuracy:.3f}; "
             f"majority-class baseline (always {self.majority_class!r}) "
             f"{self.baseline_accuracy:.3f}.",
             "Confusion matrix (test; rows true, columns predicted):",
@@ -116,25 +210,32 @@ def score_classifier(
     classifier: SequenceClassifier,
     config: ClassificationConfig,
     data: LabelledSequences,
-    split: tuple[np.ndarray, np.ndarray],
-    predicted: tuple[np.ndarray, np.ndarray],
+    split: tuple[np.ndarray, np.ndarray, np.ndarray],
+    predicted: tuple[np.ndarray, np.ndarray, np.ndarray],
     history: dict[str, list[float]],
+    *,
+    run: TrainingRun | None = None,
+    split_note: str = "Split by sequence id",
 ) -> ClassificationResult:
-    """Score a trained classifier on its training and test sequences (see `ClassificationResult`).
+    """Score a trained classifier on its train, validation and test sequences.
 
     Args:
         classifier: The trained classifier.
         config: The settings of the run.
         data: The labelled sequences.
-        split: `(train, test)` index arrays.
-        predicted: Predicted class indices of the train and test sequences.
+        split: `(train, val, test)` index arrays.
+        predicted: Predicted class indices of the train, validation and test sequences.
         history: `fit`'s per-epoch history.
+        run: How the training went; its note (stopped at the cap while still
+            improving) leads the notes. Defaults to `None`.
+        split_note: How the sequences were split, in words. Defaults to
+            `"Split by sequence id"`.
 
     Returns:
-        A `ClassificationResult`, whose lines are also logged.
+        A `ClassificationResult` (see there), whose lines are also logged.
     """
-    train, test = split
-    train_pred, test_pred = predicted
+    train, val, test = split
+    train_pred, val_pred, test_pred = predicted
     y_train, y_test = data.labels[train], data.labels[test]
     k = len(data.class_names)
     majority = int(np.bincount(y_train, minlength=k).argmax())
@@ -142,7 +243,7 @@ def score_classifier(
     np.add.at(confusion, (y_test, test_pred), 1)
     lengths = data.lengths
     truncated = int((lengths[test] > classifier.maxlen).sum())
-    notes = []
+    notes = [run.note()] if run is not None and run.still_improving else []
     if truncated:
         notes.append(
             f"{truncated} test sequence(s) are longer than the longest training sequence "
@@ -161,11 +262,16 @@ def score_classifier(
         test_ids=[data.ids[i] for i in test],
         lengths={
             "train": _lengths(lengths[train]),
+            "val": _lengths(lengths[val]),
             "test": _lengths(lengths[test]),
             "maxlen": classifier.maxlen,
             "truncated_test": truncated,
         },
         notes=notes,
+        validation_accuracy=_accuracy(data.labels[val], val_pred),
+        val_ids=[data.ids[i] for i in val],
+        training=run,
+        split=split_note,
     )
     for line in result.lines():
         logger.info(line)

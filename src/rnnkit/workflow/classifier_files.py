@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from typing import TypeGuard
@@ -84,7 +85,7 @@ def save_classifier(result: ClassificationResult | SequenceClassifier, folder: s
     if isinstance(result, ClassificationResult):
         classifier, scores = result.classifier, _scores(result)
     elif isinstance(result, SequenceClassifier):
-        classifier, scores = result, {}
+        classifier, scores = result, result.scores
     else:
         raise RnnkitTypeError(
             "save_classifier(): expected a ClassificationResult or a SequenceClassifier. "
@@ -119,13 +120,27 @@ def save_classifier(result: ClassificationResult | SequenceClassifier, folder: s
 
 
 def _scores(result: ClassificationResult) -> dict[str, Any]:
-    return {
+    scores = {
         "train_accuracy": result.train_accuracy,
+        "validation_accuracy": result.validation_accuracy,
         "test_accuracy": result.test_accuracy,
         "baseline_accuracy": result.baseline_accuracy,
+        "majority_class": result.majority_class,
         "confusion_matrix": result.confusion_matrix.tolist(),
         "lengths": result.lengths,
+        "split": result.split,
+        "units": result.config.units,
+        "bidirectional": result.config.bidirectional,
     }
+    run = result.training
+    if run is not None:
+        scores["training"] = {
+            **asdict(run),
+            "still_improving": run.still_improving,
+            "description": run.description(),
+            "note": run.note(),
+        }
+    return scores
 
 
 def load_classifier(folder: str | Path) -> SequenceClassifier:
@@ -262,6 +277,7 @@ def _check_spec(document: dict[str, Any], spec_file: Path, caller: str) -> dict[
         "stds": np.asarray(document["stds"], dtype=np.float64),
         "maxlen": maxlen,
         "kind": kind,
+        "scores": dict(document.get("scores", {})),
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 import numpy as np
@@ -113,6 +114,9 @@ class SequenceClassifier:
         maxlen: Padded length: the longest training sequence. Longer sequences
             keep their first `maxlen` steps.
         kind: `"lstm"`, `"gru"` or `"rnn"`.
+        scores: What the run that trained it measured, as `save_classifier`
+            stores it (accuracies, confusion matrix, lengths, training);
+            empty when unknown.
     """
 
     model: Any
@@ -125,6 +129,7 @@ class SequenceClassifier:
     stds: np.ndarray
     maxlen: int
     kind: str = "lstm"
+    scores: dict[str, Any] = field(default_factory=dict)
 
     @property
     def scaler(self) -> StandardScaler:
