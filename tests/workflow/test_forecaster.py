@@ -71,7 +71,8 @@ def test_prepare_data_finds_a_date_column_with_an_unusual_name(csv):
     assert data.time_column == "when"
     assert data.frequency == "h"
     assert data.season == 1 and "longer than the 12-step window" in data.season_source
-    assert data.features == ["sales", "price"]
+    assert data.features[:2] == ["sales", "price"]
+    assert data.calendar == ["day", "week"]  # from the hourly index
 
 
 def test_prepare_data_without_time_column_uses_row_numbers():
@@ -147,7 +148,7 @@ def test_fit_forecaster_forecasts_in_original_units(csv):
     assert result.predictions.shape == y_test.shape
     assert np.abs(result.predictions - y_test).mean() < 20  # levels near 200, not scaled values
     assert result.best_epoch == 1 and result.epochs_run == 1
-    assert result.hyperparameters["units"] == 4 and result.params == 4 * 4 * (2 + 4 + 1) + 5 * 2
+    assert result.hyperparameters["units"] == 4 and result.params == 4 * 4 * (6 + 4 + 1) + 5 * 2  # 2 columns + 4 calendar
     assert result.peak_memory_bytes > 0 and "CPU" in result.memory_method
     assert result.kernels and result.kernels[0][0].startswith("lstm")
     assert ("advance", "epochs") in recorder.calls

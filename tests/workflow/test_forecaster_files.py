@@ -168,7 +168,7 @@ HOSTILE = [
     (("format_version",), True, "'format_version' must be 1 or 2"),
     (("model_sha256",), "abc", "'model_sha256' must be 64 lowercase hex digits"),
     (("model_sha256",), ..., "missing 'model_sha256'"),
-    (("__class__",), "Forecaster", "unknown key '__class__'. Expected one of 'format'"),
+    (("__class__",), "Forecaster", "unknown key '__class__'. Expected one of 'base', 'format'"),
 ]
 
 

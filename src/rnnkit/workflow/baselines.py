@@ -34,6 +34,7 @@ from rnnkit.errors import NotFittedError
 from rnnkit.errors import RnnkitValueError
 
 __all__ = [
+    "RIDGE_ALPHAS",
     "LinearLagForecaster",
     "NaiveForecaster",
     "Season",
@@ -394,19 +395,28 @@ class SeasonalNaiveForecaster(_WindowForecaster):
         return _restore_targets(out, self.y_ndim_)
 
 
+#: Ridge penalties `LinearLagForecaster(alpha="auto")` tries on the validation windows.
+RIDGE_ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
+
+
 class LinearLagForecaster(_WindowForecaster):
     """Linear model on lags: ridge regression from the last `lags` steps to every target step.
 
     Features are the last `lags` timesteps of every input feature, flattened
     and standardised with training statistics; all `horizon * n_targets`
     outputs are fitted at once (direct multi-step forecasting) with an
-    unpenalised intercept, by least squares (`numpy.linalg.lstsq`).
+    unpenalised intercept. With `alpha="auto"` the penalty is the one of
+    `alphas` whose fit on the training windows has the lowest mean absolute
+    error on `validation_data`, as an analyst tuning ridge regression would
+    choose it (one eigendecomposition of the Gram matrix serves every penalty).
 
     Args:
         lags: Timesteps used, counted back from the end of the window.
             Defaults to `None` (the whole window).
         alpha: Ridge penalty on the standardised coefficients (0: ordinary
-            least squares). Defaults to `1.0`.
+            least squares), or `"auto"` (chosen on validation windows).
+            Defaults to `1.0`.
+        alphas: Penalties tried by `alpha="auto"`. Defaults to `RIDGE_ALPHAS`.
         targets: Indices of the target features among the input features.
             Defaults to `None` (every feature is a target).
 
@@ -414,6 +424,8 @@ class LinearLagForecaster(_WindowForecaster):
         coef_: Coefficients on the standardised lag features,
             `(lags * features, horizon * n_targets)`.
         intercept_: Intercepts, `(horizon * n_targets,)`.
+        alpha_: The penalty used.
+        alpha_scores_: With `alpha="auto"`, penalty -> validation MAE.
 
     Example:
         >>> series = 2.0 * np.arange(10.0) + 1.0  # a straight line
@@ -422,20 +434,61 @@ class LinearLagForecaster(_WindowForecaster):
         >>> model = LinearLagForecaster(alpha=0.0).fit(x, y)
         >>> np.round(model.predict(np.array([[[21.0], [23.0], [25.0]]])), 6).tolist()
         [[27.0]]
+        >>> auto = LinearLagForecaster(alpha="auto").fit(x, y, validation_data=(x, y))
+        >>> auto.alpha_
+        0.01
     """
 
     name = "linear on lags"
 
-    def __init__(self, *, lags: int | None = None, alpha: float = 1.0, targets: Any = None):
+    def __init__(
+        self,
+        *,
+        lags: int | None = None,
+        alpha: float | str = 1.0,
+        alphas: tuple[float, ...] = RIDGE_ALPHAS,
+        targets: Any = None,
+    ):
         super().__init__(targets=targets)
         self.lags = lags
         self.alpha = alpha
+        self.alphas = alphas
 
     def _design(self, x: np.ndarray) -> np.ndarray:
         return x[:, -self.lags_ :, :].reshape(len(x), -1).astype(np.float64)
 
-    def fit(self, x: Any, y: Any) -> LinearLagForecaster:
-        """Fit the ridge regression on the training windows; returns `self`."""
+    def _check_alpha(self, caller: str, validation_data: Any) -> list[float]:
+        if isinstance(self.alpha, str):
+            if self.alpha != "auto":
+                raise RnnkitValueError(
+                    f"{caller}: `alpha` must be a number >= 0 or 'auto'. "
+                    f"Received: alpha={self.alpha!r}."
+                )
+            if validation_data is None:
+                raise RnnkitValueError(
+                    f"{caller}: alpha='auto' chooses the penalty on validation windows, but "
+                    "no validation_data was given. Pass validation_data=(x_val, y_val) or "
+                    "a number for alpha."
+                )
+            grid = [float(a) for a in self.alphas]
+        else:
+            grid = [float(self.alpha)]
+        if not grid or not all(a >= 0 for a in grid):  # also refuses NaN
+            raise RnnkitValueError(
+                f"{caller}: ridge penalties must be >= 0. Received: alpha={self.alpha!r}, "
+                f"alphas={self.alphas!r}."
+            )
+        return grid
+
+    def fit(self, x: Any, y: Any, *, validation_data: Any = None) -> LinearLagForecaster:
+        """Fit the ridge regression on the training windows; returns `self`.
+
+        Args:
+            x: Training input windows `(samples, window, features)`.
+            y: Training targets, as `make_windows` returns them.
+            validation_data: `(x_val, y_val)` on which `alpha="auto"` chooses the
+                penalty. Defaults to `None`.
+        """
         caller = f"{type(self).__name__}.fit()"
         array, y3 = self._fit_shapes(x, y, caller)
         self.lags_ = (
@@ -448,24 +501,44 @@ class LinearLagForecaster(_WindowForecaster):
                 f"{caller}: lags={self.lags_} > window length {self.window_}. "
                 "Use lags <= window or longer windows."
             )
-        alpha = float(self.alpha)
-        if not alpha >= 0:
-            raise RnnkitValueError(
-                f"{caller}: `alpha` must be >= 0. Received: alpha={self.alpha!r}."
-            )
+        grid = self._check_alpha(caller, validation_data)
         features = self._design(array)
         targets = y3.reshape(len(y3), -1).astype(np.float64)
         self.mean_ = features.mean(axis=0)
         std = features.std(axis=0)
         self.scale_ = np.where(std > 0, std, 1.0)
         design = (features - self.mean_) / self.scale_
-        target_mean = targets.mean(axis=0)
-        centred = targets - target_mean
-        if alpha > 0:
-            design = np.vstack([design, np.sqrt(alpha) * np.eye(design.shape[1])])
-            centred = np.vstack([centred, np.zeros((design.shape[1], centred.shape[1]))])
-        self.coef_ = np.linalg.lstsq(design, centred, rcond=None)[0]
-        self.intercept_ = target_mean
+        self.intercept_ = targets.mean(axis=0)
+        centred = targets - self.intercept_
+        if grid == [0.0]:
+            self.coef_ = np.linalg.lstsq(design, centred, rcond=None)[0]
+            self.alpha_ = 0.0
+            return self
+        # ridge for every penalty from one eigendecomposition of the Gram matrix
+        eigenvalues, vectors = np.linalg.eigh(design.T @ design)
+        eigenvalues = np.clip(eigenvalues, 0.0, None)
+        projected = vectors.T @ (design.T @ centred)
+
+        def solve(alpha: float) -> np.ndarray:
+            if alpha == 0:
+                return np.linalg.lstsq(design, centred, rcond=None)[0]
+            return vectors @ (projected / (eigenvalues + alpha)[:, None])
+
+        self.alpha_scores_: dict[float, float] = {}
+        if len(grid) > 1:
+            x_val, y_val = validation_data
+            x_val = self._check_predict(x_val, caller)
+            y_val3, _ = _as_3d_targets(y_val, len(self.targets_), caller=caller)
+            val_design = (self._design(x_val) - self.mean_) / self.scale_
+            flat = y_val3.reshape(len(y_val3), -1)
+            for alpha in grid:
+                forecast = val_design @ solve(alpha) + self.intercept_
+                self.alpha_scores_[alpha] = float(np.mean(np.abs(forecast - flat)))
+            best = min(self.alpha_scores_, key=lambda a: (self.alpha_scores_[a], -a))
+        else:
+            best = grid[0]
+        self.alpha_ = best
+        self.coef_ = solve(best)
         return self
 
     def predict(self, x: Any) -> np.ndarray:

@@ -97,7 +97,9 @@ def fit_baselines(data: PreparedData) -> dict[str, np.ndarray]:
 
 
 def _fitted_baselines(data: PreparedData) -> dict[str, Any]:
-    """The three baselines fitted on the training windows."""
+    """The three baselines fitted on the training windows (`prepare_data` fits them)."""
+    if data.baselines:
+        return dict(data.baselines)
     x_train, y_train = data.part("train")
     targets = data.target_index
     models = {

@@ -7,7 +7,8 @@ scaler. It is saved as a folder with no pickle anywhere:
     my_forecaster/
         model.keras         the network (rnnkit's model.save: JSON + safetensors)
         forecaster.json     data settings, scaler parameters, hyperparameters, test
-                            scores and the SHA-256 of model.keras
+                            scores, the SHA-256 of model.keras and, for a network
+                            that corrects a baseline, that baseline's parameters
 
 `predict_from_csv(folder, csv)` is what `rnnkit predict` runs.
 
@@ -42,6 +43,8 @@ from rnnkit.errors import CheckpointError
 from rnnkit.errors import DataError
 from rnnkit.errors import RnnkitValueError
 from rnnkit.models.saving import load_model
+from rnnkit.workflow.calendar import calendar_frame
+from rnnkit.workflow.calendar import passthrough_indices
 from rnnkit.workflow.forecaster_files import FORMAT
 from rnnkit.workflow.forecaster_files import FORMAT_VERSION
 from rnnkit.workflow.forecaster_files import MAX_SPEC_BYTES
@@ -59,6 +62,10 @@ from rnnkit.workflow.intervals import clip_non_negative
 from rnnkit.workflow.intervals import level_label
 from rnnkit.workflow.intervals import parse_levels
 from rnnkit.workflow.model_folder import find_model_file
+from rnnkit.workflow.residual import base_from_dict
+from rnnkit.workflow.residual import base_to_dict
+from rnnkit.workflow.residual import scale_inputs
+from rnnkit.workflow.residual import scaled_base
 
 __all__ = [
     "FORMAT",
@@ -89,13 +96,29 @@ class Forecaster:
             (`kind`, `hyperparameters`, `metrics`, `config`); `non_negative`
             (one flag per target: forecasts clipped at 0) and `intervals`
             (`ConformalIntervals.to_dict()`: levels, half-widths per step and
-            target) when the run made them.
+            target) when the run made them; `calendar` (the calendar cycles the
+            model reads, see `rnnkit.workflow.calendar`) and `residual_over`
+            (the name of the baseline the network corrects, or `None`).
+        base: The fitted baseline whose forecast the network corrects (see
+            `rnnkit.workflow.residual`). Defaults to `None` (the network
+            forecasts alone).
     """
 
-    def __init__(self, model: Any, scaler: Any, spec: dict[str, Any]):
+    def __init__(self, model: Any, scaler: Any, spec: dict[str, Any], base: Any = None):
         self.model = model
         self.scaler = scaler
         self.spec = spec
+        self.base = base
+
+    @property
+    def calendar(self) -> list[str]:
+        """Calendar cycles the model reads (`"day"`, `"week"`, `"year"`), maybe none."""
+        return list(self.spec.get("calendar") or [])
+
+    @property
+    def residual_over(self) -> str | None:
+        """Name of the baseline the network corrects, or `None`."""
+        return self.spec.get("residual_over")
 
     @property
     def window(self) -> int:
@@ -159,8 +182,9 @@ class Forecaster:
             Forecasts `(n, horizon, n_targets)` in original units.
         """
         x = np.asarray(x, dtype=np.float64)
-        scaled = self.scaler.transform(x).astype(np.float32)
+        scaled = scale_inputs(self.scaler, x, passthrough_indices(self.features, self.calendar))
         out = np.asarray(self.model.predict(scaled, verbose=0), dtype=np.float64)
+        out = out.reshape(len(x), -1) + scaled_base(self.scaler, self.base, x)
         out = out.reshape(len(x), self.horizon, len(self.targets))
         return clip_non_negative(self.scaler.inverse_transform_targets(out, x), self.non_negative)
 
@@ -168,15 +192,19 @@ class Forecaster:
         """Return the model's input columns of a cleaned table, in training order.
 
         One-hot columns of categories the table lacks are added as zeros;
-        extra columns are ignored.
+        calendar columns are computed from the time index; extra columns are ignored.
 
         Raises:
-            DataError: a column the model needs is missing.
+            DataError: a column the model needs is missing, or the model reads
+                calendar features and the table has no time index.
         """
         encoded = {c for made in self.spec.get("encoded", {}).values() for c in made}
+        calendar = calendar_frame(frame.index, self.calendar) if self.calendar else None
         columns = []
         for name in self.features:
-            if name in frame.columns:
+            if calendar is not None and name in calendar.columns:
+                columns.append(calendar[name].to_numpy(dtype=np.float64))
+            elif name in frame.columns:
                 columns.append(frame[name].to_numpy(dtype=np.float64))
             elif name in encoded:
                 columns.append(np.zeros(len(frame)))
@@ -291,6 +319,8 @@ class Forecaster:
             "spec": self.spec,
             "scaler": scaler_to_dict(self.scaler),
         }
+        if self.base is not None:
+            document["base"] = base_to_dict(str(self.residual_over), self.base)
         text = json.dumps(document, indent=2, default=json_default)
         problem = document_problem({**json.loads(text), "model_sha256": "0" * 64})
         if problem:
@@ -333,7 +363,8 @@ class Forecaster:
         model = load_model(model_file)
         spec = document["spec"]
         check_model_fits(model, spec, model_file, spec_file, caller)
-        return cls(model, scaler_from_dict(document["scaler"]), spec)
+        base = base_from_dict(document["base"]) if "base" in document else None
+        return cls(model, scaler_from_dict(document["scaler"]), spec, base)
 
 
 def predict_from_csv(

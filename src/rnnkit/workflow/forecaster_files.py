@@ -6,7 +6,8 @@
         model.keras         the network (rnnkit's model.save: JSON + safetensors)
         model-next.keras    only mid-save: the new network, before forecaster.json names it
         forecaster.json     data settings, scaler parameters, hyperparameters, test
-                            scores and the SHA-256 of model.keras
+                            scores, the SHA-256 of model.keras and (optional
+                            `base`) the baseline the network corrects
 
 `read_forecaster_file` reads `forecaster.json` with a size cap, parses it and checks
 it against an explicit schema (known keys only, scaler kinds by name, types, lengths
@@ -37,8 +38,11 @@ from rnnkit.data.scaling import make_window_scaler
 from rnnkit.data.tables import MAX_ABS_VALUE
 from rnnkit.errors import CheckpointError
 from rnnkit.errors import RnnkitValueError
+from rnnkit.workflow.calendar import CYCLES
 from rnnkit.workflow.model_folder import MODEL_FILE
 from rnnkit.workflow.model_folder import NEXT_MODEL_FILE
+from rnnkit.workflow.residual import BASE_KINDS
+from rnnkit.workflow.residual import decode_floats
 
 __all__ = [
     "FORMAT",
@@ -188,7 +192,23 @@ MAX_CHARS = 10_000  # one string
 MAX_DEPTH = 32  # free-form values (hyperparameters, config, metrics)
 MAX_WINDOW = 1_000_000
 
-_TOP_KEYS = {"format", "format_version", "spec", "scaler", "model_sha256"}
+_TOP_KEYS = {"format", "format_version", "spec", "scaler", "model_sha256", "base"}
+_BASE_KEYS = {
+    "seasonal": {"kind", "targets", "horizon", "features", "window", "season"},
+    "linear": {
+        "kind",
+        "targets",
+        "horizon",
+        "features",
+        "window",
+        "lags",
+        "alpha",
+        "mean",
+        "scale",
+        "coef",
+        "intercept",
+    },
+}
 # spec key -> (required, check)
 _SPEC_KEYS: dict[str, tuple[bool, Any]] = {}
 _SCALER_KEYS = {
@@ -392,8 +412,73 @@ _SPEC_KEYS.update(
             ),
         ),
         "intervals": (False, _intervals),
+        "calendar": (
+            False,
+            _when(
+                lambda v: (
+                    isinstance(v, list) and all(c in CYCLES for c in v) and len(set(v)) == len(v)
+                ),
+                f"a list of distinct calendar cycles from {sorted(CYCLES)}",
+            ),
+        ),
+        "residual_over": (
+            False,
+            _when(lambda v: v is None or v in BASE_KINDS, f"null or one of {sorted(BASE_KINDS)}"),
+        ),
     }
 )
+
+
+def _base_problem(state: Any, spec: dict) -> str | None:
+    """The first way a saved base baseline breaks the schema (checked against `spec`)."""
+    kind = state.get("kind") if isinstance(state, dict) else None
+    if not isinstance(kind, str) or kind not in _BASE_KEYS:
+        return f"'kind' must be one of {sorted(_BASE_KEYS)}, got {_preview(kind)}"
+    problem = _unknown_key(f" for the {kind!r} base", state, _BASE_KEYS[kind])
+    if problem:
+        return problem
+    missing = sorted(_BASE_KEYS[kind] - set(state))
+    if missing:
+        return f"the {kind!r} base has no {missing[0]!r}"
+    features, window = len(spec["features"]), spec["window"]
+    expected = {"horizon": spec["horizon"], "features": features, "window": window}
+    for key, value in expected.items():
+        if state[key] != value or isinstance(state[key], bool):
+            return f"{key!r} is {_preview(state[key])}, but the spec says {value}"
+    targets = [spec["features"].index(t) for t in spec["targets"]]
+    if state["targets"] != targets:
+        return f"'targets' is {_preview(state['targets'])}, but the spec's targets are {targets}"
+    if BASE_KINDS.get(spec.get("residual_over")) != kind:
+        return f"spec 'residual_over' is {_preview(spec.get('residual_over'))} for a {kind!r} base"
+    if kind == "seasonal":
+        if not _is_int(state["season"], 1, window):
+            return f"'season' must be an integer from 1 to the window {window}"
+        return None
+    lags = state["lags"]
+    if not _is_int(lags, 1, window):
+        return f"'lags' must be an integer from 1 to the window {window}, got {_preview(lags)}"
+    alpha = state["alpha"]
+    if not (isinstance(alpha, (int, float)) and not isinstance(alpha, bool)) or not (
+        np.isfinite(alpha) and 0 <= alpha <= MAX_ABS_VALUE
+    ):
+        return f"'alpha' must be a finite number >= 0, got {_preview(alpha)}"
+    outputs = spec["horizon"] * len(targets)
+    counts = {
+        "mean": lags * features,
+        "scale": lags * features,
+        "coef": lags * features * outputs,
+        "intercept": outputs,
+    }
+    for key, count in counts.items():
+        try:
+            values = decode_floats(state[key], count)
+        except RnnkitValueError as exc:
+            return f"{key!r}: {exc}"
+        if np.any(np.abs(values) > MAX_ABS_VALUE):
+            return f"{key!r} holds a number beyond {MAX_ABS_VALUE:g}"
+        if key == "scale" and np.any(values <= 0):
+            return "'scale' must be positive numbers"
+    return None
 
 
 def document_problem(document: dict) -> str | None:
@@ -444,7 +529,14 @@ def document_problem(document: dict) -> str | None:
             f"{n_targets} numbers (the targets) per level"
         )
     problem = _scaler_problem(document["scaler"], spec)
-    return f"scaler: {problem}" if problem else None
+    if problem:
+        return f"scaler: {problem}"
+    if "base" in document:
+        problem = _base_problem(document["base"], spec)
+        return f"base: {problem}" if problem else None
+    if spec.get("residual_over") is not None:
+        return f"spec 'residual_over' is {spec['residual_over']!r}, but there is no 'base'"
+    return None
 
 
 def _scaler_problem(state: Any, spec: dict | None = None) -> str | None:

@@ -5,9 +5,14 @@ Every network is the same stack, with the recurrent layer swapped:
     Input(window, features)
     [SimpleRNN | LSTM | GRU](units, activation)   x layers (all but the last return sequences)
     Dropout(dropout)                              after each recurrent layer, when > 0
-    Dense(horizon * n_targets)                    the scaled forecast, horizon-major
+    Dense(horizon * n_targets)                    the scaled forecast, horizon-major,
+                                                  initialised to zero
 
-compiled with `Adam(learning_rate)` and the mean squared error. The search
+compiled with `Adam(learning_rate)` and the mean squared error. The output layer
+starts at zero (kernel and bias), so an untrained network forecasts what the
+scaled targets are relative to: the naive forecast with the default window
+scaling, or the base forecast it corrects (see `rnnkit.workflow.residual`);
+training starts from that skill instead of from random outputs. The search
 space (`build_network` asks for these, so a dry run gives the defaults):
 
 | name | range | default |
@@ -21,7 +26,10 @@ space (`build_network` asks for these, so a dry run gives the defaults):
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from rnnkit._validation import suggest
@@ -37,14 +45,17 @@ from rnnkit.optimizers import Adam
 from rnnkit.tuner.hypermodel import HyperModel
 from rnnkit.tuner.hyperparameters import HyperParameters
 from rnnkit.utils.random import set_random_seed
+from rnnkit.workflow.measure import EpochTimer
 
 __all__ = [
     "DISPLAY_NAMES",
     "ForecastHyperModel",
+    "TrialRun",
     "build_network",
     "check_hyperparameters",
     "default_hyperparameters",
     "fixed_hyperparameters",
+    "values_key",
 ]
 
 _LAYERS = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
@@ -82,7 +93,7 @@ def build_network(hp: Any, *, kind: str, window: int, features: int, outputs: in
         model.add(layer_class(units, activation=activation, return_sequences=index < layers - 1))
         if dropout:
             model.add(Dropout(dropout))
-    model.add(Dense(outputs))
+    model.add(Dense(outputs, kernel_initializer="zeros"))
     model.compile(optimizer=Adam(learning_rate=learning_rate), loss="mse")
     return model
 
@@ -125,11 +136,38 @@ def fixed_hyperparameters(values: Mapping[str, Any]) -> HyperParameters:
     return hp
 
 
+def values_key(values: Mapping[str, Any]) -> str:
+    """A canonical text key for hyperparameter values (equal values, equal keys).
+
+    Example:
+        >>> values_key({"units": 8, "dropout": 0.0}) == values_key({"dropout": 0.0, "units": 8})
+        True
+    """
+    return json.dumps({str(k): values[k] for k in sorted(values)}, sort_keys=True, default=str)
+
+
+@dataclass
+class TrialRun:
+    """What training one trial's network recorded, kept by `ForecastHyperModel.fit`.
+
+    Attributes:
+        history: Per-epoch `loss` and `val_loss`.
+        seconds: Wall-clock seconds of each epoch.
+        train_seconds: Seconds of the whole `fit`.
+    """
+
+    history: dict[str, list[float]]
+    seconds: list[float]
+    train_seconds: float
+
+
 class ForecastHyperModel(HyperModel):
     """Hypermodel for the tuner: builds `build_network` for one kind, seeded.
 
     Picklable (no closures), so `search(..., workers=N)` can send it to
-    worker processes.
+    worker processes. `fit` records each trial's history and epoch times in
+    `runs` (by `values_key` of its values; in this process only), so the
+    best trial's network can be used as it is instead of being trained again.
 
     Args:
         kind: `"rnn"`, `"lstm"` or `"gru"`.
@@ -146,6 +184,7 @@ class ForecastHyperModel(HyperModel):
         self.features = features
         self.outputs = outputs
         self.seed = seed
+        self.runs: dict[str, TrialRun] = {}
 
     def build(self, hp: Any) -> Sequential:
         """Build the network for the trial's values."""
@@ -153,3 +192,16 @@ class ForecastHyperModel(HyperModel):
         return build_network(
             hp, kind=self.kind, window=self.window, features=self.features, outputs=self.outputs
         )
+
+    def fit(self, hp: Any, model: Any, *args: Any, **kwargs: Any) -> Any:
+        """Train the trial's network, recording its history and epoch times in `runs`."""
+        timer = EpochTimer()
+        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), timer]
+        started = time.perf_counter()
+        history = model.fit(*args, **kwargs)
+        self.runs[values_key(hp.values)] = TrialRun(
+            history={k: [float(v) for v in vals] for k, vals in history.history.items()},
+            seconds=list(timer.seconds),
+            train_seconds=time.perf_counter() - started,
+        )
+        return history

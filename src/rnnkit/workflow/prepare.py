@@ -9,7 +9,13 @@ The steps, each reported:
    `ceil((gap + horizon - 1) / stride)` windows between parts so no target
    value is shared by two parts;
 5. fit the window scaler on the training windows only;
-6. find the season for the seasonal naive baseline.
+6. find the season for the seasonal naive baseline;
+7. fit the baselines on the training windows (the ridge penalty of linear on
+   lags chosen on the validation windows) and pick the one the networks
+   correct (`rnnkit.workflow.residual`).
+
+With a regular time index, calendar columns (`rnnkit.workflow.calendar`) are
+added to the inputs before windowing (`config.calendar`).
 
 With `window=3, horizon=2` a window starting at row `s` reads rows
 `s .. s+2` and forecasts rows `s+3, s+4`; its *origin* is row `s+2`.
@@ -21,6 +27,7 @@ import logging
 import math
 import tempfile
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +44,14 @@ from rnnkit.data.windows import window_starts
 from rnnkit.datasets.beijing import beijing_pm25_path
 from rnnkit.errors import DataError
 from rnnkit.errors import RnnkitTypeError
+from rnnkit.workflow.baselines import LinearLagForecaster
+from rnnkit.workflow.baselines import NaiveForecaster
 from rnnkit.workflow.baselines import SeasonalNaiveForecaster
+from rnnkit.workflow.calendar import calendar_columns
+from rnnkit.workflow.calendar import passthrough_indices
+from rnnkit.workflow.residual import choose_base
+from rnnkit.workflow.residual import scale_inputs
+from rnnkit.workflow.residual import scaled_base
 from rnnkit.workflow.spec import ForecastConfig
 
 __all__ = ["BEIJING_ATTRIBUTION", "PreparedData", "prepare_data", "read_source"]
@@ -77,6 +91,15 @@ class PreparedData:
             or detected by `read_table`), or `None` (rows in file order).
         is_bundled: Whether the data is rnnkit's bundled Beijing PM2.5 file.
         notes: Extra lines for the data report.
+        calendar: Calendar cycles added as inputs (`"day"`, `"week"`, `"year"`;
+            see `rnnkit.workflow.calendar`). Defaults to `[]`.
+        baselines: Baseline name -> the baseline fitted on the training windows.
+            Defaults to `{}`.
+        base_name: The baseline whose forecast the networks correct (`"linear on
+            lags"` or `"seasonal naive"`), or `None` (they forecast alone).
+            Defaults to `None`.
+        base_scores: Baseline name -> its MAE on the validation windows (how the
+            base was chosen). Defaults to `{}`.
     """
 
     config: ForecastConfig
@@ -96,6 +119,20 @@ class PreparedData:
     time_column: Any
     is_bundled: bool
     notes: list[str]
+    calendar: list[str] = field(default_factory=list)
+    baselines: dict[str, Any] = field(default_factory=dict)
+    base_name: str | None = None
+    base_scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def base(self) -> Any:
+        """The fitted baseline the networks correct, or `None`."""
+        return self.baselines.get(self.base_name) if self.base_name else None
+
+    @property
+    def passthrough(self) -> np.ndarray:
+        """Positions of the calendar features, which networks read unscaled."""
+        return passthrough_indices(self.features, self.calendar)
 
     def part(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Return `(x, y)` of a part (`"train"`, `"val"` or `"test"`) in original units."""
@@ -103,11 +140,16 @@ class PreparedData:
         return self.x[index], self.y[index]
 
     def scaled(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return `(x, y)` of a part scaled for the network: float32, `y` flat `(n, h * t)`."""
+        """Return `(x, y)` of a part scaled for the network: float32, `y` flat `(n, h * t)`.
+
+        With a base (`base_name`), `y` is the correction to the base forecast in
+        scaled units (see `rnnkit.workflow.residual`).
+        """
         x, y = self.part(name)
-        xs = self.scaler.transform(x).astype(np.float32)
-        ys = self.scaler.transform_targets(y, x).reshape(len(y), -1).astype(np.float32)
-        return xs, ys
+        xs = scale_inputs(self.scaler, x, self.passthrough)
+        ys = self.scaler.transform_targets(y, x).reshape(len(y), -1)
+        ys = ys - scaled_base(self.scaler, self.base, x)
+        return xs, ys.astype(np.float32)
 
     @property
     def train_series(self) -> np.ndarray:
@@ -157,6 +199,36 @@ class PreparedData:
         lines.append(f"Scaling: {self.scaler.describe()}")
         lines.append(f"Season: {self.season} step(s), {self.season_source}.")
         lines.extend(self.notes)
+        lines.extend(self.model_lines())
+        return lines
+
+    def model_lines(self) -> list[str]:
+        """How the linear baseline was tuned and what the networks correct, in words."""
+        lines = []
+        linear = self.baselines.get("linear on lags")
+        if linear is not None and getattr(linear, "alpha_scores_", None):
+            grid = ", ".join(f"{a:g}" for a in linear.alpha_scores_)
+            lines.append(
+                f"Linear on lags: ridge penalty {linear.alpha_:g}, the lowest validation MAE "
+                f"among {grid} (standardised lags of every input)."
+            )
+        scores = ", ".join(f"{n} {v:.4g}" for n, v in self.base_scores.items())
+        if self.base_name is not None:
+            how = (
+                "chosen by the lowest validation MAE"
+                if self.config.residual == "auto"
+                else f"residual={self.config.residual!r}"
+            )
+            lines.append(
+                f"Networks: each forecasts a correction to {self.base_name} ({how}; "
+                f"validation MAE {scores}); the correction starts at zero, so training "
+                "starts from that baseline's forecast."
+            )
+        elif self.config.residual == "auto" and scores:
+            lines.append(
+                "Networks: forecast on their own (the naive forecast had the lowest "
+                f"validation MAE: {scores}; a network that outputs 0 is the naive forecast)."
+            )
         return lines
 
 
@@ -240,6 +312,10 @@ def prepare_data(config: ForecastConfig, *, caller: str = "prepare_data()") -> P
         notes.append(f"Used the last {config.max_rows:,} of {len(frame):,} rows (max_rows).")
         frame = frame.iloc[-config.max_rows :]
     targets = config.targets or _choose_target(frame, caller)
+    cycles: list[str] = []
+    if config.calendar:
+        frame, cycles, line = calendar_columns(frame, report.frequency)
+        notes.append(line)
     features = [str(c) for c in frame.columns]
     target_index = np.asarray([features.index(t) for t in targets], dtype=np.intp)
     window, horizon, stride = config.window, config.horizon, config.stride
@@ -275,6 +351,15 @@ def prepare_data(config: ForecastConfig, *, caller: str = "prepare_data()") -> P
     seasonal = SeasonalNaiveForecaster(
         config.season, freq=report.frequency, targets=target_index
     ).fit(x[train], y[train])
+    val = split.val
+    baselines = {
+        "naive": NaiveForecaster(targets=target_index).fit(x[train], y[train]),
+        "seasonal naive": seasonal,
+        "linear on lags": LinearLagForecaster(alpha="auto", targets=target_index).fit(
+            x[train], y[train], validation_data=(x[val], y[val])
+        ),
+    }
+    base_name, base_scores = choose_base(baselines, x[val], y[val], config.residual)
     if gap:
         notes.append(
             f"Left out {gap} window(s) between consecutive parts so no target step is shared "
@@ -301,4 +386,8 @@ def prepare_data(config: ForecastConfig, *, caller: str = "prepare_data()") -> P
         time_column=time_column,
         is_bundled=is_bundled,
         notes=notes,
+        calendar=cycles,
+        baselines=baselines,
+        base_name=base_name,
+        base_scores=base_scores,
     )

@@ -39,6 +39,7 @@ from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
 from rnnkit.tuner._storage import redact_url
 from rnnkit.workflow.intervals import parse_levels
+from rnnkit.workflow.residual import RESIDUAL_CHOICES
 
 try:
     import tomllib
@@ -46,6 +47,8 @@ except ModuleNotFoundError:  # Python 3.10: the same parser as `tomli`, a depend
     import tomli as tomllib
 
 __all__ = [
+    "DEFAULT_EPOCHS",
+    "EPOCH_EXTENSION",
     "NETWORK_KINDS",
     "TUNER_KINDS",
     "ForecastConfig",
@@ -57,6 +60,10 @@ __all__ = [
 NETWORK_KINDS = ("rnn", "lstm", "gru")
 #: Search algorithms `tune_forecaster` accepts.
 TUNER_KINDS = ("random", "bayesian", "hyperband")
+#: Epochs per training run when `epochs` is not set (before any extension).
+DEFAULT_EPOCHS = 20
+#: With `epochs` not set, a network still improving trains on up to this times the cap.
+EPOCH_EXTENSION = 2
 
 
 @dataclass
@@ -95,7 +102,10 @@ class ForecastConfig:
             the autocorrelation).
         max_rows: Use only the last `max_rows` rows. Defaults to `None` (all).
         models: Networks `compare_models` trains. Defaults to `("rnn", "lstm", "gru")`.
-        epochs: Most epochs per training run. Defaults to `20`.
+        epochs: Most epochs per training run. Defaults to `None`:
+            `DEFAULT_EPOCHS` (20), and a network still improving at that cap
+            (its best validation epoch among the last 3) trains on, up to twice
+            as many; a number given here is a hard cap (see `epoch_cap`).
         batch_size: Windows per batch. Defaults to `64`.
         patience: Early-stopping patience in epochs (on the validation loss;
             the best epoch's weights are kept). Defaults to `5`.
@@ -120,6 +130,15 @@ class ForecastConfig:
             `"0.8,0.95"`; split conformal widths per forecast step from the
             validation errors (see `rnnkit.workflow.intervals`). `()` for none.
             Defaults to `(0.8, 0.95)`.
+        calendar: Add calendar features (time of day, day of week, day of year,
+            as fit the frequency; see `rnnkit.workflow.calendar`) as inputs of
+            the networks and the linear baseline when the table has a regular
+            time index. Defaults to `True`.
+        residual: The baseline whose forecast the networks correct (see
+            `rnnkit.workflow.residual`): `"auto"` (the baseline with the lowest
+            validation MAE; none when that is the naive forecast), `"linear"`
+            (linear on lags), `"seasonal"` (seasonal naive) or `"none"` (the
+            networks forecast alone). Defaults to `"auto"`.
     """
 
     data: Any = None
@@ -138,7 +157,7 @@ class ForecastConfig:
     season: int | None = None
     max_rows: int | None = None
     models: tuple[str, ...] = NETWORK_KINDS
-    epochs: int = 20
+    epochs: int | None = None
     batch_size: int = 64
     patience: int = 5
     seed: int = 42
@@ -151,6 +170,8 @@ class ForecastConfig:
     threads: int | None = 1
     out: str | Path = "rnnkit_report"
     intervals: Any = (0.8, 0.95)
+    calendar: bool = True
+    residual: str = "auto"
 
     def validate(self, caller: str = "ForecastConfig") -> ForecastConfig:
         """Check every field; return `self`.
@@ -166,8 +187,12 @@ class ForecastConfig:
             ...
             rnnkit.errors.RnnkitValueError: ForecastConfig: `window` must be a positive ...
         """
-        for name in ("window", "horizon", "stride", "epochs", "batch_size", "workers"):
+        for name in ("window", "horizon", "stride", "batch_size", "workers"):
             setattr(self, name, check_positive_int(name, getattr(self, name), caller=caller))
+        if self.epochs is not None:
+            self.epochs = check_positive_int("epochs", self.epochs, caller=caller)
+        self.calendar = check_bool("calendar", self.calendar, caller=caller)
+        check_one_of("residual", self.residual, RESIDUAL_CHOICES, caller=caller)
         for name in ("gap", "patience", "max_trials"):
             setattr(self, name, check_non_negative_int(name, getattr(self, name), caller=caller))
         for name in ("season", "max_rows", "threads"):
@@ -226,6 +251,21 @@ class ForecastConfig:
                 f"{caller}: `out` must be a folder path. Received: {type(self.out).__name__}."
             )
         return self
+
+    @property
+    def epoch_cap(self) -> int:
+        """Most epochs of one training run before any extension (`epochs` or 20).
+
+        Example:
+            >>> ForecastConfig().epoch_cap, ForecastConfig(epochs=5).epoch_cap
+            (20, 5)
+        """
+        return DEFAULT_EPOCHS if self.epochs is None else int(self.epochs)
+
+    @property
+    def extends_epochs(self) -> bool:
+        """Whether a network still improving at `epoch_cap` may train on (`epochs` not set)."""
+        return self.epochs is None
 
     @property
     def targets(self) -> list[str] | None:

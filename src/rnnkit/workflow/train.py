@@ -26,6 +26,7 @@ import pandas as pd
 import rnnkit.tuner as kt
 from rnnkit._validation import check_one_of
 from rnnkit.callbacks.early_stopping import EarlyStopping
+from rnnkit.errors import CheckpointError
 from rnnkit.errors import RnnkitError
 from rnnkit.errors import RnnkitValueError
 from rnnkit.models.summary import summary_rows
@@ -44,10 +45,12 @@ from rnnkit.workflow.networks import ForecastHyperModel
 from rnnkit.workflow.networks import build_network
 from rnnkit.workflow.networks import check_hyperparameters
 from rnnkit.workflow.networks import fixed_hyperparameters
+from rnnkit.workflow.networks import values_key
 from rnnkit.workflow.prepare import PreparedData
 from rnnkit.workflow.prepare import prepare_data
 from rnnkit.workflow.progress import EpochProgress
 from rnnkit.workflow.progress import ProgressListener
+from rnnkit.workflow.spec import EPOCH_EXTENSION
 from rnnkit.workflow.spec import NETWORK_KINDS
 from rnnkit.workflow.spec import ForecastConfig
 
@@ -79,6 +82,18 @@ class FitResult:
         val_predictions: Validation forecasts in original units, `(n_val,
             horizon, n_targets)`: the held-out errors prediction intervals are
             calibrated on. Defaults to `None`.
+        stopped_at_cap: Training ran to its last allowed epoch while the
+            validation loss was still improving (the best epoch among the last
+            3): more epochs would likely help (`--epochs`). Defaults to `False`.
+        extended_epochs: Epochs trained past `config.epoch_cap` because the
+            network was still improving and `epochs` was not set (at most
+            `EPOCH_EXTENSION` times the cap in all). Defaults to `0`.
+        residual_over: Name of the baseline whose forecast the network corrects
+            (`"linear on lags"`, `"seasonal naive"`), or `None`: the network
+            forecasts on its own. Defaults to `None`.
+        reused_trial: Id of the tuning trial whose trained weights this is (no
+            retraining; `history`, `seconds_per_epoch` and `train_seconds` are
+            that trial's), or `None` (trained here). Defaults to `None`.
     """
 
     kind: str
@@ -97,6 +112,10 @@ class FitResult:
     kernels: list[tuple[str, str]]
     data: PreparedData
     val_predictions: np.ndarray | None = None
+    stopped_at_cap: bool = False
+    extended_epochs: int = 0
+    residual_over: str | None = None
+    reused_trial: str | None = None
 
     @property
     def peak_memory_mb(self) -> float:
@@ -142,8 +161,100 @@ def _check_kind(model: str, caller: str) -> str:
 
 def _early_stopping(config: ForecastConfig) -> EarlyStopping:
     # patience 0 never stops early; the best epoch's weights are restored either way
-    patience = config.patience if config.patience > 0 else config.epochs
+    patience = config.patience if config.patience > 0 else config.epoch_cap * EPOCH_EXTENSION
     return EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+
+
+#: A network whose best validation epoch is among this many last epochs is still improving.
+IMPROVING_WINDOW = 3
+
+
+def still_improving(history: dict[str, list[float]], cap: int) -> bool:
+    """Whether training reached `cap` epochs with its best validation loss among the last 3.
+
+    Example:
+        >>> still_improving({"val_loss": [3.0, 2.0, 1.5, 1.2]}, 4)
+        True
+        >>> still_improving({"val_loss": [3.0, 1.0, 1.5, 1.6, 1.7]}, 5)
+        False
+    """
+    val_loss = history.get("val_loss") or history.get("loss") or []
+    if len(val_loss) < cap or not np.any(np.isfinite(val_loss)):
+        return False
+    return int(np.nanargmin(val_loss)) >= len(val_loss) - IMPROVING_WINDOW
+
+
+@dataclass
+class _Run:
+    """What one training run (maybe extended) recorded."""
+
+    history: dict[str, list[float]]
+    seconds: list[float]
+    train_seconds: float
+    peak_bytes: int | None = None
+    extended_epochs: int = 0
+
+
+def _train(
+    network: Any,
+    data: PreparedData,
+    listener: ProgressListener,
+    label: str,
+    *,
+    initial: dict[str, list[float]] | None = None,
+) -> _Run:
+    """Train `network` with early stopping; extend a still-improving run when allowed.
+
+    With `initial` (the history of a run already done, e.g. a reused tuning trial),
+    only the extension runs.
+    """
+    config = data.config
+    cap = config.epoch_cap
+    x_train, y_train = data.scaled("train")
+    x_val, y_val = data.scaled("val")
+    on_cuda = network.device.type == "cuda"
+    run = _Run(
+        history={k: list(v) for k, v in (initial or {}).items()}, seconds=[], train_seconds=0
+    )
+
+    def fit(first: int, last: int, description: str) -> None:
+        timer = EpochTimer()
+        callbacks = [
+            _early_stopping(config),
+            timer,
+            EpochProgress(listener, label=description, epochs=last - first),
+        ]
+        started = time.perf_counter()
+        with PeakMemory(network.device) if on_cuda else contextlib.nullcontext() as peak:
+            history = network.fit(
+                x_train,
+                y_train,
+                validation_data=(x_val, y_val),
+                epochs=last,
+                initial_epoch=first,
+                batch_size=config.batch_size,
+                callbacks=callbacks,
+                verbose=0,
+            )
+        run.train_seconds += time.perf_counter() - started
+        run.seconds.extend(timer.seconds)
+        if peak is not None:
+            run.peak_bytes = max(run.peak_bytes or 0, peak.peak_bytes)
+        for key, values in history.history.items():
+            run.history.setdefault(key, []).extend(float(v) for v in values)
+
+    if initial is None:
+        fit(0, cap, label)
+    done = len(run.history.get("val_loss") or run.history.get("loss") or [])
+    if config.extends_epochs and still_improving(run.history, cap) and done == cap:
+        best = float(np.nanmin(run.history.get("val_loss") or run.history["loss"]))
+        weights = network.get_weights()
+        fit(done, cap * EPOCH_EXTENSION, f"{label} (still improving: more epochs)")
+        run.extended_epochs = len(run.history.get("val_loss") or run.history["loss"]) - done
+        extension = (run.history.get("val_loss") or run.history["loss"])[done:]
+        if not extension or not np.nanmin(extension) < best:  # no better epoch: keep the old
+            network.set_weights(weights)
+    return run
 
 
 def _spec(data: PreparedData, kind: str, hyperparameters: dict[str, Any]) -> dict[str, Any]:
@@ -166,6 +277,8 @@ def _spec(data: PreparedData, kind: str, hyperparameters: dict[str, Any]) -> dic
         "scaling_description": data.scaler.describe(),
         "season": data.season,
         "non_negative": list(non_negative_targets(data.train_series)),
+        "calendar": list(data.calendar),
+        "residual_over": data.base_name,
         "source": data.source,
         "config": config.to_dict(),
         "metrics": {},
@@ -214,8 +327,6 @@ def fit_forecaster(
     config = data.config
     listener = progress or ProgressListener()
     name = DISPLAY_NAMES[kind]
-    x_train, y_train = data.scaled("train")
-    x_val, y_val = data.scaled("val")
     with torch_threads(config.threads):
         set_random_seed(config.seed)
         network = build_network(
@@ -225,55 +336,59 @@ def fit_forecaster(
             features=len(data.features),
             outputs=config.horizon * len(data.targets),
         )
-        timer = EpochTimer()
-        callbacks = [
-            _early_stopping(config),
-            timer,
-            EpochProgress(listener, label=name, epochs=config.epochs),
-        ]
-        on_cuda = network.device.type == "cuda"
-        started = time.perf_counter()
-        with PeakMemory(network.device) if on_cuda else contextlib.nullcontext() as peak:
-            history = network.fit(
-                x_train,
-                y_train,
-                validation_data=(x_val, y_val),
-                epochs=config.epochs,
-                batch_size=config.batch_size,
-                callbacks=callbacks,
-                verbose=0,
-            )
-        train_seconds = time.perf_counter() - started
-        # after training, so counting does not draw from the random generators fit uses
-        memory_bytes = (
-            peak.peak_bytes
-            if peak is not None
-            else count_training_memory(network, x_train[: config.batch_size])
-        )
-        forecaster = Forecaster(network, data.scaler, _spec(data, kind, values))
-        x_test, _ = data.part("test")
-        predictions = forecaster.predict_windows(x_test)
-        val_predictions = forecaster.predict_windows(data.part("val")[0])
-    val_loss = history.history.get("val_loss") or history.history.get("loss") or [np.nan]
+        run = _train(network, data, listener, name)
+        return _result(kind, values, network, data, run)
+
+
+def _result(
+    kind: str,
+    values: dict[str, Any],
+    network: Any,
+    data: PreparedData,
+    run: _Run,
+    reused_trial: str | None = None,
+) -> FitResult:
+    """Measure a trained network and forecast the validation and test windows."""
+    config = data.config
+    name = DISPLAY_NAMES[kind]
+    on_cuda = network.device.type == "cuda"
+    x_train, _ = data.scaled("train")
+    # after training, so counting does not draw from the random generators fit uses
+    memory_bytes = (
+        run.peak_bytes
+        if run.peak_bytes is not None
+        else count_training_memory(network, x_train[: config.batch_size])
+    )
+    forecaster = Forecaster(network, data.scaler, _spec(data, kind, values), base=data.base)
+    x_test, _ = data.part("test")
+    predictions = forecaster.predict_windows(x_test)
+    val_predictions = forecaster.predict_windows(data.part("val")[0])
+    val_loss = run.history.get("val_loss") or run.history.get("loss") or [np.nan]
     kernels = [(row[0], row[3]) for row in summary_rows(network) if row[3]]
-    logger.info("%s trained: %d epochs in %.1f s", name, len(history.epoch), train_seconds)
+    epochs_run = len(val_loss)
+    cap = config.epoch_cap * (EPOCH_EXTENSION if run.extended_epochs else 1)
+    logger.info("%s trained: %d epochs in %.1f s", name, epochs_run, run.train_seconds)
     return FitResult(
         kind=kind,
         name=name,
         forecaster=forecaster,
-        history={k: [float(v) for v in vals] for k, vals in history.history.items()},
+        history=run.history,
         hyperparameters=values,
         params=int(network.count_params()),
-        seconds_per_epoch=float(np.median(timer.seconds)) if timer.seconds else float("nan"),
-        train_seconds=train_seconds,
+        seconds_per_epoch=float(np.median(run.seconds)) if run.seconds else float("nan"),
+        train_seconds=run.train_seconds,
         peak_memory_bytes=memory_bytes,
         memory_method=CUDA_METHOD if on_cuda else CPU_METHOD,
         best_epoch=int(np.nanargmin(val_loss)) + 1,
-        epochs_run=len(history.epoch),
+        epochs_run=epochs_run,
         predictions=predictions,
         kernels=kernels,
         data=data,
         val_predictions=val_predictions,
+        stopped_at_cap=still_improving(run.history, cap),
+        extended_epochs=run.extended_epochs,
+        residual_over=data.base_name,
+        reused_trial=reused_trial,
     )
 
 
@@ -291,7 +406,11 @@ def _make_tuner(
     }
     if config.tuner == "hyperband":
         return kt.Hyperband(
-            hypermodel, max_epochs=config.epochs, factor=3, max_trials=config.max_trials, **common
+            hypermodel,
+            max_epochs=config.epoch_cap,
+            factor=3,
+            max_trials=config.max_trials,
+            **common,
         )
     if config.tuner == "bayesian":
         return kt.BayesianOptimization(hypermodel, max_trials=config.max_trials, **common)
@@ -369,7 +488,7 @@ def run_search(
     callbacks: list[Any] = [_early_stopping(config)]
     if config.workers == 1:  # listeners stay in this process
         callbacks.append(
-            EpochProgress(listener, label=name, epochs=config.epochs, count_trials=True)
+            EpochProgress(listener, label=name, epochs=config.epoch_cap, count_trials=True)
         )
     listener.begin("trials", total=config.max_trials, description=f"{name} trials")
     started = time.perf_counter()
@@ -378,7 +497,7 @@ def run_search(
             x_train,
             y_train,
             validation_data=(x_val, y_val),
-            epochs=config.epochs,
+            epochs=config.epoch_cap,
             batch_size=config.batch_size,
             callbacks=callbacks,
             verbose=0,
@@ -389,6 +508,40 @@ def run_search(
     return tuner, search_seconds
 
 
+def _reuse_best_trial(
+    tuner: Any, kind: str, values: dict[str, Any], data: PreparedData, listener: ProgressListener
+) -> FitResult | None:
+    """The best trial's network with its best-epoch weights, instead of training it again.
+
+    Training the best values again with the same seed and budget would redo that
+    trial's work; the trial's own network is an equally honest result (the test
+    windows played no part in choosing it). Used only when this process recorded
+    the trial's run (`ForecastHyperModel.runs`: its history and epoch times, whose
+    best validation loss must be the trial's score) and its checkpoint loads;
+    otherwise `None`, and the caller trains the values again. A run still improving
+    at the epoch cap is extended as `fit_forecaster` would.
+    """
+    runs = getattr(tuner.hypermodel, "runs", None) or {}
+    record = runs.get(values_key(values))
+    trials = tuner.get_best_trials(1)
+    if record is None or not trials or trials[0].score is None:
+        return None
+    val_loss = record.history.get("val_loss") or []
+    if not val_loss or not np.isclose(np.nanmin(val_loss), trials[0].score, rtol=1e-5, atol=0):
+        return None  # the record is another run of the same values
+    config = data.config
+    with torch_threads(config.threads):
+        try:
+            network = tuner.get_best_models(1)[0]
+        except CheckpointError as exc:
+            logger.info("training the best values again: %s", exc)
+            return None
+        run = _train(network, data, listener, DISPLAY_NAMES[kind], initial=record.history)
+        run.seconds = [*record.seconds, *run.seconds]
+        run.train_seconds += record.train_seconds
+        return _result(kind, values, network, data, run, reused_trial=str(trials[0].trial_id))
+
+
 def tune_forecaster(
     config: ForecastConfig,
     model: str = "lstm",
@@ -396,7 +549,7 @@ def tune_forecaster(
     data: PreparedData | None = None,
     progress: ProgressListener | None = None,
 ) -> TuneResult:
-    """Search the hyperparameters of one network, then train the best values again.
+    """Search the hyperparameters of one network; the best trial's network is the result.
 
     The search (`config.tuner`, `config.max_trials` trials of at most
     `config.epochs` epochs, `config.workers` processes) minimises the
@@ -413,7 +566,10 @@ def tune_forecaster(
         progress: Receives trial and epoch progress. Defaults to `None`.
 
     Returns:
-        A `TuneResult` whose `fit` is the best configuration, measured.
+        A `TuneResult` whose `fit` is the best trial's network with its
+        best-epoch weights and the trial's measured run (`FitResult.reused_trial`),
+        or, when that trial's run was not recorded here (other workers), its
+        values trained again.
 
     Raises:
         DataError: unusable data.
@@ -441,8 +597,14 @@ def tune_forecaster(
         )
     values = dict(best[0].values)
     importance, method = hyperparameter_importance(trials, tuner=tuner)
-    fit = fit_forecaster(config, kind, values, data=data, progress=listener)
-    fit.forecaster.spec["tuning"] = {"trials": len(trials), "tuner": config.tuner}
+    fit = _reuse_best_trial(tuner, kind, values, data, listener)
+    if fit is None:
+        fit = fit_forecaster(config, kind, values, data=data, progress=listener)
+    fit.forecaster.spec["tuning"] = {
+        "trials": len(trials),
+        "tuner": config.tuner,
+        "reused_trial": fit.reused_trial,
+    }
     return TuneResult(
         kind=kind,
         name=name,
