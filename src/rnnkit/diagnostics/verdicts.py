@@ -106,10 +106,11 @@ def _layer_verdicts(layer: LayerHealth, when: str) -> list[Verdict]:
             "usually help.",
         )
     elif layer.exploding:
+        rate = "" if layer.growth_per_step is None else f" ({layer.growth_per_step:.2f}× per step)"
         add(
             Problem.EXPLODING,
             f"the gradient grows {layer.growth_over_window:,.0f}× over {layer.timesteps} "
-            f"steps back ({layer.growth_per_step:.2f}× per step){when}: exploding gradients, "
+            f"steps back{rate}{when}: exploding gradients, "
             "which usually end in a NaN loss. Gradient clipping (clipnorm=1.0), a lower "
             "learning rate or a smaller recurrent initialisation usually helps.",
         )
@@ -148,8 +149,8 @@ def _layer_verdicts(layer: LayerHealth, when: str) -> list[Verdict]:
         add(
             Problem.SATURATED_GATES,
             f"{fraction:.0%} of {_GATE_WORDS.get(gate, gate)} values are saturated ({scale})"
-            f"{when}, so little gradient passes through them. Scaled inputs, smaller gate "
-            "biases or a lower learning rate usually help.",
+            f"{when}: the gate is stuck and its weights get almost no gradient. Scaled inputs, "
+            "smaller gate biases or a lower learning rate usually help.",
         )
     return found
 
