@@ -162,12 +162,12 @@ def measure(model: Any, x: Any, y: Any, *, epoch: int | None = None) -> HealthFi
         >>> import numpy as np
         >>> from rnnkit.layers import Dense, SimpleRNN
         >>> from rnnkit.models import Sequential
-        >>> model = Sequential([SimpleRNN(4, input_shape=(6, 1)), Dense(1)])
+        >>> model = Sequential([SimpleRNN(4, input_shape=(6, 1), name="rnn"), Dense(1)])
         >>> model.compile(optimizer="adam", loss="mse")
         >>> x = np.random.default_rng(0).normal(size=(8, 6, 1)).astype("float32")
         >>> layer = measure(model, x, x[:, -1]).layers[0]
         >>> layer.label, len(layer.grad_norms), layer.grad_norms[0] > layer.grad_norms[-1]
-        ("SimpleRNN 1 ('simple_rnn')", 6, True)
+        ("SimpleRNN 1 ('rnn')", 6, True)
     """
     if getattr(model, "loss", None) is None or not getattr(model, "compiled", True):
         raise RnnkitValueError(
