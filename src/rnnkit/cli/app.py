@@ -7,6 +7,7 @@ import typer
 from rnnkit.cli import classify
 from rnnkit.cli import compare
 from rnnkit.cli import demo
+from rnnkit.cli import diagnose
 from rnnkit.cli import export
 from rnnkit.cli import fit
 from rnnkit.cli import predict
@@ -28,7 +29,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-for module in (fit, tune, tune_worker, compare, predict, export, summary, demo, classify):
+for module in (fit, tune, tune_worker, compare, predict, export, summary, demo, classify, diagnose):
     module.register(app)
 
 

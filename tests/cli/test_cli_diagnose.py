@@ -1,0 +1,60 @@
+"""`rnnkit diagnose MODEL_DIR DATA`: gradient health of a saved forecaster."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from cli_helpers import TINY
+from cli_helpers import make_series
+
+from rnnkit.cli.app import app
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A tiny LSTM forecaster trained by `rnnkit fit`."""
+    from typer.testing import CliRunner
+
+    folder = tmp_path_factory.mktemp("diagnose")
+    csv = folder / "series.csv"
+    make_series().to_csv(csv, index=False)
+    args = ["fit", str(csv), "--target", "demand", "--model", "lstm", "--units", "4"]
+    args += [*TINY, "--out", str(folder / "run"), "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return folder / "run" / "models" / "lstm"
+
+
+def test_diagnose_prints_figures_and_writes_plot_and_json(runner, model_dir, dated_csv, tmp_path):
+    out = tmp_path / "health"
+    result = runner.invoke(
+        app, ["diagnose", str(model_dir), str(dated_csv), "--out", str(out), "--samples", "20"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Gradient health on 20 sequences")
+    assert "LSTM 1 (" in result.stdout and "memory" in result.stdout
+    document = json.loads((out / "gradient_health.json").read_text())
+    (layer,) = document["figures"]["layers"]
+    assert document["figures"]["samples"] == 20
+    assert layer["layer_type"] == "LSTM" and layer["timesteps"] == 12  # TINY's window
+    assert len(layer["grad_norms"]) == 12 and layer["grad_norms"][0] > 0
+    assert set(layer["saturation"]) == {"i", "f", "o", "candidate"}
+    assert isinstance(document["verdicts"], list)
+    assert (out / "gradient_health.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_diagnose_errors_are_one_line(runner, model_dir, dated_csv, tmp_path):
+    result = runner.invoke(app, ["diagnose", str(model_dir), str(dated_csv), "--samples", "0"])
+    assert result.exit_code == 1
+    assert "rnnkit diagnose" in result.output and "samples" in result.output
+    missing = runner.invoke(app, ["diagnose", str(tmp_path / "nowhere"), str(dated_csv)])
+    assert missing.exit_code == 1
+    assert "Traceback" not in missing.output
+
+
+def test_registering_the_command_imports_no_plotting():
+    """matplotlib waits for the command body (and the plot): a bad call stays fast."""
+    code = "import sys; from rnnkit.cli.app import app; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
