@@ -235,10 +235,11 @@ def test_adaptive_budget_descriptions():
         adaptive=True,
         patience=10,
         stopped_early=False,
+        min_epochs=30,
     )
     assert run.description() == (
-        "trained 200 epochs (adaptive budget: until the validation loss had not improved for "
-        "10 epochs, at most 200); kept epoch 199, the best validation loss"
+        "trained 200 epochs (adaptive budget: at least 30, then until the validation loss had "
+        "not improved for 10 epochs, at most 200); kept epoch 199, the best validation loss"
     )
     assert run.note() == (
         "Stopped at the adaptive budget's maximum (200 epochs) while the validation loss was "
@@ -253,11 +254,27 @@ def test_adaptive_budget_stops_after_patience_and_keeps_the_best_epoch():
         data=har_frame(), split_column="split", units=4, learning_rate=0.2, patience=2, **COLUMNS
     )
     run = result.training
-    assert run.adaptive and run.epoch_cap == 200
-    assert run.stopped_early and run.epochs_run == run.best_epoch + 2 < 200
+    assert run.adaptive and (run.epoch_cap, run.min_epochs) == (200, 30)
+    # never before 30 epochs, then as soon as the best epoch is `patience` epochs old
+    assert run.stopped_early and run.epochs_run == max(30, run.best_epoch + 2) < 200
     best = int(np.argmin(result.history["val_loss"])) + 1
     assert run.best_epoch == best
-    assert not result.notes or "Stopped at" not in result.notes[0]
+    assert not any(note.startswith("Stopped at") for note in result.notes)
+
+
+def test_default_features_that_look_like_ids_get_a_note():
+    frame = har_frame().assign(subject=lambda f: f["seq"].str[1:].astype(int) % 7)
+    result = fit_sequence_classifier(data=frame, split_column="split", units=2, epochs=1, **COLUMNS)
+    assert result.classifier.feature_columns == ["x", "y", "subject"]
+    assert result.notes[-1] == (
+        "Feature 'subject' holds whole numbers that never change within a sequence, like an id "
+        "(a subject, a device): the network reads it as a quantity, which rarely carries over "
+        "to new ids. If it is one, leave it out with --features (feature_columns=)."
+    )
+    chosen = fit_sequence_classifier(
+        data=frame, split_column="split", feature_columns="x,subject", epochs=1, **COLUMNS
+    )
+    assert not any("like an id" in note for note in chosen.notes)
 
 
 # ------------------------------------------------------------------ saved folder

@@ -1,4 +1,4 @@
-"""`rnnkit predict`: forecast from a CSV with a saved model."""
+"""`rnnkit predict`: forecast (or classify sequences) from a CSV with a saved model."""
 
 from __future__ import annotations
 
@@ -11,10 +11,18 @@ from rnnkit.cli import common as c
 
 __all__ = ["predict_command", "register"]
 
+#: The file that marks a folder written by `rnnkit classify` (`classifier_files.SPEC_FILE`;
+#: named here so that telling the two kinds of folder apart imports nothing heavy).
+CLASSIFIER_FILE = "classifier.json"
+
 
 def predict_command(
     model_dir: Annotated[
-        Path, typer.Argument(help="Model folder written by fit, tune or compare (…/models/lstm).")
+        Path,
+        typer.Argument(
+            help="Model folder written by fit, tune or compare (…/models/lstm), or a "
+            "classifier folder written by classify."
+        ),
     ],
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file to forecast from.")],
     output: Annotated[
@@ -48,12 +56,21 @@ def predict_command(
     standard output), with the lower and upper bounds of the prediction
     intervals saved with the model (lower_80, upper_80, ...).
 
+    With a classifier folder (from `rnnkit classify`), DATA is a long-format
+    table with the id, time and feature columns it was trained on (a label or
+    split column is ignored), and the CSV has one row per sequence: the id,
+    its length, predicted_label and probability_<class> for every class.
+
     Example:
 
     \b
         rnnkit predict rnnkit_report/models/lstm recent.csv --output forecast.csv
+        rnnkit predict rnnkit_classifier new_recordings.csv --output labels.csv
     """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     with c.handle_errors(debug):
+        if (model_dir / CLASSIFIER_FILE).is_file():
+            _classify(model_dir, data, output, all_origins, intervals, quiet)
+            return
         from rnnkit.workflow.forecaster import predict_from_csv
 
         forecasts = predict_from_csv(model_dir, data, all_origins=all_origins, intervals=intervals)
@@ -64,6 +81,38 @@ def predict_command(
             forecasts.to_csv(output, index=not all_origins)
             if not quiet:
                 typer.echo(f"Wrote {len(forecasts)} forecast rows to {output}")
+
+
+def _classify(
+    folder: Path,
+    data: Path,
+    output: Path | None,
+    all_origins: bool,
+    intervals: str | None,
+    quiet: bool,
+) -> None:
+    """Label every sequence of DATA with the classifier in FOLDER (CSV: one row per sequence)."""
+    flags = (("--all-origins", all_origins), ("--interval", intervals is not None))
+    given = [flag for flag, used in flags if used]
+    if given:
+        c.fail(
+            f"predict: {str(folder)!r} is a sequence classifier (it holds {CLASSIFIER_FILE}); "
+            "--all-origins and --interval are for forecasters only, leave them out. "
+            f"Received: {' '.join(given)}.",
+            code=2,
+        )
+    from rnnkit._files import atomic_write
+    from rnnkit.workflow.classification import load_classifier
+    from rnnkit.workflow.classification import predict_sequences
+
+    predictions = predict_sequences(load_classifier(folder), data)
+    text = predictions.to_csv(index=False)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    atomic_write(output, text)
+    if not quiet:
+        typer.echo(f"Wrote {len(predictions)} sequence predictions to {output}")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,12 +8,16 @@ from typing import Annotated
 import typer
 
 from rnnkit.cli import common as c
+from rnnkit.cli.predict import CLASSIFIER_FILE
 
 __all__ = ["register", "summary_command"]
 
 
 def summary_command(
-    path: Annotated[Path, typer.Argument(help="CSV/Parquet file, model folder or report folder.")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="CSV/Parquet file, model or classifier folder, or report folder."),
+    ],
     target: c.Target = None,
     time_column: c.TimeColumn = None,
     missing: Annotated[
@@ -22,20 +26,28 @@ def summary_command(
     categorical: Annotated[str, typer.Option(help="onehot | drop | error.")] = "onehot",
     debug: c.Debug = False,
 ) -> None:
-    """Describe PATH: a data file, a saved model folder or a report folder.
+    """Describe PATH: a data file, a saved model or classifier folder, or a report folder.
 
     For a data file: how it reads (time index, frequency, gaps, missing values,
     encoded text columns), column statistics and the season of each --target.
     For a model folder: what it forecasts from which columns, its scaling,
-    hyperparameters, test scores and layers. For a report folder: its scores.
+    hyperparameters, test scores and layers. For a classifier folder (from
+    `rnnkit classify`): its classes, feature columns, scaling, network, how it
+    trained, its accuracies and confusion matrix. For a report folder: its scores.
 
     Example:
 
     \b
         rnnkit summary sales.csv --target units
         rnnkit summary rnnkit_report/models/gru
+        rnnkit summary rnnkit_classifier
     """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     with c.handle_errors(debug):
+        if (path / CLASSIFIER_FILE).is_file():
+            from rnnkit.workflow.classifier_summary import describe_classifier
+
+            typer.echo("\n".join(describe_classifier(path)))
+            return
         from rnnkit.workflow.summary import summarize_path
 
         lines = summarize_path(

@@ -52,6 +52,7 @@ from rnnkit.errors import DataError
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.utils.random import set_random_seed
 from rnnkit.workflow.classification_config import AUTO_MAX_EPOCHS
+from rnnkit.workflow.classification_config import AUTO_MIN_EPOCHS
 from rnnkit.workflow.classification_config import DEFAULT_TEST_FRACTION
 from rnnkit.workflow.classification_config import ClassificationConfig
 from rnnkit.workflow.classification_config import check_open_unit
@@ -142,6 +143,7 @@ def fit_sequence_classifier(
     scaler = fit_feature_scaler(train_seqs)
     maxlen = int(max(len(s) for s in train_seqs))
     cap = config.epochs if config.epochs is not None else AUTO_MAX_EPOCHS
+    min_epochs = AUTO_MIN_EPOCHS if config.epochs is None else 0
     with torch_threads(config.threads):
         set_random_seed(config.seed)
         model = build_sequence_classifier(
@@ -166,8 +168,11 @@ def fit_sequence_classifier(
             kind=config.kind,
         )
         # patience 0 never stops early; the best epoch's weights are kept either way
-        stopper = EarlyStopping(
-            monitor="val_loss", patience=config.patience or cap, restore_best_weights=True
+        stopper = _EarlyStopping(
+            min_epochs=min_epochs,
+            monitor="val_loss",
+            patience=config.patience or cap,
+            restore_best_weights=True,
         )
         label = LAYERS[config.kind].__name__
         listener = progress or ProgressListener()
@@ -192,10 +197,62 @@ def fit_sequence_classifier(
         adaptive=config.epochs is None,
         patience=config.patience,
         stopped_early=stopper.stopped_epoch > 0,
+        min_epochs=min_epochs,
     )
+    notes = _identifier_notes(data) if config.feature_columns is None else []
     return score_classifier(
-        classifier, config, data, parts, predicted, history.history, run=run, split_note=split_note
+        classifier,
+        config,
+        data,
+        parts,
+        predicted,
+        history.history,
+        run=run,
+        split_note=split_note,
+        notes=notes,
     )
+
+
+def _identifier_notes(data: LabelledSequences) -> list[str]:
+    """Notes on default features that look like ids: whole numbers, constant within each sequence.
+
+    Such a column describes the sequence (a subject, a device), not its steps; a
+    network reads it as a quantity, which rarely carries over to new ids.
+    """
+    notes = []
+    for j, name in enumerate(data.feature_columns):
+        columns = [s[:, j] for s in data.sequences]
+        values = np.concatenate(columns)
+        if (
+            len(np.unique(values)) > 2
+            and np.array_equal(values, np.round(values))
+            and all(np.ptp(c) == 0 for c in columns)
+        ):
+            notes.append(
+                f"Feature {name!r} holds whole numbers that never change within a sequence, "
+                "like an id (a subject, a device): the network reads it as a quantity, which "
+                "rarely carries over to new ids. If it is one, leave it out with --features "
+                "(feature_columns=)."
+            )
+    return notes
+
+
+class _EarlyStopping(EarlyStopping):
+    """`EarlyStopping` that never stops before `min_epochs` (the best epoch counts from the first).
+
+    After `min_epochs` it stops as soon as the best validation loss is `patience`
+    epochs old, so the adaptive budget goes on only while the loss still improves.
+    """
+
+    def __init__(self, *, min_epochs: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.min_epochs = min_epochs
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        super().on_epoch_end(epoch, logs)
+        if self.model.stop_training and self.stopped_epoch == epoch and epoch < self.min_epochs - 1:
+            self.stopped_epoch = 0
+            self.model.stop_training = False
 
 
 def _labelled_data(config: ClassificationConfig) -> LabelledSequences:

@@ -22,6 +22,7 @@ from rnnkit.workflow.classifier_model import CLASSIFIER_KINDS
 
 __all__ = [
     "AUTO_MAX_EPOCHS",
+    "AUTO_MIN_EPOCHS",
     "DEFAULT_TEST_FRACTION",
     "ClassificationConfig",
     "check_open_unit",
@@ -31,6 +32,9 @@ __all__ = [
 #: Most epochs of the adaptive budget (`epochs=None`): training goes on while the
 #: validation loss improves, and stops `patience` epochs after its best, or here.
 AUTO_MAX_EPOCHS = 200
+#: Fewest epochs of the adaptive budget (the fixed default before it adapted): a slow
+#: start or an early bump in the validation loss does not end the training.
+AUTO_MIN_EPOCHS = 30
 #: Share of the sequences held out for the test when there is no split column.
 DEFAULT_TEST_FRACTION = 0.2
 
@@ -59,7 +63,8 @@ class ClassificationConfig:
         units: Units of the recurrent layer. Defaults to `32`.
         bidirectional: Wrap the recurrent layer in `Bidirectional`. Defaults to `False`.
         epochs: Most training epochs. Defaults to `None`: the adaptive budget,
-            training while the validation loss improves, up to `AUTO_MAX_EPOCHS`.
+            at least `AUTO_MIN_EPOCHS` (30), then on while the validation loss
+            improves, up to `AUTO_MAX_EPOCHS` (200).
             Either way training stops `patience` epochs after the best validation
             loss and keeps that epoch's weights.
         patience: Epochs without a better validation loss before training stops

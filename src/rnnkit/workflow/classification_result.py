@@ -33,6 +33,8 @@ class TrainingRun:
         adaptive: `True` when `epochs` was not given (the adaptive budget).
         patience: Early-stopping patience (0: never stopped early).
         stopped_early: Early stopping ended the training before the cap.
+        min_epochs: Fewest epochs (the adaptive budget's `AUTO_MIN_EPOCHS`; 0
+            otherwise). Defaults to `0`.
 
     Example:
         >>> run = TrainingRun(epochs_run=30, best_epoch=29, epoch_cap=30, adaptive=False,
@@ -49,6 +51,7 @@ class TrainingRun:
     adaptive: bool
     patience: int
     stopped_early: bool
+    min_epochs: int = 0
 
     @property
     def still_improving(self) -> bool:
@@ -69,8 +72,9 @@ class TrainingRun:
         kept = f"kept epoch {self.best_epoch}, the best validation loss"
         if self.adaptive:
             return (
-                f"trained {self.epochs_run} epochs (adaptive budget: until the validation loss "
-                f"had not improved for {self.patience} epochs, at most {self.epoch_cap}); {kept}"
+                f"trained {self.epochs_run} epochs (adaptive budget: at least {self.min_epochs}, "
+                f"then until the validation loss had not improved for {self.patience} epochs, "
+                f"at most {self.epoch_cap}); {kept}"
             )
         if not self.patience:
             return f"trained {self.epochs_run} epochs (no early stopping); {kept}"
@@ -216,6 +220,7 @@ def score_classifier(
     *,
     run: TrainingRun | None = None,
     split_note: str = "Split by sequence id",
+    notes: list[str] | None = None,
 ) -> ClassificationResult:
     """Score a trained classifier on its train, validation and test sequences.
 
@@ -230,6 +235,7 @@ def score_classifier(
             improving) leads the notes. Defaults to `None`.
         split_note: How the sequences were split, in words. Defaults to
             `"Split by sequence id"`.
+        notes: More notes, in words, added after those found here. Defaults to `None`.
 
     Returns:
         A `ClassificationResult` (see there), whose lines are also logged.
@@ -243,6 +249,7 @@ def score_classifier(
     np.add.at(confusion, (y_test, test_pred), 1)
     lengths = data.lengths
     truncated = int((lengths[test] > classifier.maxlen).sum())
+    extra = list(notes or [])
     notes = [run.note()] if run is not None and run.still_improving else []
     if truncated:
         notes.append(
@@ -267,7 +274,7 @@ def score_classifier(
             "maxlen": classifier.maxlen,
             "truncated_test": truncated,
         },
-        notes=notes,
+        notes=notes + extra,
         validation_accuracy=_accuracy(data.labels[val], val_pred),
         val_ids=[data.ids[i] for i in val],
         training=run,
