@@ -114,7 +114,9 @@ def _step(cell, kind: CellKind, xp_t, states):
     return h, [h], {"z": z, "r": r}, candidate
 
 
-def run_layer(trace: LayerTrace, x: torch.Tensor, mask, initial_states) -> tuple[Any, list]:
+def run_layer(
+    trace: LayerTrace, x: torch.Tensor, mask, initial_states
+) -> tuple[torch.Tensor, torch.Tensor | None, list[torch.Tensor]]:
     """Re-run ``trace.layer`` over ``x`` step by step, filling ``trace``.
 
     Follows the reference kernel: masked steps carry the states over and repeat
@@ -256,6 +258,9 @@ def diagnostic_pass(model: Any, x: Any, y: Any) -> Pass:
     y_t = torch.as_tensor(y)
     if not getattr(model, "built", True):
         model.build((None, *x_t.shape[1:]))
+    weight = next(iter(model.parameters()), None)
+    if weight is not None and x_t.is_floating_point():
+        x_t = x_t.to(weight.dtype)  # as fit() converts its inputs (float64 arrays included)
     was_training = model.training
     model.eval()
     try:
