@@ -92,7 +92,7 @@ def _value(text: str) -> Any:
             return kind(text)
         except ValueError:
             pass
-    return {"true": True, "false": False, "none": None}.get(text.lower(), text)
+    return {"true": True, "false": False, "null": None}.get(text.lower(), text)
 
 
 def run_one(label: str, settings: dict[str, Any], out: Path) -> dict[str, Any]:

@@ -92,6 +92,8 @@ def test_untrained_network_forecasts_the_base_and_round_trips(tmp_path):
     assert document["base"]["kind"] == "linear" and isinstance(document["base"]["coef"], str)
     loaded = Forecaster.load(folder)
     np.testing.assert_allclose(loaded.predict_windows(x_test), fit.predictions, rtol=1e-6)
+    raw = loaded.model.predict(loaded.network_inputs(x_test), verbose=0)  # the bare network
+    np.testing.assert_allclose(loaded.from_network_outputs(raw, x_test), fit.predictions, rtol=1e-6)
     # zero correction: exactly the base forecast
     output = loaded.model.layers[-1]
     output.set_weights([np.zeros_like(w) for w in output.get_weights()])

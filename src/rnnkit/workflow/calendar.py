@@ -113,7 +113,9 @@ def calendar_cycles(index: Any, frequency: str | None) -> list[str]:
     return cycles
 
 
-def calendar_frame(index: pd.DatetimeIndex, cycles: list[str]) -> pd.DataFrame:
+def calendar_frame(
+    index: pd.DatetimeIndex, cycles: list[str], *, caller: str = "calendar_frame()"
+) -> pd.DataFrame:
     """The sine and cosine columns of `cycles` for timestamps `index`.
 
     Raises:
@@ -127,7 +129,7 @@ def calendar_frame(index: pd.DatetimeIndex, cycles: list[str]) -> pd.DataFrame:
     """
     if not isinstance(index, pd.DatetimeIndex):
         raise DataError(
-            "calendar_frame(): the model reads calendar features (time of day, day of week "
+            f"{caller}: the model reads calendar features (time of day, day of week "
             f"or year), but the table has no time index (its index is {type(index).__name__}). "
             "Pass the table with its time column."
         )

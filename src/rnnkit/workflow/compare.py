@@ -556,8 +556,8 @@ def compare_models(
     """Compare networks and baselines on the same data with the same budget.
 
     Each network gets `config.max_trials` tuning trials of at most
-    `config.epochs` epochs (0 trials: its default hyperparameters), then its
-    best values are trained once more and measured; the baselines are fitted
+    `config.epoch_cap` epochs (0 trials: its default hyperparameters trained
+    once); the best trial's network is kept with its measured run; the baselines are fitted
     on the same training windows; all are scored on the same test windows.
 
     Args:

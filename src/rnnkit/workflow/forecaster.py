@@ -182,9 +182,30 @@ class Forecaster:
             Forecasts `(n, horizon, n_targets)` in original units.
         """
         x = np.asarray(x, dtype=np.float64)
-        scaled = scale_inputs(self.scaler, x, passthrough_indices(self.features, self.calendar))
-        out = np.asarray(self.model.predict(scaled, verbose=0), dtype=np.float64)
-        out = out.reshape(len(x), -1) + scaled_base(self.scaler, self.base, x)
+        out = self.model.predict(self.network_inputs(x), verbose=0)
+        return self.from_network_outputs(out, x)
+
+    def network_inputs(self, x: np.ndarray) -> np.ndarray:
+        """What the network reads for windows `x` (original units): scaled float32.
+
+        The calendar columns pass through unscaled. With `from_network_outputs`,
+        this is the whole path around the bare network (for an exported one, say).
+        """
+        x = np.asarray(x, dtype=np.float64)
+        return scale_inputs(self.scaler, x, passthrough_indices(self.features, self.calendar))
+
+    def from_network_outputs(self, outputs: Any, x: np.ndarray) -> np.ndarray:
+        """Forecasts in original units from the network's outputs for windows `x`.
+
+        Adds the base forecast the network corrects (if any) in scaled units,
+        undoes the scaling and clips non-negative targets at 0.
+
+        Returns:
+            `(n, horizon, n_targets)` in original units.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        out = np.asarray(outputs, dtype=np.float64).reshape(len(x), -1)
+        out = out + scaled_base(self.scaler, self.base, x)
         out = out.reshape(len(x), self.horizon, len(self.targets))
         return clip_non_negative(self.scaler.inverse_transform_targets(out, x), self.non_negative)
 
@@ -199,7 +220,9 @@ class Forecaster:
                 calendar features and the table has no time index.
         """
         encoded = {c for made in self.spec.get("encoded", {}).values() for c in made}
-        calendar = calendar_frame(frame.index, self.calendar) if self.calendar else None
+        calendar = (
+            calendar_frame(frame.index, self.calendar, caller=caller) if self.calendar else None
+        )
         columns = []
         for name in self.features:
             if calendar is not None and name in calendar.columns:
