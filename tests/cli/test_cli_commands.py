@@ -251,6 +251,38 @@ def test_every_command_help_shows_an_example(runner):
         assert f"rnnkit {command}" in result.stdout
 
 
+def test_fit_unit_labels_the_report_and_the_printed_table(runner, plain_csv, tmp_path):
+    out = tmp_path / "unit"
+    args = ["fit", str(plain_csv), "-t", "demand", "-m", "gru", *TINY, "--out", str(out)]
+    result = _ok(runner.invoke(app, [*args, "--unit", "MWh"]))
+    assert "Test scores (demand in MWh)" in result.stdout
+    # one epoch of one allowed: the best epoch is where the budget ended, not convergence
+    assert re.search(r"GRU .* 1 \(cap\) ", result.stdout)
+    assert "GRU stopped at the epoch cap while still improving" in result.stdout
+    page = (out / "report.html").read_text()
+    assert "<h2>Test scores (demand in MWh)</h2>" in page
+    assert "Values: demand in MWh." in page
+
+
+def test_one_unit_per_target_or_one_for_all(runner, plain_csv):
+    result = runner.invoke(app, ["fit", str(plain_csv), "-t", "demand", "--unit", "MWh,%"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "Error: --unit: give one unit, or one per --target (1 target(s): demand). "
+        "Received: --unit 'MWh,%'."
+    )
+
+
+def test_demo_help_lists_the_settings_the_demo_uses(runner):
+    from rnnkit.cli.demo import DEMO_SETTINGS
+
+    text = " ".join(_ok(runner.invoke(app, ["demo", "--help"])).stdout.split())
+    for key in ("target", "window", "horizon", "max_rows", "epochs", "max_trials"):
+        flag = "--" + key.replace("_", "-")
+        shown = re.search(rf"{flag} (?:<int>|COLUMN) [^\[]*\[default: ([^\]]*)\]", text)
+        assert shown is not None and shown.group(1) == str(DEMO_SETTINGS[key]), key
+
+
 @pytest.mark.slow
 def test_demo_finishes_within_five_minutes(tmp_path):
     import subprocess

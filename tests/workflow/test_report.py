@@ -1,11 +1,13 @@
 """The report folder: tables, plots and a self-contained HTML page that renders in a browser."""
 
 import base64
+import dataclasses
 import html
 import re
 import subprocess
 from pathlib import Path
 
+import matplotlib.colors
 import numpy as np
 import pandas as pd
 import pytest
@@ -235,10 +237,30 @@ def test_report_shows_significance_and_interval_coverage(report, tuned_result):
     assert "split conformal" in page
 
 
-def test_forecast_plot_shades_the_intervals(tuned_result, tmp_path, monkeypatch):
+def _figures(monkeypatch):
+    """Capture every figure the plots save (the PNGs are still written)."""
+    from rnnkit.workflow import plots
+
+    saved = {}
+    original = plots._save
+
+    def spy(figure, path):
+        saved[Path(path).name] = figure
+        return original(figure, path)
+
+    monkeypatch.setattr(plots, "_save", spy)
+    return saved
+
+
+def _lines(figure):
+    return {line.get_label(): line for ax in figure.axes for line in ax.get_lines()}
+
+
+def test_forecast_plot_draws_the_winner_bold_with_its_bands(tuned_result, tmp_path, monkeypatch):
     from matplotlib.axes import Axes
 
     from rnnkit.workflow import plots
+    from rnnkit.workflow.report_facts import best_model
 
     shaded = []
     original = Axes.fill_between
@@ -248,8 +270,105 @@ def test_forecast_plot_shades_the_intervals(tuned_result, tmp_path, monkeypatch)
         return original(self, x, y1, y2, **kwargs)
 
     monkeypatch.setattr(Axes, "fill_between", spy)
+    figures = _figures(monkeypatch)
     plots.plot_forecasts(tuned_result, tmp_path / "forecast.png")
-    # 2 panels (step 1 and 3) x 2 networks x 2 levels; baselines' bands are in the CSV
-    assert len(shaded) == 2 * 2 * 2
-    assert sorted({label for label, _, _ in shaded}) == ["GRU 80%", "GRU 95%", "RNN 80%", "RNN 95%"]
+    winner = best_model(tuned_result.metrics)
+    assert winner == tuned_result.metrics["MAE"].idxmin()
+    # 2 panels (step 1 and 3) x the winner's 2 levels; the others' bounds are in forecasts.csv
+    assert sorted(label for label, _, _ in shaded) == sorted([f"{winner} 80%", f"{winner} 95%"] * 2)
     assert all(np.all(upper >= lower) for _, lower, upper in shaded)
+    figure = figures["forecast.png"]
+    for ax in figure.axes:
+        widths = {line.get_label(): line.get_linewidth() for line in ax.get_lines()}
+        # every model is drawn, the linear baseline too, and the winner is the boldest forecast
+        assert set(widths) == {"actual", f"{winner} (lowest test MAE)"} | {
+            n for n in tuned_result.metrics.index if n != winner
+        }
+        bold = widths.pop(f"{winner} (lowest test MAE)")
+        widths.pop("actual")
+        assert bold > max(widths.values())
+        assert ax.get_ylabel() == "load"
+    assert figure._suptitle.get_text().startswith(f"Lowest test MAE: {winner} (")
+
+
+def test_a_baseline_that_wins_is_drawn_and_named(tuned_result, tmp_path, monkeypatch):
+    from rnnkit.workflow import plots
+
+    metrics = tuned_result.metrics.copy()
+    metrics.loc["linear on lags", "MAE"] = metrics["MAE"].min() / 2
+    result = dataclasses.replace(tuned_result, metrics=metrics)
+    figures = _figures(monkeypatch)
+    plots.plot_forecasts(result, tmp_path / "forecast.png", units={"load": "MW"})
+    figure = figures["forecast.png"]
+    assert "linear on lags (lowest test MAE)" in _lines(figure)
+    assert figure._suptitle.get_text().startswith(
+        "Lowest test MAE: linear on lags (a baseline), drawn bold"
+    )
+    assert {ax.get_ylabel() for ax in figure.axes} == {"load (MW)"}
+    page = write_report(result, tmp_path / "report", units={"load": "MW"}).read_text()
+    assert "Lowest test MAE: linear on lags (a baseline), drawn bold" in page
+    assert "<h2>Test scores (load in MW)</h2>" in page
+
+
+def test_each_model_keeps_one_colour_in_every_plot(tuned_result, tmp_path, monkeypatch):
+    from rnnkit.workflow import plots
+
+    figures = _figures(monkeypatch)
+    write_report(tuned_result, tmp_path)
+    styles = plots.model_styles(tuned_result)
+    assert styles["RNN"].color != styles["GRU"].color
+    assert all(styles[b].baseline for b in ("naive", "seasonal naive", "linear on lags"))
+    seen = {}
+    for name in ("forecast.png", "horizon_errors.png"):
+        for label, line in _lines(figures[name]).items():
+            model = label.removesuffix(" (lowest test MAE)")
+            if model in styles:
+                seen.setdefault(model, set()).add(line.get_color())
+    for ax in figures["learning_curves.png"].axes + figures["tuning_history.png"].axes:
+        model = next(n for n in tuned_result.fits if ax.get_title().startswith(n))
+        seen.setdefault(model, set()).update(line.get_color() for line in ax.get_lines()[:2])
+    for ax in figures["costs.png"].axes:
+        for patch, model in zip(ax.patches, tuned_result.fits, strict=True):
+            seen[model].add(matplotlib.colors.to_hex(patch.get_facecolor()))
+    for ax in figures["importance.png"].axes:
+        model = ax.get_title().split(":")[0]
+        seen[model].update(matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches)
+    assert set(seen) == set(tuned_result.metrics.index)
+    for model, colours in seen.items():
+        assert {matplotlib.colors.to_hex(c) for c in colours} == {styles[model].color.lower()}
+
+
+def test_report_does_not_claim_convergence_for_networks_at_the_epoch_cap(report, tuned_result):
+    # one epoch of one allowed: each network's best epoch is its last, the cap
+    page = html.unescape(report.read_text())
+    assert (
+        "GRU and RNN stopped at the epoch cap while still improving (GRU: best epoch 1 of 1; "
+        "RNN: best epoch 1 of 1): not converged, so their scores may understate them; "
+        "raise --epochs." in page
+    )
+    assert "(epochs to convergence)" not in page
+    assert page.count("<td>epoch cap, still improving</td>") == 2
+
+
+def test_importance_says_how_many_trials_and_what_never_varied(report, tuned_result):
+    from rnnkit.workflow.importance import unvaried_hyperparameters
+
+    page = html.unescape(report.read_text())
+    for tuning in tuned_result.tunings.values():
+        assert tuning.importance, tuning.importance_method
+        fixed = unvaried_hyperparameters(tuning.trials)
+        shown = ", ".join(f"{k} ({v})" for k, v in fixed.items())
+        assert "from 4 trials: indicative only" in page
+        if fixed:
+            assert f"so their importance is unknown, not zero: {shown}." in page
+
+
+def test_memory_plot_and_table_say_what_they_measure(report, tuned_result, tmp_path, monkeypatch):
+    from rnnkit.workflow import plots
+
+    figures = _figures(monkeypatch)
+    plots.plot_costs(tuned_result, tmp_path / "costs.png")
+    titles = [ax.get_title() for ax in figures["costs.png"].axes]
+    assert "peak training memory, MiB\n(counted: one batch + weights, Adam)" in titles
+    page = html.unescape(report.read_text())
+    assert f"peak_training_memory_mb (MiB) is {tuned_result.memory_method}" in page

@@ -1,36 +1,34 @@
-"""What every command shares: option types, config merging, error handling, progress, output.
+"""What every command shares: option types, config merging, error handling.
 
 Settings come from three places, the first that has a value wins: a flag on
 the command line, the `--config run.toml` file, the defaults of
 `rnnkit.workflow.ForecastConfig`.
+
+This module and the command modules import only typer and the standard
+library at the top: the workflow (torch, pandas, optuna, matplotlib) is
+imported inside the command bodies, after the arguments were parsed, so a
+call with a bad flag answers at once. The progress bars and printed tables
+live in `rnnkit.cli.display` (`RichProgress`, `print_comparison` are
+re-exported here, imported on first use).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
+import re
 import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 from typing import Any
+from typing import get_args
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn
-from rich.progress import MofNCompleteColumn
-from rich.progress import Progress
-from rich.progress import TaskID
-from rich.progress import TextColumn
-from rich.progress import TimeElapsedColumn
-from rich.table import Table
 
 from rnnkit.errors import RnnkitError
-from rnnkit.workflow.progress import ProgressListener
-from rnnkit.workflow.spec import ForecastConfig
-from rnnkit.workflow.spec import config_from_mapping
-from rnnkit.workflow.spec import load_config
 
 # ---------------------------------------------------------------- option types
 Data = Annotated[
@@ -124,11 +122,47 @@ Intervals = Annotated[
         metavar="LEVELS",
     ),
 ]
+Unit = Annotated[
+    str | None,
+    typer.Option(
+        "--unit",
+        help="Unit of the target(s) for the report's axes and tables, e.g. 'kWh'; "
+        "comma-separate one per --target. [default: none]",
+        metavar="UNIT",
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
 
 #: Flag names that are not `ForecastConfig` fields.
-_NOT_CONFIG = {"config", "quiet", "debug"}
+_NOT_CONFIG = {"config", "quiet", "debug", "unit"}
+#: Names `rnnkit.cli.display` provides through this module (imported on first use).
+_DISPLAY = ("RichProgress", "coverage_lines", "print_comparison")
+
+
+def __getattr__(name: str) -> Any:
+    """`RichProgress`, `print_comparison`, `coverage_lines`: from `rnnkit.cli.display`, lazily."""
+    if name in _DISPLAY:
+        from rnnkit.cli import display
+
+        return getattr(display, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def with_default(option: Any, shown: Any) -> Any:
+    """The option of an option type, its help saying `[default: shown]` (a command's own default).
+
+    Use it as `Annotated[int | None, with_default(Horizon, 6)]`.
+
+    Example:
+        >>> with_default(Horizon, 6).help
+        'Future steps to forecast. [default: 6]'
+    """
+    info = get_args(option)[1]
+    changed = copy.copy(info)
+    text = re.sub(r"\s*\[default: [^\]]*\]", "", info.help or "")
+    changed.help = f"{text} [default: {shown}]"
+    return changed
 
 
 def split_names(value: Any) -> Any:
@@ -153,6 +187,10 @@ def build_config(flags: dict[str, Any], config_file: Path | None, **defaults: An
     Raises:
         typer.Exit: code 2 with a one-line message for a bad setting (a usage error).
     """
+    from rnnkit.workflow.spec import ForecastConfig
+    from rnnkit.workflow.spec import config_from_mapping
+    from rnnkit.workflow.spec import load_config
+
     try:
         base = config_from_mapping(defaults, base=ForecastConfig(), source="defaults")
         if config_file is not None:
@@ -212,120 +250,23 @@ def handle_errors(debug: bool) -> Iterator[None]:
         )
 
 
-class RichProgress(ProgressListener):
-    """A `ProgressListener` drawing rich progress bars on stderr.
+def units_for(run: Any, unit: str | None) -> str | dict[str, str] | None:
+    """`--unit` for `write_report`: one unit for every target, or target -> unit in order.
 
-    Bars appear only when stderr is a terminal; `quiet` also silences the
-    one-line messages (one per trained network).
+    Raises:
+        typer.Exit: code 2 when several units do not match the targets one to one.
     """
-
-    def __init__(self, *, quiet: bool = False, console: Console | None = None):
-        self.quiet = quiet
-        self.console = console or Console(stderr=True)
-        self.progress = Progress(
-            TextColumn("{task.description:<28}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=self.console,
-            disable=quiet or not self.console.is_terminal,  # bars only on a terminal
-            transient=True,
+    names = split_names(unit)
+    if names is None or isinstance(names, str):
+        return names
+    targets = list(run.targets or [])
+    if len(names) != len(targets):
+        fail(
+            f"--unit: give one unit, or one per --target ({len(targets)} target(s)"
+            f"{': ' + ', '.join(targets) if targets else ''}). Received: --unit {unit!r}.",
+            code=2,
         )
-        self.tasks: dict[str, TaskID] = {}
-
-    def __enter__(self) -> RichProgress:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.progress.stop()
-
-    def begin(self, task: str, total: int | None = None, description: str = "") -> None:
-        """Start (or restart) a bar."""
-        if task in self.tasks:
-            self.progress.reset(self.tasks[task], total=total, description=description or task)
-        else:
-            self.tasks[task] = self.progress.add_task(description or task, total=total)
-
-    def advance(self, task: str, steps: int = 1, description: str | None = None) -> None:
-        """Move a bar on."""
-        if task not in self.tasks:
-            self.begin(task)
-        kwargs: dict[str, Any] = {"description": description} if description else {}
-        self.progress.update(self.tasks[task], advance=steps, **kwargs)
-
-    def end(self, task: str) -> None:
-        """Mark a bar complete (early stopping may end it before its total)."""
-        if task in self.tasks:
-            done = self.progress.tasks[self.tasks[task]].completed
-            self.progress.update(self.tasks[task], total=max(done, 1), completed=max(done, 1))
-
-    def message(self, text: str) -> None:
-        """Print a line above the bars (not with `quiet`)."""
-        if not self.quiet:
-            self.progress.console.print(text, highlight=False)
-
-
-#: Columns of the printed table, with their headers (the report has them all).
-_COLUMNS = {
-    "MAE": "MAE",
-    "MASE": "MASE",
-    "MASE_seasonal": "MASE seas.",
-    "params": "params",
-    "seconds_per_epoch": "s/epoch",
-    "best_epoch": "best ep.",
-}
-
-
-def print_comparison(result: Any, report: Path, models: dict[str, Path], *, quiet: bool) -> None:
-    """Print the metrics table, the verdicts and where the files are (stdout)."""
-    console = Console(highlight=False)
-    if not console.is_terminal:  # files and pipes: wide enough for the table
-        console = Console(highlight=False, width=132)
-    if not quiet:
-        table = Table(title="Test scores (original units)")
-        table.add_column("model", no_wrap=True)
-        metrics = result.metrics
-        columns = [c for c in _COLUMNS if c in metrics]
-        for column in columns:
-            table.add_column(_COLUMNS[column], justify="right", no_wrap=True)
-        for name, row in metrics.iterrows():
-            table.add_row(str(name), *[_cell(row[c]) for c in columns])
-        console.print(table)
-    for line in result.headline:
-        console.print(line)
-    for line in coverage_lines(result):
-        console.print(line)
-    console.print(f"Report: {report}")
-    for name, folder in models.items():
-        console.print(f"Model {name}: {folder}")
-
-
-def coverage_lines(result: Any) -> list[str]:
-    """One line per network: its prediction intervals' coverage on the test windows."""
-    table = getattr(result, "coverage", None)
-    if table is None or table.empty:
-        return []
-    lines = []
-    for name in result.fits:
-        rows = table[table["model"] == name]
-        if len(rows):
-            shown = ", ".join(
-                f"{level:.0%} interval covers {coverage:.0%}"
-                for level, coverage in zip(rows["level"], rows["coverage"], strict=True)
-            )
-            lines.append(f"{name} prediction intervals on the test period: {shown}.")
-    return lines
-
-
-def _cell(value: Any) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if number != number:  # NaN
-        return "-"
-    return f"{number:,.0f}" if number.is_integer() and abs(number) >= 10 else f"{number:.3g}"
+    return dict(zip(targets, names, strict=True))
 
 
 def models_folder(run: Any) -> Path:

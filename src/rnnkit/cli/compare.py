@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from typing import Any
 
 import typer
 
@@ -16,16 +17,34 @@ Models = Annotated[
 ]
 
 
-def run_comparison(run: object, *, quiet: bool, title: str | None = None) -> None:
-    """Compare, save the models, write the report and print the summary."""
-    from rnnkit.workflow.compare import compare_models
-    from rnnkit.workflow.report import write_report
+def run_comparison(run: Any, *, quiet: bool, title: str | None = None, units: Any = None) -> None:
+    """Compare, save the models, write the report and print the summary.
 
-    with c.RichProgress(quiet=quiet) as progress:
-        result = compare_models(run, progress=progress)  # type: ignore[arg-type]
+    Args:
+        run: The validated `ForecastConfig`.
+        quiet: No progress bars or tables.
+        title: Report title. Defaults to `None`.
+        units: Target unit(s) for the report (`write_report`). Defaults to `None`.
+    """
+    from rnnkit.cli.display import RichProgress
+    from rnnkit.cli.display import print_comparison
+    from rnnkit.workflow.compare import compare_models
+    from rnnkit.workflow.progress import WorkPlan
+    from rnnkit.workflow.report import write_report
+    from rnnkit.workflow.report_facts import epoch_cap
+    from rnnkit.workflow.report_facts import target_units
+
+    plan = None
+    if run.workers == 1:  # with worker processes, epochs are not reported to this one
+        plan = WorkPlan.for_comparison(
+            models=len(run.models), max_trials=run.max_trials, epochs=epoch_cap(run) or 1
+        )
+    with RichProgress(quiet=quiet, plan=plan) as progress:
+        result = compare_models(run, progress=progress)
     models = result.save_models(c.models_folder(run))
-    report = write_report(result, run.out, title=title)  # type: ignore[attr-defined]
-    c.print_comparison(result, report, models, quiet=quiet)
+    shown = target_units(result.data, units)
+    report = write_report(result, run.out, title=title, units=shown)
+    print_comparison(result, report, models, quiet=quiet, units=shown)
 
 
 def compare_command(
@@ -59,6 +78,7 @@ def compare_command(
     threads: c.Threads = None,
     out: c.Out = None,
     intervals: c.Intervals = None,
+    unit: c.Unit = None,
     quiet: c.Quiet = False,
     debug: c.Debug = False,
 ) -> None:
@@ -68,7 +88,8 @@ def compare_command(
     (0 trials: its default hyperparameters), then its best values are trained
     again and measured: test accuracy (MAE, RMSE, MAPE, sMAPE, MASE against
     the naive and the seasonal naive forecasts), parameter count, seconds per
-    epoch, peak memory and epochs to convergence. The naive, seasonal naive
+    epoch, peak training memory and the best epoch (flagged when a network
+    stopped at the epoch cap while still improving). The naive, seasonal naive
     and linear-on-lags baselines are scored on the same test windows, and the
     report says in plain words whether any network beats them: a Diebold-Mariano
     test at the 5% level, "no meaningful difference" otherwise. Every model's
@@ -83,7 +104,7 @@ def compare_command(
     flags = dict(locals())
     with c.handle_errors(debug):
         run = c.build_config(flags, config)
-        run_comparison(run, quiet=quiet)
+        run_comparison(run, quiet=quiet, units=c.units_for(run, unit))
 
 
 def register(app: typer.Typer) -> None:

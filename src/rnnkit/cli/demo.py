@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from rnnkit.cli import common as c
@@ -22,14 +24,23 @@ DEMO_SETTINGS = {
 }
 
 
+#: The demo's own option types: the same flags, their help showing what the demo uses.
+Target = Annotated[list[str] | None, c.with_default(c.Target, DEMO_SETTINGS["target"])]
+Window = Annotated[int | None, c.with_default(c.Window, DEMO_SETTINGS["window"])]
+Horizon = Annotated[int | None, c.with_default(c.Horizon, DEMO_SETTINGS["horizon"])]
+MaxRows = Annotated[int | None, c.with_default(c.MaxRows, DEMO_SETTINGS["max_rows"])]
+Epochs = Annotated[int | None, c.with_default(c.Epochs, DEMO_SETTINGS["epochs"])]
+MaxTrials = Annotated[int | None, c.with_default(c.MaxTrials, DEMO_SETTINGS["max_trials"])]
+
+
 def demo_command(
     out: c.Out = None,
-    target: c.Target = None,
-    window: c.Window = None,
-    horizon: c.Horizon = None,
-    max_rows: c.MaxRows = None,
-    epochs: c.Epochs = None,
-    max_trials: c.MaxTrials = None,
+    target: Target = None,
+    window: Window = None,
+    horizon: Horizon = None,
+    max_rows: MaxRows = None,
+    epochs: Epochs = None,
+    max_trials: MaxTrials = None,
     workers: c.Workers = None,
     seed: c.Seed = None,
     threads: c.Threads = None,

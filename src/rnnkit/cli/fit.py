@@ -45,6 +45,7 @@ def fit_command(
     threads: c.Threads = None,
     out: c.Out = None,
     intervals: c.Intervals = None,
+    unit: c.Unit = None,
     quiet: c.Quiet = False,
     debug: c.Debug = False,
 ) -> None:
@@ -73,19 +74,30 @@ def fit_command(
         k: v for k, v in locals().items() if k not in ("model", "hyperparameters", *hyperparameters)
     }
     with c.handle_errors(debug):
+        from rnnkit.cli.display import RichProgress
+        from rnnkit.cli.display import print_comparison
         from rnnkit.workflow.compare import ComparisonResult
+        from rnnkit.workflow.progress import WorkPlan
         from rnnkit.workflow.report import write_report
+        from rnnkit.workflow.report_facts import epoch_cap
+        from rnnkit.workflow.report_facts import target_units
         from rnnkit.workflow.train import fit_forecaster
 
         run = c.build_config(flags, config)
-        with c.RichProgress(quiet=quiet) as progress:
+        given_units = c.units_for(run, unit)
+        plan = WorkPlan(trainings=1, epochs=epoch_cap(run) or 1)
+        with RichProgress(quiet=quiet, plan=plan) as progress:
             fitted = fit_forecaster(run, model, hyperparameters, progress=progress)
         result = ComparisonResult.from_results(fitted.data, [fitted], seconds=fitted.train_seconds)
         models = result.save_models(c.models_folder(run))
+        shown = target_units(fitted.data, given_units)
         report = write_report(
-            result, run.out, title=f"{fitted.name} forecast: {', '.join(fitted.data.targets)}"
+            result,
+            run.out,
+            title=f"{fitted.name} forecast: {', '.join(fitted.data.targets)}",
+            units=shown,
         )
-        c.print_comparison(result, report, models, quiet=quiet)
+        print_comparison(result, report, models, quiet=quiet, units=shown)
 
 
 def register(app: typer.Typer) -> None:

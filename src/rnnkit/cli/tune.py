@@ -43,6 +43,7 @@ def tune_command(
     seed: c.Seed = None,
     threads: c.Threads = None,
     out: c.Out = None,
+    unit: c.Unit = None,
     quiet: c.Quiet = False,
     debug: c.Debug = False,
 ) -> None:
@@ -63,22 +64,37 @@ def tune_command(
     """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     flags = {k: v for k, v in locals().items() if k != "model"}
     with c.handle_errors(debug):
+        from rnnkit.cli.display import RichProgress
+        from rnnkit.cli.display import print_comparison
         from rnnkit.workflow.compare import ComparisonResult
+        from rnnkit.workflow.progress import WorkPlan
         from rnnkit.workflow.report import write_report
+        from rnnkit.workflow.report_facts import epoch_cap
+        from rnnkit.workflow.report_facts import target_units
         from rnnkit.workflow.train import tune_forecaster
 
         run = c.build_config(flags, config)
-        with c.RichProgress(quiet=quiet) as progress:
+        units = c.units_for(run, unit)
+        plan = None
+        if run.workers == 1:  # with worker processes, epochs are not reported to this one
+            plan = WorkPlan.for_comparison(
+                models=1, max_trials=run.max_trials, epochs=epoch_cap(run) or 1
+            )
+        with RichProgress(quiet=quiet, plan=plan) as progress:
             tuned = tune_forecaster(run, model, progress=progress)
         fitted = tuned.fit
         result = ComparisonResult.from_results(
             fitted.data, [fitted], [tuned], seconds=tuned.search_seconds + fitted.train_seconds
         )
         models = result.save_models(c.models_folder(run))
+        shown = target_units(fitted.data, units)
         report = write_report(
-            result, run.out, title=f"Tuned {fitted.name}: {', '.join(fitted.data.targets)}"
+            result,
+            run.out,
+            title=f"Tuned {fitted.name}: {', '.join(fitted.data.targets)}",
+            units=shown,
         )
-        c.print_comparison(result, report, models, quiet=quiet)
+        print_comparison(result, report, models, quiet=quiet, units=shown)
 
 
 def register(app: typer.Typer) -> None:

@@ -63,9 +63,10 @@ def tune_worker_command(
         rnnkit tune-worker --storage postgresql://tuner:PASSWORD@db:5432/studies --workers 2
     """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     with c.handle_errors(debug):
+        from rnnkit.cli.display import RichProgress
         from rnnkit.workflow.join import join_search
 
-        with c.RichProgress(quiet=quiet) as progress:
+        with RichProgress(quiet=quiet) as progress:
             result = join_search(
                 storage,
                 study=study,

@@ -8,6 +8,11 @@ rnnkit estimates it from the completed trials alone: for each
 hyperparameter, the share of the score's variance explained by that
 hyperparameter by itself (eta squared: the variance of the mean score per
 value, numeric values grouped into quartiles), normalised to sum to 1.
+
+Importance from a handful of trials is a hint, not a measurement: the report
+quotes `importance_caveat` beside it (how many trials; "indicative only"
+below `RELIABLE_TRIALS`) and names the hyperparameters that never varied
+(`unvaried_hyperparameters`), whose importance of 0 says nothing.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["hyperparameter_importance"]
+__all__ = ["hyperparameter_importance", "importance_caveat", "unvaried_hyperparameters"]
 
 logger = logging.getLogger(__name__)
 
 MIN_TRIALS = 4
+#: Below this many completed trials, importance is called indicative only.
+RELIABLE_TRIALS = 20
 _ETA = (
     "share of the score's variance explained by each hyperparameter alone (eta squared over "
     "{n} completed trials; rnnkit's estimate, since Optuna's fANOVA importance was not "
@@ -54,11 +61,7 @@ def hyperparameter_importance(
     """
     if trials is None or trials.empty or "score" not in trials:
         return None, "not computed: no trials were recorded"
-    if "status" in trials:
-        done = trials[trials["status"].astype(str).str.upper() == "COMPLETED"]
-    else:  # a table without a status column holds completed trials only
-        done = trials
-    done = done[np.isfinite(pd.to_numeric(done["score"], errors="coerce"))]
+    done = _completed(trials)
     if len(done) < MIN_TRIALS:
         return None, (
             f"not computed: {len(done)} completed trial(s), at least {MIN_TRIALS} are needed "
@@ -93,6 +96,55 @@ def hyperparameter_importance(
     norm = sum(shares.values())
     ranked = dict(sorted(((k, v / norm) for k, v in shares.items()), key=lambda kv: -kv[1]))
     return ranked, _ETA.format(n=len(done))
+
+
+def _completed(trials: pd.DataFrame) -> pd.DataFrame:
+    """The completed trials with a finite score."""
+    if trials is None or trials.empty or "score" not in trials:
+        return pd.DataFrame()
+    if "status" in trials:
+        done = trials[trials["status"].astype(str).str.upper() == "COMPLETED"]
+    else:  # a table without a status column holds completed trials only
+        done = trials
+    return done[np.isfinite(pd.to_numeric(done["score"], errors="coerce"))]
+
+
+def unvaried_hyperparameters(trials: pd.DataFrame) -> dict[str, Any]:
+    """Hyperparameters that kept one value in every completed trial, with that value.
+
+    Their importance is 0 by construction: the search never tried another value,
+    so it cannot tell whether they matter.
+
+    Example:
+        >>> trials = pd.DataFrame({
+        ...     "status": ["COMPLETED"] * 3, "score": [1.0, 2.0, 3.0],
+        ...     "hp_units": [8, 16, 8], "hp_activation": ["relu"] * 3})
+        >>> unvaried_hyperparameters(trials)
+        {'activation': 'relu'}
+    """
+    done = _completed(trials)
+    out: dict[str, Any] = {}
+    if len(done) < 2:
+        return out
+    for column in [c for c in done.columns if str(c).startswith("hp_")]:
+        values = done[column].astype(object).where(done[column].notna(), None)
+        if values.nunique(dropna=False) == 1:
+            value = values.iloc[0]
+            out[str(column)[3:]] = value.item() if isinstance(value, np.generic) else value
+    return out
+
+
+def importance_caveat(trials: pd.DataFrame) -> str:
+    """How far to trust an importance from these trials, in one phrase.
+
+    Example:
+        >>> importance_caveat(pd.DataFrame({"status": ["COMPLETED"] * 4, "score": [1, 2, 3, 4]}))
+        'from 4 trials: indicative only'
+    """
+    n = len(_completed(trials))
+    if n < RELIABLE_TRIALS:
+        return f"from {n} trial{'s' if n != 1 else ''}: indicative only"
+    return f"from {n} trials"
 
 
 def _groups(column: pd.Series) -> pd.Series | None:

@@ -5,6 +5,11 @@ step per model in a comparison), `"trials"` (one per tuning trial) and
 `"epochs"` (one per training epoch). The base class does nothing; the CLI
 subclasses it to draw rich progress bars, and tests can record the calls.
 
+`TimeEstimate` listens to the same calls and turns them into the time
+left for a whole command (`WorkPlan`: how many training runs of how many
+epochs), from the epoch times measured so far: nothing is guessed before
+the first epoch ends.
+
 Example:
     >>> class Recorder(ProgressListener):
     ...     def __init__(self):
@@ -19,11 +24,16 @@ Example:
 
 from __future__ import annotations
 
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rnnkit.callbacks.base import Callback
+from rnnkit.errors import RnnkitValueError
 
-__all__ = ["EpochProgress", "ProgressListener"]
+__all__ = ["EpochProgress", "ProgressListener", "TimeEstimate", "WorkPlan", "format_duration"]
 
 
 class ProgressListener:
@@ -88,3 +98,158 @@ class EpochProgress(Callback):
         self.listener.end("epochs")
         if self.count_trials:
             self.listener.advance("trials")
+
+
+@dataclass(frozen=True)
+class WorkPlan:
+    """The training a command will do: `trainings` runs of at most `epochs` epochs each.
+
+    Attributes:
+        trainings: Training runs in all (tuning trials and final fits).
+        epochs: Most epochs of one run (early stopping may end a run sooner).
+        models: Networks trained one after another. Defaults to `1`.
+
+    Example:
+        >>> WorkPlan.for_comparison(models=3, max_trials=4, epochs=20)
+        WorkPlan(trainings=15, epochs=20, models=3)
+    """
+
+    trainings: int
+    epochs: int
+    models: int = 1
+
+    @classmethod
+    def for_comparison(cls, *, models: int, max_trials: int, epochs: int) -> WorkPlan:
+        """Each network tunes `max_trials` trials and then trains its best values once more."""
+        per_model = max_trials + 1 if max_trials > 0 else 1
+        return cls(trainings=models * per_model, epochs=epochs, models=models)
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds as `"45 s"`, `"2 min 05 s"` or `"1 h 02 min"`.
+
+    Example:
+        >>> format_duration(44.6), format_duration(125), format_duration(3720)
+        ('45 s', '2 min 05 s', '1 h 02 min')
+    """
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"{total} s"
+    if total < 3600:
+        return f"{total // 60} min {total % 60:02d} s"
+    return f"{total // 3600} h {total % 3600 // 60:02d} min"
+
+
+class TimeEstimate:
+    """Elapsed time and the time left of a command's training, from measured epoch times.
+
+    Feed it the listener calls (`begin`, `advance`, `end`, as a
+    `ProgressListener` receives them). The time left is
+
+        (epochs left in the current run + runs not started x epochs per run)
+        x seconds per epoch,
+
+    where epochs per run is the mean of the finished runs (early stopping
+    makes them shorter than the cap; the cap until one has finished) and
+    seconds per epoch is the median of the current network's epochs (the
+    networks differ in speed), or of all epochs measured for networks not
+    started yet. When a network finishes, the count of runs is set from the
+    plan, so a skipped or extended final fit does not skew it. Before the
+    first epoch has ended there is no estimate.
+
+    Args:
+        plan: What the command will train.
+        clock: Seconds, monotonic. Defaults to `time.monotonic`.
+
+    Example:
+        >>> now = [0.0]
+        >>> estimate = TimeEstimate(WorkPlan(trainings=2, epochs=10), clock=lambda: now[0])
+        >>> estimate.begin("epochs", total=10)
+        >>> now[0] = 3.0; estimate.advance("epochs")
+        >>> estimate.remaining()  # 9 more epochs in this run, 10 in the next, 3 s each
+        57.0
+    """
+
+    def __init__(self, plan: WorkPlan, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if plan.trainings < 1 or plan.epochs < 1 or plan.models < 1:
+            raise RnnkitValueError(
+                "TimeEstimate(): the plan needs at least 1 training of 1 epoch for 1 model. "
+                f"Received: {plan}."
+            )
+        self.plan = plan
+        self.clock = clock
+        self.started = clock()
+        self._mark: float | None = None
+        self._model_epochs: list[float] = []
+        self._all_epochs: list[float] = []
+        self._run_lengths: list[int] = []
+        self._current = 0
+        self._running = False
+        self._finished_runs = 0
+        self._finished_models = 0
+
+    @property
+    def epochs_measured(self) -> int:
+        """Epochs timed so far."""
+        return len(self._all_epochs)
+
+    def begin(self, task: str, total: int | None = None, description: str = "") -> None:
+        """A task starts; an `"epochs"` task is a training run."""
+        if task == "epochs":
+            self._mark = self.clock()
+            self._current = 0
+            self._running = True
+
+    def advance(self, task: str, steps: int = 1, description: str | None = None) -> None:
+        """An epoch ended (timed from the previous one), or a network finished."""
+        if task == "epochs" and self._mark is not None:
+            now = self.clock()
+            seconds = (now - self._mark) / max(steps, 1)
+            self._mark = now
+            self._model_epochs.extend([seconds] * steps)
+            self._all_epochs.extend([seconds] * steps)
+            self._current += steps
+        elif task == "models":
+            self._finished_models += steps
+            per_model = self.plan.trainings / self.plan.models
+            self._finished_runs = round(self._finished_models * per_model)
+            self._model_epochs = []
+            self._running = False
+
+    def end(self, task: str) -> None:
+        """A training run finished (early stopping may end it before its cap)."""
+        if task == "epochs" and self._running:
+            self._run_lengths.append(self._current)
+            self._finished_runs += 1
+            self._running = False
+            self._mark = None
+
+    def elapsed(self) -> float:
+        """Seconds since the estimate was made."""
+        return self.clock() - self.started
+
+    def remaining(self) -> float | None:
+        """Estimated seconds of training left, or `None` before the first epoch has ended."""
+        if not self._all_epochs:
+            return None
+        per_run = statistics.fmean(self._run_lengths) if self._run_lengths else self.plan.epochs
+        running = 1 if self._running else 0
+        current_left = max(per_run - self._current, 0) if running else 0
+        runs_left = max(self.plan.trainings - self._finished_runs - running, 0)
+        model_end = round((self._finished_models + 1) * self.plan.trainings / self.plan.models)
+        this_model_left = min(max(model_end - self._finished_runs - running, 0), runs_left)
+        later = runs_left - this_model_left
+        here = statistics.median(self._model_epochs or self._all_epochs)
+        overall = statistics.median(self._all_epochs)
+        return (current_left + this_model_left * per_run) * here + later * per_run * overall
+
+    def describe(self) -> str:
+        """`"elapsed 1 min 10 s, about 2 min 30 s left (from 34 epochs)"`, or elapsed only."""
+        text = f"elapsed {format_duration(self.elapsed())}"
+        left = self.remaining()
+        if left is None:
+            return f"{text}, time left: measuring the first epoch"
+        return (
+            f"{text}, about {format_duration(left)} left "
+            f"(from {self.epochs_measured} epoch{'s' if self.epochs_measured != 1 else ''} timed)"
+        )

@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import html
 import json
 import logging
+from collections.abc import Callable
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +40,14 @@ import pandas as pd
 from rnnkit._files import atomic_write
 from rnnkit.workflow import plots
 from rnnkit.workflow.compare import ComparisonResult
+from rnnkit.workflow.importance import importance_caveat
+from rnnkit.workflow.importance import unvaried_hyperparameters
 from rnnkit.workflow.prepare import BEIJING_ATTRIBUTION
+from rnnkit.workflow.report_facts import best_model
+from rnnkit.workflow.report_facts import cap_sentence
+from rnnkit.workflow.report_facts import epoch_cap
+from rnnkit.workflow.report_facts import stopped_at_cap
+from rnnkit.workflow.report_facts import target_units
 from rnnkit.workflow.significance import LEVEL
 from rnnkit.workflow.significance import overlap_lag
 
@@ -47,13 +57,13 @@ logger = logging.getLogger(__name__)
 
 _ACCURACY = ["MAE", "RMSE", "MAPE", "sMAPE", "MASE", "MASE_seasonal", "rel_naive", "rel_seasonal"]
 _COST = ["params", "seconds_per_epoch", "peak_memory_mb", "best_epoch", "epochs_run"]
-_PLOTS = (
-    ("forecast.png", plots.plot_forecasts, "Forecasts against actual values (test period)"),
-    ("horizon_errors.png", plots.plot_horizon_errors, "Error by forecast step"),
-    ("learning_curves.png", plots.plot_learning_curves, "Learning curves"),
-    ("costs.png", plots.plot_costs, "Cost of each network"),
-    ("tuning_history.png", plots.plot_tuning_history, "Tuning history"),
-    ("importance.png", plots.plot_importance, "Hyperparameter importance"),
+_PLOT_FILES = (
+    "forecast.png",
+    "horizon_errors.png",
+    "learning_curves.png",
+    "costs.png",
+    "tuning_history.png",
+    "importance.png",
 )
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;
@@ -113,13 +123,22 @@ def _tuning_table(trials: pd.DataFrame) -> pd.DataFrame:
     return table.set_index("trial_id") if "trial_id" in table else table
 
 
-def write_report(result: ComparisonResult, folder: str | Path, *, title: str | None = None) -> Path:
+def write_report(
+    result: ComparisonResult,
+    folder: str | Path,
+    *,
+    title: str | None = None,
+    units: Mapping[str, str] | str | None = None,
+) -> Path:
     """Write the report folder for a comparison (see the module docs).
 
     Args:
         result: What `compare_models` (or `ComparisonResult.from_results`) returned.
         folder: Output folder, created if needed; existing report files are replaced.
         title: Page title. Defaults to `None` ("Forecast comparison: <targets>").
+        units: Unit of each target for the axes and tables (a mapping, or one
+            unit for every target), e.g. `"kWh"`. Defaults to `None`: the
+            documented units of the bundled data, none otherwise.
 
     Returns:
         Path of `report.html`.
@@ -138,15 +157,92 @@ def write_report(result: ComparisonResult, folder: str | Path, *, title: str | N
         _write_csv(result.coverage, folder / "coverage.csv", index=False)
     for tuning in result.tunings.values():
         _write_csv(tuning.trials, folder / f"tuning_{tuning.kind}.csv", index=False)
+    known = target_units(data, units)
     figures = []
-    for name, draw, caption in _PLOTS:
+    for name, (draw, caption) in zip(_PLOT_FILES, _plots(result, known), strict=True):
         path = draw(result, folder / name)
         if path is not None:
             figures.append((path, caption))
-    page = _html(result, figures, title or f"Forecast comparison: {', '.join(data.targets)}")
+    page = _html(result, figures, title or f"Forecast comparison: {', '.join(data.targets)}", known)
     out = atomic_write(folder / "report.html", page)
     logger.info("report written to %s", out)
     return out
+
+
+def _plots(
+    result: ComparisonResult, units: Mapping[str, str]
+) -> list[tuple[Callable[[ComparisonResult, Path], Path | None], str]]:
+    """Each plot's drawing function and its caption, in `_PLOT_FILES` order."""
+    winner = best_model(result.metrics)
+    if winner is None:
+        chosen = "No model has a finite test MAE."
+    else:
+        kind = "a network" if winner in result.fits else "a baseline"
+        band = " with its prediction intervals shaded" if winner in result.intervals else ""
+        chosen = (
+            f"Lowest test MAE: {winner} ({kind}), drawn bold{band}; the other models are thin "
+            "lines (their interval bounds are in forecasts.csv)."
+        )
+    unit_note = "; ".join(f"{t} in {u}" for t, u in units.items())
+    unit_note = f" Values: {unit_note}." if unit_note else ""
+    capped = cap_sentence(result)
+    tuned = [t for t in result.tunings.values() if t.importance]
+    caveats = "; ".join(f"{t.name} {importance_caveat(t.trials)}" for t in tuned)
+    return [
+        (
+            functools.partial(plots.plot_forecasts, units=units),
+            f"Forecasts against actual values (test period). {chosen}{unit_note}",
+        ),
+        (
+            functools.partial(plots.plot_horizon_errors, units=units),
+            f"Test MAE at each forecast step; bold: lowest test MAE ({winner}).{unit_note}",
+        ),
+        (
+            plots.plot_learning_curves,
+            "Learning curves: training (dashed) and validation (solid) loss per epoch, in each "
+            "network's colour; the grey line marks the best epoch."
+            + (f" {capped}" if capped else ""),
+        ),
+        (
+            plots.plot_costs,
+            "Cost of each network. Peak training memory: "
+            f"{result.memory_method or 'not measured'}. Hatched best epoch: stopped at the "
+            "epoch cap while still improving.",
+        ),
+        (
+            plots.plot_tuning_history,
+            "Tuning history: each trial's validation loss (scaled MSE) and the best so far.",
+        ),
+        (
+            plots.plot_importance,
+            f"Hyperparameter importance ({caveats}); hyperparameters that never varied are "
+            "named under each panel, not drawn.",
+        ),
+    ]
+
+
+def _stop_reason(fit: Any, config: Any) -> str:
+    """How a network's training ended, in words for the cost table."""
+    if stopped_at_cap(fit, config):
+        return "epoch cap, still improving"
+    patience = int(getattr(config, "patience", 0) or 0)
+    if patience and fit.epochs_run - fit.best_epoch >= patience:
+        return "early stopping"
+    return "epoch cap"
+
+
+def _importance_note(tuning: Any) -> str:
+    """Where the importance comes from, how far to trust it, and what never varied."""
+    note = f"Importance: {tuning.importance_method}"
+    if tuning.importance:
+        note += f"; {importance_caveat(tuning.trials)}"
+    fixed = unvaried_hyperparameters(tuning.trials)
+    if fixed:
+        shown = ", ".join(f"{name} ({value})" for name, value in fixed.items())
+        note += (
+            f". Never varied across the trials, so their importance is unknown, not zero: {shown}"
+        )
+    return note + "."
 
 
 def _interval_section(result: ComparisonResult) -> list[str]:
@@ -177,7 +273,12 @@ def _write_csv(frame: pd.DataFrame, path: Path, *, index: bool = True) -> None:
     atomic_write(path, frame.to_csv(index=index))
 
 
-def _html(result: ComparisonResult, figures: list[tuple[Path, str]], title: str) -> str:
+def _html(
+    result: ComparisonResult,
+    figures: list[tuple[Path, str]],
+    title: str,
+    units: Mapping[str, str],
+) -> str:
     data, config = result.data, result.config
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -189,7 +290,9 @@ def _html(result: ComparisonResult, figures: list[tuple[Path, str]], title: str)
     ]
     if data.is_bundled:
         parts.append(f"<p class='note'>{html.escape(BEIJING_ATTRIBUTION)}</p>")
-    parts += ["<h2>Verdict</h2>", f"<div class='verdict'>{_list(result.headline)}</div>"]
+    capped = cap_sentence(result)
+    headline = [*result.headline, *([capped] if capped else [])]
+    parts += ["<h2>Verdict</h2>", f"<div class='verdict'>{_list(headline)}</div>"]
     parts += [
         f"<p class='note'>A network beats (or is worse than) a baseline only when the "
         f"Diebold-Mariano test rejects equal accuracy at the {LEVEL:.0%} level (two-sided), on "
@@ -205,8 +308,9 @@ def _html(result: ComparisonResult, figures: list[tuple[Path, str]], title: str)
         parts.append(_table(tests.set_index("model")))
     parts.append("</details>")
     accuracy = result.metrics[["kind", *[c for c in _ACCURACY if c in result.metrics]]]
+    shown_units = "; ".join(f"{t} in {u}" for t, u in units.items())
     parts += [
-        "<h2>Test scores (original units)</h2>",
+        f"<h2>Test scores ({html.escape(shown_units or 'original units')})</h2>",
         _table(accuracy),
         "<p class='note'>MASE divides the test MAE by the MAE of the in-sample naive forecast on "
         f"the training period; MASE_seasonal by that of the seasonal naive forecast (season "
@@ -217,15 +321,28 @@ def _html(result: ComparisonResult, figures: list[tuple[Path, str]], title: str)
     ]
     if result.fits:
         cost = result.metrics.loc[list(result.fits), [c for c in _COST if c in result.metrics]]
+        cost = cost.rename(columns={"peak_memory_mb": "peak_training_memory_mb"})
+        cost["stopped_by"] = [_stop_reason(fit, config) for fit in result.fits.values()]
+        cap = epoch_cap(config)
+        more = (
+            ", more for a network still improving at the cap"
+            if getattr(config, "extends_epochs", False)
+            else ""
+        )
         parts += [
             "<h2>Cost of each network</h2>",
             _table(cost),
-            f"<p class='note'>Every network trained with the same budget: at most {config.epochs} "
-            f"epochs, batch size {config.batch_size}, early stopping after {config.patience} "
-            f"epochs without improvement, {config.max_trials} tuning trial(s) each. Peak memory: "
-            f"{html.escape(result.memory_method)}. best_epoch is the epoch with the lowest "
-            "validation loss (epochs to convergence).</p>",
+            f"<p class='note'>Every network trained with the same budget: at most {cap} "
+            f"epochs{more}, batch size {config.batch_size}, early stopping after "
+            f"{config.patience} epochs without improvement, {config.max_trials} tuning trial(s) "
+            "each. peak_training_memory_mb (MiB) is "
+            f"{html.escape(result.memory_method or 'not measured')}. best_epoch is the epoch "
+            "with the lowest validation loss: the epoch of convergence where early stopping "
+            "ended the training, only where the budget ran out when stopped_by says "
+            "'epoch cap, still improving'.</p>",
         ]
+        if capped:
+            parts.append(f"<p><strong>{html.escape(capped)}</strong></p>")
     parts += _interval_section(result)
     parts.append("<h2>Plots</h2>")
     parts += [_image(path, caption) for path, caption in figures]
@@ -250,10 +367,11 @@ def _html(result: ComparisonResult, figures: list[tuple[Path, str]], title: str)
             f"{tuning.search_seconds:.0f} s; best values: "
             f"<code>{html.escape(json.dumps(tuning.best_hyperparameters))}</code>.</p>",
         ]
-        if tuning.importance:
-            table = pd.DataFrame({"importance": tuning.importance}).rename_axis("hyperparameter")
+        shares = plots.varied_importance(tuning)
+        if shares:
+            table = pd.DataFrame({"importance": shares}).rename_axis("hyperparameter")
             parts.append(_table(table))
-        parts.append(f"<p class='note'>Importance: {html.escape(tuning.importance_method)}.</p>")
+        parts.append(f"<p class='note'>{html.escape(_importance_note(tuning))}</p>")
         parts.append(_table(_tuning_table(tuning.trials)))
     settings = json.dumps(config.to_dict(), indent=2, default=str)
     parts += [
