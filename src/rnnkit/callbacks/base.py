@@ -113,6 +113,27 @@ class CallbackList(Callback):
     def __iter__(self):
         return iter(self.callbacks)
 
+    def overrides(self, *hooks: str) -> bool:
+        """Whether some callback in the list implements one of ``hooks`` itself.
+
+        A hook that no callback overrides does nothing, so the training loop can
+        skip calling it and building its logs (Keras skips batch hooks the same way).
+
+        Example:
+            >>> callbacks = CallbackList([History()])
+            >>> callbacks.overrides("on_epoch_end"), callbacks.overrides("on_train_batch_end")
+            (True, False)
+        """
+        return any(_implements(cb, hook) for cb in self.callbacks for hook in hooks)
+
+
+def _implements(callback: Any, hook: str) -> bool:
+    """Whether ``callback.<hook>`` is something other than the base class's no-op."""
+    method = getattr(callback, hook, None)
+    if method is None:
+        return False
+    return getattr(method, "__func__", None) is not getattr(Callback, hook)
+
 
 def _make_dispatch(hook: str):
     def dispatch(self, *args, **kwargs):

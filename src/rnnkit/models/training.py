@@ -46,6 +46,52 @@ def _owns_parameters(module: torch.nn.Module) -> bool:
     return next(module.parameters(recurse=False), None) is not None
 
 
+class StepLayers:
+    """The layers each training step visits, found once per ``fit``.
+
+    Walking every module of the model twice a batch (penalties before the backward
+    pass, constraints after the update) costs more than the visits themselves on a
+    small network; ``fit`` finds the layers once. A plan lives for one ``fit`` call;
+    ``train_step`` outside ``fit`` walks the modules each call, as before.
+
+    Attributes:
+        loss_terms: ``(module, penalty)`` for every module, in ``model.modules()``
+            order: the step adds its ``activity_loss`` when its forward pass set
+            one, and its ``regularization_loss()`` when ``penalty`` (it holds
+            parameters and has the method).
+        constrained: Layers holding parameters with an ``apply_constraints`` method.
+    """
+
+    __slots__ = ("constrained", "loss_terms")
+
+    def __init__(self, loss_terms: list[tuple[Any, bool]], constrained: list[Any]):
+        self.loss_terms = loss_terms
+        self.constrained = constrained
+
+    @classmethod
+    def of(cls, model: torch.nn.Module) -> StepLayers:
+        """Find the layers of ``model``.
+
+        Example:
+            >>> from rnnkit.layers import Dense, Dropout, Input, LSTM
+            >>> from rnnkit.models import Sequential
+            >>> model = Sequential([Input((5, 2)), LSTM(4), Dropout(0.1), Dense(1)])
+            >>> plan = StepLayers.of(model)
+            >>> [type(layer).__name__ for layer in plan.constrained]
+            ['LSTMCell', 'Dense']
+            >>> [type(layer).__name__ for layer, penalty in plan.loss_terms if penalty]
+            ['LSTMCell', 'Dense']
+        """
+        loss_terms, constrained = [], []
+        for layer in model.modules():
+            owner = _owns_parameters(layer)
+            penalty = owner and getattr(layer, "regularization_loss", None) is not None
+            loss_terms.append((layer, penalty))
+            if owner and getattr(layer, "apply_constraints", None) is not None:
+                constrained.append(layer)
+        return cls(loss_terms, constrained)
+
+
 def _warn_ran_out(caller: str, what: str = "your input", then: str = "") -> None:
     warnings.warn(
         f"{caller}: {what} ran out of data{then}. Make sure the dataset or generator "
@@ -67,6 +113,7 @@ class Trainer(_ModuleBase):
     loss: Any = None
     compiled_metrics: list[Any]
     stop_training: bool = False
+    _fit_step_layers: StepLayers | None = None  # the layers a step visits, during fit
     history: History | None
 
     if TYPE_CHECKING:  # provided by the model class Trainer is mixed into (Sequential)
@@ -175,20 +222,21 @@ class Trainer(_ModuleBase):
                 f"{tuple(y.shape[1:])} per sample, or reshape y."
             )
 
+    def _step_layers(self) -> StepLayers:
+        """The layers a training step visits: the plan cached by ``fit``, else a fresh one."""
+        plan = self._fit_step_layers
+        return plan if plan is not None else StepLayers.of(self)
+
     def _regularization(self) -> torch.Tensor | None:
         total = None
-        for layer in self.modules():
-            penalty = None
-            regularization_loss = getattr(layer, "regularization_loss", None)
-            if regularization_loss is not None and _owns_parameters(layer):
-                penalty = regularization_loss()
+        for layer, has_penalty in self._step_layers().loss_terms:
+            penalty = layer.regularization_loss() if has_penalty else None
             activity = getattr(layer, "activity_loss", None)
             for term in (penalty, activity):
                 if term is not None:
                     total = term if total is None else total + term
             if activity is not None:
-                # torch types module attributes as Tensor | Module; this one is rnnkit's own
-                layer.activity_loss = None  # type: ignore[assignment]
+                layer.activity_loss = None
         return total
 
     def train_step(self, x, y, sample_weight=None) -> torch.Tensor:
@@ -202,10 +250,8 @@ class Trainer(_ModuleBase):
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
-        for layer in self.modules():
-            apply_constraints = getattr(layer, "apply_constraints", None)
-            if apply_constraints is not None and _owns_parameters(layer):
-                apply_constraints()
+        for layer in self._step_layers().constrained:
+            layer.apply_constraints()
         predictions = y_pred.detach()
         if hasattr(y_pred, "_keras_mask"):  # detach() drops the output mask
             predictions._keras_mask = y_pred._keras_mask
@@ -385,44 +431,67 @@ class Trainer(_ModuleBase):
         device = self.device
         logs: dict[str, float] = {}
         callback_list.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            self._reset_metrics()
-            self.train()
-            train.on_epoch_begin()
-            callback_list.on_epoch_begin(epoch)
-            total, seen = 0.0, 0
-            logs = {}
-            for step, (xb, yb, swb) in enumerate(train.epoch(device)):
-                callback_list.on_train_batch_begin(step)
-                loss = self.train_step(xb, yb, swb)
-                n = len(xb)
-                total += float(loss) * n
-                seen += n
-                logs = {"loss": total / seen, **self._metric_logs()}
-                callback_list.on_train_batch_end(step, logs)
+        self._fit_step_layers = None  # found at the first batch, once the model is built
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self._reset_metrics()
+                self.train()
+                train.on_epoch_begin()
+                callback_list.on_epoch_begin(epoch)
+                logs, seen, batches = self._train_epoch(train, callback_list, device)
+                self.eval()
+                if seen == 0 and train.ran_out:
+                    _warn_ran_out(caller, then="; interrupting training")
+                    break
+                if train.ran_out:  # a short epoch, as Keras: say so and go on
+                    _warn_ran_out(caller, then=f"; epoch {epoch + 1} ended after {batches} batches")
+                if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
+                    logs.update(self._evaluate_batches(val, None, caller, prefix="val_"))
+                    if val.ran_out:
+                        _warn_ran_out(
+                            caller, "validation_data", "; the val_ logs of this epoch are "
+                            "missing or cover fewer batches",
+                        )  # fmt: skip
+                train.on_epoch_end()
+                callback_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
-            self.eval()
-            if seen == 0 and train.ran_out:
-                _warn_ran_out(caller, then="; interrupting training")
-                break
-            if train.ran_out:  # a short epoch, as Keras: say so and go on
-                _warn_ran_out(caller, then=f"; epoch {epoch + 1} ended after {step + 1} batches")
-            if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
-                logs.update(self._evaluate_batches(val, None, caller, prefix="val_"))
-                if val.ran_out:
-                    _warn_ran_out(
-                        caller, "validation_data", "; the val_ logs of this epoch are "
-                        "missing or cover fewer batches",
-                    )  # fmt: skip
-            train.on_epoch_end()
-            callback_list.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
+        finally:
+            self._fit_step_layers = None
         self.eval()
         callback_list.on_train_end(logs)
         self.history = history
         return history
+
+    def _train_epoch(
+        self, train: ArrayBatches | DatasetBatches, callback_list: CallbackList, device
+    ) -> tuple[dict[str, float], int, int]:
+        """One epoch of training steps: ``(logs, samples seen, batches run)``.
+
+        The per-batch logs (loss so far, metric results) are built only when a
+        callback reads them, as Keras does; otherwise once, after the last batch.
+        """
+        batch_hooks = callback_list.overrides("on_train_batch_begin", "on_train_batch_end")
+        total, seen, batches = 0.0, 0, 0
+        logs: dict[str, float] = {}
+        for step, (xb, yb, swb) in enumerate(train.epoch(device)):
+            if self._fit_step_layers is None:
+                self._fit_step_layers = StepLayers.of(self)
+            if batch_hooks:
+                callback_list.on_train_batch_begin(step)
+            loss = self.train_step(xb, yb, swb)
+            n = len(xb)
+            total += float(loss) * n
+            seen += n
+            batches = step + 1
+            if batch_hooks:
+                logs = {"loss": total / seen, **self._metric_logs()}
+                callback_list.on_train_batch_end(step, logs)
+            if self.stop_training:
+                break
+        if seen and not batch_hooks:
+            logs = {"loss": total / seen, **self._metric_logs()}
+        return logs, seen, batches
 
     def _check_batch_size(self, batch_size: Any, caller: str) -> int:
         if batch_size is None:

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 
 from rnnkit.callbacks.base import Callback
+from rnnkit.kernels.threads import prefer_passive_waiting
+from rnnkit.kernels.threads import usable_threads
 
 __all__ = [
     "CPU_METHOD",
@@ -43,7 +45,14 @@ CPU_METHOD = (
 
 @contextlib.contextmanager
 def torch_threads(threads: int | None) -> Iterator[None]:
-    """Run the block with `torch.set_num_threads(threads)`, then restore the setting.
+    """Run the block on at most `threads` torch threads, then restore the setting.
+
+    On a busy machine it uses fewer: no more threads than there are idle cores
+    (`rnnkit.kernels.threads.usable_threads`, one 0.1 s sample when `threads` > 1),
+    because a thread that waits for a descheduled partner costs more than it
+    gives. It also sets `OMP_WAIT_POLICY=PASSIVE` for the processes started from
+    here (tuning workers) unless the variable is set; see
+    `rnnkit.kernels.threads.prefer_passive_waiting`.
 
     Example:
         >>> with torch_threads(1):
@@ -53,8 +62,9 @@ def torch_threads(threads: int | None) -> Iterator[None]:
     if threads is None:
         yield
         return
+    prefer_passive_waiting()
     before = torch.get_num_threads()
-    torch.set_num_threads(int(threads))
+    torch.set_num_threads(usable_threads(int(threads)))
     try:
         yield
     finally:
