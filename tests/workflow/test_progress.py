@@ -52,6 +52,20 @@ def test_the_estimate_follows_measured_epochs_early_stopping_and_each_network():
     assert estimate.describe() == "elapsed 7 s, about 9 s left (from 5 epochs timed)"
 
 
+def test_the_time_between_runs_counts_as_training_time():
+    clock = Clock()
+    estimate = TimeEstimate(WorkPlan(trainings=3, epochs=2), clock=clock)
+    estimate.begin("epochs", total=2)
+    _epoch(estimate, clock, 1.0)
+    _epoch(estimate, clock, 2.0)
+    estimate.end("epochs")
+    clock.now = 4.0  # 2 s of checkpointing and building the next model
+    estimate.begin("epochs", total=2)
+    _epoch(estimate, clock, 5.0)
+    # 5 s for 3 epochs; 1 epoch left in this run and 2 in the last one
+    assert estimate.remaining() == pytest.approx((1 + 2) * 5 / 3)
+
+
 def test_a_network_whose_final_fit_is_skipped_does_not_leave_runs_owed():
     clock = Clock()
     estimate = TimeEstimate(WorkPlan.for_comparison(models=2, max_trials=1, epochs=2), clock=clock)

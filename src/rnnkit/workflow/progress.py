@@ -151,15 +151,20 @@ class TimeEstimate:
 
     where epochs per run is the mean of the finished runs (early stopping
     makes them shorter than the cap; the cap until one has finished) and
-    seconds per epoch is the median of the current network's epochs (the
-    networks differ in speed), or of all epochs measured for networks not
-    started yet. When a network finishes, the count of runs is set from the
-    plan, so a skipped or extended final fit does not skew it. Before the
-    first epoch has ended there is no estimate.
+    seconds per epoch is wall-clock time over epochs since the current
+    network's first epoch began (the networks differ in speed; the time
+    between runs, building and checkpointing, is included), or since the
+    first epoch of all for networks not started yet. When a network
+    finishes, the count of runs is set from the plan, so a skipped or
+    extended final fit does not skew it. Before the first epoch has ended
+    there is no estimate.
 
     Args:
         plan: What the command will train.
         clock: Seconds, monotonic. Defaults to `time.monotonic`.
+
+    Raises:
+        RnnkitValueError: a plan with no training, epoch or model.
 
     Example:
         >>> now = [0.0]
@@ -179,9 +184,11 @@ class TimeEstimate:
         self.plan = plan
         self.clock = clock
         self.started = clock()
-        self._mark: float | None = None
-        self._model_epochs: list[float] = []
-        self._all_epochs: list[float] = []
+        self._first_start: float | None = None
+        self._model_start: float | None = None
+        self._last_epoch: float | None = None
+        self._model_epochs = 0
+        self._all_epochs = 0
         self._run_lengths: list[int] = []
         self._current = 0
         self._running = False
@@ -191,29 +198,31 @@ class TimeEstimate:
     @property
     def epochs_measured(self) -> int:
         """Epochs timed so far."""
-        return len(self._all_epochs)
+        return self._all_epochs
 
     def begin(self, task: str, total: int | None = None, description: str = "") -> None:
         """A task starts; an `"epochs"` task is a training run."""
         if task == "epochs":
-            self._mark = self.clock()
+            now = self.clock()
+            self._first_start = now if self._first_start is None else self._first_start
+            self._model_start = now if self._model_start is None else self._model_start
             self._current = 0
             self._running = True
 
     def advance(self, task: str, steps: int = 1, description: str | None = None) -> None:
-        """An epoch ended (timed from the previous one), or a network finished."""
-        if task == "epochs" and self._mark is not None:
-            now = self.clock()
-            seconds = (now - self._mark) / max(steps, 1)
-            self._mark = now
-            self._model_epochs.extend([seconds] * steps)
-            self._all_epochs.extend([seconds] * steps)
+        """An epoch ended, or a network finished."""
+        if task == "epochs" and self._model_start is not None:
+            self._last_epoch = self.clock()
+            self._model_epochs += steps
+            self._all_epochs += steps
             self._current += steps
         elif task == "models":
             self._finished_models += steps
-            per_model = self.plan.trainings / self.plan.models
-            self._finished_runs = round(self._finished_models * per_model)
-            self._model_epochs = []
+            self._finished_runs = round(
+                self._finished_models * self.plan.trainings / self.plan.models
+            )
+            self._model_start = None
+            self._model_epochs = 0
             self._running = False
 
     def end(self, task: str) -> None:
@@ -222,7 +231,6 @@ class TimeEstimate:
             self._run_lengths.append(self._current)
             self._finished_runs += 1
             self._running = False
-            self._mark = None
 
     def elapsed(self) -> float:
         """Seconds since the estimate was made."""
@@ -230,7 +238,7 @@ class TimeEstimate:
 
     def remaining(self) -> float | None:
         """Estimated seconds of training left, or `None` before the first epoch has ended."""
-        if not self._all_epochs:
+        if not self._all_epochs or self._last_epoch is None or self._first_start is None:
             return None
         per_run = statistics.fmean(self._run_lengths) if self._run_lengths else self.plan.epochs
         running = 1 if self._running else 0
@@ -239,12 +247,14 @@ class TimeEstimate:
         model_end = round((self._finished_models + 1) * self.plan.trainings / self.plan.models)
         this_model_left = min(max(model_end - self._finished_runs - running, 0), runs_left)
         later = runs_left - this_model_left
-        here = statistics.median(self._model_epochs or self._all_epochs)
-        overall = statistics.median(self._all_epochs)
+        overall = (self._last_epoch - self._first_start) / self._all_epochs
+        here = overall
+        if self._model_epochs and self._model_start is not None:
+            here = (self._last_epoch - self._model_start) / self._model_epochs
         return (current_left + this_model_left * per_run) * here + later * per_run * overall
 
     def describe(self) -> str:
-        """`"elapsed 1 min 10 s, about 2 min 30 s left (from 34 epochs)"`, or elapsed only."""
+        """`"elapsed 1 min 10 s, about 2 min 30 s left (from 34 epochs timed)"`, or elapsed only."""
         text = f"elapsed {format_duration(self.elapsed())}"
         left = self.remaining()
         if left is None:
