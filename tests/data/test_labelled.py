@@ -108,7 +108,7 @@ def test_empty_lines_do_not_shift_row_numbers(tmp_path):
             "read_labelled_sequences(): feature column 'x' is not numeric: 'oops' at row 1."
         ),
     ):
-        read_labelled_sequences(path, **COLUMNS)
+        read_labelled_sequences(path, feature_columns=["x"], **COLUMNS)
     assert np.isfinite(read_labelled_sequences(long_frame(), **COLUMNS).sequences[0]).all()
 
 

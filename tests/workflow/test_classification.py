@@ -156,9 +156,9 @@ def _with(column, row, value):
         ),
         (
             _with("x", 3, "high"),
-            "read_labelled_sequences(): column(s) 'x' hold text, so they are not used as "
-            "features by default. Pass feature_columns='y' (--features y), or encode the text "
-            "as numbers first.",
+            "read_labelled_sequences(): column(s) 'x' hold text ('high' at row 3), so they are "
+            "not used as features by default. Pass feature_columns='y' (--features y), or "
+            "encode the text as numbers first.",
         ),
         (
             _with("y", 5, np.nan),

@@ -92,9 +92,10 @@ def test_split_column_that_changes_within_a_sequence_is_an_error():
 def test_text_columns_are_refused_as_default_features_with_the_fix():
     frame = har_frame(n=4).assign(device=lambda f: np.where(f["x"] > 0, "watch", "phone"))
     message = (
-        "read_labelled_sequences(): column(s) 'split', 'device' hold text, so they are not "
-        "used as features by default. Pass feature_columns='x,y' (--features x,y), or encode "
-        "the text as numbers first. If 'split' marks the train/test rows, pass "
+        "read_labelled_sequences(): column(s) 'split', 'device' hold text ('Test' at row 0), "
+        "so they are not used as features by default. Pass feature_columns='x,y' "
+        "(--features x,y), or encode the text as numbers first. If 'split' marks the "
+        "train/test rows, pass "
         "split_column='split' (--split-column split)."
     )
     with pytest.raises(DataError, match=re.escape(message)):

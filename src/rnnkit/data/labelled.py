@@ -503,17 +503,25 @@ def _refuse_text_features(frame: pd.DataFrame, features: list[str], caller: str)
         if numeric
         else "numeric feature columns"
     )
+    first = frame[text[0]]
+    row = int(np.argmax(_text_cells(first)))
     raise DataError(
-        f"{caller}: column(s) {', '.join(repr(n) for n in text)} hold text, so they are not "
-        f"used as features by default. Pass {keep}, or encode the text as numbers first.{hint}"
+        f"{caller}: column(s) {', '.join(repr(n) for n in text)} hold text ({first.iloc[row]!r} "
+        f"at row {row}), so they are not used as features by default. Pass {keep}, or encode "
+        f"the text as numbers first.{hint}"
     )
 
 
 def _holds_text(column: pd.Series) -> bool:
     if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
         return False
+    return bool(_text_cells(column).any())
+
+
+def _text_cells(column: pd.Series) -> np.ndarray:
+    """Which cells hold something that is neither empty nor a number."""
     numbers = pd.to_numeric(column, errors="coerce")
-    return bool((column.notna() & numbers.isna()).any())
+    return (column.notna() & numbers.isna()).to_numpy()
 
 
 def _plain(value: Any) -> Any:
