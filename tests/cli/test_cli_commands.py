@@ -255,12 +255,12 @@ def test_fit_unit_labels_the_report_and_the_printed_table(runner, plain_csv, tmp
     out = tmp_path / "unit"
     args = ["fit", str(plain_csv), "-t", "demand", "-m", "gru", *TINY, "--out", str(out)]
     result = _ok(runner.invoke(app, [*args, "--unit", "MWh"]))
-    assert "Test scores (demand in MWh)" in result.stdout
+    assert "Test scores (MAE in MWh)" in result.stdout
     # one epoch of one allowed: the best epoch is where the budget ended, not convergence
     assert re.search(r"GRU .* 1 \(cap\) ", result.stdout)
     assert "GRU stopped at the epoch cap while still improving" in result.stdout
     page = (out / "report.html").read_text()
-    assert "<h2>Test scores (demand in MWh)</h2>" in page
+    assert "<h2>Test scores (MAE and RMSE in MWh)</h2>" in page
     assert "Values: demand in MWh." in page
 
 

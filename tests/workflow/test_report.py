@@ -307,7 +307,7 @@ def test_a_baseline_that_wins_is_drawn_and_named(tuned_result, tmp_path, monkeyp
     assert {ax.get_ylabel() for ax in figure.axes} == {"load (MW)"}
     page = write_report(result, tmp_path / "report", units={"load": "MW"}).read_text()
     assert "Lowest test MAE: linear on lags (a baseline), drawn bold" in page
-    assert "<h2>Test scores (load in MW)</h2>" in page
+    assert "<h2>Test scores (MAE and RMSE in MW)</h2>" in page
 
 
 def test_each_model_keeps_one_colour_in_every_plot(tuned_result, tmp_path, monkeypatch):

@@ -24,6 +24,7 @@ from rnnkit.workflow.progress import WorkPlan
 from rnnkit.workflow.progress import format_duration
 from rnnkit.workflow.report_facts import cap_sentence
 from rnnkit.workflow.report_facts import stopped_at_cap
+from rnnkit.workflow.report_facts import units_phrase
 
 __all__ = ["RichProgress", "coverage_lines", "print_comparison"]
 
@@ -119,7 +120,7 @@ class RichProgress(ProgressListener):
             self._finished_model = False
             if self.estimate.remaining() is not None and self.estimate.remaining():
                 text = f"{text}. {self.estimate.describe().capitalize()}."
-        self.progress.console.print(text, highlight=False)
+        self.progress.console.print(text, highlight=False, soft_wrap=True)
 
     def _update_overall(self, advance: int = 0) -> None:
         assert self.estimate is not None
@@ -156,8 +157,7 @@ def print_comparison(
     if not console.is_terminal:  # files and pipes: wide enough for the table
         console = Console(highlight=False, width=132)
     if not quiet:
-        shown = "; ".join(f"{t} in {u}" for t, u in (units or {}).items()) or "original units"
-        table = Table(title=f"Test scores ({shown})")
+        table = Table(title=f"Test scores ({units_phrase(units or {}, 'MAE')})")
         table.add_column("model", no_wrap=True)
         metrics = result.metrics
         columns = [c for c in _COLUMNS if c in metrics]

@@ -48,6 +48,7 @@ from rnnkit.workflow.report_facts import cap_sentence
 from rnnkit.workflow.report_facts import epoch_cap
 from rnnkit.workflow.report_facts import stopped_at_cap
 from rnnkit.workflow.report_facts import target_units
+from rnnkit.workflow.report_facts import units_phrase
 from rnnkit.workflow.significance import LEVEL
 from rnnkit.workflow.significance import overlap_lag
 
@@ -308,9 +309,8 @@ def _html(
         parts.append(_table(tests.set_index("model")))
     parts.append("</details>")
     accuracy = result.metrics[["kind", *[c for c in _ACCURACY if c in result.metrics]]]
-    shown_units = "; ".join(f"{t} in {u}" for t, u in units.items())
     parts += [
-        f"<h2>Test scores ({html.escape(shown_units or 'original units')})</h2>",
+        f"<h2>Test scores ({html.escape(units_phrase(units))})</h2>",
         _table(accuracy),
         "<p class='note'>MASE divides the test MAE by the MAE of the in-sample naive forecast on "
         f"the training period; MASE_seasonal by that of the seasonal naive forecast (season "
@@ -337,9 +337,9 @@ def _html(
             f"{config.patience} epochs without improvement, {config.max_trials} tuning trial(s) "
             "each. peak_training_memory_mb (MiB) is "
             f"{html.escape(result.memory_method or 'not measured')}. best_epoch is the epoch "
-            "with the lowest validation loss: the epoch of convergence where early stopping "
-            "ended the training, only where the budget ran out when stopped_by says "
-            "'epoch cap, still improving'.</p>",
+            "with the lowest validation loss. It marks convergence only where early stopping "
+            "ended the training; where stopped_by says 'epoch cap, still improving', it marks "
+            "where the budget ran out.</p>",
         ]
         if capped:
             parts.append(f"<p><strong>{html.escape(capped)}</strong></p>")

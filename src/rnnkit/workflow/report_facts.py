@@ -26,6 +26,7 @@ __all__ = [
     "epoch_cap",
     "stopped_at_cap",
     "target_units",
+    "units_phrase",
 ]
 
 #: Units of the bundled Beijing PM2.5 columns (the dataset README: `datasets/data/README.md`).
@@ -155,3 +156,19 @@ def axis_label(name: str, units: Mapping[str, str], *, prefix: str = "") -> str:
     """
     unit = units.get(name)
     return f"{prefix}{name} ({unit})" if unit else f"{prefix}{name}"
+
+
+def units_phrase(units: Mapping[str, str], what: str = "MAE and RMSE") -> str:
+    """Which unit the scores are in, for a heading: `"MAE and RMSE in µg/m³"`.
+
+    Example:
+        >>> units_phrase({"pm2.5": "µg/m³"}), units_phrase({})
+        ('MAE and RMSE in µg/m³', 'original units')
+        >>> units_phrase({"pm2.5": "µg/m³", "TEMP": "°C"}, "MAE")
+        'MAE in original units: pm2.5 in µg/m³; TEMP in °C'
+    """
+    if not units:
+        return "original units"
+    if len(units) == 1:
+        return f"{what} in {next(iter(units.values()))}"
+    return f"{what} in original units: " + "; ".join(f"{t} in {u}" for t, u in units.items())
