@@ -164,3 +164,11 @@ def test_cli_modules_import_nothing_heavy_at_module_level():
             node.module if isinstance(node, ast.ImportFrom) else node.names[0].name for node in top
         }
         assert modules <= allowed, (name, modules - allowed)
+
+
+def test_quiet_classify_still_says_it_stopped_at_the_epoch_cap(runner, split_csv, tmp_path):
+    args = ["classify", str(split_csv), *COLUMN_FLAGS, "--split-column", "split", "--quiet"]
+    result = runner.invoke(app, [*args, "--units", "2", "--epochs", "2", "-o", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    assert "Accuracy:" not in result.output
+    assert result.output.startswith("Stopped at the epoch cap (2 epochs) while the validation")
