@@ -79,6 +79,7 @@ def build(model: str, steps: int, features: int):
 def run(model: str, args) -> dict:
     from rnnkit.callbacks import GradientHealth
     from rnnkit.diagnostics import judge
+    from rnnkit.diagnostics import measure
 
     steps = 24 if model == "forecast" else args.steps
     x, y = beijing_windows(args.windows, steps)
@@ -93,6 +94,11 @@ def run(model: str, args) -> dict:
                     callbacks=callbacks)  # fmt: skip
             times[name].append(time.perf_counter() - start)
     plain_s, watched_s = statistics.median(times["plain"]), statistics.median(times["watched"])
+    measure_s = []  # one measurement timed alone: steadier than a difference of two fits
+    for _ in range(args.rounds):
+        start = time.perf_counter()
+        measure(watched, health.x, health.y)
+        measure_s.append(time.perf_counter() - start)
     last = health.records[-1]
     return {
         "model": model,
@@ -105,6 +111,8 @@ def run(model: str, args) -> dict:
         "overhead": watched_s / plain_s - 1.0,
         # fit measures once before training too: per epoch, one measurement is the cost
         "overhead_per_epoch": (watched_s - plain_s) / len(health.records) / (plain_s / args.epochs),
+        "measure_s": measure_s,
+        "measure_per_epoch": statistics.median(measure_s) / (plain_s / args.epochs),
         "figures": last.to_dict(),
         "verdicts": [v.message for v in judge(last)],
     }
@@ -135,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{100 * result['overhead']:+.1f} %  ({result['measurements_per_round']} "
             f"measurements per {args.epochs}-epoch fit; one per epoch: "
             f"{100 * result['overhead_per_epoch']:+.1f} %)"
+        )
+        print(
+            f"          one measurement {statistics.median(result['measure_s']):.3f} s = "
+            f"{100 * result['measure_per_epoch']:.1f} % of a training epoch"
         )
         for layer in result["figures"]["layers"]:
             memory = layer["effective_memory"]
