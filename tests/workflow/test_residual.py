@@ -155,3 +155,19 @@ def test_tuning_keeps_the_best_trials_network(tmp_path):
     assert min(fit.history["val_loss"]) == pytest.approx(best["score"], rel=1e-5)
     assert fit.epochs_run == len(fit.history["val_loss"]) == 2
     assert fit.seconds_per_epoch > 0
+
+
+def test_a_folder_saved_before_residual_learning_still_loads(tmp_path):
+    config = ForecastConfig(data=_seasonal(), target="y", window=12, epochs=1, residual="none")
+    fit = fit_forecaster(config, "rnn", {"units": 4})
+    folder = fit.save(tmp_path / "old")
+    path = folder / "forecaster.json"
+    document = json.loads(path.read_text())
+    assert "base" not in document
+    for key in ("calendar", "residual_over"):  # keys older rnnkit did not write
+        document["spec"].pop(key)
+    path.write_text(json.dumps(document))
+    loaded = Forecaster.load(folder)
+    assert loaded.base is None and loaded.calendar == [] and loaded.residual_over is None
+    x_test, _ = fit.data.part("test")
+    np.testing.assert_allclose(loaded.predict_windows(x_test), fit.predictions, rtol=1e-6)
