@@ -55,6 +55,7 @@ from rnnkit.tuner.oracles import Proposal
 from rnnkit.tuner.oracles import ProposalKind
 from rnnkit.tuner.oracles import random_engine
 from rnnkit.tuner.trial import Trial
+from rnnkit.utils.random import seed_trial
 
 if TYPE_CHECKING:
     from rnnkit.tuner._hp_types import HyperParameter
@@ -129,6 +130,11 @@ def _bad_attr(where: str, key: str, value: Any, expected: str) -> NoReturn:
         "written by this tuner or was edited. Delete that trial from the study, or start a "
         "new project (overwrite=True)."
     )
+
+
+def _budget(control: dict[str, Any]) -> tuple[Any, Any]:
+    """A trial's epoch budget (Hyperband sets it; other oracles leave it unset)."""
+    return control.get("epochs"), control.get("initial_epoch")
 
 
 @dataclass
@@ -212,6 +218,16 @@ class WorkerLoop:
         def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> Any:
             """Train one trial; return a History, a dict, a float, or a list (executions)."""
 
+        def _group_limit(
+            self, first: Step, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+        ) -> int:
+            """How many trials to allocate at once (1 unless trials are vectorised)."""
+
+        def run_trials(
+            self, steps: list[Step], fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+        ) -> list[Any]:
+            """Train several trials; one result (or the exception it raised) per step."""
+
         def on_trial_begin(self, trial: Trial) -> None:
             """Called before a trial runs."""
 
@@ -247,7 +263,14 @@ class WorkerLoop:
                     waited += self._idle_wait(seen, self.poll_interval)
                     continue
                 waited = 0.0
-                self._run_step(step, fit_args, fit_kwargs)
+                steps = [step]
+                limit = self._group_limit(step, fit_args, fit_kwargs)
+                while len(steps) < limit:
+                    more = self._allocate(deadline, like=step.trial)
+                    if not isinstance(more, Step):  # the search is over or must wait: run these
+                        break
+                    steps.append(more)
+                self._run_steps(steps, fit_args, fit_kwargs)
                 self._wake_others()
         finally:
             self._wake = None
@@ -294,7 +317,13 @@ class WorkerLoop:
             self._gc_frozen = True
 
     # ----------------------------------------------------------- allocation
-    def _allocate(self, deadline: float | None) -> Step | str | None:
+    def _allocate(self, deadline: float | None, like: Trial | None = None) -> Step | str | None:
+        """Start the next trial; ``_IDLE`` when none can start now; ``None`` when done.
+
+        ``like``: the first trial of a group being allocated. Only a new trial with the
+        same epoch budget joins it (others could not train with it, and starting them
+        early would reorder a Hyperband schedule); queued retries wait for the next loop.
+        """
         assert self._lock is not None and self._study is not None
         with self._lock.hold():
             view = build_view(self._take_over())
@@ -303,7 +332,7 @@ class WorkerLoop:
                 logger.info("max_time reached: no new trials are started.")
                 return None
             if view.waiting:
-                return self._start_queued(view)
+                return _IDLE if like is not None else self._start_queued(view)
             if self.oracle.max_trials is not None and view.count >= self.oracle.max_trials:
                 return _IDLE if view.running else None
             space = list(self._known_space(refresh=True).values())
@@ -311,6 +340,8 @@ class WorkerLoop:
             if proposal.kind is ProposalKind.STOPPED:
                 return None
             if proposal.kind is ProposalKind.IDLE:
+                return _IDLE
+            if like is not None and _budget(proposal.control) != _budget(like.control):
                 return _IDLE
             return self._start_new(proposal, view)
 
@@ -355,15 +386,16 @@ class WorkerLoop:
         return Step(asked, trial, attrs, beat)
 
     def _propose(
-        self, engine: Any, preset: dict[str, Any]
+        self, engine: Any, preset: dict[str, Any], trial_id: str
     ) -> tuple[HyperParameters, Any, Any, str | None]:
-        """Values (and the model built for them) for one proposal."""
+        """Values (and the model built for them, seeded for ``trial_id``) for one proposal."""
         hp = with_engine(engine, values=preset, template=self.oracle.hyperparameters)
         if self.hypermodel is None:  # custom run_trial: draw over the known space
             for h in self._known_space().values():
                 hp._register(h)
             return hp, None, None, None
         try:
+            seed_trial(self.oracle.seed, trial_id, 0, "build")
             model = self.hypermodel.build(hp)
         except Exception as exc:  # a failing build is a failing trial (FatalError included)
             return hp, None, exc, tb.format_exc()[-_TRACEBACK_LIMIT:]
@@ -389,7 +421,9 @@ class WorkerLoop:
                 engine = random_engine(self.oracle.seed, index, redraw)
             else:
                 engine = None
-            hp, model, error, trace = self._propose(engine, preset)
+            hp, model, error, trace = self._propose(
+                engine, preset, str(index).zfill(self._id_width)
+            )
             if not proposal.dedup or values_key(hp.values) not in view.tried:
                 break
             del model
@@ -535,52 +569,98 @@ class WorkerLoop:
             )
 
     # -------------------------------------------------------------- running
-    def _run_step(self, step: Step, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> None:
+    def _run_steps(
+        self, steps: list[Step], fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+    ) -> None:
+        """Run the allocated trials (one, or a group trained together) and record each."""
         started = time.time()
-        hp = with_engine(None, values=step.trial.values, template=self.oracle.hyperparameters)
-        step.trial._hp = hp
-        self._step, self._prebuilt = step, step.model
-        step.model = None
-        outcome: Outcome
+        hps = []
+        for step in steps:
+            hp = with_engine(None, values=step.trial.values, template=self.oracle.hyperparameters)
+            step.trial._hp = hp
+            hps.append(hp)
+        outcomes: list[Outcome] = []
         interrupt: BaseException | None = None
         try:
+            results = self._results(steps, fit_args, fit_kwargs)
+            for step, hp, result in zip(steps, hps, results, strict=True):
+                outcome, stop = self._outcome(step, result)
+                interrupt = interrupt or stop
+                outcome_attrs = {"duration_s": round(time.time() - started, 3)}
+                if hp.values != step.trial.values:  # hyperparameters declared in HyperModel.fit
+                    step.trial.values = dict(hp.values)
+                    with self._lock.hold():
+                        self._remember_space(hp.space)
+                self._finalize(step, outcome, outcome_attrs)
+                outcomes.append(outcome)
+        finally:
+            for step in steps:
+                step.heartbeat.__exit__()
+            self._step, self._prebuilt = None, None
+            self._collect_garbage(time.time() - started > 2.0)
+        for step, outcome in zip(steps, outcomes, strict=True):
+            self.on_trial_end(step.trial)
+            self._log_outcome(step, outcome, started)
+        if interrupt is not None:
+            raise interrupt
+        assert self._study is not None
+        if any(o.state is AttemptState.FAIL and not o.retry for o in outcomes):
+            self._raise_if_failing(build_view(self._study.attempts()))
+
+    def _results(
+        self, steps: list[Step], fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+    ) -> list[Any]:
+        """Each step's ``run_trial`` result, or the exception its trial raised."""
+        results: list[Any] = [None] * len(steps)
+        ready = []
+        for index, step in enumerate(steps):
             try:
                 if step.build_error is not None:
                     raise step.build_error
                 self.on_trial_begin(step.trial)
-                results = self.run_trial(step.trial, *fit_args, **dict(fit_kwargs))
-                value, best_step, metrics = self._score(results)
-                outcome = Outcome(AttemptState.COMPLETE, value, metrics, best_step)
-            except TrialPruned as pruned:
-                outcome = Outcome(AttemptState.PRUNED, pruned.value, error="pruned")
-            except FatalError as exc:
-                outcome = self._failure(exc, step, retry=False)
-                interrupt = exc
-            except FailedTrialError as exc:
-                outcome = self._failure(exc, step, retry=False)
+                ready.append(index)
+            except (Exception, KeyboardInterrupt, WorkerStopped) as exc:
+                results[index] = exc
+        if len(ready) == 1 or len(steps) == 1:
+            for index in ready:
+                step = steps[index]
+                self._step, self._prebuilt = step, step.model
+                step.model = None
+                try:
+                    results[index] = self.run_trial(step.trial, *fit_args, **dict(fit_kwargs))
+                except (Exception, KeyboardInterrupt, WorkerStopped) as exc:
+                    results[index] = exc
+            return results
+        if ready:
+            try:
+                group = self.run_trials([steps[i] for i in ready], fit_args, dict(fit_kwargs))
             except (KeyboardInterrupt, WorkerStopped) as exc:
-                outcome = Outcome(AttemptState.FAIL, error="interrupted", retry=True, crash=True)
-                interrupt = exc
+                group = [exc] * len(ready)
+            for index, result in zip(ready, group, strict=True):
+                results[index] = result
+        return results
+
+    def _outcome(self, step: Step, result: Any) -> tuple[Outcome, BaseException | None]:
+        """How a trial ended, and the exception that must stop this worker (if any)."""
+        if not isinstance(result, BaseException):
+            try:
+                value, best_step, metrics = self._score(result)
             except Exception as exc:
-                errors = int(step.attrs.get("errors", 0))
-                outcome = self._failure(exc, step, retry=errors < self.oracle.max_retries_per_trial)
-            outcome_attrs = {"duration_s": round(time.time() - started, 3)}
-            if hp.values != step.trial.values:  # hyperparameters declared in HyperModel.fit
-                step.trial.values = dict(hp.values)
-                with self._lock.hold():
-                    self._remember_space(hp.space)
-            self._finalize(step, outcome, outcome_attrs)
-        finally:
-            step.heartbeat.__exit__()
-            self._step, self._prebuilt = None, None
-            self._collect_garbage(time.time() - started > 2.0)
-        self.on_trial_end(step.trial)
-        self._log_outcome(step, outcome, started)
-        if interrupt is not None:
-            raise interrupt
-        assert self._study is not None
-        if outcome.state is AttemptState.FAIL and not outcome.retry:
-            self._raise_if_failing(build_view(self._study.attempts()))
+                result = exc
+            else:
+                return Outcome(AttemptState.COMPLETE, value, metrics, best_step), None
+        if isinstance(result, TrialPruned):
+            return Outcome(AttemptState.PRUNED, result.value, error="pruned"), None
+        if isinstance(result, FatalError):
+            return self._failure(result, step, retry=False), result
+        if isinstance(result, FailedTrialError):
+            return self._failure(result, step, retry=False), None
+        if isinstance(result, (KeyboardInterrupt, WorkerStopped)):
+            return Outcome(AttemptState.FAIL, error="interrupted", retry=True, crash=True), result
+        if not isinstance(result, Exception):
+            raise result
+        errors = int(step.attrs.get("errors", 0))
+        return self._failure(result, step, retry=errors < self.oracle.max_retries_per_trial), None
 
     def _failure(self, exc: BaseException, step: Step, *, retry: bool) -> Outcome:
         trace = step.build_traceback if exc is step.build_error else None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from rnnkit.tuner._worker_loop import check_trial_id
 from rnnkit.tuner.base_tuner import BaseTuner
 from rnnkit.tuner.errors import FailedTrialError
 from rnnkit.tuner.hyperband import HyperbandPlan
+from rnnkit.tuner.hypermodel import HyperModel
 from rnnkit.tuner.hyperparameters import HyperParameters
 from rnnkit.tuner.hyperparameters import with_engine
 from rnnkit.tuner.objective import Objective
@@ -43,6 +45,8 @@ from rnnkit.tuner.oracles import HyperbandOracle
 from rnnkit.tuner.oracles import Oracle
 from rnnkit.tuner.oracles import RandomSearchOracle
 from rnnkit.tuner.trial import Trial
+from rnnkit.utils.random import derive_seed
+from rnnkit.utils.random import seed_trial
 
 logger = logging.getLogger("rnnkit.tuner")
 
@@ -68,11 +72,21 @@ class _BestCheckpoint:
 
 
 class TunerCallback(Callback):
-    """Added to every trial's ``fit``: checkpoints, pruning reports, NaN guard."""
+    """Added to every trial's ``fit``: checkpoints, pruning reports, NaN guard.
 
-    def __init__(self, tuner: BaseTuner, execution: int, saver: _BestCheckpoint) -> None:
+    ``attempt`` is the Optuna trial its epochs are reported to (``None``: the trial the
+    worker is running). It uses only the hooks ``fit`` calls and the model's public API,
+    so the stacked trainer runs it (``stackable``).
+    """
+
+    stackable = True
+
+    def __init__(
+        self, tuner: BaseTuner, execution: int, saver: _BestCheckpoint, attempt: Any = None
+    ) -> None:
         super().__init__()
         self.tuner, self.execution, self.saver = tuner, execution, saver
+        self.attempt = attempt
         self.objective: Objective = tuner.oracle.objective
         self.failure: str | None = None
         self.pruned = False
@@ -108,7 +122,7 @@ class TunerCallback(Callback):
             return
         value = self.objective.get_value(logs)
         self.saver.update(self.model, epoch, value)
-        if self.execution == 0 and self.tuner.report(value, epoch):
+        if self.execution == 0 and self.tuner.report(value, epoch, attempt=self.attempt):
             self.pruned = True
             if self.model is not None:
                 self.model.stop_training = True
@@ -221,27 +235,230 @@ class Tuner(BaseTuner):
         """Hook before each execution's ``fit`` (Hyperband loads the parent here)."""
 
     def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> list[Any]:
-        """Build and fit the trial's model ``executions_per_trial`` times."""
+        """Build and fit the trial's model ``executions_per_trial`` times.
+
+        Each execution's model is built after seeding every generator from (search
+        seed, trial id, execution, "build") and fitted after seeding them from (...,
+        "fit"): the same seed gives the same scores, whichever worker runs the trial,
+        in which order, fresh or resumed.
+        """
         assert self.hypermodel is not None
         saver = _BestCheckpoint(self.trial_dir(trial.trial_id), self.oracle.objective)
         results = []
         for execution in range(self.executions_per_trial):
-            kwargs = dict(fit_kwargs)
-            callbacks = list(kwargs.get("callbacks") or [])
-            # a fresh copy per execution; one that cannot be copied is reused (callbacks
-            # reset their state in on_train_begin)
-            with contextlib.suppress(Exception):
-                callbacks = copy.deepcopy(callbacks)
-            tuner_callback = TunerCallback(self, execution, saver)
-            kwargs["callbacks"] = [*callbacks, tuner_callback]
-            hp = trial.hyperparameters
-            model = self._build_model(hp)
-            self._before_fit(trial, model, kwargs)
-            result = self.hypermodel.fit(hp, model, *fit_args, **kwargs)
+            model, kwargs, tuner_callback = self._prepare_execution(
+                trial, execution, saver, fit_args, fit_kwargs
+            )
+            seed_trial(self.oracle.seed, trial.trial_id, execution, "fit")
+            result = self.hypermodel.fit(trial.hyperparameters, model, *fit_args, **kwargs)
             tuner_callback.finish()
             results.append(result)
             del model
         return results
+
+    def _prepare_execution(
+        self,
+        trial: Trial,
+        execution: int,
+        saver: _BestCheckpoint,
+        fit_args: tuple[Any, ...],
+        fit_kwargs: dict[str, Any],
+        attempt: Any = None,
+    ) -> tuple[Any, dict[str, Any], TunerCallback]:
+        """The seeded, built model of one execution, its fit arguments and tuner callback."""
+        kwargs = dict(fit_kwargs)
+        callbacks = list(kwargs.get("callbacks") or [])
+        # a fresh copy per execution; one that cannot be copied is reused (callbacks
+        # reset their state in on_train_begin)
+        with contextlib.suppress(Exception):
+            callbacks = copy.deepcopy(callbacks)
+        tuner_callback = TunerCallback(self, execution, saver, attempt)
+        kwargs["callbacks"] = [*callbacks, tuner_callback]
+        hp = trial.hyperparameters
+        if execution > 0 or self._prebuilt is None:
+            self._prebuilt = None  # the allocation built execution 0 with the same seed
+            seed_trial(self.oracle.seed, trial.trial_id, execution, "build")
+        model = self._build_model(hp)
+        self._build_for_data(model, trial.trial_id, execution, fit_args, kwargs)
+        self._before_fit(trial, model, kwargs)
+        return model, kwargs, tuner_callback
+
+    def _build_for_data(
+        self,
+        model: Any,
+        trial_id: str,
+        execution: int,
+        fit_args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        """Build an unbuilt model for ``x``'s shape now, its weights drawn from the build seed.
+
+        A model whose first layer has no input shape creates its weights when first
+        built; building it here, freshly seeded, gives it the same weights whether it is
+        then trained alone or in a group.
+        """
+        if getattr(model, "built", True) or not callable(getattr(model, "build", None)):
+            return
+        x = fit_args[0] if fit_args else kwargs.get("x")
+        shape = getattr(x, "shape", None)
+        if shape is None or len(shape) < 2:
+            return
+        seed_trial(self.oracle.seed, trial_id, execution, "build")
+        with contextlib.suppress(Exception):  # fit builds it (or explains why it cannot)
+            model.build((None, *tuple(shape)[1:]))
+
+    # ------------------------------------------------------------ vectorised
+    def _group_limit(
+        self, first: Any, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+    ) -> int:
+        """Trials to allocate at once: the ``vectorize`` group size when grouping can work.
+
+        ``first`` is the trial just allocated. A failed build or a queued retry runs on
+        its own; when its model, the fit arguments or this tuner can never be grouped,
+        trials run one by one and the tuner says why, once.
+        """
+        size = getattr(self, "_group_size", 1)
+        if size <= 1 or first.model is None:
+            return 1
+        reason = self._why_never_grouped(first, fit_args, fit_kwargs)
+        if reason is not None:
+            if getattr(self, "_said_why", None) != reason:
+                logger.info("vectorize: trials run one by one: %s.", reason)
+                self._said_why = reason
+            return 1
+        if self.oracle.max_trials is not None:  # leave a share for every worker
+            share = -(-int(self.oracle.max_trials) // max(1, getattr(self, "_workers", 1)))
+            size = min(size, share)
+        return max(1, size)
+
+    def _why_never_grouped(
+        self, first: Any, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+    ) -> str | None:
+        if type(self).run_trial is not Tuner.run_trial:
+            return f"{type(self).__name__}.run_trial is overridden"
+        if type(self.hypermodel).fit is not HyperModel.fit:
+            return f"{type(self.hypermodel).__name__}.fit is overridden"
+        stacked = _stacked_trainer()
+        if stacked is None:
+            return "rnnkit.models.stacked is not available"
+        x, _, rest = _split_data(fit_args, fit_kwargs)
+        if x is None:
+            return "x and y are not passed as fit's first arguments"
+        problem = stacked.fit_problem(x, rest)
+        if problem is not None:
+            return problem
+        self._build_for_data(first.model, first.trial.trial_id, 0, fit_args, fit_kwargs)
+        try:
+            shape = stacked.structure(first.model)
+        except stacked.NotStackable as exc:
+            return str(exc)
+        if getattr(self, "_vectorize_auto", False) and shape.device == "cpu":
+            return (
+                "on a CPU rnnkit's native kernels train small trials one by one faster than "
+                "a stacked group (docs/performance.md); vectorize=True groups them anyway"
+            )
+        return None
+
+    def run_trials(
+        self, steps: list[Any], fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+    ) -> list[Any]:
+        """Train allocated trials, those whose models share a structure together.
+
+        Trials that cannot be grouped train one by one (as :meth:`run_trial`), and the
+        tuner logs one line per trial saying why.
+
+        Returns:
+            One result per step: a list of per-execution ``History`` objects, or the
+            exception the trial raised (pruning included).
+        """
+        assert self.hypermodel is not None
+        trials = [step.trial for step in steps]
+        savers = [
+            _BestCheckpoint(self.trial_dir(t.trial_id), self.oracle.objective) for t in trials
+        ]
+        results: list[Any] = [[] for _ in steps]
+        for execution in range(self.executions_per_trial):
+            running = [i for i, r in enumerate(results) if not isinstance(r, BaseException)]
+            prepared: dict[int, tuple[Any, dict[str, Any], TunerCallback]] = {}
+            for i in running:
+                self._prebuilt, steps[i].model = (steps[i].model if execution == 0 else None), None
+                try:
+                    prepared[i] = self._prepare_execution(
+                        trials[i], execution, savers[i], fit_args, fit_kwargs, steps[i].asked
+                    )
+                except Exception as exc:
+                    results[i] = exc
+            self._prebuilt = None
+            for group, reason in self._groups(prepared, fit_args):
+                if len(group) == 1:
+                    if reason:
+                        logger.info(
+                            "vectorize: trial %s not grouped: %s", trials[group[0]].trial_id, reason
+                        )
+                    self._fit_alone(group[0], trials, prepared, fit_args, execution, results)
+                else:
+                    self._fit_group(group, trials, prepared, fit_args, execution, results)
+        return results
+
+    def _groups(
+        self, prepared: dict[int, tuple[Any, dict[str, Any], TunerCallback]], fit_args: Any
+    ) -> list[tuple[list[int], str | None]]:
+        """Positions that train together, and for each lone trial why it is alone."""
+        stacked = _stacked_trainer()
+        by_budget: dict[tuple[Any, Any], list[int]] = {}
+        for i, (_, kwargs, _) in prepared.items():
+            budget = (kwargs.get("epochs", 1), kwargs.get("initial_epoch", 0))
+            by_budget.setdefault(budget, []).append(i)
+        out: list[tuple[list[int], str | None]] = []
+        for members in by_budget.values():
+            x, _, rest = _split_data(fit_args, prepared[members[0]][1])
+            reason = None
+            if stacked is None:
+                reason = "rnnkit.models.stacked is not available"
+            elif x is None:
+                reason = "x and y are not passed as fit's first arguments"
+            if reason is not None:
+                out.extend(([i], reason) for i in members)
+                continue
+            grouping = stacked.group_models([prepared[i][0] for i in members], x, rest)
+            out.extend(([members[p] for p in group], None) for group in grouping.groups)
+            out.extend(([members[p]], why) for p, why in sorted(grouping.alone.items()))
+        return out
+
+    def _fit_alone(self, i, trials, prepared, fit_args, execution, results) -> None:
+        model, kwargs, tuner_callback = prepared.pop(i)
+        try:
+            seed_trial(self.oracle.seed, trials[i].trial_id, execution, "fit")
+            result = self.hypermodel.fit(trials[i].hyperparameters, model, *fit_args, **kwargs)
+            tuner_callback.finish()
+            results[i].append(result)
+        except Exception as exc:
+            results[i] = exc
+
+    def _fit_group(self, group, trials, prepared, fit_args, execution, results) -> None:
+        stacked = _stacked_trainer()
+        models = [prepared[i][0] for i in group]
+        x, y, rest = _split_data(fit_args, prepared[group[0]][1])
+        rest.pop("callbacks", None)
+        seeds = [derive_seed(self.oracle.seed, trials[i].trial_id, execution, "fit") for i in group]
+        callbacks = [prepared[i][1]["callbacks"] for i in group]
+        logger.info(
+            "vectorize: trials %s train together (%d models).",
+            ", ".join(trials[i].trial_id for i in group),
+            len(group),
+        )
+        try:
+            histories = stacked.fit_stacked(models, x, y, seeds=seeds, callbacks=callbacks, **rest)
+        except Exception as exc:  # the whole group failed (e.g. out of memory)
+            for i in group:
+                results[i] = exc
+            return
+        for i, history in zip(group, histories, strict=True):
+            try:
+                prepared[i][2].finish()
+                results[i].append(history)
+            except Exception as exc:
+                results[i] = exc
 
     def get_best_models(self, num_models: int = 1) -> list[Any]:
         """The best trials' models with their best-epoch weights.
@@ -449,3 +666,28 @@ class Hyperband(Tuner):
             logger.info(
                 "Trial %s continues trial %s without optimizer state.", trial.trial_id, parent
             )
+
+
+def _stacked_trainer() -> Any:
+    """The stacked trainer package, ``rnnkit.models.stacked`` (``None`` if unavailable).
+
+    Looked up by name: the tuner sees models only through ``build(hp)`` and ``fit``
+    (the import contract in pyproject.toml), and this optional trainer is used only for
+    the rnnkit models it recognises (:func:`rnnkit.models.stacked.group_models`).
+    """
+    try:
+        return importlib.import_module("rnnkit.models.stacked")
+    except ImportError:  # pragma: no cover - part of rnnkit; absent only in a broken install
+        return None
+
+
+def _split_data(
+    fit_args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, Any, dict[str, Any]]:
+    """``x``, ``y`` and the other fit arguments (``x`` is ``None`` unless fit takes plain x, y)."""
+    rest = {k: v for k, v in kwargs.items() if k not in ("x", "y")}
+    x = fit_args[0] if fit_args else kwargs.get("x")
+    y = fit_args[1] if len(fit_args) > 1 else kwargs.get("y")
+    if len(fit_args) > 2 or y is None:
+        return None, None, rest
+    return x, y, rest

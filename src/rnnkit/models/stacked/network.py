@@ -23,6 +23,8 @@ from rnnkit.layers.cells import GRUCell
 from rnnkit.layers.core import Masking
 from rnnkit.layers.dense import Dense
 from rnnkit.layers.rnn import RNN
+from rnnkit.models.stacked.recurrence import StackedRecurrence
+from rnnkit.models.stacked.recurrence import fused_applies
 from rnnkit.models.stacked.weights import Placement
 from rnnkit.models.stacked.weights import StackedWeight
 from rnnkit.models.stacked.weights import StackedWeights
@@ -261,6 +263,10 @@ def _run_recurrent(spec, x, params, masks, seq_mask) -> torch.Tensor:
     bias = params[2] if len(params) > 2 else None
     input_bias = bias[:, 0] if (bias is not None and spec.reset_after) else bias
     xp = _project_inputs(spec, x, weight_ih, input_bias, masks)
+    if fused_applies(cell, masks.recurrent, seq_mask):
+        recurrent_bias = bias[:, 1] if spec.reset_after else xp.new_empty(0)
+        outputs = StackedRecurrence.apply(xp, weight_hh, recurrent_bias, spec.gates)
+        return outputs if spec.return_sequences else outputs[:, :, -1]
     k, batch, steps, _ = x.shape
     units, gates = spec.units, spec.gates
     rec = masks.recurrent
@@ -268,8 +274,9 @@ def _run_recurrent(spec, x, params, masks, seq_mask) -> torch.Tensor:
     c = x.new_zeros(k, batch, units) if gates == 4 else None
     previous = None
     outputs = []
+    inputs = xp.unbind(2)  # one backward node for all steps (slicing would add T)
     for t in range(steps):
-        xp_t = xp[:, :, t]
+        xp_t = inputs[t]
         if gates == 1:
             new_h = act(xp_t + _project_state(spec, h, weight_hh, rec, 0, 1))
             new_c = None

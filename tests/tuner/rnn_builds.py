@@ -1,0 +1,55 @@
+"""Small rnnkit networks for the tuner's seeding and vectorisation tests.
+
+Module-level build functions and data, so worker processes can import them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnkit import Sequential
+from rnnkit.layers import GRU
+from rnnkit.layers import LSTM
+from rnnkit.layers import Dense
+
+
+def data() -> tuple[np.ndarray, np.ndarray]:
+    """48 windows of 6 steps, 2 features; a learnable target."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(48, 6, 2)).astype("float32")
+    y = (x[:, -1, :1] + 0.1 * rng.normal(size=(48, 1))).astype("float32")
+    return x, y
+
+
+def build_gru(hp) -> Sequential:
+    """A GRU whose units, dropout and learning rate are tuned: every trial stacks."""
+    from rnnkit.optimizers import Adam
+
+    model = Sequential(
+        [
+            GRU(
+                hp.Int("units", 2, 12),
+                dropout=hp.Float("dropout", 0.0, 0.3),
+                recurrent_dropout=hp.Float("recurrent_dropout", 0.0, 0.3),
+                input_shape=(6, 2),
+            ),
+            Dense(1),
+        ]
+    )
+    model.compile(optimizer=Adam(hp.Float("lr", 1e-3, 3e-2, sampling="log")), loss="mse")
+    return model
+
+
+def build_mixed(hp) -> Sequential:
+    """GRU or LSTM: trials of the other cell cannot join a group."""
+    layer = {"gru": GRU, "lstm": LSTM}[hp.Choice("cell", ["gru", "lstm"])]
+    model = Sequential([layer(hp.Int("units", 2, 8), input_shape=(6, 2)), Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def build_unshaped(hp) -> Sequential:
+    """No input shape: the model is built (and its weights drawn) only for the data."""
+    model = Sequential([GRU(hp.Int("units", 2, 8), dropout=0.2), Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    return model
