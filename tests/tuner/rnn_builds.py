@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit import Sequential
+from rnnkit.callbacks import Callback
 from rnnkit.layers import GRU
 from rnnkit.layers import LSTM
 from rnnkit.layers import Dense
@@ -53,3 +54,22 @@ def build_unshaped(hp) -> Sequential:
     model = Sequential([GRU(hp.Int("units", 2, 8), dropout=0.2), Dense(1)])
     model.compile(optimizer="adam", loss="mse")
     return model
+
+
+class InterruptOnce(Callback):
+    """A callback that raises KeyboardInterrupt at the end of epoch 1, once per ``flag``.
+
+    It declares ``stackable`` (it only reads the epoch), so it runs inside a group.
+    """
+
+    stackable = True
+
+    def __init__(self, flag) -> None:
+        super().__init__()
+        self.flag = flag
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        """Interrupt at the end of epoch 1 the first time."""
+        if epoch == 1 and not self.flag.exists():
+            self.flag.write_text("interrupted")
+            raise KeyboardInterrupt

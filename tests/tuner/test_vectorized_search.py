@@ -121,3 +121,18 @@ def test_auto_trains_one_by_one_on_a_cpu_and_says_why_once(tmp_path, caplog):
 def test_vectorize_must_be_auto_a_bool_or_a_group_size(tmp_path):
     with pytest.raises(RnnkitValueError, match=r"`vectorize` must be .* Received: vectorize=1"):
         _search(tmp_path, "bad", vectorize=1)
+
+
+def test_an_interrupted_group_reruns_its_trials_with_the_same_scores(tmp_path):
+    plain = _by_trial(_search(tmp_path, "plain", vectorize=False))
+    interrupt = rnn_builds.InterruptOnce(tmp_path / "flag")
+    with pytest.raises(KeyboardInterrupt):
+        _search(tmp_path, "resumed", fit={"callbacks": [interrupt]})
+    tuner = _search(tmp_path, "resumed", fit={"callbacks": [interrupt]})
+    resumed = _by_trial(tuner)
+    assert resumed.keys() == plain.keys()
+    np.testing.assert_allclose(
+        [resumed[k] for k in sorted(plain)], [plain[k] for k in sorted(plain)], rtol=1e-5
+    )
+    attempts = [t.attempts for t in tuner.oracle.trials.values()]
+    assert attempts == [2, 2, 2, 2]  # the whole group was interrupted and ran again
