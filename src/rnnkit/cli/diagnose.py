@@ -22,18 +22,17 @@ def network_sample(forecaster: Any, frame: Any, *, caller: str) -> tuple[Any, An
     """Every window of a cleaned table as the network trains on it: scaled ``(x, y)``.
 
     As in training (`PreparedData.scaled`): the inputs are the forecaster's
-    columns (calendar ones included) cut into windows and scaled by its scaler,
-    calendar columns left as they are; the targets are the `horizon` steps after
+    columns cut into windows and passed through `Forecaster.network_inputs`
+    (scaled, calendar columns as they are); the targets are the `horizon` steps after
     each window, scaled the same way, flattened to ``(n, horizon * targets)`` and,
-    when the network corrects a baseline, less the baseline's scaled forecast.
+    when the network corrects a baseline, less the baseline's scaled forecast (the
+    inverse of `Forecaster.from_network_outputs`, before clipping).
 
     Raises:
         DataError: a missing column, or too few rows for one window and its horizon.
     """
     from rnnkit.data.windows import make_windows
     from rnnkit.errors import DataError
-    from rnnkit.workflow.calendar import passthrough_indices
-    from rnnkit.workflow.residual import scale_inputs
     from rnnkit.workflow.residual import scaled_base
 
     values = forecaster.align(frame, caller=caller)
@@ -45,8 +44,7 @@ def network_sample(forecaster: Any, frame: Any, *, caller: str) -> tuple[Any, An
         )
     targets = [forecaster.features.index(t) for t in forecaster.targets]
     x, y = make_windows(values, window=window, horizon=horizon, targets=targets)
-    passthrough = passthrough_indices(forecaster.features, forecaster.calendar)
-    xs = scale_inputs(forecaster.scaler, x, passthrough)
+    xs = forecaster.network_inputs(x)
     ys = forecaster.scaler.transform_targets(y, x).reshape(len(y), -1)
     ys = ys - scaled_base(forecaster.scaler, forecaster.base, x)
     return xs, ys.astype("float32")
@@ -61,18 +59,10 @@ def diagnose_command(
     ],
     out: Annotated[
         Path,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Folder for the plot and the JSON. [default: diagnose]",
-            show_default=False,
-        ),
+        typer.Option("--out", "-o", help="Folder for the plot and the JSON. [default: diagnose]"),
     ] = Path("diagnose"),
     samples: Annotated[
-        int,
-        typer.Option(
-            help="Windows to diagnose, the most recent ones. [default: 64]", show_default=False
-        ),
+        int, typer.Option(help="Windows to diagnose, the most recent ones. [default: 64]")
     ] = 64,
     quiet: c.Quiet = False,
     debug: c.Debug = False,
