@@ -58,3 +58,22 @@ def test_registering_the_command_imports_no_plotting():
     code = "import sys; from rnnkit.cli.app import app; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_network_sample_is_what_the_network_reads_and_should_output(model_dir, dated_csv):
+    """The targets map back onto the actual values through the forecaster's own path."""
+    import numpy as np
+
+    from rnnkit.cli.diagnose import network_sample
+    from rnnkit.data.io import read_table
+    from rnnkit.data.windows import make_windows
+    from rnnkit.workflow.forecaster import Forecaster
+
+    forecaster = Forecaster.load(model_dir)
+    frame, _ = read_table(dated_csv, time_column=forecaster.spec.get("time_column"))
+    xs, ys = network_sample(forecaster, frame, caller="test")
+    values = forecaster.align(frame)
+    target = [forecaster.features.index(t) for t in forecaster.targets]
+    x, y = make_windows(values, window=12, targets=target)
+    np.testing.assert_allclose(xs, forecaster.network_inputs(x))
+    np.testing.assert_allclose(forecaster.from_network_outputs(ys, x), y, rtol=1e-4, atol=1e-4)
