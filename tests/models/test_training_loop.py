@@ -89,3 +89,22 @@ def test_dropout_scales_the_kept_inputs_as_keras(dtype):
     expected = x * ((draw < 0.75).to(dtype) / 0.75)
     assert out.dtype == dtype
     assert torch.equal(out, expected)
+
+
+class _PredictBatches(Callback):
+    def __init__(self):
+        super().__init__()
+        self.batches: list[int] = []
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self.batches.append(batch)
+
+
+def test_predict_calls_batch_hooks_only_for_callbacks_that_have_them():
+    x, _ = _data()
+    model = _model()
+    seen = _PredictBatches()
+    with_hook = model.predict(x, batch_size=16, verbose=0, callbacks=[seen])
+    without = model.predict(x, batch_size=16, verbose=0)
+    assert seen.batches == [0, 1, 2]
+    np.testing.assert_array_equal(with_hook, without)

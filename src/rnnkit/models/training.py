@@ -616,11 +616,14 @@ class Trainer(_ModuleBase):
         callback_list.on_predict_begin()
         self.eval()
         outputs = []
+        batch_hooks = callback_list.overrides("on_predict_batch_begin", "on_predict_batch_end")
         with torch.no_grad():
             for step, (xb, _, _) in enumerate(batches.epoch(self.device)):
-                callback_list.on_predict_batch_begin(step)
+                if batch_hooks:
+                    callback_list.on_predict_batch_begin(step)
                 outputs.append(self.predict_step(xb).cpu())
-                callback_list.on_predict_batch_end(step, {})
+                if batch_hooks:
+                    callback_list.on_predict_batch_end(step, {})
         callback_list.on_predict_end()
         if not outputs:
             return np.zeros((0,), dtype=np.float32)
