@@ -129,7 +129,7 @@ class FitResult:
 
 @dataclass
 class TuneResult:
-    """A hyperparameter search for one network, and the network refitted with its best values.
+    """A hyperparameter search for one network, and its best network (kept or trained again).
 
     Attributes:
         kind: `"rnn"`, `"lstm"` or `"gru"`.
@@ -138,7 +138,8 @@ class TuneResult:
         best_hyperparameters: The best trial's values.
         importance: Hyperparameter -> share of importance, or `None`.
         importance_method: How importance was computed, or why not.
-        fit: The best values trained again, measured (see `FitResult`).
+        fit: The best trial's network (`FitResult.reused_trial`), or its values trained
+            again when that trial ran in another process (see `FitResult`).
         search_seconds: Seconds the search took.
         project_dir: Folder of the tuning project (study and checkpoints).
     """
