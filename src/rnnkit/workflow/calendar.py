@@ -63,7 +63,7 @@ def _phase(index: pd.DatetimeIndex, cycle: str) -> np.ndarray:
 
 def _step_days(frequency: str) -> float | None:
     """Length of one step in days, or `None` for calendar frequencies without a fixed step."""
-    offset = to_offset(frequency)
+    offset: Any = to_offset(frequency)
     code = offset.rule_code.split("-")[0]
     if code == "B" or code.startswith("C"):
         return 1.0
@@ -114,7 +114,7 @@ def calendar_cycles(index: Any, frequency: str | None) -> list[str]:
 
 
 def calendar_frame(
-    index: pd.DatetimeIndex, cycles: list[str], *, caller: str = "calendar_frame()"
+    index: pd.Index, cycles: list[str], *, caller: str = "calendar_frame()"
 ) -> pd.DataFrame:
     """The sine and cosine columns of `cycles` for timestamps `index`.
 
@@ -176,7 +176,7 @@ def calendar_columns(
             )
         )
         return frame, [], f"Calendar features: none ({why})."
-    extra = calendar_frame(frame.index, cycles)  # type: ignore[arg-type]
+    extra = calendar_frame(frame.index, cycles)
     clash = [c for c in extra.columns if c in frame.columns]
     if clash:
         raise DataError(

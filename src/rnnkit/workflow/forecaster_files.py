@@ -448,7 +448,7 @@ def _base_problem(state: Any, spec: dict) -> str | None:
     targets = [spec["features"].index(t) for t in spec["targets"]]
     if state["targets"] != targets:
         return f"'targets' is {_preview(state['targets'])}, but the spec's targets are {targets}"
-    if BASE_KINDS.get(spec.get("residual_over")) != kind:
+    if BASE_KINDS.get(str(spec.get("residual_over"))) != kind:
         return f"spec 'residual_over' is {_preview(spec.get('residual_over'))} for a {kind!r} base"
     if kind == "seasonal":
         if not _is_int(state["season"], 1, window):
