@@ -8,26 +8,42 @@ Code written for ``tensorflow.keras`` runs with only its imports changed
     from rnnkit.layers import LSTM, Dense
     from rnnkit.optimizers import Adam
     from rnnkit.callbacks import EarlyStopping
+
+The subpackages load on first use (PEP 562), so ``import rnnkit`` and the
+``rnnkit`` command's argument parsing do not pay for torch.
+
+Importing rnnkit before torch sets ``OMP_WAIT_POLICY=PASSIVE`` unless the
+variable is already set: OpenMP threads that spin while waiting made training
+2-28x slower on a machine shared with other jobs (docs/performance.md, "Busy
+machine"). Set the variable yourself to choose otherwise.
 """
 
-from rnnkit import activations
-from rnnkit import callbacks
-from rnnkit import constraints
-from rnnkit import initializers
-from rnnkit import keras
-from rnnkit import layers
-from rnnkit import losses
-from rnnkit import metrics
-from rnnkit import models
-from rnnkit import optimizers
-from rnnkit import regularizers
-from rnnkit import saving
-from rnnkit import utils
-from rnnkit.layers import Input
-from rnnkit.models import Sequential
-from rnnkit.models import load_model
+import importlib
+import os
+from typing import TYPE_CHECKING
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
+
+#: Subpackages reachable as attributes (``rnnkit.layers``), imported on first use.
+_SUBMODULES = (
+    "activations",
+    "callbacks",
+    "constraints",
+    "initializers",
+    "keras",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+    "regularizers",
+    "saving",
+    "utils",
+)
+#: Names re-exported from a subpackage, imported on first use.
+_NAMES = {"Input": "rnnkit.layers", "Sequential": "rnnkit.models", "load_model": "rnnkit.models"}
 
 __all__ = [
     "Input",
@@ -48,3 +64,36 @@ __all__ = [
     "saving",
     "utils",
 ]
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time these load lazily
+    from rnnkit import activations
+    from rnnkit import callbacks
+    from rnnkit import constraints
+    from rnnkit import initializers
+    from rnnkit import keras
+    from rnnkit import layers
+    from rnnkit import losses
+    from rnnkit import metrics
+    from rnnkit import models
+    from rnnkit import optimizers
+    from rnnkit import regularizers
+    from rnnkit import saving
+    from rnnkit import utils
+    from rnnkit.layers import Input
+    from rnnkit.models import Sequential
+    from rnnkit.models import load_model
+
+
+def __getattr__(name: str) -> object:
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    elif name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

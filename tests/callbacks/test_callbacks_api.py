@@ -9,6 +9,7 @@ def test_callbacks_all_is_complete_and_importable():
         "History",
         "MonitorCallback",
         "EarlyStopping",
+        "GradientHealth",
         "ModelCheckpoint",
         "ReduceLROnPlateau",
         "LearningRateScheduler",

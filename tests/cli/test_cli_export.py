@@ -1,6 +1,7 @@
 """`rnnkit export MODEL_DIR --format onnx`: the forecaster's network as an ONNX file."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from cli_helpers import TINY
 from cli_helpers import make_series
@@ -39,17 +40,17 @@ def test_export_writes_onnx_that_forecasts_like_the_forecaster(runner, model_dir
     assert "Output 'outputs': (batch, 4)" in result.stdout  # horizon 2 x 2 targets
     assert "undo the scaling in Python" in result.stdout
 
-    series = make_series(seed=3)[forecaster.features].to_numpy()
+    frame = make_series(seed=3)
+    frame.index = pd.to_datetime(frame.pop("stamp"))
+    series = forecaster.align(frame)
     windows = np.stack([series[i : i + WINDOW] for i in range(0, 50, 7)])
-    scaled = forecaster.scaler.transform(windows).astype(np.float32)
+    scaled = forecaster.network_inputs(windows)
     session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
     raw = session.run(None, {"inputs": scaled})[0]
     want = forecaster.model.predict(scaled, verbose=0)
     np.testing.assert_allclose(raw, want, atol=1e-5, rtol=0)
     # the documented Python side: undo the scaling to get forecasts in original units
-    restored = forecaster.scaler.inverse_transform_targets(
-        raw.astype(np.float64).reshape(len(windows), 2, 2), windows
-    )
+    restored = forecaster.from_network_outputs(raw, windows)
     np.testing.assert_allclose(restored, forecaster.predict_windows(windows), rtol=1e-4, atol=1e-4)
 
 

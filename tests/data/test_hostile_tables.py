@@ -199,7 +199,7 @@ def test_bike_share_day_column_before_hourly_column(tmp_path):
         }
     )
     path = write_frame(tmp_path / "bikes.csv", frame)
-    data = prepare_data(ForecastConfig(data=str(path), target="rentals", window=6))
+    data = prepare_data(ForecastConfig(data=str(path), target="rentals", window=6, calendar=False))
     report = data.report
     assert report.time_column == "ts" and data.time_column == "ts"
     assert report.time_index == "column 'ts' (detected; chosen over 'date' (values repeat))"

@@ -5,7 +5,7 @@ import pytest
 
 from rnnkit.data.windows import make_windows
 from rnnkit.errors import RnnkitValueError
-from rnnkit.workflow.backtest import backtest
+from rnnkit.workflow.backtesting import backtest
 from rnnkit.workflow.baselines import NaiveForecaster
 
 

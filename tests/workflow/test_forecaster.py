@@ -148,7 +148,8 @@ def test_fit_forecaster_forecasts_in_original_units(csv):
     assert result.predictions.shape == y_test.shape
     assert np.abs(result.predictions - y_test).mean() < 20  # levels near 200, not scaled values
     assert result.best_epoch == 1 and result.epochs_run == 1
-    assert result.hyperparameters["units"] == 4 and result.params == 4 * 4 * (6 + 4 + 1) + 5 * 2  # 2 columns + 4 calendar
+    assert result.hyperparameters["units"] == 4
+    assert result.params == 4 * 4 * (6 + 4 + 1) + 5 * 2  # inputs: 2 columns + 4 calendar
     assert result.peak_memory_bytes > 0 and "CPU" in result.memory_method
     assert result.kernels and result.kernels[0][0].startswith("lstm")
     assert ("advance", "epochs") in recorder.calls

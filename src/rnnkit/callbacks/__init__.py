@@ -14,7 +14,7 @@ from rnnkit.callbacks.base import CallbackList
 from rnnkit.callbacks.base import History
 from rnnkit.callbacks.checkpoint import ModelCheckpoint
 from rnnkit.callbacks.early_stopping import EarlyStopping
-from rnnkit.callbacks.gradient_health import GradientHealth as GradientHealth
+from rnnkit.callbacks.gradient_health import GradientHealth
 from rnnkit.callbacks.learning_rate import LearningRateScheduler
 from rnnkit.callbacks.learning_rate import ReduceLROnPlateau
 from rnnkit.callbacks.misc import CSVLogger
@@ -28,6 +28,7 @@ __all__ = [
     "Callback",
     "CallbackList",
     "EarlyStopping",
+    "GradientHealth",
     "History",
     "LambdaCallback",
     "LearningRateScheduler",

@@ -83,6 +83,9 @@ def classify_command(
                 f"--test-fraction {test_fraction:g} --split-column {split_column}.",
                 code=2,
             )
+        from rnnkit.data.paths import check_data_path
+
+        check_data_path(data, caller="read_labelled_sequences()")  # before torch is imported
         from rnnkit.workflow.classification import fit_sequence_classifier
         from rnnkit.workflow.classification import save_classifier
 

@@ -80,8 +80,28 @@ Categorical = Annotated[
     str | None, typer.Option(help="Text columns: onehot | drop | error. [default: onehot]")
 ]
 Season = Annotated[int | None, typer.Option(help="Season length in steps. [default: inferred]")]
+Residual = Annotated[
+    str | None,
+    typer.Option(
+        help="The baseline the networks learn to correct: auto (the better of linear and "
+        "seasonal on validation, none if naive wins) | linear | seasonal | none. [default: auto]"
+    ),
+]
+Calendar = Annotated[
+    bool | None,
+    typer.Option(
+        "--calendar/--no-calendar",
+        help="Add time-of-day, day-of-week and day-of-year features from the time column, "
+        "for the networks and the linear baseline. [default: calendar]",
+    ),
+]
 MaxRows = Annotated[int | None, typer.Option(help="Use only the last N rows. [default: all]")]
-Epochs = Annotated[int | None, typer.Option(help="Most epochs per training. [default: 20]")]
+Epochs = Annotated[
+    int | None,
+    typer.Option(
+        help="Most epochs per training. [default: 20, up to 40 while validation still improves]"
+    ),
+]
 BatchSize = Annotated[int | None, typer.Option(help="Windows per batch. [default: 64]")]
 Patience = Annotated[
     int | None, typer.Option(help="Early-stopping patience, 0 = never stop. [default: 5]")
@@ -211,6 +231,13 @@ def build_config(flags: dict[str, Any], config_file: Path | None, **defaults: An
         fail(
             "no data given. Pass a CSV or Parquet file as DATA, or set `data` in --config.", code=2
         )
+    if isinstance(config.data, str):
+        from rnnkit.data.paths import check_data_path
+
+        try:  # before the command imports torch: a wrong path answers at once
+            check_data_path(config.data, caller="read_table()")
+        except RnnkitError as exc:
+            fail(exc)
     return config
 
 

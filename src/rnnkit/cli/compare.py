@@ -70,6 +70,8 @@ def compare_command(
     missing: c.Missing = None,
     categorical: c.Categorical = None,
     season: c.Season = None,
+    residual: c.Residual = None,
+    calendar: c.Calendar = None,
     max_rows: c.MaxRows = None,
     epochs: c.Epochs = None,
     batch_size: c.BatchSize = None,

@@ -59,10 +59,18 @@ def diagnose_command(
     ],
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Folder for the plot and the JSON. [default: diagnose]"),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for the plot and the JSON. [default: diagnose]",
+            show_default=False,
+        ),
     ] = Path("diagnose"),
     samples: Annotated[
-        int, typer.Option(help="Windows to diagnose, the most recent ones. [default: 64]")
+        int,
+        typer.Option(
+            help="Windows to diagnose, the most recent ones. [default: 64]", show_default=False
+        ),
     ] = 64,
     quiet: c.Quiet = False,
     debug: c.Debug = False,

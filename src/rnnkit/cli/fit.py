@@ -37,6 +37,8 @@ def fit_command(
     missing: c.Missing = None,
     categorical: c.Categorical = None,
     season: c.Season = None,
+    residual: c.Residual = None,
+    calendar: c.Calendar = None,
     max_rows: c.MaxRows = None,
     epochs: c.Epochs = None,
     batch_size: c.BatchSize = None,
@@ -74,6 +76,7 @@ def fit_command(
         k: v for k, v in locals().items() if k not in ("model", "hyperparameters", *hyperparameters)
     }
     with c.handle_errors(debug):
+        run = c.build_config(flags, config)  # before the heavy imports: bad flags fail fast
         from rnnkit.cli.display import RichProgress
         from rnnkit.cli.display import print_comparison
         from rnnkit.workflow.compare import ComparisonResult
@@ -83,7 +86,6 @@ def fit_command(
         from rnnkit.workflow.report_facts import target_units
         from rnnkit.workflow.train import fit_forecaster
 
-        run = c.build_config(flags, config)
         given_units = c.units_for(run, unit)
         plan = WorkPlan(trainings=1, epochs=epoch_cap(run) or 1)
         with RichProgress(quiet=quiet, plan=plan) as progress:

@@ -71,6 +71,11 @@ def predict_command(
         if (model_dir / CLASSIFIER_FILE).is_file():
             _classify(model_dir, data, output, all_origins, intervals, quiet)
             return
+        from rnnkit.data.paths import check_data_path
+        from rnnkit.workflow.model_folder import check_saved_folder
+
+        check_saved_folder(model_dir, "Forecaster.load()")  # before torch is imported
+        check_data_path(data, caller="read_table()")
         from rnnkit.workflow.forecaster import predict_from_csv
 
         forecasts = predict_from_csv(model_dir, data, all_origins=all_origins, intervals=intervals)

@@ -36,6 +36,8 @@ def tune_command(
     missing: c.Missing = None,
     categorical: c.Categorical = None,
     season: c.Season = None,
+    residual: c.Residual = None,
+    calendar: c.Calendar = None,
     max_rows: c.MaxRows = None,
     epochs: c.Epochs = None,
     batch_size: c.BatchSize = None,
@@ -64,6 +66,7 @@ def tune_command(
     """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     flags = {k: v for k, v in locals().items() if k != "model"}
     with c.handle_errors(debug):
+        run = c.build_config(flags, config)  # before the heavy imports: bad flags fail fast
         from rnnkit.cli.display import RichProgress
         from rnnkit.cli.display import print_comparison
         from rnnkit.workflow.compare import ComparisonResult
@@ -73,7 +76,6 @@ def tune_command(
         from rnnkit.workflow.report_facts import target_units
         from rnnkit.workflow.train import tune_forecaster
 
-        run = c.build_config(flags, config)
         units = c.units_for(run, unit)
         plan = None
         if run.workers == 1:  # with worker processes, epochs are not reported to this one

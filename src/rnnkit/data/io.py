@@ -27,6 +27,8 @@ import pandas as pd
 
 from rnnkit._validation import check_one_of
 from rnnkit._validation import check_positive_int
+from rnnkit.data.choices import CATEGORICAL_POLICIES
+from rnnkit.data.choices import MISSING_POLICIES
 from rnnkit.data.tables import MAX_ABS_VALUE
 from rnnkit.data.tables import SEPARATORS
 from rnnkit.data.tables import RawTable
@@ -48,9 +50,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-MISSING_POLICIES = ("interpolate", "ffill", "drop", "error")
-CATEGORICAL_POLICIES = ("onehot", "drop", "error")
 
 
 @dataclass

@@ -40,6 +40,7 @@ from sklearn.base import TransformerMixin
 
 from rnnkit._validation import check_array
 from rnnkit._validation import check_one_of
+from rnnkit.data.choices import WINDOW_SCALING_METHODS
 from rnnkit.data.windows import _as_3d_targets
 from rnnkit.data.windows import _as_float
 from rnnkit.data.windows import _restore_targets
@@ -58,8 +59,6 @@ __all__ = [
     "StandardScaler",
     "make_window_scaler",
 ]
-
-WINDOW_SCALING_METHODS = ("global", "window", "diff")
 
 
 def _check_features(scaler: Any, x: Any, method: str) -> np.ndarray:

@@ -43,9 +43,9 @@ import numpy as np
 import pandas as pd
 
 from rnnkit._files import open_regular_file
+from rnnkit.data.paths import check_data_path
 from rnnkit.errors import CheckpointError
 from rnnkit.errors import DataError
-from rnnkit.errors import RnnkitTypeError
 
 __all__ = [
     "MAX_ABS_VALUE",
@@ -151,20 +151,7 @@ def read_raw_table(path: Any, *, sep: str | None = None, caller: str) -> RawTabl
         >>> table.frame.columns.tolist(), table.describe_separator(), table.where(1)
         (['day', 'sales'], "separator ';' (detected)", 'line 3')
     """
-    if not isinstance(path, (str, Path)) and not hasattr(path, "__fspath__"):
-        raise RnnkitTypeError(
-            f"{caller}: `path` must be a string or Path. Received: {type(path).__name__}."
-        )
-    path = Path(path)
-    if not path.exists():
-        raise DataError(
-            f"{caller}: file {str(path)!r} does not exist (looked for {path.resolve()}). "
-            "Check the path."
-        )
-    if path.is_dir():
-        raise DataError(
-            f"{caller}: {str(path)!r} is a folder, not a file. Pass a CSV or Parquet file."
-        )
+    path = check_data_path(path, caller=caller)
     kind, compression = _file_kind(path, caller)
     try:
         handle = open_regular_file(path, what="file")

@@ -131,6 +131,23 @@ class Trainer(_ModuleBase):
         def device(self) -> torch.device:
             """Where the model runs."""
 
+    @staticmethod
+    def group_training() -> Any:
+        """How several models of one structure train together: ``rnnkit.models.stacked``.
+
+        The tuner sees a model only through ``build(hp)`` and ``fit``; a model that
+        can also be trained in a stacked group with others (vectorised trials) says
+        so through this hook, which the tuner looks up on the model it was given.
+
+        Example:
+            >>> from rnnkit.models import Sequential
+            >>> Sequential.group_training().__name__
+            'rnnkit.models.stacked'
+        """
+        from rnnkit.models import stacked  # the trainer of groups builds on this class
+
+        return stacked
+
     # ------------------------------------------------------------------ compile
     def compile(
         self,

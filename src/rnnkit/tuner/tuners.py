@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import importlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -338,12 +337,12 @@ class Tuner(BaseTuner):
             return f"{type(self).__name__}.run_trial is overridden"
         if type(self.hypermodel).fit is not HyperModel.fit:
             return f"{type(self.hypermodel).__name__}.fit is overridden"
-        stacked = _stacked_trainer()
-        if stacked is None:
-            return "rnnkit.models.stacked is not available"
         x, _, rest = _split_data(fit_args, fit_kwargs)
         if x is None:
             return "x and y are not passed as fit's first arguments"
+        stacked = _group_trainer(first.model)
+        if stacked is None:
+            return f"{type(first.model).__name__} offers no group_training()"
         problem = stacked.fit_problem(x, rest)
         if problem is not None:
             return problem
@@ -404,7 +403,6 @@ class Tuner(BaseTuner):
         self, prepared: dict[int, tuple[Any, dict[str, Any], TunerCallback]], fit_args: Any
     ) -> list[tuple[list[int], str | None]]:
         """Positions that train together, and for each lone trial why it is alone."""
-        stacked = _stacked_trainer()
         by_budget: dict[tuple[Any, Any], list[int]] = {}
         for i, (_, kwargs, _) in prepared.items():
             budget = (kwargs.get("epochs", 1), kwargs.get("initial_epoch", 0))
@@ -412,9 +410,10 @@ class Tuner(BaseTuner):
         out: list[tuple[list[int], str | None]] = []
         for members in by_budget.values():
             x, _, rest = _split_data(fit_args, prepared[members[0]][1])
+            stacked = _group_trainer(prepared[members[0]][0])
             reason = None
             if stacked is None:
-                reason = "rnnkit.models.stacked is not available"
+                reason = f"{type(prepared[members[0]][0]).__name__} offers no group_training()"
             elif x is None:
                 reason = "x and y are not passed as fit's first arguments"
             if reason is not None:
@@ -436,8 +435,8 @@ class Tuner(BaseTuner):
             results[i] = exc
 
     def _fit_group(self, group, trials, prepared, fit_args, execution, results) -> None:
-        stacked = _stacked_trainer()
         models = [prepared[i][0] for i in group]
+        stacked = _group_trainer(models[0])
         x, y, rest = _split_data(fit_args, prepared[group[0]][1])
         rest.pop("callbacks", None)
         seeds = [derive_seed(self.oracle.seed, trials[i].trial_id, execution, "fit") for i in group]
@@ -668,17 +667,16 @@ class Hyperband(Tuner):
             )
 
 
-def _stacked_trainer() -> Any:
-    """The stacked trainer package, ``rnnkit.models.stacked`` (``None`` if unavailable).
+def _group_trainer(model: Any) -> Any:
+    """What trains `model` together with others of its structure, or ``None``.
 
-    Looked up by name: the tuner sees models only through ``build(hp)`` and ``fit``
-    (the import contract in pyproject.toml), and this optional trainer is used only for
-    the rnnkit models it recognises (:func:`rnnkit.models.stacked.group_models`).
+    The tuner sees a model only through ``build(hp)`` and ``fit`` (the import contract
+    in pyproject.toml); a model class that can train in a stacked group offers a
+    ``group_training()`` hook returning the trainer (rnnkit's models return
+    ``rnnkit.models.stacked``). Any other model trains one by one.
     """
-    try:
-        return importlib.import_module("rnnkit.models.stacked")
-    except ImportError:  # pragma: no cover - part of rnnkit; absent only in a broken install
-        return None
+    hook = getattr(model, "group_training", None)
+    return hook() if callable(hook) else None
 
 
 def _split_data(

@@ -5,18 +5,12 @@ The CLI (`rnnkit fit|tune|compare|predict|summary|demo`) is a thin skin over
 `predict_from_csv` and `summarize_path`, all configured by a `ForecastConfig`.
 """
 
-from rnnkit.workflow.backtest import BacktestFold
-from rnnkit.workflow.backtest import BacktestResult
-from rnnkit.workflow.backtest import backtest
-from rnnkit.workflow.baselines import LinearLagForecaster
-from rnnkit.workflow.baselines import NaiveForecaster
-from rnnkit.workflow.baselines import Season
-from rnnkit.workflow.baselines import SeasonalNaiveForecaster
-from rnnkit.workflow.baselines import infer_season
-from rnnkit.workflow.baselines import naive_forecast
-from rnnkit.workflow.baselines import seasonal_naive_forecast
-from rnnkit.workflow.compare import ComparisonResult
-from rnnkit.workflow.compare import compare_models
+from typing import TYPE_CHECKING
+
+from rnnkit._lazy import lazy_exports
+
+# Eager: the module `forecast_metrics` shares its name with a function exported here, and
+# an attribute bound lazily would be replaced by the module once it is imported.
 from rnnkit.workflow.forecast_metrics import METRIC_NAMES
 from rnnkit.workflow.forecast_metrics import Verdict
 from rnnkit.workflow.forecast_metrics import compare_to_naive
@@ -29,20 +23,34 @@ from rnnkit.workflow.forecast_metrics import naive_scale
 from rnnkit.workflow.forecast_metrics import rmse
 from rnnkit.workflow.forecast_metrics import smape
 from rnnkit.workflow.forecast_metrics import summarize_verdicts
-from rnnkit.workflow.forecaster import Forecaster
-from rnnkit.workflow.forecaster import predict_from_csv
-from rnnkit.workflow.prepare import PreparedData
-from rnnkit.workflow.prepare import prepare_data
-from rnnkit.workflow.progress import ProgressListener
-from rnnkit.workflow.report import write_report
-from rnnkit.workflow.spec import ForecastConfig
-from rnnkit.workflow.spec import config_from_mapping
-from rnnkit.workflow.spec import load_config
-from rnnkit.workflow.summary import summarize_path
-from rnnkit.workflow.train import FitResult
-from rnnkit.workflow.train import TuneResult
-from rnnkit.workflow.train import fit_forecaster
-from rnnkit.workflow.train import tune_forecaster
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from rnnkit.workflow.backtesting import BacktestFold
+    from rnnkit.workflow.backtesting import BacktestResult
+    from rnnkit.workflow.backtesting import backtest
+    from rnnkit.workflow.baselines import LinearLagForecaster
+    from rnnkit.workflow.baselines import NaiveForecaster
+    from rnnkit.workflow.baselines import Season
+    from rnnkit.workflow.baselines import SeasonalNaiveForecaster
+    from rnnkit.workflow.baselines import infer_season
+    from rnnkit.workflow.baselines import naive_forecast
+    from rnnkit.workflow.baselines import seasonal_naive_forecast
+    from rnnkit.workflow.compare import ComparisonResult
+    from rnnkit.workflow.compare import compare_models
+    from rnnkit.workflow.forecaster import Forecaster
+    from rnnkit.workflow.forecaster import predict_from_csv
+    from rnnkit.workflow.prepare import PreparedData
+    from rnnkit.workflow.prepare import prepare_data
+    from rnnkit.workflow.progress import ProgressListener
+    from rnnkit.workflow.report import write_report
+    from rnnkit.workflow.spec import ForecastConfig
+    from rnnkit.workflow.spec import config_from_mapping
+    from rnnkit.workflow.spec import load_config
+    from rnnkit.workflow.summary import summarize_path
+    from rnnkit.workflow.train import FitResult
+    from rnnkit.workflow.train import TuneResult
+    from rnnkit.workflow.train import fit_forecaster
+    from rnnkit.workflow.train import tune_forecaster
 
 __all__ = [
     "METRIC_NAMES",
@@ -84,3 +92,35 @@ __all__ = [
     "tune_forecaster",
     "write_report",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "BacktestFold": "rnnkit.workflow.backtesting",
+        "BacktestResult": "rnnkit.workflow.backtesting",
+        "backtest": "rnnkit.workflow.backtesting",
+        "LinearLagForecaster": "rnnkit.workflow.baselines",
+        "NaiveForecaster": "rnnkit.workflow.baselines",
+        "Season": "rnnkit.workflow.baselines",
+        "SeasonalNaiveForecaster": "rnnkit.workflow.baselines",
+        "infer_season": "rnnkit.workflow.baselines",
+        "naive_forecast": "rnnkit.workflow.baselines",
+        "seasonal_naive_forecast": "rnnkit.workflow.baselines",
+        "ComparisonResult": "rnnkit.workflow.compare",
+        "compare_models": "rnnkit.workflow.compare",
+        "Forecaster": "rnnkit.workflow.forecaster",
+        "predict_from_csv": "rnnkit.workflow.forecaster",
+        "PreparedData": "rnnkit.workflow.prepare",
+        "prepare_data": "rnnkit.workflow.prepare",
+        "ProgressListener": "rnnkit.workflow.progress",
+        "write_report": "rnnkit.workflow.report",
+        "ForecastConfig": "rnnkit.workflow.spec",
+        "config_from_mapping": "rnnkit.workflow.spec",
+        "load_config": "rnnkit.workflow.spec",
+        "summarize_path": "rnnkit.workflow.summary",
+        "FitResult": "rnnkit.workflow.train",
+        "TuneResult": "rnnkit.workflow.train",
+        "fit_forecaster": "rnnkit.workflow.train",
+        "tune_forecaster": "rnnkit.workflow.train",
+    },
+)

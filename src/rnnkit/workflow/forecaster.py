@@ -39,7 +39,6 @@ from rnnkit._files import atomic_write
 from rnnkit._files import replace_atomically
 from rnnkit._files import sha256_file
 from rnnkit.data.io import read_table
-from rnnkit.errors import CheckpointError
 from rnnkit.errors import DataError
 from rnnkit.errors import RnnkitValueError
 from rnnkit.models.saving import load_model
@@ -61,6 +60,7 @@ from rnnkit.workflow.intervals import ConformalIntervals
 from rnnkit.workflow.intervals import clip_non_negative
 from rnnkit.workflow.intervals import level_label
 from rnnkit.workflow.intervals import parse_levels
+from rnnkit.workflow.model_folder import check_saved_folder
 from rnnkit.workflow.model_folder import find_model_file
 from rnnkit.workflow.residual import base_from_dict
 from rnnkit.workflow.residual import base_to_dict
@@ -371,16 +371,7 @@ class Forecaster:
         caller = "Forecaster.load()"
         folder = Path(folder)
         spec_file = folder / SPEC_FILE
-        if not folder.is_dir():
-            raise CheckpointError(
-                f"{caller}: {str(folder)!r} is not a folder. Pass the folder a fit, tune or "
-                "compare run wrote (it holds forecaster.json and model.keras)."
-            )
-        if not spec_file.exists():
-            raise CheckpointError(
-                f"{caller}: {str(folder)!r} has no {SPEC_FILE}; it is not a saved forecaster. "
-                "Pass the folder a fit, tune or compare run wrote."
-            )
+        check_saved_folder(folder, caller, spec_name=SPEC_FILE)
         document = read_forecaster_file(spec_file, caller=caller)
         model_file = find_model_file(folder, document.get("model_sha256"), caller)
         model = load_model(model_file)

@@ -39,14 +39,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from rnnkit.errors import DataError
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "NEAR_ZERO_SHARE",
@@ -313,6 +316,8 @@ def coverage_table(
         >>> table[["model", "level", "coverage"]].values.tolist()
         [['naive', 0.8, 0.75]]
     """
+    import pandas as pd  # here, so that validating a configuration does not load pandas
+
     true = np.asarray(actual, dtype=np.float64)
     rows = []
     for name, forecast in forecasts.items():

@@ -18,6 +18,33 @@ MODEL_FILE = "model.keras"
 NEXT_MODEL_FILE = "model-next.keras"  # the network being saved, before the JSON names it
 
 
+def check_saved_folder(folder: Path, caller: str, *, spec_name: str = "forecaster.json") -> None:
+    """Raise unless `folder` is a folder holding `spec_name` (a saved forecaster by default).
+
+    Light on purpose (no torch, no pandas): `rnnkit predict` calls it before importing
+    the workflow, so a wrong folder answers at once.
+
+    Raises:
+        CheckpointError: `folder` is not a folder, or has no `spec_name`.
+
+    Example:
+        >>> check_saved_folder(Path("no-such-folder"), "example()")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        rnnkit.errors.CheckpointError: example(): 'no-such-folder' is not a folder. ...
+    """
+    if not folder.is_dir():
+        raise CheckpointError(
+            f"{caller}: {str(folder)!r} is not a folder. Pass the folder a fit, tune or "
+            f"compare run wrote (it holds {spec_name} and {MODEL_FILE})."
+        )
+    if not (folder / spec_name).exists():
+        raise CheckpointError(
+            f"{caller}: {str(folder)!r} has no {spec_name}; it is not a saved forecaster. "
+            "Pass the folder a fit, tune or compare run wrote."
+        )
+
+
 def find_model_file(
     folder: Path, expected: str | None, caller: str, *, spec_name: str = "forecaster.json"
 ) -> Path:

@@ -30,6 +30,7 @@ import numpy as np
 from rnnkit.errors import RnnkitValueError
 from rnnkit.workflow.baselines import LinearLagForecaster
 from rnnkit.workflow.baselines import SeasonalNaiveForecaster
+from rnnkit.workflow.spec import RESIDUAL_CHOICES
 
 __all__ = [
     "BASE_KINDS",
@@ -43,8 +44,6 @@ __all__ = [
     "scaled_base",
 ]
 
-#: `ForecastConfig.residual` values: the baseline the networks correct.
-RESIDUAL_CHOICES = ("auto", "linear", "seasonal", "none")
 #: Baseline name -> the `kind` its saved state carries.
 BASE_KINDS = {"linear on lags": "linear", "seasonal naive": "seasonal"}
 

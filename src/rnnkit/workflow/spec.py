@@ -32,14 +32,12 @@ from rnnkit._validation import check_non_negative_int
 from rnnkit._validation import check_one_of
 from rnnkit._validation import check_positive_int
 from rnnkit._validation import suggest
-from rnnkit.data.io import CATEGORICAL_POLICIES
-from rnnkit.data.io import MISSING_POLICIES
-from rnnkit.data.scaling import WINDOW_SCALING_METHODS
+from rnnkit.data.choices import CATEGORICAL_POLICIES
+from rnnkit.data.choices import MISSING_POLICIES
+from rnnkit.data.choices import WINDOW_SCALING_METHODS
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
-from rnnkit.tuner._storage import redact_url
 from rnnkit.workflow.intervals import parse_levels
-from rnnkit.workflow.residual import RESIDUAL_CHOICES
 
 try:
     import tomllib
@@ -60,6 +58,8 @@ __all__ = [
 NETWORK_KINDS = ("rnn", "lstm", "gru")
 #: Search algorithms `tune_forecaster` accepts.
 TUNER_KINDS = ("random", "bayesian", "hyperband")
+#: `residual` values: the baseline the networks learn to correct (`rnnkit.workflow.residual`).
+RESIDUAL_CHOICES = ("auto", "linear", "seasonal", "none")
 #: Epochs per training run when `epochs` is not set (before any extension).
 DEFAULT_EPOCHS = 20
 #: With `epochs` not set, a network still improving trains on up to this times the cap.
@@ -316,6 +316,8 @@ class ForecastConfig:
 
 def _redacted(name: str, value: Any) -> Any:
     """`value` with the password hidden when it is the storage URL."""
+    from rnnkit.tuner._storage import redact_url  # the tuner loads torch: only when needed
+
     return redact_url(value) if name == "storage" and isinstance(value, str) else value
 
 
