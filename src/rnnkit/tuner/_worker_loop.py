@@ -204,6 +204,7 @@ class WorkerLoop:
     storage_spec: Any
     _wake: Any = None
     _gc_frozen: bool = False
+    _deadline: float | None = None
 
     if TYPE_CHECKING:  # defined by BaseTuner, which this loop is mixed into
 
@@ -249,6 +250,7 @@ class WorkerLoop:
         """
         self._ensure_open()
         self._wake, self._gc_frozen = wake, False
+        self._deadline = deadline  # the trials' callbacks stop training at it
         waited = 0.0
         try:
             while True:
@@ -329,7 +331,9 @@ class WorkerLoop:
             view = build_view(self._take_over())
             self._raise_if_failing(view)
             if deadline is not None and time.time() >= deadline:
-                logger.info("max_time reached: no new trials are started.")
+                if not getattr(self, "_said_deadline", False):
+                    logger.info("max_time reached: no new trials are started.")
+                    self._said_deadline = True
                 return None
             if view.waiting:
                 return _IDLE if like is not None else self._start_queued(view)

@@ -319,7 +319,10 @@ class BaseTuner(WorkerLoop, ResultsMixin):
             *fit_args: Passed to ``fit`` (``x``, ``y``).
             workers: Parallel worker processes on this machine; each gets
                 ``max(1, cores // workers)`` torch threads. Defaults to `1` (this process).
-            max_time: Seconds after which no new trial starts. Defaults to `None`.
+            max_time: A hard deadline in seconds from now: no trial starts after it,
+                and trials running at it stop after the batch in progress (the cut
+                epoch is still validated); they complete with their best epoch and
+                its checkpoint, and each logs one line. Defaults to `None` (no limit).
             vectorize: Train pending trials whose models share a structure together, as
                 one computation (see docs/tuning.md, "Vectorised trials"): ``"auto"``
                 (groups of up to 8 where that is faster: on a GPU; on a CPU rnnkit's
@@ -337,6 +340,7 @@ class BaseTuner(WorkerLoop, ResultsMixin):
         self._group_size = _check_vectorize(vectorize)
         self._vectorize_auto = isinstance(vectorize, str)
         self._said_why: str | None = None
+        self._said_deadline = False
         self._workers = workers
         if max_time is not None and (not is_finite(max_time) or max_time <= 0):
             raise RnnkitValueError(
@@ -441,6 +445,11 @@ class BaseTuner(WorkerLoop, ResultsMixin):
     def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> Any:
         """Train one trial; return a History, a dict, a float, or a list (executions)."""
         raise NotImplementedError
+
+    def _past_deadline(self) -> bool:
+        """Whether this search's ``max_time`` is up."""
+        deadline = getattr(self, "_deadline", None)
+        return deadline is not None and time.time() >= deadline
 
     def report(self, value: float, step: int, *, attempt: Any = None) -> bool:
         """Report an intermediate objective value; ``True`` if the pruner says stop.

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,7 @@ class TunerCallback(Callback):
         self.objective: Objective = tuner.oracle.objective
         self.failure: str | None = None
         self.pruned = False
+        self.cut_at: tuple[int, int] | None = None
         self._epoch = 0
 
     def _fail(self, reason: str) -> None:
@@ -101,10 +103,35 @@ class TunerCallback(Callback):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        """Stop training at the first batch whose loss is NaN or infinite."""
+        """Stop at the first batch whose loss is NaN or infinite, or once ``max_time`` is up.
+
+        At the search's deadline (``search(max_time=...)``) training stops after the
+        batch in progress: ``fit`` still validates the cut epoch, so the trial ends
+        normally, scored at its best epoch, with that epoch's checkpoint.
+        """
         loss = (logs or {}).get("loss")
         if loss is not None and not is_finite(loss):
             self._fail(f"non-finite loss ({float(loss)}) at epoch {self._epoch}, batch {batch}")
+            return
+        deadline = getattr(self.tuner, "_deadline", None)
+        if self.cut_at is None and deadline is not None and time.time() >= deadline:
+            self.cut_at = (self._epoch, batch)
+            if self.model is not None:
+                self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        """Say, in one line, that ``max_time`` cut this trial (when it did)."""
+        if self.cut_at is not None:
+            epoch, batch = self.cut_at
+            logger.info(
+                "max_time reached: trial %s stopped at epoch %d, batch %d, and keeps its best "
+                "epoch (%s = %s).",
+                self.saver.folder.name.removeprefix("trial_"),
+                epoch + 1,
+                batch + 1,
+                self.objective.name,
+                self.saver.best,
+            )
 
     def on_epoch_end(self, epoch, logs=None):
         """Check the epoch's logs, checkpoint a new best epoch and report to the pruner.
@@ -245,6 +272,8 @@ class Tuner(BaseTuner):
         saver = _BestCheckpoint(self.trial_dir(trial.trial_id), self.oracle.objective)
         results = []
         for execution in range(self.executions_per_trial):
+            if results and self._past_deadline():  # max_time: score the executions done
+                break
             model, kwargs, tuner_callback = self._prepare_execution(
                 trial, execution, saver, fit_args, fit_kwargs
             )
@@ -377,6 +406,8 @@ class Tuner(BaseTuner):
         ]
         results: list[Any] = [[] for _ in steps]
         for execution in range(self.executions_per_trial):
+            if execution and self._past_deadline():  # max_time: score the executions done
+                break
             running = [i for i, r in enumerate(results) if not isinstance(r, BaseException)]
             prepared: dict[int, tuple[Any, dict[str, Any], TunerCallback]] = {}
             for i in running:
