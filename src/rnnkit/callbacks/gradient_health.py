@@ -49,6 +49,8 @@ class GradientHealth(Callback):
     Attributes:
         records: One :class:`~rnnkit.diagnostics.measure.HealthFigures` per
             measurement; ``record.epoch`` counts the epochs trained (0 = before training).
+            A ``fit`` from epoch 0 starts a fresh record; one continuing from
+            ``initial_epoch`` appends to it.
 
     Example:
         >>> import numpy as np
@@ -84,12 +86,27 @@ class GradientHealth(Callback):
         self.x, self.y = x_a[rows], y_a[rows]
         self.records: list[HealthFigures] = []
         self._seen: set[tuple[str, str]] = set()
+        self._starting = False
 
     def on_train_begin(self, logs=None):
-        """Start a fresh record and measure the initial weights."""
-        self.records = []
-        self._seen = set()
-        self._measure(0)
+        """Note that a ``fit`` begins: its first epoch measures the starting weights."""
+        self._starting = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """At a ``fit``'s first epoch, measure the weights it starts from.
+
+        A ``fit`` from epoch 0 starts a fresh record; one that continues training
+        (``initial_epoch > 0``) appends to the record, measuring its starting
+        weights only when the record does not already end at that epoch.
+        """
+        if not self._starting:
+            return
+        self._starting = False
+        if epoch == 0:
+            self.records = []
+            self._seen = set()
+        if not self.records or self.records[-1].epoch != epoch:
+            self._measure(epoch)
 
     def on_epoch_end(self, epoch, logs=None):
         """Measure after every ``every``-th epoch."""

@@ -33,7 +33,19 @@ def _save(figure: Any, path: str | Path) -> Path:
     return atomic_write(target, buffer.getvalue())
 
 
-def plot_gradient_norms(figures: Any, path: str | Path) -> Path:
+_LINESTYLES = ("-", "--", ":", "-.")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def _line_style(colors: Mapping[str, str] | None, network: str, position: int) -> dict[str, Any]:
+    if colors is None or network not in colors:
+        return {}
+    return {"color": colors[network], "linestyle": _LINESTYLES[position % len(_LINESTYLES)]}
+
+
+def plot_gradient_norms(
+    figures: Any, path: str | Path, *, colors: Mapping[str, str] | None = None
+) -> Path:
     """Plot ``‖∂L/∂h_t‖`` against steps back, log scale, one line per recurrent layer.
 
     Each line is normalised by its last-step value, so layers and networks share
@@ -43,6 +55,9 @@ def plot_gradient_norms(figures: Any, path: str | Path) -> Path:
         figures: One :class:`~rnnkit.diagnostics.measure.HealthFigures` (or its
             ``to_dict()``), or a mapping ``{network name: figures}``.
         path: The PNG to write (atomically; folders are created).
+        colors: Network name -> matplotlib colour. With it, all layers of a network
+            share its colour and a network's layers differ by line style (solid,
+            dashed, dotted, ...). Defaults to `None`: matplotlib's colour cycle.
 
     Returns:
         The path written.
@@ -69,13 +84,14 @@ def plot_gradient_norms(figures: Any, path: str | Path) -> Path:
     ax = figure.subplots()
     drawn = False
     for network, values in _named(figures).items():
-        for layer in values["layers"]:
+        for position, layer in enumerate(values["layers"]):
             norms = [v if v is not None else float("nan") for v in layer["memory_grad_norms"]]
             if not norms or not norms[0]:
                 continue
             label = f"{layer['layer_type']} {layer['index']} ({layer['name']})"
             label = f"{network}: {label}" if network else label
-            ax.plot(range(len(norms)), [v / norms[0] for v in norms], label=label)
+            style = _line_style(colors, network, position)
+            ax.plot(range(len(norms)), [v / norms[0] for v in norms], label=label, **style)
             drawn = True
     ax.axhline(MEMORY_FACTOR, color="grey", linestyle=":", linewidth=1)
     if drawn:
@@ -87,12 +103,21 @@ def plot_gradient_norms(figures: Any, path: str | Path) -> Path:
     return _save(figure, path)
 
 
-def plot_health_over_epochs(records: Sequence[HealthFigures | Mapping[str, Any]], path) -> Path:
+def plot_health_over_epochs(
+    records: Sequence[HealthFigures | Mapping[str, Any]]
+    | Mapping[str, Sequence[HealthFigures | Mapping[str, Any]]],
+    path: str | Path,
+    *,
+    colors: Mapping[str, str] | None = None,
+) -> Path:
     """Plot dead-unit and saturated-gate fractions per layer over the measured epochs.
 
     Args:
-        records: Figures in epoch order, as ``GradientHealth.records`` holds them.
+        records: Figures in epoch order, as ``GradientHealth.records`` holds them,
+            or a mapping ``{network name: records}``: one panel per network.
         path: The PNG to write.
+        colors: Network name -> matplotlib colour for its panel's lines (told apart
+            by marker and line style). Defaults to `None`: matplotlib's colour cycle.
 
     Returns:
         The path written.
@@ -100,9 +125,44 @@ def plot_health_over_epochs(records: Sequence[HealthFigures | Mapping[str, Any]]
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7.0, 4.0), dpi=_DPI, layout="constrained")
+    named = (
+        {str(k): list(v) for k, v in records.items()}
+        if isinstance(records, Mapping)
+        else {"": list(records)}
+    )
+    panels = max(len(named), 1)
+    figure = Figure(
+        figsize=(min(4.5 * panels, 13.5) if panels > 1 else 7.0, 4.0),
+        dpi=_DPI,
+        layout="constrained",
+    )
     FigureCanvasAgg(figure)
-    ax = figure.subplots()
+    axes = figure.subplots(1, panels, squeeze=False)[0]
+    for ax, (network, series_records) in zip(axes, named.items() or [("", [])], strict=False):
+        series = _fraction_series(series_records)
+        color = (colors or {}).get(network)
+        for i, (label, (xs, ys)) in enumerate(series.items()):
+            style: dict[str, Any] = {"marker": _MARKERS[i % len(_MARKERS)]}
+            if color is not None:
+                style.update(color=color, linestyle=_LINESTYLES[i % len(_LINESTYLES)])
+            ax.plot(xs, ys, label=label, **style)
+        if series:
+            ax.legend(fontsize="small")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("epochs trained")
+        ax.set_ylabel("fraction")
+        title = "Dead units and saturated gates"
+        if network:
+            ax.set_title(f"{network}: {title.lower()}", color=color or "black")
+        else:
+            ax.set_title(title)
+    return _save(figure, path)
+
+
+def _fraction_series(
+    records: Sequence[HealthFigures | Mapping[str, Any]],
+) -> dict[str, tuple[list[float], list[float]]]:
+    """``{"<layer> <gate or dead>": (epochs, fractions)}`` over the records."""
     series: dict[str, tuple[list[float], list[float]]] = {}
     for position, record in enumerate(_as_dict(r) for r in records):
         epoch = record.get("epoch")
@@ -115,12 +175,4 @@ def plot_health_over_epochs(records: Sequence[HealthFigures | Mapping[str, Any]]
                 xs, ys = series.setdefault(f"{layer['name']} {key}", ([], []))
                 xs.append(x)
                 ys.append(value)
-    for label, (xs, ys) in series.items():
-        ax.plot(xs, ys, marker="o", label=label)
-    if series:
-        ax.legend(fontsize="small")
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("epochs trained")
-    ax.set_ylabel("fraction")
-    ax.set_title("Dead units and saturated gates")
-    return _save(figure, path)
+    return series
