@@ -78,3 +78,23 @@ def test_hyperband_trials_stop_at_the_deadline(tmp_path):
     frame = tuner.results_dataframe()
     assert len(frame) < tuner.search_cost().trials
     assert set(frame.status) == {"COMPLETED"}
+
+
+def test_hyperband_search_cost_honours_max_trials_and_times_measured_epochs(tmp_path, xy):
+    import tuner_fakes as f
+
+    tuner = kt.Hyperband(
+        f.build_model, objective="val_loss", max_epochs=10, factor=3, max_trials=5, seed=1,
+        directory=tmp_path, project_name="hb_cost",
+    )  # fmt: skip
+    before = tuner.search_cost()
+    # the first 5 trials of the schedule: bracket 2's first round (2 epochs each)
+    assert (before.trials, before.max_epochs_trained, before.estimated_seconds) == (5, 10, None)
+    assert "up to 5 trials (max_trials=5)" in str(before)
+    assert "estimated once the first epochs" in str(before)
+    tuner.search(*xy, epochs=10)
+    after = tuner.search_cost()
+    assert after.epochs_measured == 10  # 5 trials x 2 epochs, each reported to the study
+    assert after.seconds_per_epoch > 0
+    assert after.estimated_seconds == pytest.approx(10 * after.seconds_per_epoch)
+    assert "measured over 10 epochs" in str(after)

@@ -88,8 +88,22 @@ class HyperbandSchedule:
         """Bracket number of the ``seq``-th bracket created (0-based)."""
         return self.num_brackets - 1 - seq % self.num_brackets
 
-    def plan(self) -> HyperbandPlan:
-        """The full schedule and its cost, before anything runs."""
+    def plan(
+        self,
+        max_trials: int | None = None,
+        *,
+        seconds_per_epoch: float | None = None,
+        epochs_measured: int = 0,
+    ) -> HyperbandPlan:
+        """The full schedule and its cost, before anything runs.
+
+        Args:
+            max_trials: The search's cap on trials (the first ``max_trials`` trials
+                of the schedule run). Defaults to `None` (no cap).
+            seconds_per_epoch: Measured wall-clock seconds per epoch, for a time
+                estimate. Defaults to `None` (no estimate).
+            epochs_measured: How many epochs that figure comes from. Defaults to `0`.
+        """
         rows = []
         for seq in range(self.num_brackets):
             bracket = self.bracket_of(seq)
@@ -98,7 +112,7 @@ class HyperbandSchedule:
                 rows.append(
                     PlanRow(bracket, r, self.size(bracket, r), self.epochs(bracket, r), start)
                 )
-        return HyperbandPlan(self, rows)
+        return HyperbandPlan(self, rows, max_trials, seconds_per_epoch, epochs_measured)
 
 
 @dataclass(frozen=True)
@@ -118,34 +132,77 @@ class HyperbandPlan:
 
     Attributes:
         rows: One :class:`PlanRow` per bracket round (one iteration).
-        trials: Trials over all iterations.
-        max_epochs_trained: Epochs trained over all iterations (promotions train
-            only their extra epochs).
+        max_trials: The search's cap on trials, or `None`.
+        seconds_per_epoch: Measured seconds per epoch, or `None` before any.
+        epochs_measured: Epochs behind ``seconds_per_epoch``.
+        trials: Trials over all iterations, at most ``max_trials``.
+        max_epochs_trained: Epochs those trials train (promotions train only their
+            extra epochs).
+        estimated_seconds: ``max_epochs_trained`` x ``seconds_per_epoch``, or `None`.
+
+    Example:
+        >>> plan = HyperbandSchedule(max_epochs=10, factor=3).plan(max_trials=12)
+        >>> plan.trials, plan.max_epochs_trained, plan.estimated_seconds
+        (12, 24, None)
+        >>> HyperbandSchedule(max_epochs=10, factor=3).plan(
+        ...     max_trials=12, seconds_per_epoch=1.5, epochs_measured=4).estimated_seconds
+        36.0
     """
 
     schedule: HyperbandSchedule
     rows: list[PlanRow] = field(default_factory=list)
+    max_trials: int | None = None
+    seconds_per_epoch: float | None = None
+    epochs_measured: int = 0
+
+    def _runs(self) -> list[tuple[int, int]]:
+        """``(trials, epochs each trains)`` per round, in schedule order, within ``max_trials``."""
+        left = self.max_trials
+        out = []
+        for _ in range(self.schedule.iterations):
+            for r in self.rows:
+                count = r.trials if left is None else min(r.trials, left)
+                if count <= 0:
+                    return out
+                out.append((count, r.epochs - r.initial_epoch))
+                if left is not None:
+                    left -= count
+        return out
 
     @property
     def trials(self) -> int:
-        """Total trials over all iterations."""
-        return sum(r.trials for r in self.rows) * self.schedule.iterations
+        """Total trials over all iterations (at most ``max_trials``)."""
+        return sum(count for count, _ in self._runs())
 
     @property
     def max_epochs_trained(self) -> int:
-        """Epochs trained over all iterations (promotions count only their extra epochs)."""
-        per_iteration = sum(r.trials * (r.epochs - r.initial_epoch) for r in self.rows)
-        return per_iteration * self.schedule.iterations
+        """Epochs trained by those trials (promotions count only their extra epochs)."""
+        return sum(count * epochs for count, epochs in self._runs())
+
+    @property
+    def estimated_seconds(self) -> float | None:
+        """The most time the trials take at the measured speed, or `None` before a measure."""
+        if self.seconds_per_epoch is None:
+            return None
+        return self.max_epochs_trained * self.seconds_per_epoch
 
     def __str__(self) -> str:
         s = self.schedule
+        capped = f" (max_trials={self.max_trials})" if self.max_trials is not None else ""
         lines = [
             f"Hyperband plan: max_epochs={s.max_epochs}, factor={s.factor}, "
             f"hyperband_iterations={s.iterations}",
-            f"{s.num_brackets} brackets per iteration; up to {self.trials:,} trials and "
-            f"{self.max_epochs_trained:,} epochs in total (without early stopping).",
-            "bracket  round  trials  epochs (from)",
+            f"{s.num_brackets} brackets per iteration; up to {self.trials:,} trials{capped} "
+            f"and {self.max_epochs_trained:,} epochs in total (without early stopping).",
         ]
+        if self.estimated_seconds is not None:
+            lines.append(
+                f"At {self.seconds_per_epoch:.3g} s per epoch (measured over "
+                f"{self.epochs_measured} epochs): at most about {self.estimated_seconds:,.0f} s."
+            )
+        else:
+            lines.append("Time: estimated once the first epochs have been measured.")
+        lines.append("bracket  round  trials  epochs (from)")
         for r in self.rows:
             lines.append(
                 f"{r.bracket:>7}  {r.round:>5}  {r.trials:>6}  {r.epochs:>6} ({r.initial_epoch})"

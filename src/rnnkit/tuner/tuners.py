@@ -662,12 +662,28 @@ class Hyperband(Tuner):
         super().__init__(oracle, hypermodel, **kwargs)
 
     def search_cost(self) -> HyperbandPlan:
-        """The schedule and its maximum cost (trials, epochs) before running anything.
+        """The schedule and its maximum cost (trials within ``max_trials``, epochs, time).
+
+        The time estimate comes from the epochs already measured in this study
+        (finished trials' wall-clock time over the epochs they reported, so building
+        and checkpointing count); before any epoch has been measured there is none.
 
         Example:
             ``print(tuner.search_cost())`` shows one row per bracket round.
         """
-        return self.oracle.schedule.plan()
+        self._ensure_open()
+        assert self._study is not None
+        seconds, epochs = 0.0, 0
+        for attempt in self._study.attempts():
+            took = attempt.attr("result", {}).get("duration_s")
+            if attempt.state.is_finished and attempt.intermediate and took is not None:
+                seconds += float(took)
+                epochs += len(attempt.intermediate)
+        return self.oracle.schedule.plan(
+            self.oracle.max_trials,
+            seconds_per_epoch=seconds / epochs if epochs else None,
+            epochs_measured=epochs,
+        )
 
     plan = search_cost
 
