@@ -2,8 +2,9 @@
 
 Code written for ``keras_tuner`` runs with the import changed, and gains parallel
 workers (``search(..., workers=N)``), crash-safe resuming, a time budget
-(``max_time=``), Optuna pruners, exact decimal grids, Hyperband cost previews and
-scale-out to many machines on PostgreSQL (``storage="postgresql://..."``).
+(``max_time=``), Optuna pruners, exact decimal grids, Hyperband cost previews,
+scale-out to many machines on PostgreSQL (``storage="postgresql://..."``) and
+``refit_best`` (the best values trained again on training + validation data).
 See ``docs/tuning.md``.
 
 Example:
@@ -27,6 +28,7 @@ from rnnkit.tuner import hypermodel as _hypermodel
 from rnnkit.tuner import hyperparameters as _hyperparameters
 from rnnkit.tuner import objective as _objective
 from rnnkit.tuner import oracles
+from rnnkit.tuner import refit
 from rnnkit.tuner import trial as _trial
 from rnnkit.tuner import tuners
 from rnnkit.tuner._optuna import list_studies
@@ -47,6 +49,9 @@ from rnnkit.tuner.oracles import GridSearchOracle
 from rnnkit.tuner.oracles import HyperbandOracle
 from rnnkit.tuner.oracles import Oracle
 from rnnkit.tuner.oracles import RandomSearchOracle
+from rnnkit.tuner.refit import NoCompletedTrialError
+from rnnkit.tuner.refit import RefitResult
+from rnnkit.tuner.refit import refit_best
 from rnnkit.tuner.sklearn import SklearnTuner
 from rnnkit.tuner.trial import Trial
 from rnnkit.tuner.trial import TrialStatus
@@ -91,10 +96,12 @@ __all__ = [
     "HyperbandOracle",
     "HyperbandPlan",
     "HyperbandSchedule",
+    "NoCompletedTrialError",
     "Objective",
     "Oracle",
     "RandomSearch",
     "RandomSearchOracle",
+    "RefitResult",
     "Sklearn",
     "SklearnTuner",
     "Trial",
@@ -105,5 +112,7 @@ __all__ = [
     "errors",
     "list_studies",
     "oracles",
+    "refit",
+    "refit_best",
     "tuners",
 ]
