@@ -103,6 +103,21 @@ Epochs = Annotated[
     ),
 ]
 BatchSize = Annotated[int | None, typer.Option(help="Windows per batch. [default: 64]")]
+WindowsPerEpoch = Annotated[
+    int | None,
+    typer.Option(
+        help="Most training windows per epoch, a fresh random subset each epoch; "
+        "0 = all. [default: 4096]"
+    ),
+]
+MaxTime = Annotated[
+    str | None,
+    typer.Option(
+        help="Hard time limit: seconds, or 90s, 5m, 1h. Running trials stop at it and keep "
+        "their best epoch. [default: none]",
+        metavar="DURATION",
+    ),
+]
 Patience = Annotated[
     int | None, typer.Option(help="Early-stopping patience, 0 = never stop. [default: 5]")
 ]

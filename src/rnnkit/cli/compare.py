@@ -17,6 +17,14 @@ Models = Annotated[
 ]
 
 
+#: `rnnkit compare`'s time budget when neither --max-time nor the config file sets one.
+DEFAULT_MAX_TIME = "4m"
+MaxTime = Annotated[
+    str | None,
+    c.with_default(c.MaxTime, f"{DEFAULT_MAX_TIME}, shared by the networks; 'none' for no limit"),
+]
+
+
 def run_comparison(run: Any, *, quiet: bool, title: str | None = None, units: Any = None) -> None:
     """Compare, save the models, write the report and print the summary.
 
@@ -37,7 +45,10 @@ def run_comparison(run: Any, *, quiet: bool, title: str | None = None, units: An
     plan = None
     if run.workers == 1:  # with worker processes, epochs are not reported to this one
         plan = WorkPlan.for_comparison(
-            models=len(run.models), max_trials=run.max_trials, epochs=epoch_cap(run) or 1
+            models=len(run.models),
+            max_trials=run.max_trials,
+            epochs=epoch_cap(run) or 1,
+            max_seconds=run.max_time,
         )
     with RichProgress(quiet=quiet, plan=plan) as progress:
         result = compare_models(run, progress=progress)
@@ -75,6 +86,8 @@ def compare_command(
     max_rows: c.MaxRows = None,
     epochs: c.Epochs = None,
     batch_size: c.BatchSize = None,
+    windows_per_epoch: c.WindowsPerEpoch = None,
+    max_time: MaxTime = None,
     patience: c.Patience = None,
     seed: c.Seed = None,
     threads: c.Threads = None,
@@ -87,11 +100,13 @@ def compare_command(
     """Compare RNN, LSTM and GRU against naive baselines on DATA, with the same budget.
 
     Every network gets --max-trials tuning trials of at most --epochs epochs
-    (0 trials: its default hyperparameters), then its best values are trained
-    again and measured: test accuracy (MAE, RMSE, MAPE, sMAPE, MASE against
-    the naive and the seasonal naive forecasts), parameter count, seconds per
-    epoch, peak training memory and the best epoch (flagged when a network
-    stopped at the epoch cap while still improving). The naive, seasonal naive
+    (0 trials: its default hyperparameters) within its share of --max-time
+    (4 minutes in all by default: trials running at a network's limit stop and
+    keep their best epoch), then its best trial's network is measured: test
+    accuracy (MAE, RMSE, MAPE, sMAPE, MASE against the naive and the seasonal
+    naive forecasts), parameter count, seconds per epoch, peak training memory
+    and the best epoch (flagged when a network stopped at the epoch cap while
+    still improving). The naive, seasonal naive
     and linear-on-lags baselines are scored on the same test windows, and the
     report says in plain words whether any network beats them: a Diebold-Mariano
     test at the 5% level, "no meaningful difference" otherwise. Every model's
@@ -104,8 +119,13 @@ def compare_command(
         rnnkit compare sales.csv --target units --window 24 --horizon 6 --max-trials 5
     """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     flags = dict(locals())
+    unlimited = (max_time or "").strip().lower() == "none"
+    if unlimited:
+        flags["max_time"] = None
     with c.handle_errors(debug):
-        run = c.build_config(flags, config)
+        run = c.build_config(flags, config, max_time=None if unlimited else DEFAULT_MAX_TIME)
+        if unlimited:
+            run.max_time = None
         run_comparison(run, quiet=quiet, units=c.units_for(run, unit))
 
 

@@ -42,6 +42,8 @@ def fit_command(
     max_rows: c.MaxRows = None,
     epochs: c.Epochs = None,
     batch_size: c.BatchSize = None,
+    windows_per_epoch: c.WindowsPerEpoch = None,
+    max_time: c.MaxTime = None,
     patience: c.Patience = None,
     seed: c.Seed = None,
     threads: c.Threads = None,
@@ -87,7 +89,7 @@ def fit_command(
         from rnnkit.workflow.train import fit_forecaster
 
         given_units = c.units_for(run, unit)
-        plan = WorkPlan(trainings=1, epochs=epoch_cap(run) or 1)
+        plan = WorkPlan(trainings=1, epochs=epoch_cap(run) or 1, max_seconds=run.max_time)
         with RichProgress(quiet=quiet, plan=plan) as progress:
             fitted = fit_forecaster(run, model, hyperparameters, progress=progress)
         result = ComparisonResult.from_results(fitted.data, [fitted], seconds=fitted.train_seconds)

@@ -41,6 +41,8 @@ def tune_command(
     max_rows: c.MaxRows = None,
     epochs: c.Epochs = None,
     batch_size: c.BatchSize = None,
+    windows_per_epoch: c.WindowsPerEpoch = None,
+    max_time: c.MaxTime = None,
     patience: c.Patience = None,
     seed: c.Seed = None,
     threads: c.Threads = None,
@@ -80,7 +82,10 @@ def tune_command(
         plan = None
         if run.workers == 1:  # with worker processes, epochs are not reported to this one
             plan = WorkPlan.for_comparison(
-                models=1, max_trials=run.max_trials, epochs=epoch_cap(run) or 1
+                models=1,
+                max_trials=run.max_trials,
+                epochs=epoch_cap(run) or 1,
+                max_seconds=run.max_time,
             )
         with RichProgress(quiet=quiet, plan=plan) as progress:
             tuned = tune_forecaster(run, model, progress=progress)

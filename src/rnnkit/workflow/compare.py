@@ -58,6 +58,7 @@ from rnnkit.workflow.significance import diebold_mariano
 from rnnkit.workflow.significance import loss_differential
 from rnnkit.workflow.significance import p_phrase
 from rnnkit.workflow.spec import ForecastConfig
+from rnnkit.workflow.spec import parse_duration
 from rnnkit.workflow.train import FitResult
 from rnnkit.workflow.train import TuneResult
 from rnnkit.workflow.train import fit_forecaster
@@ -68,6 +69,7 @@ __all__ = [
     "ComparisonResult",
     "compare_models",
     "fit_baselines",
+    "network_share",
     "score_forecasts",
     "significance_tests",
     "verdict_sentences",
@@ -547,6 +549,28 @@ def _row(metrics: pd.DataFrame, name: str) -> dict[str, Any]:
     }
 
 
+#: The least time a network gets when `max_time` is spent before its turn (one trial starts).
+MIN_NETWORK_SECONDS = 1.0
+
+
+def network_share(config: ForecastConfig, elapsed: float, networks_left: int) -> float | None:
+    """The seconds of `config.max_time` the next network gets: the time left, shared evenly.
+
+    A network that finishes early leaves its time to the ones after it; `None`
+    when there is no `max_time`.
+
+    Example:
+        >>> network_share(ForecastConfig(max_time="4m"), elapsed=30.0, networks_left=3)
+        70.0
+        >>> network_share(ForecastConfig(), elapsed=30.0, networks_left=3) is None
+        True
+    """
+    if config.max_time is None:
+        return None
+    left = parse_duration(config.max_time) - elapsed
+    return max(left / max(networks_left, 1), MIN_NETWORK_SECONDS)
+
+
 def compare_models(
     config: ForecastConfig,
     models: tuple[str, ...] | list[str] | None = None,
@@ -558,7 +582,10 @@ def compare_models(
     Each network gets `config.max_trials` tuning trials of at most
     `config.epoch_cap` epochs (0 trials: its default hyperparameters trained
     once); the best trial's network is kept with its measured run; the baselines are fitted
-    on the same training windows; all are scored on the same test windows.
+    on the same training windows; all are scored on the same test windows. With
+    `config.max_time`, the comparison's time (counted from this call) is shared
+    across the networks (`network_share`): each one's tuning and training stop at its
+    share, keeping their best epoch.
 
     Args:
         config: The run configuration.
@@ -590,13 +617,15 @@ def compare_models(
     listener = progress or ProgressListener()
     listener.begin("models", total=len(config.models), description="models")
     fits, tunings = [], []
-    for kind in config.models:
+    for index, kind in enumerate(config.models):
+        share = network_share(config, time.perf_counter() - started, len(config.models) - index)
+        budget = config.replace(max_time=share)
         if config.max_trials > 0:
-            tuning = tune_forecaster(config, kind, data=data, progress=listener)
+            tuning = tune_forecaster(budget, kind, data=data, progress=listener)
             tunings.append(tuning)
             fits.append(tuning.fit)
         else:
-            fits.append(fit_forecaster(config, kind, data=data, progress=listener))
+            fits.append(fit_forecaster(budget, kind, data=data, progress=listener))
         listener.advance("models")
         listener.message(
             f"{fits[-1].name}: {fits[-1].epochs_run} epochs, "

@@ -108,21 +108,28 @@ class WorkPlan:
         trainings: Training runs in all (tuning trials and final fits).
         epochs: Most epochs of one run (early stopping may end a run sooner).
         models: Networks trained one after another. Defaults to `1`.
+        max_seconds: The command's hard time limit (`max_time`): training stops
+            there, so no more time is left after it. Defaults to `None`.
 
     Example:
         >>> WorkPlan.for_comparison(models=3, max_trials=4, epochs=20)
-        WorkPlan(trainings=15, epochs=20, models=3)
+        WorkPlan(trainings=15, epochs=20, models=3, max_seconds=None)
     """
 
     trainings: int
     epochs: int
     models: int = 1
+    max_seconds: float | None = None
 
     @classmethod
-    def for_comparison(cls, *, models: int, max_trials: int, epochs: int) -> WorkPlan:
+    def for_comparison(
+        cls, *, models: int, max_trials: int, epochs: int, max_seconds: float | None = None
+    ) -> WorkPlan:
         """Each network tunes `max_trials` trials and then trains its best values once more."""
         per_model = max_trials + 1 if max_trials > 0 else 1
-        return cls(trainings=models * per_model, epochs=epochs, models=models)
+        return cls(
+            trainings=models * per_model, epochs=epochs, models=models, max_seconds=max_seconds
+        )
 
 
 def format_duration(seconds: float) -> str:
@@ -157,7 +164,8 @@ class TimeEstimate:
     first epoch of all for networks not started yet. When a network
     finishes, the count of runs is set from the plan, so a skipped or
     extended final fit does not skew it. Before the first epoch has ended
-    there is no estimate.
+    there is no estimate. With a time limit (`WorkPlan.max_seconds`), the
+    estimate is at most the time left before it.
 
     Args:
         plan: What the command will train.
@@ -173,6 +181,11 @@ class TimeEstimate:
         >>> now[0] = 3.0; estimate.advance("epochs")
         >>> estimate.remaining()  # 9 more epochs in this run, 10 in the next, 3 s each
         57.0
+        >>> limited = TimeEstimate(WorkPlan(2, 10, max_seconds=40.0), clock=lambda: now[0])
+        >>> limited.begin("epochs", total=10)
+        >>> now[0] = 6.0; limited.advance("epochs")
+        >>> limited.remaining()  # 57 s of epochs, but the limit comes in 37 s
+        37.0
     """
 
     def __init__(self, plan: WorkPlan, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -251,7 +264,10 @@ class TimeEstimate:
         here = overall
         if self._model_epochs and self._model_start is not None:
             here = (self._last_epoch - self._model_start) / self._model_epochs
-        return (current_left + this_model_left * per_run) * here + later * per_run * overall
+        left = (current_left + this_model_left * per_run) * here + later * per_run * overall
+        if self.plan.max_seconds is not None:
+            left = min(left, max(self.plan.max_seconds - self.elapsed(), 0.0))
+        return left
 
     def describe(self) -> str:
         """`"elapsed 1 min 10 s, about 2 min 30 s left (from 34 epochs timed)"`, or elapsed only."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,7 @@ __all__ = [
     "ForecastConfig",
     "config_from_mapping",
     "load_config",
+    "parse_duration",
 ]
 
 #: Network kinds the workflow trains, by their short names.
@@ -64,6 +66,12 @@ RESIDUAL_CHOICES = ("auto", "linear", "seasonal", "none")
 DEFAULT_EPOCHS = 20
 #: With `epochs` not set, a network still improving trains on up to this times the cap.
 EPOCH_EXTENSION = 2
+#: Training windows one epoch draws at most (a fresh random subset each epoch), by default.
+DEFAULT_WINDOWS_PER_EPOCH = 4096
+#: The time budget of `rnnkit compare` when none is given (seconds; `ForecastConfig.max_time`).
+COMPARE_MAX_TIME = 240.0
+#: `max_time` units: suffix -> seconds.
+_DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 
 
 @dataclass
@@ -139,6 +147,19 @@ class ForecastConfig:
             validation MAE; none when that is the naive forecast), `"linear"`
             (linear on lags), `"seasonal"` (seasonal naive) or `"none"` (the
             networks forecast alone). Defaults to `"auto"`.
+        windows_per_epoch: Most training windows one epoch trains on: each
+            epoch draws a fresh random subset (seeded) of this many when there
+            are more, so long series train in shorter epochs (consecutive
+            windows of stride 1 overlap almost entirely); every network and
+            trial gets the same. `None` or `0` for every window in every epoch.
+            Defaults to `DEFAULT_WINDOWS_PER_EPOCH` (4096).
+        max_time: A hard deadline for the run, in seconds or as `"90s"`,
+            `"5m"`, `"1.5h"` (see `parse_duration`): tuning starts no trial
+            after it and stops the running ones after the batch in progress,
+            each keeping its best epoch; training stops likewise. `compare`
+            splits it across the networks (the time left shared by those not
+            trained yet). `None`: no limit. Defaults to `None` (`rnnkit
+            compare` sets 4 minutes).
     """
 
     data: Any = None
@@ -172,6 +193,8 @@ class ForecastConfig:
     intervals: Any = (0.8, 0.95)
     calendar: bool = True
     residual: str = "auto"
+    windows_per_epoch: int | None = DEFAULT_WINDOWS_PER_EPOCH
+    max_time: float | str | None = None
 
     def validate(self, caller: str = "ForecastConfig") -> ForecastConfig:
         """Check every field; return `self`.
@@ -195,6 +218,12 @@ class ForecastConfig:
         check_one_of("residual", self.residual, RESIDUAL_CHOICES, caller=caller)
         for name in ("gap", "patience", "max_trials"):
             setattr(self, name, check_non_negative_int(name, getattr(self, name), caller=caller))
+        if self.max_time is not None:
+            self.max_time = parse_duration(self.max_time, name="max_time", caller=caller)
+        if self.windows_per_epoch is not None:
+            self.windows_per_epoch = check_non_negative_int(
+                "windows_per_epoch", self.windows_per_epoch, caller=caller
+            )
         for name in ("season", "max_rows", "threads"):
             value = getattr(self, name)
             if value is not None:
@@ -312,6 +341,39 @@ class ForecastConfig:
             for item in dataclasses.fields(self)
         )
         return f"{type(self).__name__}({fields})"
+
+
+def parse_duration(value: Any, *, name: str = "max_time", caller: str = "ForecastConfig") -> float:
+    """Seconds from a number or a text such as `"90"`, `"90s"`, `"5m"`, `"5min"`, `"1.5h"`.
+
+    Args:
+        value: Seconds (a number) or a number followed by `s`, `m`/`min` or `h`.
+        name: The setting, for the error message. Defaults to `"max_time"`.
+        caller: Who asks, for the error message. Defaults to `"ForecastConfig"`.
+
+    Returns:
+        The seconds, a finite number > 0.
+
+    Raises:
+        RnnkitValueError: not a duration, or not more than 0 seconds.
+
+    Example:
+        >>> parse_duration("5m"), parse_duration("90s"), parse_duration(1.5), parse_duration("1h")
+        (300.0, 90.0, 1.5, 3600.0)
+    """
+    seconds = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-z]*)\s*", value.lower())
+        if match and match.group(2) in _DURATION_UNITS:
+            seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+        raise RnnkitValueError(
+            f"{caller}: `{name}` must be a duration > 0: seconds, or a number with s, m or h "
+            f"(e.g. 90, '90s', '5m', '1h'). Received: {name}={value!r}."
+        )
+    return seconds
 
 
 def _redacted(name: str, value: Any) -> Any:

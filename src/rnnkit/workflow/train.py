@@ -25,6 +25,7 @@ import pandas as pd
 
 import rnnkit.tuner as kt
 from rnnkit._validation import check_one_of
+from rnnkit.callbacks.base import Callback
 from rnnkit.callbacks.early_stopping import EarlyStopping
 from rnnkit.errors import CheckpointError
 from rnnkit.errors import RnnkitError
@@ -53,6 +54,7 @@ from rnnkit.workflow.progress import ProgressListener
 from rnnkit.workflow.spec import EPOCH_EXTENSION
 from rnnkit.workflow.spec import NETWORK_KINDS
 from rnnkit.workflow.spec import ForecastConfig
+from rnnkit.workflow.spec import parse_duration
 
 __all__ = ["FitResult", "TuneResult", "fit_forecaster", "tune_forecaster"]
 
@@ -166,6 +168,54 @@ def _early_stopping(config: ForecastConfig) -> EarlyStopping:
     return EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
 
 
+def steps_per_epoch(config: ForecastConfig, windows: int) -> int | None:
+    """Batches per epoch when `config.windows_per_epoch` caps `windows` training windows.
+
+    `fit` shuffles every epoch, so each epoch trains on a fresh random subset of
+    that many windows; `None` (every window) when they are no more than the cap.
+
+    Example:
+        >>> steps_per_epoch(ForecastConfig(batch_size=64), 12_000)
+        64
+        >>> steps_per_epoch(ForecastConfig(batch_size=64), 3_000) is None
+        True
+    """
+    cap = config.windows_per_epoch
+    if not cap or windows <= cap:
+        return None
+    return max(1, -(-int(cap) // config.batch_size))
+
+
+class StopAtDeadline(Callback):
+    """Stops training after the batch in progress once `deadline` (`time.time()`) has passed.
+
+    `fit` still validates the cut epoch, and early stopping keeps the best epoch's weights.
+
+    Args:
+        deadline: Seconds since the epoch (as `time.time()`), or `None` for no limit.
+        label: Names the training in the log line. Defaults to `""`.
+    """
+
+    def __init__(self, deadline: float | None, label: str = "") -> None:
+        super().__init__()
+        self.deadline, self.label = deadline, label
+        self.cut = False
+
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        """Ask `fit` to stop when the deadline has passed."""
+        if self.deadline is not None and not self.cut and time.time() >= self.deadline:
+            self.cut = True
+            self.model.stop_training = True
+            logger.info("max_time reached: %s training stops and keeps its best epoch.", self.label)
+
+
+def _deadline(config: ForecastConfig) -> float | None:
+    """`config.max_time` from now, as `time.time()` (`None`: no limit)."""
+    if config.max_time is None:
+        return None
+    return time.time() + parse_duration(config.max_time, caller="ForecastConfig")
+
+
 #: A network whose best validation epoch is among this many last epochs is still improving.
 IMPROVING_WINDOW = 3
 
@@ -203,11 +253,13 @@ def _train(
     label: str,
     *,
     initial: dict[str, list[float]] | None = None,
+    deadline: float | None = None,
 ) -> _Run:
     """Train `network` with early stopping; extend a still-improving run when allowed.
 
     With `initial` (the history of a run already done, e.g. a reused tuning trial),
-    only the extension runs.
+    only the extension runs. At `deadline` (`time.time()`) training stops after the
+    batch in progress and nothing more starts.
     """
     config = data.config
     cap = config.epoch_cap
@@ -224,6 +276,7 @@ def _train(
             _early_stopping(config),
             timer,
             EpochProgress(listener, label=description, epochs=last - first),
+            StopAtDeadline(deadline, label),
         ]
         started = time.perf_counter()
         with PeakMemory(network.device) if on_cuda else contextlib.nullcontext() as peak:
@@ -234,6 +287,7 @@ def _train(
                 epochs=last,
                 initial_epoch=first,
                 batch_size=config.batch_size,
+                steps_per_epoch=steps_per_epoch(config, len(x_train)),
                 callbacks=callbacks,
                 verbose=0,
             )
@@ -247,7 +301,8 @@ def _train(
     if initial is None:
         fit(0, cap, label)
     done = len(run.history.get("val_loss") or run.history.get("loss") or [])
-    if config.extends_epochs and still_improving(run.history, cap) and done == cap:
+    in_time = deadline is None or time.time() < deadline
+    if config.extends_epochs and in_time and still_improving(run.history, cap) and done == cap:
         best = float(np.nanmin(run.history.get("val_loss") or run.history["loss"]))
         weights = network.get_weights()
         fit(done, cap * EPOCH_EXTENSION, f"{label} (still improving: more epochs)")
@@ -322,6 +377,7 @@ def fit_forecaster(
         ((17, 1, 1), 89, 1)
     """
     caller = "fit_forecaster()"
+    deadline = _deadline(config)  # the config given: compare passes each network's share
     kind = _check_kind(model, caller)
     values = check_hyperparameters(hyperparameters, caller=caller)
     data = data if data is not None else prepare_data(config, caller=caller)
@@ -337,7 +393,7 @@ def fit_forecaster(
             features=len(data.features),
             outputs=config.horizon * len(data.targets),
         )
-        run = _train(network, data, listener, name)
+        run = _train(network, data, listener, name, deadline=deadline)
         return _result(kind, values, network, data, run)
 
 
@@ -393,6 +449,25 @@ def _result(
     )
 
 
+#: Completed trials before the pruner judges others, and epochs every trial trains first.
+PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_EPOCHS = 2, 4
+
+
+def search_pruner() -> Any:
+    """The pruner of the workflow's random and Bayesian searches: Optuna's median rule.
+
+    Once `PRUNER_STARTUP_TRIALS` trials have finished, a trial whose best validation
+    loss after epoch `PRUNER_WARMUP_EPOCHS` + 1 or later is worse than the median of
+    the earlier trials at the same epoch stops there (state PRUNED): hopeless trials
+    leave their time to the others. Every network's search uses the same rule.
+    """
+    import optuna
+
+    return optuna.pruners.MedianPruner(
+        n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=PRUNER_WARMUP_EPOCHS
+    )
+
+
 def _make_tuner(
     config: ForecastConfig, hypermodel: Any, project_name: str, tuner_id: str | None = None
 ) -> Any:
@@ -405,6 +480,8 @@ def _make_tuner(
         "storage": config.storage,
         "tuner_id": tuner_id,
     }
+    if config.tuner != "hyperband":  # Hyperband's brackets stop hopeless trials themselves
+        common["pruner"] = search_pruner()
     if config.tuner == "hyperband":
         return kt.Hyperband(
             hypermodel,
@@ -418,10 +495,12 @@ def _make_tuner(
     return kt.RandomSearch(hypermodel, max_trials=config.max_trials, **common)
 
 
+#: A search whose deadline has passed still gets this many seconds: one trial starts.
+MIN_SEARCH_SECONDS = 1.0
 #: Study user attribute holding what `rnnkit tune-worker` needs to rebuild a search.
 RUN_ATTR = "rnnkit_run"
 #: Settings that belong to one machine, not to the search (the storage URL holds a password).
-_LOCAL_SETTINGS = ("data", "storage", "out", "workers", "resume", "threads")
+_LOCAL_SETTINGS = ("data", "storage", "out", "workers", "resume", "threads", "max_time")
 
 
 def run_record(config: ForecastConfig, kind: str, data: PreparedData) -> dict[str, Any]:
@@ -458,6 +537,7 @@ def run_search(
     *,
     tuner_id: str | None = None,
     record: bool = False,
+    deadline: float | None = None,
 ) -> tuple[Any, float]:
     """Build the tuner of `kind` on `data` and run its search (or join it).
 
@@ -469,6 +549,8 @@ def run_search(
         tuner_id: This process's name in the trial records. Defaults to `None`.
         record: Store `run_record` in the study (`RUN_ATTR`) so that
             `rnnkit tune-worker` can join. Defaults to `False`.
+        deadline: When the search must end (`time.time()`; the tuner's hard
+            `max_time`). Defaults to `None`: `config.max_time` from now, if set.
 
     Returns:
         `(tuner, seconds the search took)`.
@@ -493,6 +575,8 @@ def run_search(
         )
     listener.begin("trials", total=config.max_trials, description=f"{name} trials")
     started = time.perf_counter()
+    deadline = deadline if deadline is not None else _deadline(config)
+    max_time = None if deadline is None else max(deadline - time.time(), MIN_SEARCH_SECONDS)
     with torch_threads(config.threads if config.workers == 1 else None):
         tuner.search(
             x_train,
@@ -500,9 +584,11 @@ def run_search(
             validation_data=(x_val, y_val),
             epochs=config.epoch_cap,
             batch_size=config.batch_size,
+            steps_per_epoch=steps_per_epoch(config, len(x_train)),
             callbacks=callbacks,
             verbose=0,
             workers=config.workers,
+            max_time=max_time,
         )
     search_seconds = time.perf_counter() - started
     listener.end("trials")
@@ -510,7 +596,12 @@ def run_search(
 
 
 def _reuse_best_trial(
-    tuner: Any, kind: str, values: dict[str, Any], data: PreparedData, listener: ProgressListener
+    tuner: Any,
+    kind: str,
+    values: dict[str, Any],
+    data: PreparedData,
+    listener: ProgressListener,
+    deadline: float | None = None,
 ) -> FitResult | None:
     """The best trial's network with its best-epoch weights, instead of training it again.
 
@@ -537,7 +628,9 @@ def _reuse_best_trial(
         except CheckpointError as exc:
             logger.info("training the best values again: %s", exc)
             return None
-        run = _train(network, data, listener, DISPLAY_NAMES[kind], initial=record.history)
+        run = _train(
+            network, data, listener, DISPLAY_NAMES[kind], initial=record.history, deadline=deadline
+        )
         run.seconds = [*record.seconds, *run.seconds]
         run.train_seconds += record.train_seconds
         return _result(kind, values, network, data, run, reused_trial=str(trials[0].trial_id))
@@ -578,6 +671,7 @@ def tune_forecaster(
         RnnkitError: no trial finished.
     """
     caller = "tune_forecaster()"
+    deadline = _deadline(config)  # the config given: compare passes each network's share
     kind = _check_kind(model, caller)
     data = data if data is not None else prepare_data(config, caller=caller)
     config = data.config
@@ -588,7 +682,7 @@ def tune_forecaster(
         )
     listener = progress or ProgressListener()
     name = DISPLAY_NAMES[kind]
-    tuner, search_seconds = run_search(config, kind, data, listener, record=True)
+    tuner, search_seconds = run_search(config, kind, data, listener, record=True, deadline=deadline)
     trials = tuner.results_dataframe()
     best = tuner.get_best_hyperparameters(1)
     if not best:
@@ -598,9 +692,12 @@ def tune_forecaster(
         )
     values = dict(best[0].values)
     importance, method = hyperparameter_importance(trials, tuner=tuner)
-    fit = _reuse_best_trial(tuner, kind, values, data, listener)
+    fit = _reuse_best_trial(tuner, kind, values, data, listener, deadline)
     if fit is None:
-        fit = fit_forecaster(config, kind, values, data=data, progress=listener)
+        left = None if deadline is None else max(deadline - time.time(), MIN_SEARCH_SECONDS)
+        fit = fit_forecaster(
+            config.replace(max_time=left), kind, values, data=data, progress=listener
+        )
     fit.forecaster.spec["tuning"] = {
         "trials": len(trials),
         "tuner": config.tuner,
