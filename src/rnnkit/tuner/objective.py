@@ -238,7 +238,14 @@ def metrics_at_best_epoch(result: Any, objective: Objective) -> tuple[float, int
     """``(objective value, best epoch, metrics at that epoch)`` from what ``fit`` returned.
 
     Accepts a History (``.history`` dict of per-epoch lists), a dict of floats or
-    of per-epoch lists, or a single float.
+    of per-epoch lists, or a single float. A number beside per-epoch lists (a
+    figure measured once, after training, such as the forecasting hypermodel's
+    ``effective_memory``) is reported as it is, with the best epoch's metrics.
+
+    Example:
+        >>> fitted = {"val_loss": [0.5, 0.2, 0.3], "effective_memory": 12.0}
+        >>> metrics_at_best_epoch(fitted, Objective("val_loss", "min"))
+        (0.2, 1, {'val_loss': 0.2, 'effective_memory': 12.0})
 
     Raises:
         FailedTrialError: a non-finite loss or objective.
@@ -282,5 +289,10 @@ def metrics_at_best_epoch(result: Any, objective: Objective) -> tuple[float, int
     sign = -1.0 if objective.direction == "max" else 1.0
     best = min(range(n), key=lambda i: (sign * per_epoch[i], i))
     metrics = {k: float(v[best]) for k, v in history.items() if len(v) > best}
+    metrics.update(
+        (k, float(v))
+        for k, v in result.items()
+        if k not in history and isinstance(v, numbers.Real) and not isinstance(v, bool)
+    )
     step = epochs[best] if len(epochs) > best else best
     return float(per_epoch[best]), int(step), metrics

@@ -26,6 +26,7 @@ space (`build_network` asks for these, so a dry run gives the defaults):
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Mapping
@@ -45,6 +46,8 @@ from rnnkit.optimizers import Adam
 from rnnkit.tuner.hypermodel import HyperModel
 from rnnkit.tuner.hyperparameters import HyperParameters
 from rnnkit.utils.random import set_random_seed
+from rnnkit.workflow.health import MEMORY_METRIC
+from rnnkit.workflow.health import sample_memory
 from rnnkit.workflow.measure import EpochTimer
 
 __all__ = [
@@ -167,7 +170,9 @@ class ForecastHyperModel(HyperModel):
     Picklable (no closures), so `search(..., workers=N)` can send it to
     worker processes. `fit` records each trial's history and epoch times in
     `runs` (by `values_key` of its values; in this process only), so the
-    best trial's network can be used as it is instead of being trained again.
+    best trial's network can be used as it is instead of being trained again,
+    and reports the trained network's effective memory as the trial metric
+    `effective_memory` (see `fit`).
 
     Args:
         kind: `"rnn"`, `"lstm"` or `"gru"`.
@@ -194,7 +199,20 @@ class ForecastHyperModel(HyperModel):
         )
 
     def fit(self, hp: Any, model: Any, *args: Any, **kwargs: Any) -> Any:
-        """Train the trial's network, recording its history and epoch times in `runs`."""
+        """Train the trial's network, recording its history and epoch times in `runs`.
+
+        After training, the network's effective memory (`health.network_memory`) is
+        measured on `HEALTH_SAMPLES` of the `validation_data` windows, one
+        diagnostic pass, and returned beside the per-epoch metrics as
+        `effective_memory`: the tuner stores it with the trial's metrics (the
+        study's `result` user attribute, `results_dataframe()`'s
+        `metric_effective_memory`). Not measured without `validation_data`, or
+        when the last step gets no finite gradient (a diverged trial).
+
+        Returns:
+            The `History`, or a copy of it whose `history` also holds the
+            `effective_memory` number.
+        """
         timer = EpochTimer()
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), timer]
         started = time.perf_counter()
@@ -204,4 +222,12 @@ class ForecastHyperModel(HyperModel):
             seconds=list(timer.seconds),
             train_seconds=time.perf_counter() - started,
         )
-        return history
+        validation = kwargs.get("validation_data")
+        if not isinstance(validation, (tuple, list)) or len(validation) < 2:
+            return history
+        memory = sample_memory(model, validation[0], validation[1])
+        if memory is None:
+            return history
+        measured = copy.copy(history)  # the model's own History stays per-epoch lists
+        measured.history = {**history.history, MEMORY_METRIC: float(memory)}
+        return measured

@@ -11,9 +11,13 @@
 - `significance.csv`: the Diebold–Mariano test behind each verdict;
 - `coverage.csv`: each model's prediction-interval coverage on the test
   windows, per level, overall and per forecast step (with intervals);
-- `tuning_<network>.csv`: every tuning trial, when tuned;
+- `tuning_<network>.csv`: every tuning trial, when tuned (with each trial's
+  `metric_effective_memory`);
 - `forecast.png`, `horizon_errors.png`, `learning_curves.png`, `costs.png`,
   `tuning_history.png`, `importance.png`: the plots;
+- `gradient_health.png`, `gradient_health_epochs.png` (when training recorded
+  it) and `gradient_health.json`: each network's gradient health on the
+  validation windows (`rnnkit.workflow.health`);
 - `report.html`: all of the above on one page, images embedded, no scripts,
   nothing fetched from the network.
 
@@ -38,8 +42,18 @@ import numpy as np
 import pandas as pd
 
 from rnnkit._files import atomic_write
+from rnnkit.diagnostics.measure import MEMORY_FACTOR
+from rnnkit.diagnostics.plot import plot_gradient_norms
+from rnnkit.diagnostics.plot import plot_health_over_epochs
 from rnnkit.workflow import plots
 from rnnkit.workflow.compare import ComparisonResult
+from rnnkit.workflow.health import HEALTH_SAMPLES
+from rnnkit.workflow.health import HEALTH_SEED
+from rnnkit.workflow.health import MEMORY_METRIC
+from rnnkit.workflow.health import NetworkHealth
+from rnnkit.workflow.health import health_table
+from rnnkit.workflow.health import memory_phrase
+from rnnkit.workflow.health import networks_health
 from rnnkit.workflow.importance import importance_caveat
 from rnnkit.workflow.importance import unvaried_hyperparameters
 from rnnkit.workflow.prepare import BEIJING_ATTRIBUTION
@@ -66,6 +80,10 @@ _PLOT_FILES = (
     "tuning_history.png",
     "importance.png",
 )
+#: The gradient-health section's files.
+HEALTH_PLOT = "gradient_health.png"
+HEALTH_EPOCHS_PLOT = "gradient_health_epochs.png"
+HEALTH_JSON = "gradient_health.json"
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;
 max-width:1100px;color:#222;padding:0 1em;line-height:1.45}
@@ -117,10 +135,13 @@ def _image(path: Path, title: str) -> str:
 
 
 def _tuning_table(trials: pd.DataFrame) -> pd.DataFrame:
+    """Each trial's id, status, score, hyperparameters and the effective memory it measured."""
     columns = ["trial_id", "status", "score", "best_step"]
     columns += [c for c in trials.columns if str(c).startswith("hp_")]
+    columns.append(f"metric_{MEMORY_METRIC}")
     table = trials[[c for c in columns if c in trials.columns]].copy()
-    table.columns = [str(c)[3:] if str(c).startswith("hp_") else str(c) for c in table.columns]
+    table.columns = [str(c).split("_", 1)[1] if str(c).startswith(("hp_", "metric_")) else str(c)
+                     for c in table.columns]  # fmt: skip
     return table.set_index("trial_id") if "trial_id" in table else table
 
 
@@ -130,6 +151,7 @@ def write_report(
     *,
     title: str | None = None,
     units: Mapping[str, str] | str | None = None,
+    health: bool = True,
 ) -> Path:
     """Write the report folder for a comparison (see the module docs).
 
@@ -140,6 +162,9 @@ def write_report(
         units: Unit of each target for the axes and tables (a mapping, or one
             unit for every target), e.g. `"kWh"`. Defaults to `None`: the
             documented units of the bundled data, none otherwise.
+        health: Measure each network's gradient health on the validation windows
+            for the "Gradient health" section (one diagnostic pass per network, a
+            fraction of a second on the demo). Defaults to `True`.
 
     Returns:
         Path of `report.html`.
@@ -164,7 +189,14 @@ def write_report(
         path = draw(result, folder / name)
         if path is not None:
             figures.append((path, caption))
-    page = _html(result, figures, title or f"Forecast comparison: {', '.join(data.targets)}", known)
+    section = _health_section(result, folder) if health and result.fits else []
+    page = _html(
+        result,
+        figures,
+        title or f"Forecast comparison: {', '.join(data.targets)}",
+        known,
+        section,
+    )
     out = atomic_write(folder / "report.html", page)
     logger.info("report written to %s", out)
     return out
@@ -279,6 +311,7 @@ def _html(
     figures: list[tuple[Path, str]],
     title: str,
     units: Mapping[str, str],
+    health: list[str],
 ) -> str:
     data, config = result.data, result.config
     parts = [
@@ -360,6 +393,7 @@ def _html(
             _table(pd.DataFrame.from_dict(rows, orient="index").rename_axis("network")),
             "<p class='note'>kernels: the kernel each recurrent layer ran the time loop with.</p>",
         ]
+    parts += health
     for tuning in result.tunings.values():
         parts += [
             f"<h2>Tuning: {html.escape(tuning.name)}</h2>",
@@ -373,13 +407,106 @@ def _html(
             parts.append(_table(table))
         parts.append(f"<p class='note'>{html.escape(_importance_note(tuning))}</p>")
         parts.append(_table(_tuning_table(tuning.trials)))
+        if f"metric_{MEMORY_METRIC}" in tuning.trials:
+            parts.append(
+                f"<p class='note'>{MEMORY_METRIC}: how many steps back (of the "
+                f"{config.window}-step window) the loss of the trial's trained network still "
+                f"reached, measured after training on {HEALTH_SAMPLES} validation windows "
+                "(see Gradient health).</p>"
+            )
     settings = json.dumps(config.to_dict(), indent=2, default=str)
     parts += [
         "<h2>Settings</h2>",
         f"<pre>{html.escape(settings)}</pre>",
         "<p class='note'>Files: metrics.csv, forecasts.csv, horizon_errors.csv, "
-        "significance.csv, coverage.csv, the PNG plots "
+        "significance.csv, coverage.csv, gradient_health.json, the PNG plots "
         "and models/&lt;network&gt;/ (use <code>rnnkit predict</code>).</p>",
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+def _health_section(result: ComparisonResult, folder: Path) -> list[str]:
+    """The "Gradient health" section; writes its plots and JSON into ``folder``."""
+    healths = networks_health(result.fits)
+    colors = {name: style.color for name, style in plots.model_styles(result).items()}
+    figures = {name: h.diagnosis.figures for name, h in healths.items()}
+    seconds = sum(h.seconds for h in healths.values())
+    document = {
+        "samples": HEALTH_SAMPLES,
+        "seed": HEALTH_SEED,
+        "seconds": seconds,
+        "networks": {
+            name: {"effective_memory": h.memory, **h.diagnosis.to_dict()}
+            for name, h in healths.items()
+        },
+    }
+    atomic_write(folder / HEALTH_JSON, json.dumps(document, indent=2, allow_nan=False) + "\n")
+    curve = plot_gradient_norms(figures, folder / HEALTH_PLOT, colors=colors)
+    parts = [
+        "<h2>Gradient health</h2>",
+        _list([_memory_sentence(name, h) for name, h in healths.items()]),
+        _image(
+            curve,
+            "‖∂L/∂h_t‖ against steps back from the last step of the window, per recurrent "
+            "layer, divided by its last-step value (log scale), in each network's colour (a "
+            "network's second layer dashed). The dotted line is "
+            f"{MEMORY_FACTOR:.0e}: where a layer's line falls below it, its effective memory "
+            "ends.",
+        ),
+        _table(health_table(healths).set_index("network")),
+    ]
+    verdicts = [v.message for h in healths.values() for v in h.diagnosis.verdicts]
+    parts.append(
+        f"<div class='verdict'>{_list(verdicts)}</div>"
+        if verdicts
+        else "<p>No problems found: no vanishing or exploding gradient, dead units or "
+        "saturated gates.</p>"
+    )
+    recorded = {name: h.records for name, h in healths.items() if h.records}
+    if recorded:
+        path = plot_health_over_epochs(
+            recorded, folder / HEALTH_EPOCHS_PLOT, colors={n: colors[n] for n in recorded}
+        )
+        missing = [name for name in healths if name not in recorded]
+        unrecorded = f" Not recorded for {', '.join(missing)}." if missing else ""
+        parts.append(
+            _image(
+                path,
+                "Dead relu units and saturated gates per layer (fraction), measured during "
+                "training before the first epoch and after each epoch on the same validation "
+                f"windows.{unrecorded}",
+            )
+        )
+    parts.append(
+        "<p class='note'>Measured after training, on each network's final (best-epoch) "
+        f"weights: one diagnostic pass on {_sample_size(healths)} validation windows (drawn "
+        f"with seed {HEALTH_SEED}, the same for every network), scaled as the network reads "
+        "them, in inference mode (no dropout), each recurrent layer re-run step by step, "
+        "forward and backward. Effective memory: the steps back until the gradient falls "
+        f"below {MEMORY_FACTOR:.0e} of its last-step value: per layer in the table; how far "
+        "the loss reaches back into the input follows the total gradient into the first "
+        f"recurrent layer (every path through the network). Cost: {seconds:.2f} s for "
+        f"{len(healths)} network(s), against "
+        f"{result.seconds:.0f} s for the comparison. Details and thresholds: "
+        "docs/diagnostics.md; the same measurement for a saved model: "
+        "<code>rnnkit diagnose</code>.</p>"
+    )
+    return parts
+
+
+def _sample_size(healths: Mapping[str, NetworkHealth]) -> str:
+    """``"64"``, or ``"all 46"`` when there are fewer validation windows than that."""
+    sizes = sorted({h.diagnosis.figures.samples for h in healths.values()})
+    shown = " / ".join(str(size) for size in sizes)
+    return shown if max(sizes) >= HEALTH_SAMPLES else f"all {shown}"
+
+
+def _memory_sentence(name: str, health: NetworkHealth) -> str:
+    """One line per network: how far back its loss reaches, and how many verdicts."""
+    count = len(health.diagnosis.verdicts)
+    found = f"{count} verdict(s) below" if count else "no problem found"
+    return (
+        f"{name}: the loss reaches {memory_phrase(health.memory, health.window)} back into "
+        f"its input; {found}."
+    )
