@@ -1,0 +1,120 @@
+"""#15 part 3, the workflow side: the tuned network beside its values trained on train + val."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit.tuner import NoCompletedTrialError
+from rnnkit.tuner.refit import found_epochs
+from rnnkit.workflow.compare import fit_baselines
+from rnnkit.workflow.compare import score_forecasts
+from rnnkit.workflow.prepare import prepare_data
+from rnnkit.workflow.progress import ProgressListener
+from rnnkit.workflow.refit import refit_tuned_network
+from rnnkit.workflow.spec import ForecastConfig
+from rnnkit.workflow.train import fit_forecaster
+from rnnkit.workflow.train import run_search
+
+
+class Recorder(ProgressListener):
+    def __init__(self):
+        self.calls = []
+
+    def begin(self, task, total=None, description=""):
+        self.calls.append(("begin", task, total, description))
+
+    def advance(self, task, steps=1, description=None):
+        self.calls.append(("advance", task))
+
+
+@pytest.fixture(scope="module")
+def tuned(tmp_path_factory):
+    """A two-trial search of a small RNN, and the tuned network trained from its values."""
+    steps = np.arange(160)
+    frame = pd.DataFrame({"y": 10 + np.sin(2 * np.pi * steps / 12) + 0.01 * steps})
+    config = ForecastConfig(
+        data=frame,
+        target="y",
+        window=6,
+        epochs=3,
+        batch_size=16,
+        max_trials=2,
+        seed=3,
+        out=tmp_path_factory.mktemp("refit"),
+    )
+    data = prepare_data(config)
+    tuner, _ = run_search(config, "rnn", data, ProgressListener())
+    values = dict(tuner.get_best_hyperparameters(1)[0].values)
+    fit = fit_forecaster(config, "rnn", values, data=data)
+    return tuner, fit
+
+
+def test_refit_trains_the_best_values_on_training_and_validation_windows(tuned):
+    tuner, fit = tuned
+    recorder = Recorder()
+    refit = refit_tuned_network(tuner, fit, progress=recorder)
+    sizes = fit.data.sizes()
+    best = tuner.get_best_trials(1)[0]
+    assert refit.trial_id == best.trial_id
+    assert (refit.rows, refit.validation_rows) == (sizes["train"] + sizes["val"], sizes["val"])
+    assert refit.epochs == found_epochs(tuner, best)
+    assert refit.epochs_from_search
+    assert recorder.calls.count(("advance", "epochs")) == refit.epochs
+    assert refit.forecaster.model.count_params() == fit.params  # the same values
+    assert refit.predictions.shape == fit.predictions.shape
+    assert refit.forecaster.spec["refit"] == {
+        "trial": best.trial_id,
+        "epochs": refit.epochs,
+        "windows": refit.rows,
+    }
+
+
+def test_refit_scores_both_networks_with_the_report_metrics(tuned):
+    tuner, fit = tuned
+    refit = refit_tuned_network(tuner, fit)
+    assert refit.metrics.index.tolist() == ["RNN", "RNN refit"]
+    report = score_forecasts(
+        fit.data, {**fit_baselines(fit.data), "RNN": fit.predictions, "x": refit.predictions}
+    )
+    assert refit.metrics.columns.tolist() == report.columns.tolist()
+    pd.testing.assert_series_equal(refit.metrics.loc["RNN"], report.loc["RNN"])
+    np.testing.assert_allclose(refit.metrics.loc["RNN refit"], report.loc["x"], equal_nan=True)
+    assert refit.forecaster.spec["metrics"]["MAE"] == pytest.approx(report.loc["x", "MAE"])
+    [line] = refit.lines()
+    assert f"{refit.epochs} epochs as the search found, {refit.rows:,} windows" in line
+    assert f"test MAE {refit.metrics.loc['RNN refit', 'MAE']:.4g}" in line
+    assert f"the tuned RNN: MAE {refit.metrics.loc['RNN', 'MAE']:.4g}" in line
+
+
+def test_refit_of_the_same_search_repeats_itself(tuned):
+    tuner, fit = tuned
+    first = refit_tuned_network(tuner, fit)
+    again = refit_tuned_network(tuner, fit)
+    np.testing.assert_array_equal(first.predictions, again.predictions)
+
+
+def test_refit_trains_as_long_as_a_tuned_network_that_trained_past_the_cap(tuned):
+    tuner, fit = tuned
+    extended = dataclasses.replace(fit, extended_epochs=2, best_epoch=5)
+    refit = refit_tuned_network(tuner, extended)
+    assert refit.epochs == 5
+    assert not refit.epochs_from_search
+    assert "5 epochs as the tuned network" in refit.lines()[0]
+
+
+def test_refit_without_a_completed_trial_says_so(tuned):
+    tuner, fit = tuned
+
+    class Empty:
+        project_dir = tuner.project_dir
+
+        def get_best_trials(self, n):
+            return []
+
+    with pytest.raises(NoCompletedTrialError, match=re.escape("has no completed trial")):
+        refit_tuned_network(Empty(), fit)
