@@ -42,7 +42,7 @@ def compared(tmp_path_factory):
     result = compare_models(config, models=["rnn"])
     fit = result.fits["RNN"]
     # what train.py's run does with the callback: measured before and after each epoch
-    callback = health_callback(fit.data, samples=16)
+    callback = health_callback(fit.data, every=1, samples=16)
     x, y = fit.data.scaled("train")
     fit.forecaster.model.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[callback])
     fit.health_records = callback.records
@@ -96,6 +96,9 @@ def test_the_callback_samples_the_validation_windows(compared):
     assert all(any(np.array_equal(row, window) for window in x_val) for row in callback.x)
     fit = result.fits["RNN"]
     assert [r.epoch for r in fit.health_records] == [0, 1]
+    # by default as often as keeps it under 5 % of training: here 4 batches of 64 per epoch
+    assert data.sizes()["train"] == 212 and data.config.batch_size == 64
+    assert health_callback(data).every == 25
 
 
 def test_without_health_the_report_has_no_section(compared, tmp_path):

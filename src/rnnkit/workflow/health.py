@@ -5,8 +5,9 @@ sample of the validation windows, as the network reads them (`PreparedData.scale
 in inference mode:
 
 - `health_callback`: the `GradientHealth` callback for a training run, measuring
-  before the first epoch and after every `every`-th one (its records give the
-  dead and saturated fractions over the epochs);
+  before the first epoch and after every `every`-th one, by default as often as
+  keeps it under 5 % of the training time (`health_every`); its records give the
+  dead and saturated fractions over the epochs;
 - `network_health` / `networks_health`: a trained network's figures, verdicts
   and effective memory, timed, for the report's "Gradient health" section;
 - `network_memory`: one number per network, the steps back the loss still
@@ -18,6 +19,7 @@ everywhere, so a tuned network's trial memory and its report figure agree.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,11 +36,14 @@ from rnnkit.diagnostics.summary import Diagnosis
 from rnnkit.diagnostics.summary import diagnose
 
 __all__ = [
+    "HEALTH_BUDGET",
     "HEALTH_SAMPLES",
     "HEALTH_SEED",
+    "MEASURE_BATCHES",
     "MEMORY_METRIC",
     "NetworkHealth",
     "health_callback",
+    "health_every",
     "health_table",
     "memory_phrase",
     "network_health",
@@ -53,10 +58,33 @@ HEALTH_SAMPLES = 64
 HEALTH_SEED = 0
 #: Name of the tuner metric (and results column `metric_effective_memory`).
 MEMORY_METRIC = "effective_memory"
+#: Share of the training time the callback may spend by default.
+HEALTH_BUDGET = 0.05
+#: What one measurement costs, in training batches: measured 2–3 batches of 64 on the
+#: demo's data and 4–5 batches of 32 on the tutorial's models (docs/diagnostics.md).
+MEASURE_BATCHES = 5
+
+
+def health_every(batches: int) -> int:
+    """Epochs between measurements that keep the callback under `HEALTH_BUDGET` of training.
+
+    One measurement costs about `MEASURE_BATCHES` training batches, so with
+    `batches` per epoch measuring every `ceil(MEASURE_BATCHES / (HEALTH_BUDGET *
+    batches))`-th epoch spends at most `HEALTH_BUDGET` of the training time on it.
+
+    Example:
+        >>> health_every(33), health_every(64), health_every(128), health_every(10_000)
+        (4, 2, 1, 1)
+    """
+    return max(1, math.ceil(MEASURE_BATCHES / (HEALTH_BUDGET * max(1, batches))))
 
 
 def health_callback(
-    data: Any, *, every: int = 1, samples: int = HEALTH_SAMPLES, seed: int = HEALTH_SEED
+    data: Any,
+    *,
+    every: int | None = None,
+    samples: int = HEALTH_SAMPLES,
+    seed: int = HEALTH_SEED,
 ) -> GradientHealth:
     """The `GradientHealth` callback for a training run on prepared data.
 
@@ -65,7 +93,9 @@ def health_callback(
 
     Args:
         data: The `PreparedData` the network trains on.
-        every: Measure after every `every`-th epoch. Defaults to `1`.
+        every: Measure after every `every`-th epoch. Defaults to `None`:
+            `health_every` of the run's batches per epoch (every epoch from 100
+            batches of `config.batch_size` up, less often on smaller data).
         samples: Validation windows in the sample. Defaults to `HEALTH_SAMPLES`.
         seed: Seed of the draw. Defaults to `HEALTH_SEED`.
 
@@ -82,12 +112,14 @@ def health_callback(
         >>> from rnnkit.workflow import prepare_data
         >>> data = prepare_data(ForecastConfig(data=frame, target="y", window=6))
         >>> callback = health_callback(data, samples=8)
-        >>> callback.x.shape, callback.every
-        ((8, 6, 1), 1)
+        >>> callback.x.shape, callback.every  # 80 training windows: 2 batches of 64
+        ((8, 6, 1), 50)
     """
     caller = "health_callback()"
-    every = check_positive_int("every", every, caller=caller)
     samples = check_positive_int("samples", samples, caller=caller)
+    if every is None:
+        every = health_every(math.ceil(data.sizes()["train"] / data.config.batch_size))
+    every = check_positive_int("every", every, caller=caller)
     x, y = data.scaled("val")
     return GradientHealth(x, y, every=every, samples=samples, seed=seed)
 
