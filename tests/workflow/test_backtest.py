@@ -1,12 +1,18 @@
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from rnnkit.data.windows import make_windows
+from rnnkit.errors import DataError
 from rnnkit.errors import RnnkitValueError
+from rnnkit.workflow.backtest_report import write_backtest_report
+from rnnkit.workflow.backtest_run import fold_splits
+from rnnkit.workflow.backtest_run import run_backtest
 from rnnkit.workflow.backtesting import backtest
 from rnnkit.workflow.baselines import NaiveForecaster
+from rnnkit.workflow.spec import ForecastConfig
 
 
 def test_backtest_naive_on_a_line_hand_values():
@@ -60,3 +66,175 @@ def test_backtest_wrong_forecast_shape_message():
 def test_backtest_not_callable_message():
     with pytest.raises(RnnkitValueError, match=re.escape("`fit_predict` must be a callable")):
         backtest("model", np.arange(20.0), n_folds=1, test_size=5)
+
+
+# ------------------------------------------------------------ rolling-origin runs
+
+
+def _series(n: int = 260, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    steps = np.arange(n)
+    return 10 + 3 * np.sin(2 * np.pi * steps / 6) + 0.01 * steps + rng.normal(0, 0.4, n)
+
+
+WINDOW, SEASON = 8, 6
+
+
+def _config(frame, **changes):
+    settings = {
+        "data": frame,
+        "target": "y",
+        "window": WINDOW,
+        "season": SEASON,
+        "epochs": 1,
+        "batch_size": 32,
+        "models": ("rnn",),
+        "calendar": False,
+    }
+    return ForecastConfig(**{**settings, **changes})
+
+
+@pytest.fixture(scope="module")
+def refitted():
+    """Two folds, refit at each origin, one SimpleRNN epoch: shared by the read-only tests."""
+    frame = pd.DataFrame({"y": _series()})
+    return frame, run_backtest(_config(frame), folds=2)
+
+
+def test_fold_splits_hand_layout_with_a_gap():
+    splits = fold_splits(40, folds=2, test_fraction=0.25, val_fraction=0.2, gap=1)
+    # 5 test windows per fold ending at 40; fold 1 trains on 0..28 (29 is the gap before 30)
+    assert [s.test for s in splits] == [slice(30, 35), slice(35, 40)]
+    assert [(s.train, s.val) for s in splits] == [
+        (slice(0, 22), slice(23, 29)),
+        (slice(0, 26), slice(27, 34)),
+    ]
+
+
+def test_fold_splits_too_few_windows_message():
+    message = (
+        "run_backtest(): 12 windows leave 1 training and 1 validation window(s) before the "
+        "first of 5 test blocks of 2 window(s) (test_fraction=0.9, gap=0 window(s)); at least "
+        "2 and 1 are needed. Use fewer --folds, a smaller --test-fraction, a smaller window or "
+        "horizon, or a longer series."
+    )
+    with pytest.raises(DataError, match=re.escape(message)):
+        fold_splits(12, folds=5, test_fraction=0.9, val_fraction=0.15, caller="run_backtest()")
+
+
+def test_baseline_fold_scores_equal_an_independent_computation(refitted):
+    frame, run = refitted
+    series = frame["y"].to_numpy()
+    folds = run.fold_frame().set_index(["fold", "model"])
+    errors = {"naive": [], "seasonal naive": []}
+    scaled = {"naive": [], "seasonal naive": []}
+    for number, fold in enumerate(run.folds, 1):
+        split = fold.data.split
+        targets = np.arange(split.test.start, split.test.stop) + WINDOW  # window i -> row i + 8
+        last_train_target = split.train.stop - 1 + WINDOW
+        history = series[: last_train_target + 1]
+        for name, lag in (("naive", 1), ("seasonal naive", SEASON)):
+            forecast = series[targets - lag]
+            error = np.abs(series[targets] - forecast)
+            scale = np.mean(np.abs(np.diff(history)))
+            scale_seasonal = np.mean(np.abs(history[SEASON:] - history[:-SEASON]))
+            row = folds.loc[(number, name)]
+            assert row["MAE"] == pytest.approx(error.mean(), rel=1e-12)
+            assert row["MASE"] == pytest.approx(error.mean() / scale, rel=1e-12)
+            assert row["MASE_seasonal"] == pytest.approx(error.mean() / scale_seasonal, rel=1e-12)
+            assert row["train_windows"] == split.train.stop
+            errors[name].append(error)
+            scaled[name].append(error / scale)
+    pooled = run.pooled_frame()
+    for name in errors:
+        assert pooled.loc[name, "MAE"] == pytest.approx(np.concatenate(errors[name]).mean())
+        assert pooled.loc[name, "MASE"] == pytest.approx(np.concatenate(scaled[name]).mean())
+    ratio = np.concatenate(errors["seasonal naive"]).mean() / np.concatenate(errors["naive"]).mean()
+    assert pooled.loc["seasonal naive", "rel_naive"] == pytest.approx(ratio)
+
+
+def test_pooled_mase_is_the_mean_of_scaled_errors_and_the_verdict_names_the_best(refitted):
+    _, run = refitted
+    folds = run.fold_frame()
+    pooled = run.pooled_frame()
+    assert list(pooled.index) == ["naive", "seasonal naive", "linear on lags", "RNN"]
+    assert set(folds["fold"]) == {1, 2} and len(folds) == 8
+    sizes = folds.drop_duplicates("fold")["test_windows"].tolist()
+    assert sizes[0] == sizes[1] == int(len(run.data.x) * run.config.test_fraction / 2)
+    # equal test blocks: the pooled scaled errors average to the mean of the fold MASEs
+    for name, rows in folds.groupby("model"):
+        assert pooled.loc[name, "MASE"] == pytest.approx(rows["MASE"].mean(), rel=1e-12)
+        assert pooled.loc[name, "windows"] == sum(sizes)
+    best = pooled["MASE"].idxmin()
+    verdict = run.verdict()
+    assert verdict[0].startswith(f"Lowest pooled MASE: {best} (")
+    wins = pooled.loc[best, "best_in_folds"]
+    expected = "in every fold" if wins == 2 else f"in {wins} of 2 folds"
+    assert expected in verdict[1]
+    assert verdict[2].startswith("Best network RNN against the best baseline ")
+
+
+def test_no_data_after_an_origin_reaches_its_fold():
+    """Scramble everything after fold 1's test block: fold 1 must not change, fold 2 must.
+
+    With global scaling, a scaler fitted on any later row would shift every forecast.
+    """
+    series = _series()
+    clean = run_backtest(_config(pd.DataFrame({"y": series}), scaling="global"), folds=2)
+    split = clean.folds[0].data.split
+    after = split.test.stop - 1 + WINDOW + 1  # the row after fold 1's last test target
+    scrambled = series.copy()
+    scrambled[after:] = np.random.default_rng(7).normal(500, 200, len(series) - after)
+    dirty = run_backtest(_config(pd.DataFrame({"y": scrambled}), scaling="global"), folds=2)
+    first, changed = clean.folds[0], dirty.folds[0]
+    assert changed.data.split == split
+    for name, forecast in first.forecasts().items():
+        np.testing.assert_array_equal(changed.forecasts()[name], forecast, err_msg=name)
+    x_train = first.data.part("train")[0]
+    np.testing.assert_array_equal(
+        changed.data.scaler.transform(x_train), first.data.scaler.transform(x_train)
+    )
+    linear = "linear on lags"
+    assert changed.data.baselines[linear].alpha_ == first.data.baselines[linear].alpha_
+    assert changed.data.base_name == first.data.base_name
+    a, b = clean.fold_frame(), dirty.fold_frame()
+    pd.testing.assert_frame_equal(a[a["fold"] == 1], b[b["fold"] == 1])
+    assert not np.allclose(a[a["fold"] == 2]["MAE"], b[b["fold"] == 2]["MAE"])
+
+
+def test_no_refit_reuses_the_first_folds_networks_and_refits_the_baselines(refitted):
+    frame, refit = refitted
+    run = run_backtest(_config(frame), folds=2, refit=False)
+    first, second = (fold.fits["RNN"] for fold in run.folds)
+    assert second.forecaster is first.forecaster
+    x_test = run.folds[1].data.part("test")[0]
+    np.testing.assert_array_equal(second.predictions, first.forecaster.predict_windows(x_test))
+    assert run.trained == [("RNN",), ()]
+    table = run.fold_frame().set_index(["fold", "model"])
+    assert table.loc[(1, "RNN"), "trained"] and not table.loc[(2, "RNN"), "trained"]
+    assert np.isnan(table.loc[(2, "RNN"), "epochs_run"])
+    # the first fold is the same run either way; the baselines move with each origin
+    np.testing.assert_array_equal(first.predictions, refit.folds[0].fits["RNN"].predictions)
+    baselines = [fold.data.baselines["linear on lags"] for fold in run.folds]
+    assert baselines[0] is not baselines[1]
+    np.testing.assert_array_equal(
+        run.folds[1].baselines["linear on lags"], refit.folds[1].baselines["linear on lags"]
+    )
+    assert refit.folds[1].fits["RNN"].forecaster is not refit.folds[0].fits["RNN"].forecaster
+    assert "trained at the first origin only (--no-refit)" in run.verdict()[-1]
+
+
+def test_write_backtest_report_files(refitted, tmp_path):
+    _, run = refitted
+    page = write_backtest_report(run, tmp_path / "out", units="kWh")
+    folder = page.parent
+    for name in ("folds.csv", "pooled.csv", "forecasts.csv", "fold_mase.png", "origins.png"):
+        assert (folder / name).stat().st_size > 0, name
+    assert (folder / "fold_mase.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pooled = pd.read_csv(folder / "pooled.csv", index_col="model")
+    pd.testing.assert_frame_equal(pooled, run.pooled_frame(), check_dtype=False)
+    forecasts = pd.read_csv(folder / "forecasts.csv")
+    per_fold = run.fold_frame().drop_duplicates("fold")["test_windows"].tolist()
+    assert forecasts.groupby("fold").size().tolist() == per_fold
+    text = page.read_text()
+    assert run.verdict()[0] in text and "MAE and RMSE in kWh" in text
