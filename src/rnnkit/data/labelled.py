@@ -301,15 +301,16 @@ def parse_sequences(
             "appear once; remove or aggregate the duplicate rows."
         )
     starts = np.flatnonzero(starts_mask)
-    labels = split = None
+    labels: list[Any] | None = None
+    split: list[str] | None = None
     if label_column is not None:
         labels = _per_sequence(
             frame[label_column], order, starts_mask, ids, ("label column", label_column), caller
         )
     if split_column is not None:
-        split = _split_parts(frame[split_column], split_column, caller)
+        parts = _split_parts(frame[split_column], split_column, caller)
         split = _per_sequence(
-            split, order, starts_mask, ids, ("split column", split_column), caller
+            parts, order, starts_mask, ids, ("split column", split_column), caller
         )
     return ParsedSequences(
         ids=[_plain(ids[s]) for s in starts],

@@ -298,10 +298,11 @@ def split_parts(
         DataError: a split column without train or test sequences, or too few
             sequences to split.
     """
-    carve = {"stratify": config.stratify, "seed": config.seed}
     if data.split is None:
         fraction = config.test_fraction or DEFAULT_TEST_FRACTION
-        rest, test = split_sequences(data.labels, test_fraction=fraction, **carve)
+        rest, test = split_sequences(
+            data.labels, test_fraction=fraction, stratify=config.stratify, seed=config.seed
+        )
         how = f"Split by sequence id ({_stratified(config)}, seed {config.seed})"
         val = None
     else:
@@ -319,7 +320,10 @@ def split_parts(
             how += " (validation rows given)"
     if val is None or not len(val):
         inner_train, inner_val = split_sequences(
-            data.labels[rest], test_fraction=config.val_fraction, **carve
+            data.labels[rest],
+            test_fraction=config.val_fraction,
+            stratify=config.stratify,
+            seed=config.seed,
         )
         train, val = rest[inner_train], rest[inner_val]
         if data.split is not None:

@@ -135,3 +135,12 @@ def test_models_of_another_structure_are_refused_with_the_difference():
     models = [_model(GRU, 4, 0.01, 1), _model(GRU, 4, 0.01, 2, deep=True)]
     with pytest.raises(RnnkitValueError, match=r"model 1 does not share.*4 layers vs 3"):
         fit_stacked(models, *_data(), seeds=[1, 2])
+
+
+def test_missing_targets_are_refused_as_fit_refuses_them():
+    x, y = _data()
+    models = [_model(GRU, 4, 0.01, 1), _model(GRU, 5, 0.01, 2)]
+    with pytest.raises(RnnkitValueError, match=r"^fit_stacked\(\): .* Received: y=None\. Pass y"):
+        fit_stacked(models, x, None, seeds=[1, 2])
+    with pytest.raises(RnnkitValueError, match=r"validation_data has no targets.* y_val=None\."):
+        fit_stacked(models, x, y, seeds=[1, 2], validation_data=(x, None))

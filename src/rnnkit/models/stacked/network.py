@@ -128,6 +128,7 @@ class StackedNetwork:
         reset_after = cells[0].reset_after if isinstance(cells[0], GRUCell) else None
         if cells[0].bias is not None:
             positions.append(len(weights))
+            shape: tuple[int, ...]
             if reset_after:
                 shape, places = (2, gates * units), [Placement((2, 0), 1, r) for r in rows]
             else:
@@ -264,7 +265,11 @@ def _run_recurrent(spec, x, params, masks, seq_mask) -> torch.Tensor:
     input_bias = bias[:, 0] if (bias is not None and spec.reset_after) else bias
     xp = _project_inputs(spec, x, weight_ih, input_bias, masks)
     if fused_applies(cell, masks.recurrent, seq_mask):
-        recurrent_bias = bias[:, 1] if spec.reset_after else xp.new_empty(0)
+        if spec.reset_after:
+            assert bias is not None, "fused_applies() takes a reset_after GRU only with its bias"
+            recurrent_bias = bias[:, 1]
+        else:
+            recurrent_bias = xp.new_empty(0)
         outputs = StackedRecurrence.apply(xp, weight_hh, recurrent_bias, spec.gates)
         return outputs if spec.return_sequences else outputs[:, :, -1]
     k, batch, steps, _ = x.shape
@@ -310,6 +315,7 @@ def _run_recurrent(spec, x, params, masks, seq_mask) -> torch.Tensor:
             valid = seq_mask[:, :, t, None]
             new_h = torch.where(valid, new_h, h)
             if new_c is not None:
+                assert c is not None, "an LSTM (gates == 4) carries a cell state from step 0"
                 new_c = torch.where(valid, new_c, c)
             if spec.zero_output_for_mask:
                 output = torch.where(valid, output, torch.zeros_like(output))

@@ -151,7 +151,9 @@ def structure(model: Any) -> Structure:
     last = model.layers[-1]
     if not isinstance(last, (Dense, RNN)):
         raise NotStackable("its last layer is not Dense or recurrent")
-    output_units = int(last.units)
+    # RNN.units is a property added at import time (mypy sees nn.Module.__getattr__);
+    # the cell's output_size is the same number, typed.
+    output_units = last.units if isinstance(last, Dense) else last.cell.output_size
     return Structure(tuple(model.built_input_shape), tuple(shapes), output_units, str(model.device))
 
 

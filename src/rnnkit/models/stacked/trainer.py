@@ -210,6 +210,11 @@ def fit_stacked(
         raise RnnkitValueError(
             f"{_CALLER}: pass one seed per model: {len(models)} models, {len(seeds)} seeds."
         )
+    if y is None:
+        raise RnnkitValueError(
+            f"{_CALLER}: the models need targets to train against. Received: y=None. "
+            "Pass y, one target per sample of x."
+        )
     first = models[0]
     batch_size = first._check_batch_size(batch_size, _CALLER)
     tensors = list(first._prepare(x, y, sample_weight, _CALLER))
@@ -220,6 +225,11 @@ def fit_stacked(
         tensors, val = split_validation(tensors, validation_split, caller=_CALLER)
     if validation_data is not None:
         x_v, y_v, *rest = validation_data
+        if y_v is None:
+            raise RnnkitValueError(
+                f"{_CALLER}: validation_data has no targets to evaluate against. Received: "
+                "y_val=None. Pass validation_data=(x_val, y_val) or (x_val, y_val, sample_weight)."
+            )
         val = list(first._prepare(x_v, y_v, rest[0] if rest else None, _CALLER))
     steps = math.ceil(len(tensors[0]) / batch_size)
     callbacks = callbacks or [[] for _ in models]
@@ -302,7 +312,7 @@ def _train_batch(network, active, step, start, end, x_all, y_all, sw_all) -> Non
     masks = _draw_masks(network, active, end - start, xb)
     y_pred, out_mask = network.forward(xb, masks)
     losses = []
-    targets = []
+    targets: list[torch.Tensor | None] = []  # None for a frozen trial
     for k, trial in enumerate(active):
         if trial.frozen:
             targets.append(None)
@@ -339,8 +349,9 @@ def _train_batch(network, active, step, start, end, x_all, y_all, sw_all) -> Non
     weights.clear_gradients()
 
 
-def _validate(network, active, val, batch_size, device) -> None:
+def _validate(network, active, val: list[torch.Tensor | None], batch_size, device) -> None:
     x_v, y_v, sw_v = (None if t is None else t.to(device) for t in val)
+    assert x_v is not None and y_v is not None, "fit_stacked() refuses validation without y"
     totals = [0.0] * len(active)
     for trial in active:
         trial.model._reset_metrics()
