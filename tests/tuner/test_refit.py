@@ -210,6 +210,25 @@ def test_refit_best_calls_an_overridden_hypermodel_fit(tmp_path):
     assert refit.hyperparameters.values == tuner.get_best_hyperparameters(1)[0].values
 
 
+class BatchSizeSearch(kt.GridSearch):
+    """keras-tuner's pattern: run_trial tunes a fit argument."""
+
+    def run_trial(self, trial, *args, **kwargs):
+        kwargs["batch_size"] = trial.hyperparameters.Choice("batch_size", [8, 16])
+        return super().run_trial(trial, *args, **kwargs)
+
+
+def test_refit_best_warns_that_an_overridden_run_trial_is_not_called(tmp_path):
+    tuner = BatchSizeSearch(
+        build_curve, objective="val_loss", seed=3, directory=tmp_path, project_name="bs"
+    )
+    x, y = _data(12)
+    tuner.search(x, y, epochs=4, validation_data=_data(4))
+    with pytest.warns(UserWarning, match=r"BatchSizeSearch\.run_trial is overridden"):
+        refit = refit_best(tuner, x, y, batch_size=8)
+    assert refit.model.units == 4
+
+
 def _build_scored(hp):
     units = hp.Choice("units", [2, 4])
     model = SimpleNamespace(fit=lambda *args, **kwargs: float(abs(units - 4)))

@@ -184,7 +184,8 @@ def refit_best(
     # the order of Tuner._prepare_execution and run_trial, so that with the search's
     # seed the refit starts from the trial's initial weights
     seed_trial(base_seed, trial.trial_id, 0, "build")
-    model = tuner._build_model(hp)
+    tuner._prebuilt = None  # a model a search step built ahead is not this refit's
+    model = tuner._build_model(hp)  # build(hp), then the tuner's compile arguments
     _build_for_inputs(model, x_all, base_seed, trial.trial_id)
     logger.info(
         "refit_best(): trial %s's values, %d epochs on %d rows (%d of them validation rows)",
