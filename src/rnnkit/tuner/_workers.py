@@ -3,7 +3,8 @@
 Each worker is a process running the ordinary worker loop against the shared
 study, so trials run in parallel with no coordinator: the study's allocation lock
 decides who runs what. Each worker gets ``max(1, cores // N)`` torch threads so N
-workers fill the cores without oversubscribing them. A worker that dies loses
+workers fill the cores without oversubscribing them (counting only the cores idle
+when the search starts, :func:`threads_per_worker`). A worker that dies loses
 nothing: its trial is failed and requeued by the next worker that looks (at once on
 this host, otherwise after the heartbeat grace period).
 
@@ -67,9 +68,27 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def threads_per_worker(workers: int, *, cores: int | None = None) -> int:
-    """Torch threads for each of ``workers`` processes."""
-    return max(1, (cores or available_cores()) // workers)
+def threads_per_worker(workers: int, *, cores: int | None = None, idle: float | None = None) -> int:
+    """Torch threads for each of ``workers`` processes: their share of the usable cores.
+
+    Args:
+        workers: Worker processes.
+        cores: Cores to share. Defaults to `None`: this process's cores, of which
+            only those idle now count (``rnnkit.kernels.threads.usable_threads``:
+            threads beyond the idle cores wait for descheduled ones).
+        idle: Idle cores, as ``idle_cores`` measures them, to use instead of a sample.
+            Defaults to `None`.
+
+    Example:
+        >>> threads_per_worker(2, cores=16, idle=5.8)
+        3
+    """
+    share = max(1, (cores or available_cores()) // workers)
+    if share == 1 or (cores is not None and idle is None):
+        return share
+    from rnnkit.kernels.threads import usable_threads
+
+    return max(1, usable_threads(share * workers, idle=idle) // workers)
 
 
 def keep_freed_memory() -> bool:
