@@ -8,9 +8,10 @@ same shape from the bundled Beijing data: the last 17,520 hourly rows (two years
 the time, the temperature (target, strongly daily) and the dew point.
 
 For each scenario it runs the real command line in a subprocess, prints the wall
-time and the comparison table's MAE/MASE of every model, and, with `--busy`, keeps
-one core busy with a spinning Python process for the whole run (the "another
-process keeps one core busy" case).
+time, the load average before and after (other processes on the machine slow it
+down too: a "quiet" run needs a quiet machine) and the comparison table's MAE/MASE
+of every model, and, in the `busy` scenario, keeps one core busy with a spinning
+Python process for the whole run (the "another process keeps one core busy" case).
 
 Usage:
 
@@ -25,6 +26,7 @@ import argparse
 import csv
 import json
 import multiprocessing
+import os
 import shlex
 import subprocess
 import sys
@@ -77,11 +79,13 @@ def run_compare(data: Path, out: Path, extra: list[str], busy: bool) -> dict[str
     burner = multiprocessing.Process(target=_spin, daemon=True) if busy else None
     if burner is not None:
         burner.start()
+    load_before = os.getloadavg()
     started = time.perf_counter()
     try:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     finally:
         seconds = time.perf_counter() - started
+        load_after = os.getloadavg()
         if burner is not None:
             burner.terminate()
             burner.join()
@@ -95,7 +99,13 @@ def run_compare(data: Path, out: Path, extra: list[str], busy: bool) -> dict[str
         frame = pd.read_csv(table)
         keep = [c for c in ("model", "MAE", "MASE", "MASE_seasonal") if c in frame.columns]
         scores = frame[keep].to_dict(orient="records")
-    return {"seconds": round(seconds, 1), "scores": scores}
+    return {
+        "seconds": round(seconds, 1),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in load_after],
+        "command": shlex.join(command[2:]),
+        "scores": scores,
+    }
 
 
 def main() -> None:
@@ -113,7 +123,10 @@ def main() -> None:
             out = Path(tmp) / f"report_{scenario}"
             result = run_compare(data, out, shlex.split(args.extra), busy=scenario == "busy")
             results[scenario] = result
-            print(f"{scenario}: {result['seconds']:.0f} s")
+            print(
+                f"{scenario}: {result['seconds']:.0f} s (load average 1/5/15 min: before "
+                f"{result['load_before']}, after {result['load_after']})"
+            )
             for row in result["scores"]:  # type: ignore[attr-defined]
                 print("   ", row)
     if args.json:
