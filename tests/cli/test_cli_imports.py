@@ -48,6 +48,7 @@ def test_command_modules_import_only_typer_and_the_standard_library_at_the_top(m
         (["fit", "missing.csv"], 1, "file 'missing.csv' does not exist"),
         (["tune", "DATA", "--residual", "sideways"], 2, "unknown residual 'sideways'"),
         (["predict", "no-such-folder", "DATA"], 1, "'no-such-folder' is not a folder"),
+        (["backtest", "DATA", "--folds", "0"], 2, "Received: --folds 0."),
     ],
 )
 def test_a_call_that_fails_on_its_arguments_does_not_import_torch(tmp_path, argv, code, message):

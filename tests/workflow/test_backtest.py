@@ -113,9 +113,9 @@ def test_fold_splits_hand_layout_with_a_gap():
 
 def test_fold_splits_too_few_windows_message():
     message = (
-        "run_backtest(): 12 windows leave 1 training and 1 validation window(s) before the "
-        "first of 5 test blocks of 2 window(s) (test_fraction=0.9, gap=0 window(s)); at least "
-        "2 and 1 are needed. Use fewer --folds, a smaller --test-fraction, a smaller window or "
+        "run_backtest(): 12 windows leave 2 before the first of 5 test blocks of 2 window(s) "
+        "(test_fraction=0.9, gap=0 window(s)): too few for 2 training and 1 validation window "
+        "(after the gaps). Use fewer --folds, a smaller --test-fraction, a smaller window or "
         "horizon, or a longer series."
     )
     with pytest.raises(DataError, match=re.escape(message)):

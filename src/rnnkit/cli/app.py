@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from rnnkit.cli import backtest
 from rnnkit.cli import classify
 from rnnkit.cli import compare
 from rnnkit.cli import demo
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 for module in (fit, tune, tune_worker, compare, predict, export, summary, demo, classify, diagnose):
     module.register(app)
+backtest.register(app)
 
 
 def main() -> None:

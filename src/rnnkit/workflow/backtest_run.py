@@ -143,11 +143,12 @@ def fold_splits(
         splits = []
     first = splits[0].sizes() if splits else (0, 0, 0)
     if first[0] < 2 or first[1] < 1:
+        before = max(n_windows - folds * test_size - gap, 0)
         raise DataError(
-            f"{caller}: {n_windows:,} windows leave {first[0]} training and {first[1]} "
-            f"validation window(s) before the first of {folds} test blocks of {test_size} "
-            f"window(s) (test_fraction={test_fraction}, gap={gap} window(s)); at least 2 and 1 "
-            f"are needed. {advice}longer series."
+            f"{caller}: {n_windows:,} windows leave {before:,} before the first of {folds} "
+            f"test blocks of {test_size:,} window(s) (test_fraction={test_fraction}, "
+            f"gap={gap} window(s)): too few for 2 training and 1 validation window "
+            f"(after the gaps). {advice}longer series."
         )
     return splits
 
