@@ -73,7 +73,7 @@ def test_the_report_has_a_gradient_health_section_with_plots_and_the_verdict(com
     # what was measured and what it cost, stated in the section
     windows = len(result.data.scaled("val")[0])
     assert f"one diagnostic pass on all {windows} validation windows" in section
-    cost = re.search(r"Cost: ([0-9.]+) s for 1 network\(s\)", section)
+    cost = re.search(r"Cost: the passes took ([0-9.]+) s for 1 network\(s\)", section)
     assert cost is not None and float(cost.group(1)) == pytest.approx(document["seconds"], abs=0.01)
 
 
@@ -129,3 +129,8 @@ def test_each_trial_records_its_effective_memory_in_the_study(tmp_path):
     table = _tuning_table(trials)
     assert list(table.columns[-2:]) == ["learning_rate", "effective_memory"]
     assert table["effective_memory"].tolist() == trials["metric_effective_memory"].tolist()
+    # each trial's health was watched while it trained (2 batches an epoch: at epoch 0 only)
+    runs = list(hypermodel.runs.values())
+    assert len(runs) == 2
+    assert all([r.epoch for r in run.health_records] == [0] for run in runs)
+    assert all(run.health_records[0].samples == 32 for run in runs)  # the validation windows

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rnnkit._validation import suggest
+from rnnkit.callbacks.gradient_health import GradientHealth
 from rnnkit.errors import RnnkitValueError
 from rnnkit.layers.core import Dropout
 from rnnkit.layers.core import Input
@@ -46,7 +47,10 @@ from rnnkit.optimizers import Adam
 from rnnkit.tuner.hypermodel import HyperModel
 from rnnkit.tuner.hyperparameters import HyperParameters
 from rnnkit.utils.random import set_random_seed
+from rnnkit.workflow.health import HEALTH_SAMPLES
+from rnnkit.workflow.health import HEALTH_SEED
 from rnnkit.workflow.health import MEMORY_METRIC
+from rnnkit.workflow.health import health_every
 from rnnkit.workflow.health import sample_memory
 from rnnkit.workflow.measure import EpochTimer
 
@@ -157,11 +161,15 @@ class TrialRun:
         history: Per-epoch `loss` and `val_loss`.
         seconds: Wall-clock seconds of each epoch.
         train_seconds: Seconds of the whole `fit`.
+        health_records: The `GradientHealth` figures measured while it trained
+            (`rnnkit.workflow.health.health_callback`'s epochs), or `None`.
+            Defaults to `None`.
     """
 
     history: dict[str, list[float]]
     seconds: list[float]
     train_seconds: float
+    health_records: list[Any] | None = None
 
 
 class ForecastHyperModel(HyperModel):
@@ -180,15 +188,29 @@ class ForecastHyperModel(HyperModel):
         features: Input features per timestep.
         outputs: `horizon * n_targets`.
         seed: Seed set before each build (same initial weights for equal values).
+        health: Watch each trial's gradient health with a `GradientHealth`
+            callback on its `validation_data`, as often as keeps it under 5 % of
+            the training (`rnnkit.workflow.health.health_every`), and keep the
+            figures in `runs`. Defaults to `True`.
     """
 
-    def __init__(self, kind: str, *, window: int, features: int, outputs: int, seed: int):
+    def __init__(
+        self,
+        kind: str,
+        *,
+        window: int,
+        features: int,
+        outputs: int,
+        seed: int,
+        health: bool = True,
+    ):
         super().__init__(name=f"{kind}_forecaster")
         self.kind = kind
         self.window = window
         self.features = features
         self.outputs = outputs
         self.seed = seed
+        self.health = health
         self.runs: dict[str, TrialRun] = {}
 
     def build(self, hp: Any) -> Sequential:
@@ -214,16 +236,29 @@ class ForecastHyperModel(HyperModel):
             `effective_memory` number.
         """
         timer = EpochTimer()
-        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), timer]
+        validation = kwargs.get("validation_data")
+        if not isinstance(validation, (tuple, list)) or len(validation) < 2:
+            validation = None
+        health = None
+        if self.health and validation is not None:
+            health = GradientHealth(
+                validation[0],
+                validation[1],
+                every=health_every(_batches(args, kwargs)),
+                samples=HEALTH_SAMPLES,
+                seed=HEALTH_SEED,
+            )
+        own = [timer] if health is None else [timer, health]
+        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), *own]
         started = time.perf_counter()
         history = model.fit(*args, **kwargs)
         self.runs[values_key(hp.values)] = TrialRun(
             history={k: [float(v) for v in vals] for k, vals in history.history.items()},
             seconds=list(timer.seconds),
             train_seconds=time.perf_counter() - started,
+            health_records=None if health is None else list(health.records),
         )
-        validation = kwargs.get("validation_data")
-        if not isinstance(validation, (tuple, list)) or len(validation) < 2:
+        if validation is None:
             return history
         memory = sample_memory(model, validation[0], validation[1])
         if memory is None:
@@ -231,3 +266,10 @@ class ForecastHyperModel(HyperModel):
         measured = copy.copy(history)  # the model's own History stays per-epoch lists
         measured.history = {**history.history, MEMORY_METRIC: float(memory)}
         return measured
+
+
+def _batches(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int:
+    """Training batches per epoch of a `fit(x, y, batch_size=...)` call (Keras' 32 by default)."""
+    x = args[0] if args else kwargs.get("x")
+    size = kwargs.get("batch_size") or 32
+    return max(1, -(-len(x) // int(size))) if hasattr(x, "__len__") else 1

@@ -486,9 +486,9 @@ def _health_section(result: ComparisonResult, folder: Path) -> list[str]:
         "forward and backward. Effective memory: the steps back until the gradient falls "
         f"below {MEMORY_FACTOR:.0e} of its last-step value: per layer in the table; how far "
         "the loss reaches back into the input follows the total gradient into the first "
-        f"recurrent layer (every path through the network). Cost: {seconds:.2f} s for "
-        f"{len(healths)} network(s), against "
-        f"{result.seconds:.0f} s for the comparison. Details and thresholds: "
+        f"recurrent layer (every path through the network). Cost: the passes took "
+        f"{seconds:.2f} s for {len(healths)} network(s), against {result.seconds:.0f} s for "
+        "the comparison. Details and thresholds: "
         "docs/diagnostics.md; the same measurement for a saved model: "
         "<code>rnnkit diagnose</code>.</p>"
     )
