@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 
@@ -11,8 +12,10 @@ import pytest
 
 from rnnkit.tuner import NoCompletedTrialError
 from rnnkit.tuner.refit import found_epochs
+from rnnkit.workflow.compare import ComparisonResult
 from rnnkit.workflow.compare import fit_baselines
 from rnnkit.workflow.compare import score_forecasts
+from rnnkit.workflow.intervals import non_negative_targets
 from rnnkit.workflow.prepare import prepare_data
 from rnnkit.workflow.progress import ProgressListener
 from rnnkit.workflow.refit import refit_tuned_network
@@ -36,7 +39,8 @@ class Recorder(ProgressListener):
 def tuned(tmp_path_factory):
     """A two-trial search of a small RNN, and the tuned network trained from its values."""
     steps = np.arange(160)
-    frame = pd.DataFrame({"y": 10 + np.sin(2 * np.pi * steps / 12) + 0.01 * steps})
+    # bounded at 0 (the report clips such forecasts), with a trend so MAPE stays finite
+    frame = pd.DataFrame({"y": np.maximum(0.0, np.sin(2 * np.pi * steps / 12)) + 0.01 * steps})
     config = ForecastConfig(
         data=frame,
         target="y",
@@ -76,15 +80,17 @@ def test_refit_trains_the_best_values_on_training_and_validation_windows(tuned):
 
 def test_refit_scores_both_networks_with_the_report_metrics(tuned):
     tuner, fit = tuned
+    assert any(non_negative_targets(fit.data.train_series))
+    fit = dataclasses.replace(fit, predictions=fit.predictions - 5.0)  # below 0
     refit = refit_tuned_network(tuner, fit)
     assert refit.metrics.index.tolist() == ["RNN", "RNN refit"]
-    report = score_forecasts(
-        fit.data, {**fit_baselines(fit.data), "RNN": fit.predictions, "x": refit.predictions}
-    )
-    assert refit.metrics.columns.tolist() == report.columns.tolist()
-    pd.testing.assert_series_equal(refit.metrics.loc["RNN"], report.loc["RNN"])
-    np.testing.assert_allclose(refit.metrics.loc["RNN refit"], report.loc["x"], equal_nan=True)
-    assert refit.forecaster.spec["metrics"]["MAE"] == pytest.approx(report.loc["x", "MAE"])
+    report = ComparisonResult.from_results(fit.data, [copy.copy(fit)]).metrics
+    scores = score_forecasts(fit.data, {**fit_baselines(fit.data), "x": refit.predictions})
+    assert refit.metrics.columns.tolist() == scores.columns.tolist()
+    columns = scores.columns.tolist()
+    pd.testing.assert_series_equal(refit.metrics.loc["RNN"], report.loc["RNN", columns])
+    np.testing.assert_allclose(refit.metrics.loc["RNN refit"], scores.loc["x"], equal_nan=True)
+    assert refit.forecaster.spec["metrics"]["MAE"] == pytest.approx(scores.loc["x", "MAE"])
     [line] = refit.lines()
     assert f"{refit.epochs} epochs as the search found, {refit.rows:,} windows" in line
     assert f"test MAE {refit.metrics.loc['RNN refit', 'MAE']:.4g}" in line

@@ -5,11 +5,11 @@ trained again on the training windows, with early stopping on the validation
 windows). `refit_tuned_network` trains the best values once more on the training
 *and* validation windows (the most recent data before the test period), for the
 epoch count the search found, with no early stopping (nothing is held out to stop
-on), and scores both networks on the same test windows with the report's metrics
-(`rnnkit.workflow.compare.score_forecasts`). It answers the question keras-tuner
-users keep asking, "why do the best model and the model retrained from the best
-values differ?", with numbers: they differ by the data they trained on, and the
-test scores say by how much it matters here.
+on), and scores both networks on the same test windows as the report does
+(`rnnkit.workflow.compare.score_forecasts`, targets bounded at 0 clipped there). It
+answers the question keras-tuner users keep asking, "why do the best model and the
+model retrained from the best values differ?", with numbers: they differ by the data
+they trained on, and the test scores say by how much it matters here.
 
 The data order: the training windows, then the validation windows, both in time
 order (`fit` shuffles the windows of each epoch, as in every training run here).
@@ -34,6 +34,8 @@ from rnnkit.tuner.refit import refit_best
 from rnnkit.workflow.compare import fit_baselines
 from rnnkit.workflow.compare import score_forecasts
 from rnnkit.workflow.forecaster import Forecaster
+from rnnkit.workflow.intervals import clip_non_negative
+from rnnkit.workflow.intervals import non_negative_targets
 from rnnkit.workflow.measure import torch_threads
 from rnnkit.workflow.progress import EpochProgress
 from rnnkit.workflow.progress import ProgressListener
@@ -64,7 +66,8 @@ class RefitComparison:
         train_seconds: Seconds its training took.
         forecaster: The refit network with the tuned network's preprocessing
             (`.save(folder)`).
-        predictions: Its test forecasts in original units, `(n_test, horizon, n_targets)`.
+        predictions: Its test forecasts in original units, `(n_test, horizon,
+            n_targets)` (targets bounded at 0 clipped there, as in the report).
         metrics: Both networks' test scores, one row each (`name`, `refit_name`),
             with `score_forecasts`'s columns (`MAE RMSE MAPE sMAPE MASE
             MASE_seasonal rel_naive rel_seasonal`).
@@ -180,10 +183,12 @@ def refit_tuned_network(
         forecaster = Forecaster(refit.model, tuned.forecaster.scaler, spec, base=data.base)
         predictions = forecaster.predict_windows(data.part("test")[0])
     refit_name = tuned.name + REFIT_SUFFIX
-    baselines = fit_baselines(data)
-    table = score_forecasts(
-        data, {**baselines, tuned.name: tuned.predictions, refit_name: predictions}
-    )
+    # scored as `ComparisonResult.from_results` scores the report: bounded targets clipped
+    non_negative = non_negative_targets(data.train_series)
+    forecasts = {**fit_baselines(data), tuned.name: tuned.predictions, refit_name: predictions}
+    forecasts = {name: clip_non_negative(f, non_negative) for name, f in forecasts.items()}
+    predictions = forecasts[refit_name]
+    table = score_forecasts(data, forecasts)
     row = table.loc[refit_name]
     spec["metrics"] = {k: (float(v) if np.isfinite(v) else None) for k, v in row.items()}
     logger.info(
