@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -99,6 +100,8 @@ def test_the_callback_samples_the_validation_windows(compared):
     # by default as often as keeps it under 5 % of training: here 4 batches of 64 per epoch
     assert data.sizes()["train"] == 212 and data.config.batch_size == 64
     assert health_callback(data).every == 25
+    capped = dataclasses.replace(data.config, windows_per_epoch=64)  # 1 batch per epoch
+    assert health_callback(dataclasses.replace(data, config=capped)).every == 100
 
 
 def test_without_health_the_report_has_no_section(compared, tmp_path):

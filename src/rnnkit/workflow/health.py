@@ -95,7 +95,8 @@ def health_callback(
         data: The `PreparedData` the network trains on.
         every: Measure after every `every`-th epoch. Defaults to `None`:
             `health_every` of the run's batches per epoch (every epoch from 100
-            batches of `config.batch_size` up, less often on smaller data).
+            batches up, less often on smaller data; an epoch trains on at most
+            `config.windows_per_epoch` windows).
         samples: Validation windows in the sample. Defaults to `HEALTH_SAMPLES`.
         seed: Seed of the draw. Defaults to `HEALTH_SEED`.
 
@@ -118,7 +119,10 @@ def health_callback(
     caller = "health_callback()"
     samples = check_positive_int("samples", samples, caller=caller)
     if every is None:
-        every = health_every(math.ceil(data.sizes()["train"] / data.config.batch_size))
+        windows = data.sizes()["train"]
+        cap = getattr(data.config, "windows_per_epoch", None)  # an epoch's windows at most
+        windows = min(windows, cap) if cap else windows
+        every = health_every(math.ceil(windows / data.config.batch_size))
     every = check_positive_int("every", every, caller=caller)
     x, y = data.scaled("val")
     return GradientHealth(x, y, every=every, samples=samples, seed=seed)

@@ -270,6 +270,8 @@ class ForecastHyperModel(HyperModel):
 
 def _batches(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int:
     """Training batches per epoch of a `fit(x, y, batch_size=...)` call (Keras' 32 by default)."""
+    if kwargs.get("steps_per_epoch"):
+        return int(kwargs["steps_per_epoch"])
     x = args[0] if args else kwargs.get("x")
     size = kwargs.get("batch_size") or 32
     return max(1, -(-len(x) // int(size))) if hasattr(x, "__len__") else 1
