@@ -97,10 +97,19 @@ def run_compare(data: Path, out: Path, extra: list[str], busy: bool) -> dict[str
         import pandas as pd
 
         frame = pd.read_csv(table)
-        keep = [c for c in ("model", "MAE", "MASE", "MASE_seasonal") if c in frame.columns]
+        wanted = ("model", "MAE", "MASE", "MASE_seasonal", "epochs_run", "best_epoch")
+        keep = [c for c in (*wanted, "train_seconds") if c in frame.columns]
         scores = frame[keep].to_dict(orient="records")
+    trials = {}
+    for path in sorted(out.glob("tuning_*.csv")):
+        import pandas as pd
+
+        status = pd.read_csv(path).get("status")
+        if status is not None:
+            trials[path.stem.removeprefix("tuning_")] = status.value_counts().to_dict()
     return {
         "seconds": round(seconds, 1),
+        "trials": trials,
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in load_after],
         "command": shlex.join(command[2:]),
@@ -129,6 +138,7 @@ def main() -> None:
             )
             for row in result["scores"]:  # type: ignore[attr-defined]
                 print("   ", row)
+            print("    trials:", result["trials"])
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
