@@ -92,9 +92,21 @@ def test_refit_scores_both_networks_with_the_report_metrics(tuned):
     np.testing.assert_allclose(refit.metrics.loc["RNN refit"], scores.loc["x"], equal_nan=True)
     assert refit.forecaster.spec["metrics"]["MAE"] == pytest.approx(scores.loc["x", "MAE"])
     [line] = refit.lines()
-    assert f"{refit.epochs} epochs as the search found, {refit.rows:,} windows" in line
+    epochs = f"{refit.epochs} epoch{'' if refit.epochs == 1 else 's'}"
+    assert (
+        f"trial {refit.trial_id}'s values, {epochs} as the search found, {refit.rows:,} windows)"
+        in line
+    )
     assert f"test MAE {refit.metrics.loc['RNN refit', 'MAE']:.4g}" in line
     assert f"the tuned RNN: MAE {refit.metrics.loc['RNN', 'MAE']:.4g}" in line
+
+
+def test_refit_leaves_the_trial_records_of_the_hypermodel_alone(tuned):
+    tuner, fit = tuned
+    before = dict(tuner.hypermodel.runs)
+    assert before  # the search recorded its trials (tune_forecaster reuses them)
+    refit_tuned_network(tuner, fit)
+    assert tuner.hypermodel.runs == before
 
 
 def test_refit_of_the_same_search_repeats_itself(tuned):

@@ -96,11 +96,11 @@ class RefitComparison:
         """
         tuned, refit = self.metrics.loc[self.name], self.metrics.loc[self.refit_name]
         columns = ("MAE", "RMSE", "MASE")
-        epochs = "as the search found" if self.epochs_from_search else "as the tuned network"
+        count = f"{self.epochs} epoch{'' if self.epochs == 1 else 's'}"
+        how = "as the search found" if self.epochs_from_search else "as the tuned network"
         return [
             f"{self.name} trained again on the training + validation windows (trial "
-            f"{self.trial_id}'s values, {self.epochs} epochs {epochs}, {self.rows:,} "
-            "windows): test "
+            f"{self.trial_id}'s values, {count} {how}, {self.rows:,} windows): test "
             + ", ".join(f"{c} {_number(refit[c])}" for c in columns)
             + f"; the tuned {self.name}: "
             + ", ".join(f"{c} {_number(tuned[c])}" for c in columns)
@@ -163,17 +163,26 @@ def refit_tuned_network(
     callbacks.append(EpochProgress(listener, label=label, epochs=epochs))
     fit_kwargs.setdefault("batch_size", config.batch_size)
     fit_kwargs.setdefault("verbose", 0)
+    # `ForecastHyperModel.fit` records each trial's run (what `tune_forecaster` reuses);
+    # the refit is no trial, so those records are put back as they were
+    runs = getattr(tuner.hypermodel, "runs", None)
+    kept = dict(runs) if isinstance(runs, dict) else {}
     started = time.perf_counter()
     with torch_threads(config.threads):
-        refit = refit_best(
-            tuner,
-            x_train,
-            y_train,
-            validation_data=(x_val, y_val),
-            epochs=epochs,
-            callbacks=callbacks,
-            **fit_kwargs,
-        )
+        try:
+            refit = refit_best(
+                tuner,
+                x_train,
+                y_train,
+                validation_data=(x_val, y_val),
+                epochs=epochs,
+                callbacks=callbacks,
+                **fit_kwargs,
+            )
+        finally:
+            if isinstance(runs, dict):
+                runs.clear()
+                runs.update(kept)
         seconds = time.perf_counter() - started
         spec = copy.deepcopy(tuned.forecaster.spec)
         # intervals calibrated on the validation windows do not hold for a network
