@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rnnkit.callbacks import Callback
 from rnnkit.tuner import NoCompletedTrialError
 from rnnkit.tuner.refit import found_epochs
 from rnnkit.workflow.compare import ComparisonResult
@@ -33,6 +34,20 @@ class Recorder(ProgressListener):
 
     def advance(self, task, steps=1, description=None):
         self.calls.append(("advance", task))
+
+
+class EpochBatches(Callback):
+    """Counts the batches of each epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches.append(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches[-1] += 1
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +122,14 @@ def test_refit_leaves_the_trial_records_of_the_hypermodel_alone(tuned):
     assert before  # the search recorded its trials (tune_forecaster reuses them)
     refit_tuned_network(tuner, fit)
     assert tuner.hypermodel.runs == before
+
+
+def test_refit_caps_an_epoch_at_windows_per_epoch_as_the_search_does(tuned):
+    tuner, fit = tuned
+    data = dataclasses.replace(fit.data, config=fit.data.config.replace(windows_per_epoch=32))
+    recorder = EpochBatches()
+    refit_tuned_network(tuner, dataclasses.replace(fit, data=data), callbacks=[recorder])
+    assert set(recorder.batches) == {32 // 16}  # windows_per_epoch / batch_size
 
 
 def test_refit_of_the_same_search_repeats_itself(tuned):

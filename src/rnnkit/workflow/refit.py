@@ -40,6 +40,7 @@ from rnnkit.workflow.measure import torch_threads
 from rnnkit.workflow.progress import EpochProgress
 from rnnkit.workflow.progress import ProgressListener
 from rnnkit.workflow.train import FitResult
+from rnnkit.workflow.train import steps_per_epoch
 
 __all__ = ["RefitComparison", "refit_tuned_network"]
 
@@ -132,8 +133,10 @@ def refit_tuned_network(
         tuner: The tuner whose search chose `tuned`'s values (`run_search`).
         tuned: The tuned network (`TuneResult.fit`): its data, name, test forecasts.
         progress: Receives epoch progress. Defaults to `None`.
-        **fit_kwargs: More arguments for the network's `fit` (`steps_per_epoch`,
-            `callbacks`, ...); `batch_size` is `tuned.data.config.batch_size`.
+        **fit_kwargs: More arguments for the network's `fit` (`callbacks`, ...);
+            `batch_size` defaults to the config's, `steps_per_epoch` to
+            `steps_per_epoch(config, training + validation windows)` (the
+            `windows_per_epoch` cap, as in the search).
 
     Returns:
         A `RefitComparison`.
@@ -162,6 +165,8 @@ def refit_tuned_network(
     callbacks = [*(fit_kwargs.pop("callbacks", None) or [])]
     callbacks.append(EpochProgress(listener, label=label, epochs=epochs))
     fit_kwargs.setdefault("batch_size", config.batch_size)
+    # an epoch trains on at most `windows_per_epoch` windows, as in the search
+    fit_kwargs.setdefault("steps_per_epoch", steps_per_epoch(config, len(x_train) + len(x_val)))
     fit_kwargs.setdefault("verbose", 0)
     # `ForecastHyperModel.fit` records each trial's run (what `tune_forecaster` reuses);
     # the refit is no trial, so those records are put back as they were
