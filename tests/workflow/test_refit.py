@@ -81,14 +81,14 @@ def test_refit_trains_the_best_values_on_training_and_validation_windows(tuned):
     best = tuner.get_best_trials(1)[0]
     assert refit.trial_id == best.trial_id
     assert (refit.rows, refit.validation_rows) == (sizes["train"] + sizes["val"], sizes["val"])
-    assert refit.epochs == found_epochs(tuner, best)
+    assert refit.epochs == refit.epochs_run == found_epochs(tuner, best)
     assert refit.epochs_from_search
     assert recorder.calls.count(("advance", "epochs")) == refit.epochs
     assert refit.forecaster.model.count_params() == fit.params  # the same values
     assert refit.predictions.shape == fit.predictions.shape
     assert refit.forecaster.spec["refit"] == {
         "trial": best.trial_id,
-        "epochs": refit.epochs,
+        "epochs": refit.epochs_run,
         "windows": refit.rows,
     }
 
@@ -130,6 +130,20 @@ def test_refit_caps_an_epoch_at_windows_per_epoch_as_the_search_does(tuned):
     recorder = EpochBatches()
     refit_tuned_network(tuner, dataclasses.replace(fit, data=data), callbacks=[recorder])
     assert set(recorder.batches) == {32 // 16}  # windows_per_epoch / batch_size
+
+
+class StopAfterOneEpoch(Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = True
+
+
+def test_refit_stopped_by_a_callback_says_how_far_it_got(tuned):
+    tuner, fit = tuned
+    longer = dataclasses.replace(fit, extended_epochs=1, best_epoch=3)
+    refit = refit_tuned_network(tuner, longer, callbacks=[StopAfterOneEpoch()])
+    assert (refit.epochs, refit.epochs_run) == (3, 1)
+    assert refit.forecaster.spec["refit"]["epochs"] == 1
+    assert "stopped after 1 of 3 epochs as the tuned network" in refit.lines()[0]
 
 
 def test_refit_of_the_same_search_repeats_itself(tuned):

@@ -58,7 +58,9 @@ class RefitComparison:
         name: Display name of the tuned network (`"LSTM"`); its row in `metrics`.
         refit_name: The refit network's row in `metrics` (`"LSTM refit"`).
         trial_id: The best trial whose values were trained again.
-        epochs: Epochs the refit trained.
+        epochs: Epochs the refit was to train.
+        epochs_run: Epochs it trained: fewer than `epochs` only when a callback
+            stopped it (e.g. at `max_time`).
         epochs_from_search: Whether `epochs` is the search's count (else the tuned
             network's best epoch: it trained past the epoch cap).
         rows: Windows it trained on (training + validation).
@@ -78,6 +80,7 @@ class RefitComparison:
     refit_name: str
     trial_id: str
     epochs: int
+    epochs_run: int
     epochs_from_search: bool
     rows: int
     validation_rows: int
@@ -99,6 +102,8 @@ class RefitComparison:
         columns = ("MAE", "RMSE", "MASE")
         count = f"{self.epochs} epoch{'' if self.epochs == 1 else 's'}"
         how = "as the search found" if self.epochs_from_search else "as the tuned network"
+        if self.epochs_run < self.epochs:
+            count = f"stopped after {self.epochs_run} of {count}"
         return [
             f"{self.name} trained again on the training + validation windows (trial "
             f"{self.trial_id}'s values, {count} {how}, {self.rows:,} windows): test "
@@ -193,7 +198,9 @@ def refit_tuned_network(
         # intervals calibrated on the validation windows do not hold for a network
         # trained on them; the metrics are filled in below
         spec.pop("intervals", None)
-        spec["refit"] = {"trial": refit.trial_id, "epochs": refit.epochs, "windows": refit.rows}
+        history = getattr(refit.history, "history", None) or {}
+        epochs_run = len(history.get("loss") or []) or refit.epochs
+        spec["refit"] = {"trial": refit.trial_id, "epochs": epochs_run, "windows": refit.rows}
         forecaster = Forecaster(refit.model, tuned.forecaster.scaler, spec, base=data.base)
         predictions = forecaster.predict_windows(data.part("test")[0])
     refit_name = tuned.name + REFIT_SUFFIX
@@ -209,7 +216,7 @@ def refit_tuned_network(
         "%s trained again on %d windows for %d epochs in %.1f s",
         tuned.name,
         refit.rows,
-        refit.epochs,
+        epochs_run,
         seconds,
     )
     return RefitComparison(
@@ -217,6 +224,7 @@ def refit_tuned_network(
         refit_name=refit_name,
         trial_id=refit.trial_id,
         epochs=refit.epochs,
+        epochs_run=epochs_run,
         epochs_from_search=not tuned.extended_epochs,
         rows=refit.rows,
         validation_rows=refit.validation_rows,
