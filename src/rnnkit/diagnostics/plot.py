@@ -124,6 +124,7 @@ def plot_health_over_epochs(
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     named = (
         {str(k): list(v) for k, v in records.items()}
@@ -149,6 +150,7 @@ def plot_health_over_epochs(
         if series:
             ax.legend(fontsize="small")
         ax.set_ylim(-0.02, 1.02)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epochs trained")
         ax.set_ylabel("fraction")
         title = "Dead units and saturated gates"
@@ -157,6 +159,13 @@ def plot_health_over_epochs(
         else:
             ax.set_title(title)
     return _save(figure, path)
+
+
+def _layer_name(layer: Mapping[str, Any]) -> str:
+    """``"GRU 1"`` (type and position: the same in every build of a network), else its name."""
+    if layer.get("layer_type") and layer.get("index") is not None:
+        return f"{layer['layer_type']} {layer['index']}"
+    return str(layer["name"])
 
 
 def _fraction_series(
@@ -172,7 +181,7 @@ def _fraction_series(
             if layer.get("dead_fraction") is not None:
                 values["dead"] = layer["dead_fraction"]
             for key, value in values.items():
-                xs, ys = series.setdefault(f"{layer['name']} {key}", ([], []))
+                xs, ys = series.setdefault(f"{_layer_name(layer)} {key}", ([], []))
                 xs.append(x)
                 ys.append(value)
     return series

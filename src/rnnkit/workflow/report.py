@@ -47,6 +47,7 @@ from rnnkit.diagnostics.plot import plot_gradient_norms
 from rnnkit.diagnostics.plot import plot_health_over_epochs
 from rnnkit.workflow import plots
 from rnnkit.workflow.compare import ComparisonResult
+from rnnkit.workflow.health import HEALTH_BUDGET
 from rnnkit.workflow.health import HEALTH_SAMPLES
 from rnnkit.workflow.health import HEALTH_SEED
 from rnnkit.workflow.health import MEMORY_METRIC
@@ -473,9 +474,10 @@ def _health_section(result: ComparisonResult, folder: Path) -> list[str]:
         parts.append(
             _image(
                 path,
-                "Dead relu units and saturated gates per layer (fraction), measured during "
-                "training before the first epoch and after each epoch on the same validation "
-                f"windows.{unrecorded}",
+                "Dead relu units and saturated gates per layer (fraction) while each network "
+                "trained (a tuned network: its trial's run), measured at the marked epochs (0: "
+                "before the first) on the same validation windows, as often as keeps it under "
+                f"{HEALTH_BUDGET:.0%} of the training time.{unrecorded}",
             )
         )
     parts.append(
