@@ -238,3 +238,18 @@ def test_write_backtest_report_files(refitted, tmp_path):
     assert forecasts.groupby("fold").size().tolist() == per_fold
     text = page.read_text()
     assert run.verdict()[0] in text and "MAE and RMSE in kWh" in text
+
+
+def test_multi_step_folds_share_no_target_row_between_parts():
+    frame = pd.DataFrame({"y": _series(200)})
+    run = run_backtest(_config(frame, horizon=3), folds=2)
+    for fold in run.folds:
+        split, starts = fold.data.split, fold.data.starts
+        rows = {  # first and last target row of each part: window i -> rows i + 8 .. i + 10
+            part: (starts[s.start] + WINDOW, starts[s.stop - 1] + WINDOW + 2)
+            for part, s in zip(("train", "val", "test"), split, strict=True)
+        }
+        assert rows["train"][1] < rows["val"][0] and rows["val"][1] < rows["test"][0]
+        assert split.val.start - split.train.stop == 2 == split.test.start - split.val.stop
+    assert run.pooled_frame().loc["naive", "windows"] == 2 * run.folds[0].data.sizes()["test"]
+    assert run.forecast_frame()["step"].max() == 3

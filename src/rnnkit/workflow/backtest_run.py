@@ -428,19 +428,19 @@ class BacktestRun:
         test = self.pooled_test(network, baseline)
         numbers = f"pooled MASE {networks[network]:.3g} vs {baselines[baseline]:.3g}"
         if test is None:
-            outcome = "could not be tested"
+            outcome = "not tested (a zero or undefined MASE scale)"
         else:
             outcome = {
-                "better": "beats it",
-                "worse": "is worse",
-                "no difference": "shows no meaningful difference",
+                "better": "the network beats it",
+                "worse": "the network is worse",
+                "no difference": "no meaningful difference",
             }[test.outcome(LEVEL)]
             numbers += (
                 f"; Diebold-Mariano test on the pooled scaled errors, {p_phrase(test.p_value)}"
             )
         return [
-            f"Best network {network} against the best baseline {baseline}: the network "
-            f"{outcome} ({numbers}) and has the lower MASE in {won} of {k} fold"
+            f"Best network {network} against the best baseline {baseline}: {outcome} "
+            f"({numbers}); the network has the lower MASE in {won} of {k} fold"
             f"{'s' * (k > 1)}."
         ]
 
