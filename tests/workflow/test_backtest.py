@@ -253,3 +253,14 @@ def test_multi_step_folds_share_no_target_row_between_parts():
         assert split.val.start - split.train.stop == 2 == split.test.start - split.val.stop
     assert run.pooled_frame().loc["naive", "windows"] == 2 * run.folds[0].data.sizes()["test"]
     assert run.forecast_frame()["step"].max() == 3
+
+
+def test_fold_mase_axis_leaves_out_a_far_off_model():
+    from rnnkit.workflow.backtest_report import _top
+
+    table = pd.DataFrame(
+        {"model": ["naive", "seasonal naive", "GRU"] * 2, "MASE": [0.9, 5.0, 0.8, 1.2, 5.5, 0.7]}
+    )
+    pooled = pd.Series({"naive": 1.05, "seasonal naive": 5.25, "GRU": 0.75})
+    assert _top(table, pooled) == pytest.approx(1.2 * 1.1)
+    assert _top(table, pooled.drop("seasonal naive")) is None  # nothing far off: automatic axis

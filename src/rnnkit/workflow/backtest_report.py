@@ -57,6 +57,9 @@ _AROUND = 168
 def plot_fold_mase(run: BacktestRun, path: Path) -> Path:
     """Each model's MASE in each fold (x: the fold's origin), networks solid, baselines dashed.
 
+    Models over 3 times the best pooled MASE run above the axis (their legend
+    entries say so), so one far-off baseline does not flatten the other lines.
+
     Args:
         run: The backtest.
         path: The PNG to write.
@@ -71,9 +74,11 @@ def plot_fold_mase(run: BacktestRun, path: Path) -> Path:
     figure = _figure(1, 1, width=9.0, height=3.8)
     ax = figure.subplots()
     folds = sorted(table["fold"].unique())
+    top = _top(table, pooled)
     for name in run.models:
         rows = table[table["model"] == name].sort_values("fold")
         style, bold = styles[name], name == best
+        above = ", above the axis" if top is not None and (rows["MASE"] > top).any() else ""
         ax.plot(
             rows["fold"],
             rows["MASE"],
@@ -83,15 +88,34 @@ def plot_fold_mase(run: BacktestRun, path: Path) -> Path:
             linewidth=2.2 if bold else 1.1,
             markersize=6 if bold else 4,
             zorder=3 if bold else 2,
-            label=f"{name} (pooled {pooled[name]:.3g}{', best' if bold else ''})",
+            label=f"{name} (pooled {pooled[name]:.3g}{', best' if bold else ''}{above})",
         )
     ax.axhline(1.0, color="#dddddd", linewidth=0.8, zorder=1)
+    if top is not None:
+        ax.set_ylim(top=top)
     ax.set_xticks(folds)
     ax.set_xticklabels([f"fold {f}\n{o}" for f, o in zip(folds, run.origins(), strict=True)])
     ax.set_ylabel("test MASE (vs in-sample naive)")
     ax.set_title("MASE of each model at each forecast origin")
     ax.legend(fontsize="small", ncol=3)
     return _save(figure, path)
+
+
+def _top(table: pd.DataFrame, pooled: pd.Series) -> float | None:
+    """Top of the MASE axis that leaves out models over 3 times the best pooled MASE, or `None`.
+
+    One far-off model (a seasonal naive forecast on a series whose season does not
+    repeat) would otherwise flatten every other line.
+    """
+    finite = pooled[np.isfinite(pooled)]
+    if finite.empty:
+        return None
+    near = finite.index[finite <= 3 * finite.min()]
+    shown = table.loc[table["model"].isin(near), "MASE"]
+    shown = shown[np.isfinite(shown)]
+    if shown.empty or len(near) == len(finite):
+        return None
+    return float(max(shown.max(), 1.0) * 1.1)
 
 
 def plot_origins(run: BacktestRun, path: Path, *, units: Mapping[str, str] | None = None) -> Path:
@@ -193,7 +217,8 @@ def write_backtest_report(
         (
             plot_fold_mase(run, folder / "fold_mase.png"),
             "Test MASE of every model in every fold (x: the fold's origin); bold: the lowest "
-            "pooled MASE. Below the grey line at 1: better than the in-sample naive forecast.",
+            "pooled MASE. Below the grey line at 1: a lower error than the in-sample naive "
+            "forecast had on the training period.",
         ),
         (
             plot_origins(run, folder / "origins.png", units=known),
