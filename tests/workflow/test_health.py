@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import re
@@ -19,6 +20,7 @@ from rnnkit.workflow.health import health_callback
 from rnnkit.workflow.health import network_health
 from rnnkit.workflow.health import sample_memory
 from rnnkit.workflow.networks import ForecastHyperModel
+from rnnkit.workflow.report import _health_section
 from rnnkit.workflow.report import _tuning_table
 
 WINDOW = 96
@@ -109,6 +111,16 @@ def test_without_health_the_report_has_no_section(compared, tmp_path):
     page = write_report(result, tmp_path, health=False).read_text(encoding="utf-8")
     assert "Gradient health" not in page
     assert not (tmp_path / "gradient_health.png").exists()
+
+
+def test_one_measurement_draws_no_course_over_epochs(compared, tmp_path):
+    result, _ = compared
+    fit = copy.copy(result.fits["RNN"])
+    fit.health_records = fit.health_records[:1]  # a short run: measured before training only
+    page = "\n".join(_health_section(dataclasses.replace(result, fits={"RNN": fit}), tmp_path))
+    assert (tmp_path / "gradient_health.png").is_file()
+    assert not (tmp_path / "gradient_health_epochs.png").exists()
+    assert "gradient_health_epochs.png" not in page
 
 
 def test_each_trial_records_its_effective_memory_in_the_study(tmp_path):
