@@ -238,6 +238,7 @@ def test_write_backtest_report_files(refitted, tmp_path):
     assert forecasts.groupby("fold").size().tolist() == per_fold
     text = page.read_text()
     assert run.verdict()[0] in text and "MAE and RMSE in kWh" in text
+    assert f"Windows: {len(run.data.x):,} of {WINDOW} steps forecasting 1 step(s)" in text
 
 
 def test_multi_step_folds_share_no_target_row_between_parts():

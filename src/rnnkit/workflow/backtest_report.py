@@ -242,6 +242,17 @@ def _fold_table(folds: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _window_lines(run: BacktestRun) -> list[str]:
+    """The windows and the scaling, in words (the folds' own layout is in its table)."""
+    config, last = run.config, run.folds[-1].data
+    return [
+        f"Windows: {len(run.data.x):,} of {config.window} steps forecasting {config.horizon} "
+        f"step(s) ahead (stride {config.stride}), targets: {', '.join(run.data.targets)}.",
+        f"Scaling (refitted at every origin; the last fold's): {last.scaler.describe()}",
+        *last.model_lines(),
+    ]
+
+
 def _html(
     run: BacktestRun,
     folds: pd.DataFrame,
@@ -300,7 +311,7 @@ def _html(
         "<h2>Plots</h2>",
         *[_image(path, caption) for path, caption in figures],
         "<h2>Data</h2>",
-        _list(data.report.lines() + data.notes),
+        _list([*data.report.lines(), *_window_lines(run), *data.notes]),
     ]
     settings: dict[str, Any] = {**config.to_dict(), "folds": k, "refit": run.refit}
     settings.pop("intervals", None)
