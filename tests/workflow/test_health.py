@@ -14,6 +14,7 @@ import pytest
 import rnnkit.tuner as kt
 from rnnkit.workflow import ForecastConfig
 from rnnkit.workflow import compare_models
+from rnnkit.workflow import fit_forecaster
 from rnnkit.workflow import write_report
 from rnnkit.workflow.health import HEALTH_SAMPLES
 from rnnkit.workflow.health import health_callback
@@ -22,6 +23,7 @@ from rnnkit.workflow.health import sample_memory
 from rnnkit.workflow.networks import ForecastHyperModel
 from rnnkit.workflow.report import _health_section
 from rnnkit.workflow.report import _tuning_table
+from rnnkit.workflow.train import FitResult
 
 WINDOW = 96
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -149,3 +151,18 @@ def test_each_trial_records_its_effective_memory_in_the_study(tmp_path):
     assert len(runs) == 2
     assert all([r.epoch for r in run.health_records] == [0] for run in runs)
     assert all(run.health_records[0].samples == 32 for run in runs)  # the validation windows
+
+
+@pytest.mark.skipif(
+    "health_records" not in FitResult.__dataclass_fields__,
+    reason="train.py does not record gradient health yet (FitResult.health_records)",
+)
+def test_a_fit_records_its_gradient_health_while_it_trains():
+    config = ForecastConfig(
+        data=frame(320), target="load", window=24, horizon=1, epochs=2, batch_size=2, patience=0
+    )
+    fit = fit_forecaster(config, "gru", {"units": 4})
+    # 100+ batches an epoch: measured every epoch, before training too
+    assert [record.epoch for record in fit.health_records] == [0, 1, 2]
+    windows = len(fit.data.scaled("val")[0])
+    assert all(record.samples == min(windows, HEALTH_SAMPLES) for record in fit.health_records)
