@@ -70,7 +70,7 @@ def health_every(batches: int) -> int:
 
     One measurement costs about `MEASURE_BATCHES` training batches, so with
     `batches` per epoch measuring every `ceil(MEASURE_BATCHES / (HEALTH_BUDGET *
-    batches))`-th epoch spends at most `HEALTH_BUDGET` of the training time on it.
+    batches))`-th epoch spends about `HEALTH_BUDGET` of the training time on it, or less.
 
     Example:
         >>> health_every(33), health_every(64), health_every(128), health_every(10_000)
