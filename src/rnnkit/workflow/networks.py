@@ -223,13 +223,14 @@ class ForecastHyperModel(HyperModel):
     def fit(self, hp: Any, model: Any, *args: Any, **kwargs: Any) -> Any:
         """Train the trial's network, recording its history and epoch times in `runs`.
 
-        After training, the network's effective memory (`health.network_memory`) is
-        measured on `HEALTH_SAMPLES` of the `validation_data` windows, one
-        diagnostic pass, and returned beside the per-epoch metrics as
-        `effective_memory`: the tuner stores it with the trial's metrics (the
-        study's `result` user attribute, `results_dataframe()`'s
-        `metric_effective_memory`). Not measured without `validation_data`, or
-        when the last step gets no finite gradient (a diverged trial).
+        After training, the network's effective memory
+        (`rnnkit.workflow.health.network_memory`) is measured on `HEALTH_SAMPLES`
+        of the `validation_data` windows, one diagnostic pass, and returned beside
+        the per-epoch metrics as `effective_memory`: the tuner stores it with the
+        trial's metrics (the study's `result` user attribute, `results_dataframe()`'s
+        `metric_effective_memory`). Measured whatever `health` says; not without
+        `validation_data`, or when the last step gets no finite gradient (a
+        diverged trial).
 
         Returns:
             The `History`, or a copy of it whose `history` also holds the
