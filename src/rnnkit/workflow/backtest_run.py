@@ -386,10 +386,11 @@ class BacktestRun:
         best = str(scores.idxmin())
         kind = "a network" if best in self.networks else "a baseline"
         k = len(self.folds)
+        naive = f"; naive {pooled.loc['naive', 'MASE']:.3g}" if best != "naive" else ""
         lines = [
             f"Lowest pooled MASE: {best} ({kind}, {scores[best]:.3g} over "
-            f"{int(pooled.loc[best, 'windows']):,} test windows in {k} fold{'s' * (k > 1)}; "
-            f"naive {pooled.loc['naive', 'MASE']:.3g})."
+            f"{int(pooled.loc[best, 'windows']):,} test windows in {k} fold{'s' * (k > 1)}"
+            f"{naive})."
         ]
         winners = self.fold_winners()
         wins = sum(w == best for w in winners)
