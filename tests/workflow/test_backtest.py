@@ -265,3 +265,17 @@ def test_fold_mase_axis_leaves_out_a_far_off_model():
     pooled = pd.Series({"naive": 1.05, "seasonal naive": 5.25, "GRU": 0.75})
     assert _top(table, pooled) == pytest.approx(1.2 * 1.1)
     assert _top(table, pooled.drop("seasonal naive")) is None  # nothing far off: automatic axis
+
+
+def test_tuning_on_the_first_fold_sets_the_values_of_later_folds(tmp_path):
+    frame = pd.DataFrame({"y": _series(200)})
+    run = run_backtest(_config(frame, out=str(tmp_path)), folds=2, max_trials=2)
+    tuning = run.tunings["RNN"]
+    assert len(tuning.trials) == 2
+    later = run.folds[1].fits["RNN"]
+    assert later.hyperparameters == {**later.hyperparameters, **tuning.best_hyperparameters}
+    assert run.folds[0].fits["RNN"] is tuning.fit
+    assert (tmp_path / "tuning").is_dir()  # the study lives in the output folder, as for compare
+    page = write_backtest_report(run, tmp_path / "report")
+    assert len(pd.read_csv(page.parent / "tuning_rnn.csv")) == 2
+    assert "tuned on the first fold (2 trial(s) each)" in page.read_text()

@@ -11,7 +11,13 @@ import typer
 from rnnkit.cli import common as c
 from rnnkit.cli.compare import Models
 
-__all__ = ["BACKTEST_DEFAULTS", "backtest_command", "register"]
+__all__ = [
+    "BACKTEST_DEFAULTS",
+    "backtest_command",
+    "check_folds",
+    "register",
+    "run_backtest_command",
+]
 
 #: `ForecastConfig` values this command uses unless a flag or --config says otherwise.
 BACKTEST_DEFAULTS = {"out": "rnnkit_backtest", "test_fraction": 0.3, "max_trials": 0}

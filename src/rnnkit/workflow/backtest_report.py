@@ -7,6 +7,7 @@ conventions (every file atomic, the page self-contained, no scripts):
 - `pooled.csv`: one row per model, over every fold's test windows
   (`BacktestRun.pooled_frame`);
 - `forecasts.csv`: every fold's test forecasts beside the actual values;
+- `tuning_<network>.csv`: the first fold's tuning trials (with `max_trials > 0`);
 - `fold_mase.png`: each model's MASE in each fold, in the report's colours;
 - `origins.png`: the actual series around each origin with the step-1
   forecasts of the best pooled model, the best network and the naive forecast;
@@ -212,6 +213,8 @@ def write_backtest_report(
     atomic_write(folder / "folds.csv", folds.to_csv(index=False))
     atomic_write(folder / "pooled.csv", pooled.to_csv())
     atomic_write(folder / "forecasts.csv", run.forecast_frame().to_csv(index=False))
+    for tuning in run.tunings.values():
+        atomic_write(folder / f"tuning_{tuning.kind}.csv", tuning.trials.to_csv(index=False))
     known = target_units(run.data, units)
     figures = [
         (
