@@ -279,3 +279,13 @@ def test_tuning_on_the_first_fold_sets_the_values_of_later_folds(tmp_path):
     page = write_backtest_report(run, tmp_path / "report")
     assert len(pd.read_csv(page.parent / "tuning_rnn.csv")) == 2
     assert "tuned on the first fold (2 trial(s) each)" in page.read_text()
+
+
+def test_a_target_constant_before_the_origin_gets_a_verdict_on_mae():
+    series = np.r_[np.full(150, 5.0), np.arange(50.0)]
+    run = run_backtest(_config(pd.DataFrame({"y": series}), season=None), folds=2)
+    pooled = run.pooled_frame()
+    assert pooled["MASE"].isna().all() and pooled["MAE"].notna().all()
+    verdict = run.verdict()
+    assert verdict[0].startswith("No model has a finite pooled MASE: the in-sample naive MAE")
+    assert verdict[1].startswith(f"Lowest pooled MAE: {pooled['MAE'].idxmin()} (")

@@ -382,7 +382,19 @@ class BacktestRun:
         pooled = self.pooled_frame()
         scores = pooled["MASE"][np.isfinite(pooled["MASE"])]
         if scores.empty:
-            return ["No model has a finite pooled MASE (a constant training series?)."]
+            mae = pooled["MAE"].dropna()
+            lines = [
+                "No model has a finite pooled MASE: the in-sample naive MAE it divides by is 0 "
+                "or undefined in some fold (a target constant before that origin)."
+            ]
+            if len(mae):
+                low = str(mae.idxmin())
+                what = "a network" if low in self.networks else "a baseline"
+                lines.append(
+                    f"Lowest pooled MAE: {low} ({what}, {mae[low]:.4g}; "
+                    f"rel_naive {pooled.loc[low, 'rel_naive']:.3g})."
+                )
+            return lines
         best = str(scores.idxmin())
         kind = "a network" if best in self.networks else "a baseline"
         k = len(self.folds)
