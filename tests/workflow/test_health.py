@@ -21,6 +21,7 @@ from rnnkit.workflow.health import health_callback
 from rnnkit.workflow.health import network_health
 from rnnkit.workflow.health import sample_memory
 from rnnkit.workflow.networks import ForecastHyperModel
+from rnnkit.workflow.networks import _batches
 from rnnkit.workflow.report import _health_section
 from rnnkit.workflow.report import _tuning_table
 from rnnkit.workflow.train import FitResult
@@ -123,6 +124,13 @@ def test_one_measurement_draws_no_course_over_epochs(compared, tmp_path):
     assert (tmp_path / "gradient_health.png").is_file()
     assert not (tmp_path / "gradient_health_epochs.png").exists()
     assert "gradient_health_epochs.png" not in page
+
+
+def test_a_trial_counts_its_batches_as_fit_does():
+    x = np.zeros((65, 3, 1), "float32")
+    assert _batches((x, x[:, 0]), {"batch_size": 32}) == 3
+    assert _batches((x, x[:, 0]), {}) == 3  # Keras' default batch size, 32
+    assert _batches((), {"x": x, "batch_size": 64, "steps_per_epoch": 7}) == 7
 
 
 def test_each_trial_records_its_effective_memory_in_the_study(tmp_path):

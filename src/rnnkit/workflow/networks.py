@@ -30,6 +30,7 @@ import copy
 import json
 import time
 from collections.abc import Mapping
+from collections.abc import Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -274,5 +275,7 @@ def _batches(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int:
     if kwargs.get("steps_per_epoch"):
         return int(kwargs["steps_per_epoch"])
     x = args[0] if args else kwargs.get("x")
+    if not isinstance(x, Sized):
+        return 1
     size = kwargs.get("batch_size") or 32
-    return max(1, -(-len(x) // int(size))) if hasattr(x, "__len__") else 1
+    return max(1, -(-len(x) // int(size)))

@@ -465,7 +465,7 @@ def _health_section(result: ComparisonResult, folder: Path) -> list[str]:
         "saturated gates.</p>"
     )
     # a course needs two measurements at least (a short run may have only the one before)
-    recorded = {name: h.records for name, h in healths.items() if len(h.records or ()) >= 2}
+    recorded = {name: h.records or [] for name, h in healths.items() if len(h.records or ()) >= 2}
     if recorded:
         path = plot_health_over_epochs(
             recorded, folder / HEALTH_EPOCHS_PLOT, colors={n: colors[n] for n in recorded}
