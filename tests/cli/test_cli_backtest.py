@@ -42,6 +42,7 @@ def test_backtest_with_defaults_writes_the_report_folder(runner, tmp_path, dated
     assert re.search(r"│ RNN +│[^\n]*│ +\d/2 │", result.stdout)  # the printed table
     html = (out / "report.html").read_text()
     assert "MASE in each fold" in html and f"Lowest pooled MASE: {best}" in html
+    assert "max_time&quot;: 480.0" in html  # 4 minutes per fold trained, 2 folds
 
 
 def test_no_refit_trains_the_networks_at_the_first_origin_only(runner, tmp_path, plain_csv):
@@ -53,6 +54,14 @@ def test_no_refit_trains_the_networks_at_the_first_origin_only(runner, tmp_path,
     assert folds.loc[(2, "linear on lags"), "trained"]  # baselines: refitted at every origin
     assert "trained at the first origin only (--no-refit)" in result.stdout
     assert "Backtest: 2 fold(s)" not in result.stdout  # --quiet: no table
+    assert "max_time&quot;: 240.0" in (out / "report.html").read_text()  # one fold trained
+
+
+def test_max_time_none_lifts_the_limit(runner, tmp_path, plain_csv):
+    out = tmp_path / "bt"
+    args = ["backtest", str(plain_csv), "--target", "demand", *SMALL, "--folds", "1"]
+    _ok(runner.invoke(app, [*args, "--max-time", "none", "--out", str(out), "--quiet"]))
+    assert "max_time&quot;: null" in (out / "report.html").read_text()
 
 
 @pytest.mark.parametrize(
@@ -62,6 +71,7 @@ def test_no_refit_trains_the_networks_at_the_first_origin_only(runner, tmp_path,
         (["--folds", "500"], 2, "Received: --folds 500."),
         (["--test-fraction", "1.5"], 2, "`test_fraction` must be in (0, 1). Received: "),
         (["--models", "rnn,cnn"], 2, "unknown model 'cnn'"),
+        (["--max-time", "soon"], 2, "max_time"),
         (
             ["--max-rows", "60", "--folds", "47", "--test-fraction", "0.7"],
             1,

@@ -13,6 +13,7 @@ from rnnkit.workflow.backtest_run import run_backtest
 from rnnkit.workflow.backtesting import backtest
 from rnnkit.workflow.baselines import NaiveForecaster
 from rnnkit.workflow.spec import ForecastConfig
+from rnnkit.workflow.train import fit_forecaster
 
 
 def test_backtest_naive_on_a_line_hand_values():
@@ -289,3 +290,23 @@ def test_a_target_constant_before_the_origin_gets_a_verdict_on_mae():
     verdict = run.verdict()
     assert verdict[0].startswith("No model has a finite pooled MASE: the in-sample naive MAE")
     assert verdict[1].startswith(f"Lowest pooled MAE: {pooled['MAE'].idxmin()} (")
+
+
+def test_max_time_is_shared_evenly_over_the_trainings_left(monkeypatch):
+    from rnnkit.workflow import backtest_run
+
+    shares = []
+
+    def recording(config, *args, **kwargs):
+        shares.append(config.max_time)
+        return fit_forecaster(config, *args, **kwargs)
+
+    monkeypatch.setattr(backtest_run, "fit_forecaster", recording)
+    frame = pd.DataFrame({"y": _series(200)})
+    run_backtest(_config(frame, max_time="10m"), folds=2)
+    assert len(shares) == 2
+    assert 250 < shares[0] < 300  # (600 s - what preparing took) / 2 trainings
+    assert shares[0] < shares[1] < 600  # the first finished early and left its time
+    shares.clear()
+    run_backtest(_config(frame), folds=2)
+    assert shares == [None, None]

@@ -64,6 +64,15 @@ MaxTrials = Annotated[
     ),
 ]
 Out = Annotated[Path | None, c.with_default(c.Out, BACKTEST_DEFAULTS["out"])]
+MaxTime = Annotated[
+    str | None,
+    typer.Option(
+        help="Hard time limit for the whole backtest: seconds, or 90s, 5m, 1h, shared evenly "
+        "over the trainings left (each stops at its share and keeps its best epoch); 'none' "
+        "for no limit. [default: 4m per fold trained, 12m for 3 folds]",
+        metavar="DURATION",
+    ),
+]
 
 
 def check_folds(folds: int | None) -> int:
@@ -99,7 +108,12 @@ def run_backtest_command(run: Any, *, folds: int, refit: bool, quiet: bool, unit
     networks = len(run.models)
     later = folds - 1 if refit else 0  # first fold: tuning trials or one training per network
     trainings = networks * (max(run.max_trials, 1) + later)
-    plan = WorkPlan(trainings=trainings, epochs=epoch_cap(run) or 1, models=networks * (1 + later))
+    plan = WorkPlan(
+        trainings=trainings,
+        epochs=epoch_cap(run) or 1,
+        models=networks * (1 + later),
+        max_seconds=run.max_time,
+    )
     with RichProgress(quiet=quiet, plan=plan) as progress:
         result = run_backtest(
             run, folds=folds, refit=refit, max_trials=run.max_trials, progress=progress
@@ -174,6 +188,8 @@ def backtest_command(
     calendar: c.Calendar = None,
     max_rows: c.MaxRows = None,
     epochs: c.Epochs = None,
+    windows_per_epoch: c.WindowsPerEpoch = None,
+    max_time: MaxTime = None,
     batch_size: c.BatchSize = None,
     patience: c.Patience = None,
     seed: c.Seed = None,
@@ -203,9 +219,17 @@ def backtest_command(
         rnnkit backtest sales.csv --models gru --no-refit --epochs 10
     """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     flags = {k: v for k, v in locals().items() if k not in ("folds", "refit")}
+    unlimited = (max_time or "").strip().lower() == "none"
+    if unlimited:
+        flags["max_time"] = None
     with c.handle_errors(debug):
         count = check_folds(folds)
-        run = c.build_config(flags, config, **BACKTEST_DEFAULTS)
+        from rnnkit.workflow.spec import COMPARE_MAX_TIME
+
+        limit = None if unlimited else COMPARE_MAX_TIME * (count if refit else 1)
+        run = c.build_config(flags, config, **BACKTEST_DEFAULTS, max_time=limit)
+        if unlimited:
+            run.max_time = None
         run_backtest_command(
             run, folds=count, refit=refit, quiet=quiet, units=c.units_for(run, unit)
         )

@@ -60,6 +60,7 @@ from rnnkit.workflow.baselines import NaiveForecaster
 from rnnkit.workflow.baselines import SeasonalNaiveForecaster
 from rnnkit.workflow.compare import BASELINE_NAMES
 from rnnkit.workflow.compare import ComparisonResult
+from rnnkit.workflow.compare import network_share
 from rnnkit.workflow.forecast_metrics import naive_scale
 from rnnkit.workflow.prepare import PreparedData
 from rnnkit.workflow.prepare import prepare_data
@@ -505,7 +506,11 @@ def run_backtest(
     (`config.models`) train with their default hyperparameters; with
     `max_trials > 0` each is tuned on the first fold (`config.tuner`, at most
     `config.epochs` epochs a trial) and the values it found are trained at the
-    later origins (`config.max_trials` is not read). `config.test_fraction` is the share
+    later origins (`config.max_trials` is not read). With `config.max_time`, the
+    backtest's time (counted from this call) is shared evenly over the trainings
+    left (`network_share`): each training (or first-fold search) stops at its
+    share and keeps its best epoch, and one that finishes early leaves its time
+    to the later ones. `config.test_fraction` is the share
     of the windows in all test blocks together; `config.val_fraction` the share
     of each fold's windows before its origin used for validation. Prediction
     intervals are not made (`config.intervals` is ignored).
@@ -552,6 +557,7 @@ def run_backtest(
     listener.begin("folds", total=len(splits), description="folds")
     results: list[ComparisonResult] = []
     trained: list[tuple[str, ...]] = []
+    trainings = len(config.models) * (len(splits) if refit else 1)
     first: dict[str, FitResult] = {}
     values: dict[str, dict[str, Any]] = {}
     tunings: dict[str, TuneResult] = {}
@@ -563,13 +569,16 @@ def run_backtest(
             if number > 1 and not refit:
                 fits.append(_reuse(first[kind], fold))
                 continue
+            left = trainings - sum(len(names) for names in trained) - len(fits)
+            share = network_share(config, time.perf_counter() - started, left)
+            budget = config.replace(max_time=share)
             if number == 1 and config.max_trials > 0:
-                tuning = tune_forecaster(config, kind, data=fold, progress=listener)
+                tuning = tune_forecaster(budget, kind, data=fold, progress=listener)
                 tunings[tuning.name] = tuning
                 values[kind] = dict(tuning.best_hyperparameters)
                 fit = tuning.fit
             else:
-                fit = fit_forecaster(config, kind, values.get(kind), data=fold, progress=listener)
+                fit = fit_forecaster(budget, kind, values.get(kind), data=fold, progress=listener)
             first.setdefault(kind, fit)
             fits.append(fit)
             listener.advance("models")
