@@ -95,7 +95,7 @@ def test_report_folder_has_tables_and_plots(report):
 def test_report_html_is_self_contained(report):
     page = report.read_text()
     images = re.findall(r"src='data:image/png;base64,([^']+)'", page)
-    assert len(images) == len(list(report.parent.glob("*.png"))) == 6
+    assert len(images) == len(list(report.parent.glob("*.png"))) == 7
     assert all(base64.b64decode(image)[:4] == b"\x89PNG" for image in images)
     assert "<script" not in page and "http://" not in page and "https://" not in page
 
@@ -168,8 +168,8 @@ def test_report_renders_in_headless_chromium_with_every_image(report, tmp_path, 
     assert done.returncode == 0, done.stderr[-2000:]
     title = re.search(r"<title>(.*?)</title>", done.stdout)
     assert title is not None, done.stdout[:500]
-    assert title.group(1) == "probe images=6/6 errors=0"
-    assert Path(report).read_text().count("<img") == 6
+    assert title.group(1) == "probe images=7/7 errors=0"
+    assert Path(report).read_text().count("<img") == 7
 
 
 def _whole(path: Path) -> bool:
