@@ -310,3 +310,14 @@ def test_max_time_is_shared_evenly_over_the_trainings_left(monkeypatch):
     shares.clear()
     run_backtest(_config(frame), folds=2)
     assert shares == [None, None]
+
+
+def test_times_are_dates_only_when_every_time_is_midnight():
+    from rnnkit.workflow.backtest_run import _time_text
+
+    midnight = np.datetime64("2023-03-10T00:00")
+    hourly = pd.date_range("2023-03-09", periods=48, freq="h")
+    daily = pd.date_range("2023-03-01", periods=20, freq="D")
+    assert _time_text(midnight, hourly) == "2023-03-10 00:00:00"
+    assert _time_text(midnight, daily) == "2023-03-10"
+    assert _time_text(np.int64(17), pd.RangeIndex(40)) == "17"

@@ -208,12 +208,13 @@ def refit_parts(data: PreparedData, split: ChronologicalSplit) -> PreparedData:
     )
 
 
-def _time_text(value: Any) -> str:
-    """A timestamp or row number as a short string (no time part at midnight)."""
-    if isinstance(value, (np.datetime64, pd.Timestamp)):
-        stamp = pd.Timestamp(value)
-        return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
-    return str(value)
+def _time_text(value: Any, index: pd.Index) -> str:
+    """A timestamp or row number of `index` as text; dates only when every time is midnight."""
+    if not isinstance(value, (np.datetime64, pd.Timestamp)):
+        return str(value)
+    stamp = pd.Timestamp(value)
+    dates = isinstance(index, pd.DatetimeIndex) and bool((index == index.normalize()).all())
+    return str(stamp.date()) if dates else str(stamp)
 
 
 @dataclass
@@ -256,7 +257,8 @@ class BacktestRun:
 
     def origins(self) -> list[str]:
         """Each fold's origin: the time (or row) of the last observation before its test block."""
-        return [_time_text(f.data.origin_times("test")[0]) for f in self.folds]
+        index = self.data.frame.index
+        return [_time_text(f.data.origin_times("test")[0], index) for f in self.folds]
 
     def fold_frame(self) -> pd.DataFrame:
         """One row per fold and model (the `folds.csv` table).
@@ -271,6 +273,8 @@ class BacktestRun:
         """
         rows = []
         columns = ["MAE", "RMSE", "MASE", "MASE_seasonal", "rel_naive", "rel_seasonal"]
+        origins = self.origins()
+        index = self.data.frame.index
         for number, (fold, trained) in enumerate(zip(self.folds, self.trained, strict=True), 1):
             sizes = fold.data.sizes()
             times = fold.data.target_times("test")
@@ -280,9 +284,9 @@ class BacktestRun:
                 rows.append(
                     {
                         "fold": number,
-                        "origin": _time_text(fold.data.origin_times("test")[0]),
-                        "test_start": _time_text(times[0, 0]),
-                        "test_end": _time_text(times[-1, -1]),
+                        "origin": origins[number - 1],
+                        "test_start": _time_text(times[0, 0], index),
+                        "test_end": _time_text(times[-1, -1], index),
                         "train_windows": sizes["train"],
                         "val_windows": sizes["val"],
                         "test_windows": sizes["test"],
@@ -563,7 +567,7 @@ def run_backtest(
     tunings: dict[str, TuneResult] = {}
     for number, split in enumerate(splits, 1):
         fold = refit_parts(data, split)
-        origin = _time_text(fold.origin_times("test")[0])
+        origin = _time_text(fold.origin_times("test")[0], data.frame.index)
         fits = []
         for kind in config.models:
             if number > 1 and not refit:
