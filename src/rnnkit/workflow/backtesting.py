@@ -2,7 +2,10 @@
 
 The driver knows nothing about models: it hands index arrays to a
 `fit_predict(train_idx, test_idx)` callable, which fits whatever it likes on
-the training samples and returns forecasts for the test samples.
+the training samples and returns forecasts for the test samples. For the
+networks and baselines of the forecasting workflow (validation part, refit or
+reuse, pooled scores, report), use `rnnkit.workflow.backtest_run.run_backtest`
+(`rnnkit backtest`).
 """
 
 from __future__ import annotations
