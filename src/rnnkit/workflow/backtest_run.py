@@ -395,19 +395,20 @@ class BacktestRun:
             if len(mae):
                 low = str(mae.idxmin())
                 what = "a network" if low in self.networks else "a baseline"
+                rel_naive = float(pooled["rel_naive"][low])
                 lines.append(
-                    f"Lowest pooled MAE: {low} ({what}, {mae[low]:.4g}; "
-                    f"rel_naive {pooled.loc[low, 'rel_naive']:.3g})."
+                    f"Lowest pooled MAE: {low} ({what}, {mae[low]:.4g}; rel_naive {rel_naive:.3g})."
                 )
             return lines
         best = str(scores.idxmin())
         kind = "a network" if best in self.networks else "a baseline"
         k = len(self.folds)
-        naive = f"; naive {pooled.loc['naive', 'MASE']:.3g}" if best != "naive" else ""
+        naive_mase = float(pooled["MASE"]["naive"])
+        naive = f"; naive {naive_mase:.3g}" if best != "naive" else ""
+        windows = int(pooled["windows"][best])
         lines = [
             f"Lowest pooled MASE: {best} ({kind}, {scores[best]:.3g} over "
-            f"{int(pooled.loc[best, 'windows']):,} test windows in {k} fold{'s' * (k > 1)}"
-            f"{naive})."
+            f"{windows:,} test windows in {k} fold{'s' * (k > 1)}{naive})."
         ]
         winners = self.fold_winners()
         wins = sum(w == best for w in winners)

@@ -303,4 +303,3 @@ def _most_saturated(layer: LayerHealth) -> str:
         return "–"
     gate, fraction = max(layer.saturation.items(), key=lambda item: item[1])
     return f"{gate} {fraction:.1%}"
-

@@ -243,7 +243,7 @@ def plot_forecasts(
         ax.set_title(f"{target}: {step + 1}-step-ahead test forecasts ({shown} windows)")
         ax.set_ylabel(axis_label(target, units))
         if np.issubdtype(np.asarray(times).dtype, np.datetime64):
-            locator = AutoDateLocator(maxticks=8)
+            locator = AutoDateLocator(minticks=2, maxticks=7)  # maxticks=8 warns on some ranges
             ax.xaxis.set_major_locator(locator)
             ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.legend(fontsize="small", ncol=4)
