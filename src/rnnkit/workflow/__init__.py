@@ -25,6 +25,9 @@ from rnnkit.workflow.forecast_metrics import smape
 from rnnkit.workflow.forecast_metrics import summarize_verdicts
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from rnnkit.workflow.backtest_report import write_backtest_report
+    from rnnkit.workflow.backtest_run import BacktestRun
+    from rnnkit.workflow.backtest_run import run_backtest
     from rnnkit.workflow.backtesting import BacktestFold
     from rnnkit.workflow.backtesting import BacktestResult
     from rnnkit.workflow.backtesting import backtest
@@ -56,6 +59,7 @@ __all__ = [
     "METRIC_NAMES",
     "BacktestFold",
     "BacktestResult",
+    "BacktestRun",
     "ComparisonResult",
     "FitResult",
     "ForecastConfig",
@@ -85,11 +89,13 @@ __all__ = [
     "predict_from_csv",
     "prepare_data",
     "rmse",
+    "run_backtest",
     "seasonal_naive_forecast",
     "smape",
     "summarize_path",
     "summarize_verdicts",
     "tune_forecaster",
+    "write_backtest_report",
     "write_report",
 ]
 
@@ -99,6 +105,9 @@ __getattr__, __dir__ = lazy_exports(
         "BacktestFold": "rnnkit.workflow.backtesting",
         "BacktestResult": "rnnkit.workflow.backtesting",
         "backtest": "rnnkit.workflow.backtesting",
+        "BacktestRun": "rnnkit.workflow.backtest_run",
+        "run_backtest": "rnnkit.workflow.backtest_run",
+        "write_backtest_report": "rnnkit.workflow.backtest_report",
         "LinearLagForecaster": "rnnkit.workflow.baselines",
         "NaiveForecaster": "rnnkit.workflow.baselines",
         "Season": "rnnkit.workflow.baselines",
