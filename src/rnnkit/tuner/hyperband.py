@@ -158,7 +158,7 @@ class HyperbandPlan:
     def _runs(self) -> list[tuple[int, int]]:
         """``(trials, epochs each trains)`` per round, in schedule order, within ``max_trials``."""
         left = self.max_trials
-        out = []
+        out: list[tuple[int, int]] = []
         for _ in range(self.schedule.iterations):
             for r in self.rows:
                 count = r.trials if left is None else min(r.trials, left)

@@ -404,3 +404,24 @@ class HyperbandOracle(Oracle):
                 dedup=False,
             )
         return Proposal(ProposalKind.NEW, EngineKind.RANDOM, control=choice.control)
+
+
+def median_pruner(*, startup_trials: int, warmup_epochs: int) -> Any:
+    """Optuna's median rule, for callers that must not import optuna themselves.
+
+    Args:
+        startup_trials: Trials that finish before any is pruned.
+        warmup_epochs: Epochs a trial always runs before it can be pruned.
+
+    Returns:
+        An ``optuna.pruners.MedianPruner`` to pass as ``pruner=``.
+
+    Example:
+        >>> type(median_pruner(startup_trials=2, warmup_epochs=4)).__name__
+        'MedianPruner'
+    """
+    import optuna
+
+    return optuna.pruners.MedianPruner(
+        n_startup_trials=startup_trials, n_warmup_steps=warmup_epochs
+    )

@@ -270,7 +270,7 @@ class Tuner(BaseTuner):
         """
         assert self.hypermodel is not None
         saver = _BestCheckpoint(self.trial_dir(trial.trial_id), self.oracle.objective)
-        results = []
+        results: list[Any] = []
         for execution in range(self.executions_per_trial):
             if results and self._past_deadline():  # max_time: score the executions done
                 break

@@ -27,12 +27,14 @@ import rnnkit.tuner as kt
 from rnnkit._validation import check_one_of
 from rnnkit.callbacks.base import Callback
 from rnnkit.callbacks.early_stopping import EarlyStopping
+from rnnkit.diagnostics.measure import HealthFigures
 from rnnkit.errors import CheckpointError
 from rnnkit.errors import RnnkitError
 from rnnkit.errors import RnnkitValueError
 from rnnkit.models.summary import summary_rows
 from rnnkit.utils.random import set_random_seed
 from rnnkit.workflow.forecaster import Forecaster
+from rnnkit.workflow.health import health_callback
 from rnnkit.workflow.importance import hyperparameter_importance
 from rnnkit.workflow.intervals import non_negative_targets
 from rnnkit.workflow.measure import CPU_METHOD
@@ -96,6 +98,8 @@ class FitResult:
         reused_trial: Id of the tuning trial whose trained weights this is (no
             retraining; `history`, `seconds_per_epoch` and `train_seconds` are
             that trial's), or `None` (trained here). Defaults to `None`.
+        health_records: GradientHealth figures measured while it trained (epoch 0 =
+            before training), or `None`. Defaults to `None`.
     """
 
     kind: str
@@ -118,6 +122,7 @@ class FitResult:
     extended_epochs: int = 0
     residual_over: str | None = None
     reused_trial: str | None = None
+    health_records: list[HealthFigures] | None = None
 
     @property
     def peak_memory_mb(self) -> float:
@@ -244,6 +249,7 @@ class _Run:
     train_seconds: float
     peak_bytes: int | None = None
     extended_epochs: int = 0
+    health_records: list[HealthFigures] | None = None
 
 
 def _train(
@@ -254,6 +260,7 @@ def _train(
     *,
     initial: dict[str, list[float]] | None = None,
     deadline: float | None = None,
+    health_records: list[HealthFigures] | None = None,
 ) -> _Run:
     """Train `network` with early stopping; extend a still-improving run when allowed.
 
@@ -269,6 +276,8 @@ def _train(
     run = _Run(
         history={k: list(v) for k, v in (initial or {}).items()}, seconds=[], train_seconds=0
     )
+    health = health_callback(data)  # under 5 % of the training time (health_every)
+    health.records = list(health_records or [])  # a continued run appends to them
 
     def fit(first: int, last: int, description: str) -> None:
         timer = EpochTimer()
@@ -277,6 +286,7 @@ def _train(
             timer,
             EpochProgress(listener, label=description, epochs=last - first),
             StopAtDeadline(deadline, label),
+            health,
         ]
         started = time.perf_counter()
         with PeakMemory(network.device) if on_cuda else contextlib.nullcontext() as peak:
@@ -310,6 +320,7 @@ def _train(
         extension = (run.history.get("val_loss") or run.history["loss"])[done:]
         if not extension or not np.nanmin(extension) < best:  # no better epoch: keep the old
             network.set_weights(weights)
+    run.health_records = health.records or None
     return run
 
 
@@ -446,6 +457,7 @@ def _result(
         extended_epochs=run.extended_epochs,
         residual_over=data.base_name,
         reused_trial=reused_trial,
+        health_records=run.health_records,
     )
 
 
@@ -461,11 +473,9 @@ def search_pruner() -> Any:
     the earlier trials at the same epoch stops there (state PRUNED): hopeless trials
     leave their time to the others. Every network's search uses the same rule.
     """
-    import optuna
+    from rnnkit.tuner.oracles import median_pruner
 
-    return optuna.pruners.MedianPruner(
-        n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=PRUNER_WARMUP_EPOCHS
-    )
+    return median_pruner(startup_trials=PRUNER_STARTUP_TRIALS, warmup_epochs=PRUNER_WARMUP_EPOCHS)
 
 
 def _make_tuner(
@@ -629,7 +639,13 @@ def _reuse_best_trial(
             logger.info("training the best values again: %s", exc)
             return None
         run = _train(
-            network, data, listener, DISPLAY_NAMES[kind], initial=record.history, deadline=deadline
+            network,
+            data,
+            listener,
+            DISPLAY_NAMES[kind],
+            initial=record.history,
+            deadline=deadline,
+            health_records=record.health_records,
         )
         run.seconds = [*record.seconds, *run.seconds]
         run.train_seconds += record.train_seconds
