@@ -22,7 +22,7 @@ install-test: $(BIN)/python
 	$(BIN)/pip install -q $(TORCH) -e '.[test]'
 
 demo: install
-	@echo "Running rnnkit demo: tunes and trains a SimpleRNN, an LSTM and a GRU on the bundled Beijing PM2.5 data and writes rnnkit_report/, about a minute and a half on a quiet 2-core CPU..."
+	@echo "Running rnnkit demo: tunes and trains a SimpleRNN, an LSTM and a GRU on the bundled Beijing PM2.5 data and writes rnnkit_report/, about a minute on a 2-core CPU..."
 	$(BIN)/rnnkit demo --out rnnkit_report
 
 test: install-test lint

@@ -52,8 +52,8 @@ def demo_command(
     Forecasts the PM2.5 concentration 6 hours ahead from the last 24 hours of
     air quality and weather (the last 3,000 hourly rows; missing readings
     interpolated, wind direction one-hot encoded), with 4 tuning trials of at
-    most 20 epochs per network: about a minute and a half on a quiet 2-core CPU
-    (longer while other programs load it). Writes the report folder (default
+    most 20 epochs per network: about a minute on a 2-core CPU (longer while
+    other programs load it). Writes the report folder (default
     ./rnnkit_report) with report.html.
 
     Data: "Beijing PM2.5 Data", UCI Machine Learning Repository (CC BY 4.0);
