@@ -50,22 +50,18 @@ import pandas as pd
 
 from rnnkit._validation import check_non_negative_int
 from rnnkit._validation import check_positive_int
-from rnnkit.data.scaling import make_window_scaler
 from rnnkit.data.splits import ChronologicalSplit
 from rnnkit.data.splits import chronological_split
 from rnnkit.data.splits import expanding_window_splits
 from rnnkit.errors import DataError
-from rnnkit.workflow.baselines import LinearLagForecaster
-from rnnkit.workflow.baselines import NaiveForecaster
-from rnnkit.workflow.baselines import SeasonalNaiveForecaster
 from rnnkit.workflow.compare import BASELINE_NAMES
 from rnnkit.workflow.compare import ComparisonResult
 from rnnkit.workflow.compare import network_share
 from rnnkit.workflow.forecast_metrics import naive_scale
 from rnnkit.workflow.prepare import PreparedData
+from rnnkit.workflow.prepare import fit_parts
 from rnnkit.workflow.prepare import prepare_data
 from rnnkit.workflow.progress import ProgressListener
-from rnnkit.workflow.residual import choose_base
 from rnnkit.workflow.significance import LEVEL
 from rnnkit.workflow.significance import DieboldMarianoResult
 from rnnkit.workflow.significance import diebold_mariano
@@ -179,33 +175,10 @@ def refit_parts(data: PreparedData, split: ChronologicalSplit) -> PreparedData:
         >>> early.sizes(), float(early.train_series[-1, 0])  # the last training target: row 23
         ({'train': 20, 'val': 5, 'test': 5}, 23.0)
     """
-    config = data.config
-    targets = data.target_index
-    x_train, y_train = data.x[split.train], data.y[split.train]
-    x_val, y_val = data.x[split.val], data.y[split.val]
-    scaler = make_window_scaler(config.scaling, targets=targets).fit(x_train, y_train)
-    seasonal = SeasonalNaiveForecaster(config.season, freq=data.frequency, targets=targets).fit(
-        x_train, y_train
+    fitted = fit_parts(
+        data.config, data.x, data.y, split, frequency=data.frequency, targets=data.target_index
     )
-    baselines = {
-        "naive": NaiveForecaster(targets=targets).fit(x_train, y_train),
-        "seasonal naive": seasonal,
-        "linear on lags": LinearLagForecaster(alpha="auto", targets=targets).fit(
-            x_train, y_train, validation_data=(x_val, y_val)
-        ),
-    }
-    base_name, base_scores = choose_base(baselines, x_val, y_val, config.residual)
-    return dataclasses.replace(
-        data,
-        split=split,
-        scaler=scaler,
-        season=int(seasonal.season_),
-        season_source=str(seasonal.season_source_),
-        baselines=baselines,
-        base_name=base_name,
-        base_scores=base_scores,
-        notes=list(data.notes),
-    )
+    return dataclasses.replace(data, split=split, **fitted, notes=list(data.notes))
 
 
 def _time_text(value: Any, index: pd.Index) -> str:

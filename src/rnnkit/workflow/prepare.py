@@ -54,7 +54,7 @@ from rnnkit.workflow.residual import scale_inputs
 from rnnkit.workflow.residual import scaled_base
 from rnnkit.workflow.spec import ForecastConfig
 
-__all__ = ["BEIJING_ATTRIBUTION", "PreparedData", "prepare_data", "read_source"]
+__all__ = ["BEIJING_ATTRIBUTION", "PreparedData", "fit_parts", "prepare_data", "read_source"]
 
 logger = logging.getLogger(__name__)
 
@@ -346,20 +346,7 @@ def prepare_data(config: ForecastConfig, *, caller: str = "prepare_data()") -> P
             f"{caller}: only {split.sizes()[0]} training window(s) from {len(frame):,} rows. "
             "Use a smaller window, horizon or test/validation fractions, or a longer series."
         )
-    train = split.train
-    scaler = make_window_scaler(config.scaling, targets=target_index).fit(x[train], y[train])
-    seasonal = SeasonalNaiveForecaster(
-        config.season, freq=report.frequency, targets=target_index
-    ).fit(x[train], y[train])
-    val = split.val
-    baselines = {
-        "naive": NaiveForecaster(targets=target_index).fit(x[train], y[train]),
-        "seasonal naive": seasonal,
-        "linear on lags": LinearLagForecaster(alpha="auto", targets=target_index).fit(
-            x[train], y[train], validation_data=(x[val], y[val])
-        ),
-    }
-    base_name, base_scores = choose_base(baselines, x[val], y[val], config.residual)
+    fitted = fit_parts(config, x, y, split, frequency=report.frequency, targets=target_index)
     if gap:
         notes.append(
             f"Left out {gap} window(s) between consecutive parts so no target step is shared "
@@ -379,15 +366,54 @@ def prepare_data(config: ForecastConfig, *, caller: str = "prepare_data()") -> P
         y=y,
         starts=starts,
         split=split,
-        scaler=scaler,
-        season=int(seasonal.season_),
-        season_source=str(seasonal.season_source_),
         source=source,
         time_column=time_column,
         is_bundled=is_bundled,
         notes=notes,
         calendar=cycles,
-        baselines=baselines,
-        base_name=base_name,
-        base_scores=base_scores,
+        **fitted,
     )
+
+
+def fit_parts(
+    config: ForecastConfig,
+    x: np.ndarray,
+    y: np.ndarray,
+    split: ChronologicalSplit,
+    *,
+    frequency: Any,
+    targets: Any,
+) -> dict[str, Any]:
+    """What `PreparedData` holds that is fitted on the training (and validation) windows.
+
+    The window scaler, the season (inferred unless set or known from `frequency`),
+    the naive, seasonal-naive and linear-on-lags baselines (the ridge penalty chosen
+    on the validation part) and the baseline the networks correct. `prepare_data`
+    and the backtest's folds (`rnnkit.workflow.backtest_run.refit_parts`) both fit
+    them here, so a fold is prepared exactly as a whole run is.
+
+    Returns:
+        The `PreparedData` fields `scaler`, `season`, `season_source`, `baselines`,
+        `base_name` and `base_scores`.
+    """
+    train, val = split.train, split.val
+    scaler = make_window_scaler(config.scaling, targets=targets).fit(x[train], y[train])
+    seasonal = SeasonalNaiveForecaster(config.season, freq=frequency, targets=targets).fit(
+        x[train], y[train]
+    )
+    baselines = {
+        "naive": NaiveForecaster(targets=targets).fit(x[train], y[train]),
+        "seasonal naive": seasonal,
+        "linear on lags": LinearLagForecaster(alpha="auto", targets=targets).fit(
+            x[train], y[train], validation_data=(x[val], y[val])
+        ),
+    }
+    base_name, base_scores = choose_base(baselines, x[val], y[val], config.residual)
+    return {
+        "scaler": scaler,
+        "season": int(seasonal.season_),
+        "season_source": str(seasonal.season_source_),
+        "baselines": baselines,
+        "base_name": base_name,
+        "base_scores": base_scores,
+    }
