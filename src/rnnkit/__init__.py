@@ -18,32 +18,14 @@ variable is already set: OpenMP threads that spin while waiting made training
 machine"). Set the variable yourself to choose otherwise.
 """
 
-import importlib
 import os
 from typing import TYPE_CHECKING
+
+from rnnkit._lazy import lazy_exports
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
-
-#: Subpackages reachable as attributes (``rnnkit.layers``), imported on first use.
-_SUBMODULES = (
-    "activations",
-    "callbacks",
-    "constraints",
-    "initializers",
-    "keras",
-    "layers",
-    "losses",
-    "metrics",
-    "models",
-    "optimizers",
-    "regularizers",
-    "saving",
-    "utils",
-)
-#: Names re-exported from a subpackage, imported on first use.
-_NAMES = {"Input": "rnnkit.layers", "Sequential": "rnnkit.models", "load_model": "rnnkit.models"}
 
 __all__ = [
     "Input",
@@ -84,16 +66,24 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time these load laz
     from rnnkit.models import load_model
 
 
-def __getattr__(name: str) -> object:
-    if name in _SUBMODULES:
-        value = importlib.import_module(f"{__name__}.{name}")
-    elif name in _NAMES:
-        value = getattr(importlib.import_module(_NAMES[name]), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "activations": "rnnkit.activations",
+        "callbacks": "rnnkit.callbacks",
+        "constraints": "rnnkit.constraints",
+        "initializers": "rnnkit.initializers",
+        "keras": "rnnkit.keras",
+        "layers": "rnnkit.layers",
+        "losses": "rnnkit.losses",
+        "metrics": "rnnkit.metrics",
+        "models": "rnnkit.models",
+        "optimizers": "rnnkit.optimizers",
+        "regularizers": "rnnkit.regularizers",
+        "saving": "rnnkit.saving",
+        "utils": "rnnkit.utils",
+        "Input": "rnnkit.layers",
+        "Sequential": "rnnkit.models",
+        "load_model": "rnnkit.models",
+    },
+)
