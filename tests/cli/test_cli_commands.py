@@ -142,7 +142,7 @@ def test_config_file_run_with_flag_override(runner, plain_csv, tmp_path):
 
 def test_tune_writes_tuning_history_and_model(runner, plain_csv, tmp_path):
     out = tmp_path / "tuned"
-    _ok(
+    result = _ok(
         runner.invoke(
             app,
             [
@@ -169,6 +169,11 @@ def test_tune_writes_tuning_history_and_model(runner, plain_csv, tmp_path):
     assert (out / "tuning_history.png").is_file()
     assert "Importance: not computed: 2 completed trial(s)" in (out / "report.html").read_text()
     assert (out / "models" / "rnn" / "model.keras").is_file()
+    assert "RNN trained again on the training + validation windows" in result.stdout
+    assert "the tuned RNN: MAE" in result.stdout
+    assert "RNN trained again on the training + validation windows" in (
+        (out / "report.html").read_text()
+    )
 
 
 def test_summary_describes_data_model_and_report(runner, dated_csv, tmp_path):

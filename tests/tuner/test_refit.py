@@ -244,6 +244,12 @@ def test_refit_best_asks_for_epochs_when_the_search_recorded_none(tmp_path):
     assert refit_best(tuner, x, y, epochs=2).history == 0.0
 
 
+def test_tuner_refit_best_is_the_function(searched):
+    tuner, (x, y), val = searched
+    refit = tuner.refit_best(x, y, validation_data=val, seed=4)
+    assert (refit.epochs, refit.rows, refit.seed, refit.model.units) == (PEAK + 1, 16, 4, 4)
+
+
 # ---------------------------------------------------------------- Hyperband
 def test_found_epochs_of_hyperband_promotions_include_their_parents(tmp_path):
     tuner = kt.Hyperband(

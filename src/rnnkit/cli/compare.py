@@ -36,6 +36,7 @@ def run_comparison(run: Any, *, quiet: bool, title: str | None = None, units: An
     """
     from rnnkit.cli.display import RichProgress
     from rnnkit.cli.display import print_comparison
+    from rnnkit.cli.display import print_refits
     from rnnkit.workflow.compare import compare_models
     from rnnkit.workflow.progress import WorkPlan
     from rnnkit.workflow.report import write_report
@@ -56,6 +57,7 @@ def run_comparison(run: Any, *, quiet: bool, title: str | None = None, units: An
     shown = target_units(result.data, units)
     report = write_report(result, run.out, title=title, units=shown)
     print_comparison(result, report, models, quiet=quiet, units=shown)
+    print_refits(result)
 
 
 def compare_command(

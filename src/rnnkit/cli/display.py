@@ -180,6 +180,17 @@ def print_comparison(
         console.print(f"Model {name}: {folder}")
 
 
+def print_refits(result: Any) -> None:
+    """Print each tuned network's refit sentence: both test scores (stdout)."""
+    console = Console(highlight=False)
+    if not console.is_terminal:  # files and pipes: one line per sentence
+        console = Console(highlight=False, width=1000)
+    for tuning in result.tunings.values():
+        if getattr(tuning, "refit", None) is not None:
+            for line in tuning.refit.lines():
+                console.print(line)
+
+
 def coverage_lines(result: Any) -> list[str]:
     """One line per network: its prediction intervals' coverage on the test windows."""
     table = getattr(result, "coverage", None)

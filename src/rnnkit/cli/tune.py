@@ -71,6 +71,7 @@ def tune_command(
         run = c.build_config(flags, config)  # before the heavy imports: bad flags fail fast
         from rnnkit.cli.display import RichProgress
         from rnnkit.cli.display import print_comparison
+        from rnnkit.cli.display import print_refits
         from rnnkit.workflow.compare import ComparisonResult
         from rnnkit.workflow.progress import WorkPlan
         from rnnkit.workflow.report import write_report
@@ -102,6 +103,7 @@ def tune_command(
             units=shown,
         )
         print_comparison(result, report, models, quiet=quiet, units=shown)
+        print_refits(result)
 
 
 def register(app: typer.Typer) -> None:

@@ -490,6 +490,45 @@ class Tuner(BaseTuner):
             except Exception as exc:
                 results[i] = exc
 
+    def refit_best(
+        self,
+        x: Any,
+        y: Any,
+        *,
+        validation_data: tuple[Any, Any] | None = None,
+        epochs: int | None = None,
+        seed: int | None = None,
+        **fit_kwargs: Any,
+    ) -> Any:
+        """Train the best trial's values on ``x, y`` then ``validation_data``, for the found epochs.
+
+        The model to deploy once the search is over; ``get_best_models()`` is the model
+        the search scored. See :func:`rnnkit.tuner.refit.refit_best` for the data order,
+        the epoch count (Hyperband promotions, ``executions_per_trial``), the seeds and
+        why there is no early stopping; docs/tuning.md, "The best model: get_best_models
+        or refit_best", compares the two.
+
+        Args:
+            x: Training inputs.
+            y: Training targets.
+            validation_data: ``(x_val, y_val)``, trained on after ``x, y``. Defaults to
+                `None`.
+            epochs: Epochs instead of the found count. Defaults to `None`.
+            seed: Seed of the build and fit seeds. Defaults to `None` (the search's).
+            **fit_kwargs: Passed to ``hypermodel.fit`` (``batch_size``, ``callbacks``, ...).
+
+        Returns:
+            A :class:`~rnnkit.tuner.refit.RefitResult`; ``.model`` is the trained model.
+
+        Raises:
+            NoCompletedTrialError: no trial completed.
+        """
+        from rnnkit.tuner import refit  # refit imports this module
+
+        return refit.refit_best(
+            self, x, y, validation_data=validation_data, epochs=epochs, seed=seed, **fit_kwargs
+        )
+
     def get_best_models(self, num_models: int = 1) -> list[Any]:
         """The best trials' models with their best-epoch weights.
 

@@ -408,6 +408,9 @@ def _html(
             parts.append(_table(table))
         parts.append(f"<p class='note'>{html.escape(_importance_note(tuning))}</p>")
         parts.append(_table(_tuning_table(tuning.trials)))
+        if tuning.refit is not None:  # the best values trained again on train + validation
+            parts.append(_table(tuning.refit.metrics))
+            parts.append(f"<p>{html.escape(' '.join(tuning.refit.lines()))}</p>")
         if f"metric_{MEMORY_METRIC}" in tuning.trials:
             parts.append(
                 f"<p class='note'>{MEMORY_METRIC}: how many steps back (of the "

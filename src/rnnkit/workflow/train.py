@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 import numpy as np
@@ -57,6 +58,9 @@ from rnnkit.workflow.spec import EPOCH_EXTENSION
 from rnnkit.workflow.spec import NETWORK_KINDS
 from rnnkit.workflow.spec import ForecastConfig
 from rnnkit.workflow.spec import parse_duration
+
+if TYPE_CHECKING:  # rnnkit.workflow.refit imports this module
+    from rnnkit.workflow.refit import RefitComparison
 
 __all__ = ["FitResult", "TuneResult", "fit_forecaster", "tune_forecaster"]
 
@@ -149,6 +153,11 @@ class TuneResult:
             again when that trial ran in another process (see `FitResult`).
         search_seconds: Seconds the search took.
         project_dir: Folder of the tuning project (study and checkpoints).
+        notes: Extra lines for the report. Defaults to `[]`.
+        refit: The best values trained again on the training + validation
+            windows for the epochs the search found, scored beside `fit` on the
+            test windows (`rnnkit.workflow.refit`), or `None` (no time left).
+            Defaults to `None`.
     """
 
     kind: str
@@ -161,6 +170,7 @@ class TuneResult:
     search_seconds: float
     project_dir: Path
     notes: list[str] = field(default_factory=list)
+    refit: RefitComparison | None = None
 
 
 def _check_kind(model: str, caller: str) -> str:
@@ -719,6 +729,13 @@ def tune_forecaster(
         "tuner": config.tuner,
         "reused_trial": fit.reused_trial,
     }
+    refit = None
+    if deadline is None or time.time() < deadline:
+        from rnnkit.workflow.refit import refit_tuned_network  # it imports this module
+
+        refit = refit_tuned_network(
+            tuner, fit, progress=listener, callbacks=[StopAtDeadline(deadline, name)]
+        )
     return TuneResult(
         kind=kind,
         name=name,
@@ -729,4 +746,5 @@ def tune_forecaster(
         fit=fit,
         search_seconds=search_seconds,
         project_dir=Path(tuner.project_dir),
+        refit=refit,
     )
