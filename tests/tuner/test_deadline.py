@@ -98,3 +98,24 @@ def test_hyperband_search_cost_honours_max_trials_and_times_measured_epochs(tmp_
     assert after.seconds_per_epoch > 0
     assert after.estimated_seconds == pytest.approx(10 * after.seconds_per_epoch)
     assert "measured over 10 epochs" in str(after)
+
+
+def test_two_workers_stop_their_running_trials_at_the_deadline(tmp_path):
+    tuner = kt.RandomSearch(
+        rb.build_gru, objective="val_loss", max_trials=6, seed=1,
+        directory=tmp_path, project_name="deadline_workers",
+    )  # fmt: skip
+    x, y = rb.data()
+    started = time.perf_counter()
+    tuner.search(
+        x, y, validation_data=(x, y), epochs=10_000, batch_size=1, callbacks=[SlowBatches()],
+        max_time=8.0, workers=2, verbose=0,
+    )  # fmt: skip  # 10,000 epochs of 48 slow batches: hours without the deadline
+    seconds = time.perf_counter() - started
+    assert seconds < 8.0 + 90  # the workers' start and shutdown under load, not the epochs
+    frame = tuner.results_dataframe()
+    # no trial starts after the deadline: at most one per worker, each cut and completed
+    assert len(frame) <= 2
+    assert set(frame.status) <= {"COMPLETED"}
+    for model in tuner.get_best_models(len(frame)):  # each kept its best epoch's checkpoint
+        assert np.isfinite(model.predict(x[:2], verbose=0)).all()
