@@ -5,6 +5,14 @@ run's parameters as ``self.params`` (``epochs``, ``steps``, ``verbose``). It sto
 training by setting ``self.model.stop_training = True`` and resets its own state
 in ``on_train_begin``, so one instance can serve several ``fit`` calls.
 
+A callback whose decisions depend on earlier epochs (a patience counter, a best
+value) may offer ``get_state() -> dict`` and ``set_state(state)``: the dict holds
+only numbers, strings, ``None``, lists, dicts and NumPy arrays, and ``set_state``,
+called after ``on_train_begin``, makes training continued with ``initial_epoch``
+behave as if it had never stopped. The tuner stores it in each trial's resume point
+(docs/tuning.md, "Resuming an interrupted trial"); :func:`checked_state` checks a
+state read back from disk.
+
 Example:
     >>> class Count(Callback):
     ...     def on_train_begin(self, logs=None):
@@ -16,7 +24,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
+
+from rnnkit.errors import RnnkitValueError
 
 
 class Callback:
@@ -178,3 +191,64 @@ class History(Callback):
     def __repr__(self) -> str:
         keys = ", ".join(self.history)
         return f"<History epochs={len(self.epoch)} keys=[{keys}]>"
+
+
+_KINDS = {
+    "count": "a non-negative integer",
+    "number": "a number or None",
+    "arrays": "a list of arrays or None",
+}
+
+
+def checked_state(owner: Any, state: Any, fields: Mapping[str, str]) -> dict[str, Any]:
+    """``state`` if it holds exactly ``fields``, each of its kind; else an error.
+
+    For ``set_state`` methods, whose state may come back from a file: kinds are
+    ``"count"`` (a non-negative integer), ``"number"`` (a number or ``None``) and
+    ``"arrays"`` (a list of NumPy arrays, or ``None``).
+
+    Args:
+        owner: The callback (its class names it in the message).
+        state: The state to check.
+        fields: ``{key: kind}``.
+
+    Returns:
+        ``state``, unchanged.
+
+    Raises:
+        RnnkitValueError: a key is missing or unknown, or a value is of another kind.
+
+    Example:
+        >>> checked_state(Callback(), {"wait": 2}, {"wait": "count"})
+        {'wait': 2}
+        >>> try:
+        ...     checked_state(Callback(), {"wait": -1}, {"wait": "count"})
+        ... except ValueError as exc:
+        ...     print(exc)
+        Callback.set_state(): 'wait' must be a non-negative integer. Received: wait=-1. Pass \
+what get_state() returned.
+    """
+    caller = f"{type(owner).__name__}.set_state()"
+    if not isinstance(state, dict) or set(state) != set(fields):
+        got = sorted(state) if isinstance(state, dict) else type(state).__name__
+        raise RnnkitValueError(
+            f"{caller}: expected a dict with keys {sorted(fields)}. Received: {got}. "
+            "Pass what get_state() returned."
+        )
+    for key, kind in fields.items():
+        value = state[key]
+        if kind == "count":
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        elif kind == "number":
+            ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+        else:
+            ok = value is None or (
+                isinstance(value, list) and all(isinstance(a, np.ndarray) for a in value)
+            )
+        if not ok:
+            shown = f"a list of {len(value)}" if isinstance(value, list) else repr(value)[:80]
+            raise RnnkitValueError(
+                f"{caller}: {key!r} must be {_KINDS[kind]}. Received: {key}={shown}. "
+                "Pass what get_state() returned."
+            )
+    return state

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rnnkit._validation import check_bool
+from rnnkit.callbacks.base import checked_state
 from rnnkit.callbacks.monitor import MonitorCallback
 from rnnkit.callbacks.progress import print_msg
 from rnnkit.errors import RnnkitTypeError
@@ -105,6 +106,19 @@ class ModelCheckpoint(MonitorCallback):
         self._current_epoch = 0
         self._batches_since_save = 0
         self._last_batch = None
+
+    def get_state(self) -> dict[str, Any]:
+        """The best value and the batches since the last save (what later saves depend on)."""
+        return {"best": self.best, "batches_since_save": self._batches_since_save}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Put back what :meth:`get_state` returned.
+
+        Raises:
+            RnnkitValueError: `state` is not such a dict.
+        """
+        state = checked_state(self, state, {"best": "number", "batches_since_save": "count"})
+        self.best, self._batches_since_save = state["best"], state["batches_since_save"]
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Remember the epoch, for batch-level file names."""

@@ -9,6 +9,7 @@ import numpy as np
 from rnnkit._validation import check_bool
 from rnnkit._validation import check_non_negative_int
 from rnnkit._validation import check_number
+from rnnkit.callbacks.base import checked_state
 from rnnkit.callbacks.monitor import MonitorCallback
 from rnnkit.callbacks.progress import print_msg
 
@@ -136,6 +137,42 @@ class EarlyStopping(MonitorCallback):
                     f"{self.best_epoch + 1}."
                 )
             self.model.set_weights(self.best_weights)
+
+    def get_state(self) -> dict[str, Any]:
+        """The counters, best value and best weights the coming epochs depend on.
+
+        With :meth:`set_state` (after `on_train_begin`), a `fit` continued with
+        `initial_epoch` stops and restores exactly as one uninterrupted `fit` would.
+
+        Example:
+            >>> stopper = EarlyStopping(patience=3)
+            >>> stopper.on_train_begin()
+            >>> stopper.set_state({**stopper.get_state(), "wait": 2, "best": 0.5})
+            >>> stopper.wait, stopper.best
+            (2, 0.5)
+        """
+        weights = None if self.best_weights is None else list(self.best_weights)
+        return {
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "best_weights": weights,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Put back what :meth:`get_state` returned.
+
+        Raises:
+            RnnkitValueError: `state` is not such a dict.
+        """
+        fields = {"wait": "count", "stopped_epoch": "count", "best": "number"}
+        fields.update(best_epoch="count", best_weights="arrays")
+        state = checked_state(self, state, fields)
+        self.wait, self.stopped_epoch = state["wait"], state["stopped_epoch"]
+        self.best, self.best_epoch = state["best"], state["best_epoch"]
+        weights = state["best_weights"]
+        self.best_weights = None if weights is None else [np.array(w) for w in weights]
 
     def _copy_weights(self) -> list[np.ndarray]:
         return [np.array(w, copy=True) for w in self.model.get_weights()]

@@ -15,6 +15,7 @@ from typing import Any
 from rnnkit._validation import check_non_negative_int
 from rnnkit._validation import check_number
 from rnnkit.callbacks.base import Callback
+from rnnkit.callbacks.base import checked_state
 from rnnkit.callbacks.monitor import MonitorCallback
 from rnnkit.callbacks.progress import print_msg
 from rnnkit.errors import RnnkitTypeError
@@ -143,6 +144,26 @@ class ReduceLROnPlateau(MonitorCallback):
                 self.cooldown_counter = self.cooldown
                 self.wait = 0
 
+    def get_state(self) -> dict[str, Any]:
+        """The best value and counters the coming epochs depend on.
+
+        The rate itself lives in the optimizer (and in its state); with
+        :meth:`set_state` (after `on_train_begin`), a `fit` continued with
+        `initial_epoch` reduces exactly as one uninterrupted `fit` would.
+        """
+        return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Put back what :meth:`get_state` returned.
+
+        Raises:
+            RnnkitValueError: `state` is not such a dict.
+        """
+        fields = {"best": "number", "wait": "count", "cooldown_counter": "count"}
+        state = checked_state(self, state, fields)
+        self.best, self.wait = state["best"], state["wait"]
+        self.cooldown_counter = state["cooldown_counter"]
+
     def _reduce(self, epoch: int) -> bool:
         old_lr = _get_lr(self.model, "ReduceLROnPlateau")
         if not old_lr > self.min_lr:
@@ -188,6 +209,14 @@ class LearningRateScheduler(Callback):
         self._takes_lr = _schedule_takes_lr(schedule)
         self.schedule = schedule
         self.verbose = verbose
+
+    def get_state(self) -> dict[str, Any]:
+        """Nothing: the rate comes from the schedule and the optimizer (resumable as it is)."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Accept :meth:`get_state`'s empty state."""
+        checked_state(self, state, {})
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Call the schedule and assign the rate it returns."""

@@ -13,6 +13,7 @@ from typing import Any
 from rnnkit._validation import check_bool
 from rnnkit._validation import suggest
 from rnnkit.callbacks.base import Callback
+from rnnkit.callbacks.base import checked_state
 from rnnkit.callbacks.progress import print_msg
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
@@ -48,6 +49,14 @@ class TerminateOnNaN(Callback):
     def __init__(self, raise_error: bool = False) -> None:
         super().__init__()
         self.raise_error = check_bool("raise_error", raise_error, caller="TerminateOnNaN")
+
+    def get_state(self) -> dict[str, Any]:
+        """Nothing: each batch is checked on its own (resumable as it is)."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Accept :meth:`get_state`'s empty state."""
+        checked_state(self, state, {})
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         """Check `logs["loss"]` and stop (or raise) if it is NaN or infinite."""

@@ -1,8 +1,12 @@
-"""Per-trial best-epoch checkpoints: crash-safe, checksummed, never pickled.
+"""Per-trial checkpoints: crash-safe, checksummed, never pickled.
 
-A trial folder holds ``checkpoint.json`` (the manifest) and the files it names:
-weights written by the model's own ``save_weights`` (safetensors) and, when the
-model has one, the optimizer state as safetensors tensors plus a JSON skeleton.
+A trial folder holds two kinds of checkpoint, each a manifest and the files it names:
+the best epoch's (``checkpoint.json``; ``get_best_models`` and Hyperband promotions
+load it) and the resume point of a running trial (``resume.json``: the last epoch's
+state, :mod:`rnnkit.tuner.resume`). Each holds weights written by the model's own
+``save_weights`` (safetensors) and, when the model has one, the optimizer state as
+safetensors tensors plus a JSON skeleton; a resume point adds its training state
+(history, callback and generator states) the same way.
 Every file is written to a temporary name in the same folder, fsynced and renamed;
 the manifest is replaced last, so a kill at any moment leaves either the old or the
 new checkpoint. The manifest keeps the previous checkpoint too, and loading falls
@@ -33,6 +37,7 @@ import re
 import stat
 import uuid
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +51,7 @@ from rnnkit._files import sha256_file
 from rnnkit.errors import CheckpointError
 
 MANIFEST = "checkpoint.json"
-_FORMAT = "rnnkit.tuner.checkpoint/1"
+RESUME_MANIFEST = "resume.json"
 MAX_MANIFEST_BYTES = 16 << 20  # a manifest is a few KB; its skeleton grows with parameters
 MAX_SKELETON_DEPTH = 32
 MAX_SKELETON_NODES = 1_000_000
@@ -54,15 +59,49 @@ MAX_KEY_CHARS = 1_000
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,199}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _INT_KEY = re.compile(r"-?[0-9]{1,18}")
-# Files a save writes, and the temporary names a killed save may leave (``_files`` adds
-# ``.tmp-<12 hex>-`` to the name it writes): the only files a save ever deletes.
-_OWN_FILE = re.compile(
-    r"(\.tmp-[0-9a-f]{12}-)?(\.tmp-)?"
-    r"(weights-\d{5,}-[0-9a-f]{8}\.weights\.safetensors|optimizer-\d{5,}-[0-9a-f]{8}\.safetensors)"
-    r"|\.tmp-[0-9a-f]{12}-checkpoint\.json"
-)
-_ENTRY_KEYS = {"epoch", "value", "weights", "optimizer", "optimizer_error"}
 _ITEM_KEYS = {"file", "sha256", "size"}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of checkpoint: its manifest, format tag, file prefix and entry keys."""
+
+    manifest: str
+    format: str
+    prefix: str
+    required: frozenset[str]
+    optional: frozenset[str]
+
+    @property
+    def own_file(self) -> re.Pattern[str]:
+        """The files a save of this kind writes: the only files a save ever deletes.
+
+        Temporary names a killed save may leave count too (``_files`` adds
+        ``.tmp-<12 hex>-`` to the name it writes).
+        """
+        prefix, manifest = re.escape(self.prefix), re.escape(self.manifest)
+        return re.compile(
+            rf"(\.tmp-[0-9a-f]{{12}}-)?(\.tmp-)?{prefix}"
+            r"(weights-\d{5,}-[0-9a-f]{8}\.weights\.safetensors"
+            r"|(optimizer|state)-\d{5,}-[0-9a-f]{8}\.safetensors)"
+            rf"|\.tmp-[0-9a-f]{{12}}-{manifest}"
+        )
+
+
+BEST = Kind(
+    MANIFEST,
+    "rnnkit.tuner.checkpoint/1",
+    "",
+    frozenset({"epoch", "value", "weights"}),
+    frozenset({"optimizer", "optimizer_error"}),
+)
+RESUME = Kind(
+    RESUME_MANIFEST,
+    "rnnkit.tuner.resume/1",
+    "resume-",
+    frozenset({"epoch", "weights", "state"}),
+    frozenset({"optimizer", "optimizer_error"}),
+)
 
 
 # ------------------------------------------------------------ optimizer state
@@ -134,10 +173,32 @@ def save_checkpoint(
             permission); the files of this attempt are removed and the previous
             checkpoint stays the folder's checkpoint.
     """
+    entry = {"epoch": int(epoch), "value": float(value)}
+    _save_safely(folder, model, BEST, entry, None, with_optimizer=with_optimizer)
+
+
+def save_resume_point(folder: Path, model: Any, *, epoch: int, state: Any) -> None:
+    """Save ``model``'s weights, optimizer state and ``state`` as the folder's resume point.
+
+    ``state`` is what training needs besides the model (numbers, strings, lists, dicts
+    and arrays; see :func:`flatten_state`). Written like the best-epoch checkpoint,
+    beside it, under its own manifest ``resume.json``.
+
+    Raises:
+        CheckpointError: a file could not be written; the previous resume point is kept.
+    """
+    _save_safely(folder, model, RESUME, {"epoch": int(epoch)}, state, with_optimizer=True)
+
+
+def _save_safely(
+    folder: Path, model: Any, kind: Kind, entry: dict[str, Any], state: Any, *, with_optimizer
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    epoch = entry["epoch"]
     tag = f"{epoch:05d}-{uuid.uuid4().hex[:8]}"
+    what = "checkpoint" if kind is BEST else "resume point"
     try:
-        _save(folder, model, tag, epoch=epoch, value=value, with_optimizer=with_optimizer)
+        _save(folder, model, kind, tag, entry, state, with_optimizer=with_optimizer)
     except OSError as exc:
         for path in folder.glob(f"*{tag}*"):  # this attempt's files, kept by no manifest
             with contextlib.suppress(OSError):
@@ -145,8 +206,8 @@ def save_checkpoint(
         full = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
         hint = "the disk is full or a file size limit was reached" if full else "see the cause"
         raise CheckpointError(
-            f"Could not save the epoch {epoch} checkpoint in {folder}: "
-            f"{exc.strerror or exc} ({hint}). The previous checkpoint is kept."
+            f"Could not save the epoch {epoch} {what} in {folder}: "
+            f"{exc.strerror or exc} ({hint}). The previous {what} is kept."
         ) from exc
 
 
@@ -154,56 +215,86 @@ def _item(path: Path) -> dict[str, Any]:
     return {"file": path.name, "sha256": sha256_file(path), "size": path.stat().st_size}
 
 
-def _save(folder: Path, model: Any, tag: str, *, epoch, value, with_optimizer) -> None:
+def _save_tensors(folder: Path, name: str, state: Any) -> dict[str, Any]:
+    """Write ``state``'s arrays to ``name`` (safetensors); its item with the JSON skeleton."""
     from safetensors.numpy import save_file
 
-    weights = folder / f"weights-{tag}.weights.safetensors"
-    tmp = folder / f".tmp-weights-{tag}.weights.safetensors"
+    tensors, skeleton = flatten_state(state)
+    path, tmp = folder / name, folder / f".tmp-{name}"
+    save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(tmp))
+    _fsync(tmp)
+    os.replace(tmp, path)
+    return {**_item(path), "skeleton": skeleton}
+
+
+def _save(
+    folder: Path,
+    model: Any,
+    kind: Kind,
+    tag: str,
+    entry: dict[str, Any],
+    state: Any,
+    *,
+    with_optimizer: bool,
+) -> None:
+    weights = folder / f"{kind.prefix}weights-{tag}.weights.safetensors"
+    tmp = folder / f".tmp-{weights.name}"
     model.save_weights(str(tmp))
     _fsync(tmp)
     os.replace(tmp, weights)
-    entry: dict[str, Any] = {"epoch": int(epoch), "value": float(value), "weights": _item(weights)}
+    entry = {**entry, "weights": _item(weights)}
     optimizer: Any = getattr(model, "optimizer", None)
     if with_optimizer and hasattr(optimizer, "state_dict"):
         try:
-            tensors, skeleton = flatten_state(optimizer.state_dict())
+            optimizer_state = optimizer.state_dict()
+            flatten_state(optimizer_state)  # refuses what it cannot store, before writing
         except Exception as exc:  # optimizer state is a bonus; weights are the contract
             entry["optimizer_error"] = str(exc)
         else:
-            opt_file = folder / f"optimizer-{tag}.safetensors"
-            opt_tmp = folder / f".tmp-optimizer-{tag}.safetensors"
-            save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(opt_tmp))
-            _fsync(opt_tmp)
-            os.replace(opt_tmp, opt_file)
-            entry["optimizer"] = {**_item(opt_file), "skeleton": skeleton}
+            name = f"{kind.prefix}optimizer-{tag}.safetensors"
+            entry["optimizer"] = _save_tensors(folder, name, optimizer_state)
+    if state is not None:
+        entry["state"] = _save_tensors(folder, f"{kind.prefix}state-{tag}.safetensors", state)
     try:
-        previous = read_manifest(folder)["current"]
+        previous = read_manifest(folder, kind=kind)["current"]
     except CheckpointError:  # none yet, or unreadable: this save starts afresh
         previous = None
-    new_manifest = {"format": _FORMAT, "current": entry, "previous": previous}
-    write_atomic(folder / MANIFEST, json.dumps(new_manifest, indent=1).encode())
-    keep = _files(entry) | _files(previous)
+    new_manifest = {"format": kind.format, "current": entry, "previous": previous}
+    write_atomic(folder / kind.manifest, json.dumps(new_manifest, indent=1).encode())
+    _remove_own_files(folder, kind, keep=_files(entry) | _files(previous))
+
+
+def _remove_own_files(folder: Path, kind: Kind, *, keep: frozenset[str]) -> None:
+    own = kind.own_file
     for path in folder.iterdir():  # only files this module writes: never a stranger's file
-        if _OWN_FILE.fullmatch(path.name) and path.name not in keep:
+        if own.fullmatch(path.name) and path.name not in keep:
             with contextlib.suppress(OSError):
                 path.unlink()
+
+
+def remove_resume_point(folder: Path) -> None:
+    """Delete the folder's resume point (its manifest first), if it has one."""
+    with contextlib.suppress(FileNotFoundError):
+        (folder / RESUME_MANIFEST).unlink()
+    if folder.is_dir():
+        _remove_own_files(folder, RESUME, keep=frozenset())
 
 
 def _files(entry: dict[str, Any] | None) -> frozenset[str]:
     if not entry:
         return frozenset()
-    names = {entry["weights"]["file"]}
-    if "optimizer" in entry:
-        names.add(entry["optimizer"]["file"])
-    return frozenset(names)
+    return frozenset(
+        entry[key]["file"] for key in ("weights", "optimizer", "state") if key in entry
+    )
 
 
 # ------------------------------------------------------------ the manifest
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """Read and validate a trial folder's ``checkpoint.json``.
+def read_manifest(folder: Path, *, kind: Kind = BEST) -> dict[str, Any]:
+    """Read and validate a trial folder's ``checkpoint.json`` (or ``resume.json``).
 
     Args:
         folder: The trial folder.
+        kind: :data:`BEST` or :data:`RESUME`. Defaults to `BEST`.
 
     Returns:
         The manifest: ``format``, ``current`` and ``previous`` (entries or ``None``).
@@ -224,9 +315,9 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         ...     print(str(exc).split(": ", 1)[1])
         it has no 'current' entry. Delete the trial folder to start the trial afresh.
     """
-    path = folder / MANIFEST
+    path = folder / kind.manifest
     if not path.exists():
-        raise CheckpointError(f"No checkpoint in {folder} (missing {MANIFEST}).")
+        raise CheckpointError(f"No checkpoint in {folder} (missing {kind.manifest}).")
     data = read_bytes_bounded(path, what="checkpoint manifest", max_bytes=MAX_MANIFEST_BYTES)
     try:
         manifest = json.loads(data.decode("utf-8"))
@@ -235,7 +326,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise CheckpointError(
             f"The checkpoint manifest {path} is corrupt (not JSON: {detail})."
         ) from None
-    problem = _manifest_problem(manifest)
+    problem = _manifest_problem(manifest, kind)
     if problem:
         raise CheckpointError(
             f"The checkpoint manifest {path} is invalid: {problem}. Delete the trial folder "
@@ -244,12 +335,12 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def _manifest_problem(manifest: Any) -> str | None:
+def _manifest_problem(manifest: Any, kind: Kind) -> str | None:
     """The first way ``manifest`` breaks the schema, in words, or ``None``."""
     if not isinstance(manifest, dict):
         return f"expected a JSON object, got {_kind(manifest)}"
-    if manifest.get("format") != _FORMAT:
-        return f"unknown format {str(manifest.get('format'))[:80]!r} (expected {_FORMAT!r})"
+    if manifest.get("format") != kind.format:
+        return f"unknown format {str(manifest.get('format'))[:80]!r} (expected {kind.format!r})"
     unknown = sorted(set(manifest) - {"format", "current", "previous"})
     if unknown:
         return f"unknown key {unknown[0][:80]!r}"
@@ -257,23 +348,25 @@ def _manifest_problem(manifest: Any) -> str | None:
         return "it has no 'current' entry"
     for which in ("current", "previous"):
         entry = manifest.get(which)
-        problem = None if entry is None else _entry_problem(entry)
+        problem = None if entry is None else _entry_problem(entry, kind)
         if problem:
             return f"{which}: {problem}"
     return None
 
 
-def _entry_problem(entry: Any) -> str | None:
+def _entry_problem(entry: Any, kind: Kind) -> str | None:
     if not isinstance(entry, dict):
         return f"expected an object or null, got {_kind(entry)}"
-    unknown = sorted(set(entry) - _ENTRY_KEYS)
+    unknown = sorted(set(entry) - kind.required - kind.optional)
     if unknown:
         return f"unknown key {unknown[0][:80]!r}"
     epoch = entry.get("epoch")
     if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
         return f"'epoch' must be a non-negative integer, got {_kind(epoch)}"
-    value = entry.get("value")
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    value = entry.get("value", 0.0)
+    if "value" in kind.required and (
+        not isinstance(value, (int, float)) or isinstance(value, bool)
+    ):
         return f"'value' must be a number, got {_kind(value)}"
     if not isinstance(entry.get("optimizer_error", ""), str):
         return f"'optimizer_error' must be a string, got {_kind(entry['optimizer_error'])}"
@@ -282,11 +375,14 @@ def _entry_problem(entry: Any) -> str | None:
     problem = _item_problem(entry["weights"], set())
     if problem:
         return f"weights: {problem}"
-    if "optimizer" in entry:
-        problem = _item_problem(entry["optimizer"], {"skeleton"})
-        problem = problem or _skeleton_problem(entry["optimizer"]["skeleton"])
-        if problem:
-            return f"optimizer: {problem}"
+    for key in ("optimizer", "state"):
+        if key in kind.required and key not in entry:
+            return f"it has no {key!r}"
+        if key in entry:
+            problem = _item_problem(entry[key], {"skeleton"})
+            problem = problem or _skeleton_problem(entry[key]["skeleton"])
+            if problem:
+                return f"{key}: {problem}"
     return None
 
 
@@ -302,7 +398,7 @@ def _item_problem(item: Any, extra: set[str]) -> str | None:
     name = item["file"]
     if not isinstance(name, str):
         return f"'file' must be a string, got {_kind(name)}"
-    if not _SAFE_NAME.fullmatch(name) or name == MANIFEST:
+    if not _SAFE_NAME.fullmatch(name) or name in (MANIFEST, RESUME_MANIFEST):
         return (
             f"'file' must be a plain file name inside the trial folder (letters, digits, "
             f"'.', '_', '-'; no separator, no leading dot), got {name[:120]!r}"
@@ -350,9 +446,9 @@ def _kind(value: Any) -> str:
     return f"{type(value).__name__} {str(value)[:60]!r}" if value is not None else "null"
 
 
-def has_checkpoint(folder: Path) -> bool:
-    """Whether ``folder`` has a checkpoint manifest."""
-    return (folder / MANIFEST).exists()
+def has_checkpoint(folder: Path, *, kind: Kind = BEST) -> bool:
+    """Whether ``folder`` has a checkpoint manifest of ``kind`` (the best epoch's by default)."""
+    return (folder / kind.manifest).exists()
 
 
 # ------------------------------------------------------------------ loading
@@ -391,8 +487,8 @@ def _verified(folder: Path, item: dict[str, Any]) -> Path:
     return path
 
 
-def _read_optimizer(folder: Path, item: dict[str, Any]) -> Any:
-    """Read, verify and unflatten an entry's optimizer state (tensors read once)."""
+def _read_tensors(folder: Path, item: dict[str, Any], *, int_keys: bool) -> Any:
+    """Read, verify and unflatten an entry's optimizer or training state (read once)."""
     from safetensors.numpy import load
 
     path = _checked_path(folder, item)
@@ -407,13 +503,85 @@ def _read_optimizer(folder: Path, item: dict[str, Any]) -> Any:
             f"{str(exc)[:200]})."
         ) from None
     try:
-        return unflatten_state(tensors, item["skeleton"], int_keys=True)
+        return unflatten_state(tensors, item["skeleton"], int_keys=int_keys)
     except CheckpointError as exc:
         raise CheckpointError(f"Checkpoint file {path}: {exc}") from None
 
 
+@dataclass
+class Verified:
+    """A checkpoint entry whose files passed every check, read but not yet applied.
+
+    Attributes:
+        entry: The manifest entry.
+        weights: The weights file (its size and SHA-256 checked).
+        optimizer: The optimizer state, or ``None`` (not asked for, or not stored).
+        state: A resume point's training state, or ``None``.
+    """
+
+    entry: dict[str, Any]
+    weights: Path
+    optimizer: Any
+    state: Any
+
+
+def read_checkpoint(folder: Path, *, kind: Kind = BEST, with_optimizer: bool = True) -> Verified:
+    """Read and verify the folder's checkpoint of ``kind`` without loading it into a model.
+
+    An entry is used when every file it names is present, of the recorded size and
+    checksum, and parses. Otherwise reading falls back to the previous entry with a
+    warning.
+
+    Raises:
+        CheckpointError: no usable checkpoint; a manifest that is not a valid one.
+    """
+    manifest = read_manifest(folder, kind=kind)
+    errors = []
+    for which in ("current", "previous"):
+        entry = manifest.get(which)
+        if not entry:
+            continue
+        try:
+            weights = _verified(folder, entry["weights"])
+            optimizer = state = None
+            if with_optimizer and "optimizer" in entry:
+                optimizer = _read_tensors(folder, entry["optimizer"], int_keys=True)
+            if "state" in entry:
+                state = _read_tensors(folder, entry["state"], int_keys=False)
+        except CheckpointError as exc:
+            errors.append(str(exc))
+            continue
+        if errors:
+            what = "checkpoint" if kind is BEST else "resume point"
+            warnings.warn(
+                f"{errors[0]} Using the previous {what} (epoch {entry['epoch']}).",
+                stacklevel=2,
+            )
+        return Verified(dict(entry), weights, optimizer, state)
+    raise CheckpointError("; ".join(errors) or f"No checkpoint entry in {folder / kind.manifest}.")
+
+
+def apply_checkpoint(model: Any, verified: Verified) -> dict[str, Any]:
+    """Load a :func:`read_checkpoint` result into ``model``; return its entry.
+
+    The returned entry has ``optimizer_loaded`` set; an optimizer that refuses the
+    stored state (a different optimizer class) leaves ``optimizer_error`` instead.
+    """
+    model.load_weights(str(verified.weights))
+    entry = dict(verified.entry)
+    entry["optimizer_loaded"] = False
+    optimizer: Any = getattr(model, "optimizer", None)
+    if verified.optimizer is not None and hasattr(optimizer, "load_state_dict"):
+        try:
+            optimizer.load_state_dict(verified.optimizer)
+            entry["optimizer_loaded"] = True
+        except Exception as exc:  # weights are loaded; a fresh optimizer still trains
+            entry["optimizer_error"] = f"{type(exc).__name__}: {exc}"
+    return entry
+
+
 def load_checkpoint(folder: Path, model: Any, *, with_optimizer: bool = True) -> dict[str, Any]:
-    """Load the folder's checkpoint into ``model``; return its manifest entry.
+    """Load the folder's best-epoch checkpoint into ``model``; return its manifest entry.
 
     An entry is used when every file it names (the weights, and with
     ``with_optimizer`` the optimizer state) is present, of the recorded size and
@@ -424,34 +592,4 @@ def load_checkpoint(folder: Path, model: Any, *, with_optimizer: bool = True) ->
     Raises:
         CheckpointError: no usable checkpoint; a manifest that is not a valid one.
     """
-    manifest = read_manifest(folder)
-    errors = []
-    for which in ("current", "previous"):
-        entry = manifest.get(which)
-        if not entry:
-            continue
-        try:
-            weights = _verified(folder, entry["weights"])
-            state = None
-            if with_optimizer and "optimizer" in entry:
-                state = _read_optimizer(folder, entry["optimizer"])
-        except CheckpointError as exc:
-            errors.append(str(exc))
-            continue
-        if errors:
-            warnings.warn(
-                f"{errors[0]} Using the previous checkpoint (epoch {entry['epoch']}).",
-                stacklevel=2,
-            )
-        model.load_weights(str(weights))
-        entry = dict(entry)
-        entry["optimizer_loaded"] = False
-        optimizer: Any = getattr(model, "optimizer", None)
-        if state is not None and hasattr(optimizer, "load_state_dict"):
-            try:
-                optimizer.load_state_dict(state)
-                entry["optimizer_loaded"] = True
-            except Exception as exc:  # weights are loaded; a fresh optimizer still trains
-                entry["optimizer_error"] = f"{type(exc).__name__}: {exc}"
-        return entry
-    raise CheckpointError("; ".join(errors) or f"No checkpoint entry in {folder / MANIFEST}.")
+    return apply_checkpoint(model, read_checkpoint(folder, with_optimizer=with_optimizer))
