@@ -401,7 +401,10 @@ class Trainer(_ModuleBase):
         """Train for ``epochs - initial_epoch`` epochs and return the :class:`History`.
 
         ``validation_split`` takes the LAST fraction of the samples, before shuffling
-        (for time series, the validation data stays in the future).
+        (for time series, the validation data stays in the future). With
+        ``validation_freq=n`` the epochs validated are those whose 1-based number is a
+        multiple of ``n`` (as Keras, whatever ``initial_epoch`` is), so a fit continued
+        with ``initial_epoch`` validates where one uninterrupted fit would.
         """
         caller = "fit()"
         self._require_compiled("fit")
@@ -462,7 +465,7 @@ class Trainer(_ModuleBase):
                     break
                 if train.ran_out:  # a short epoch, as Keras: say so and go on
                     _warn_ran_out(caller, then=f"; epoch {epoch + 1} ended after {batches} batches")
-                if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
+                if val is not None and (epoch + 1) % validation_freq == 0:  # as Keras: absolute
                     logs.update(self._evaluate_batches(val, None, caller, prefix="val_"))
                     if val.ran_out:
                         _warn_ran_out(
