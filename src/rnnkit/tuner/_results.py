@@ -17,6 +17,7 @@ from rnnkit.tuner._view import SearchView
 from rnnkit.tuner._view import build_view
 from rnnkit.tuner._view import space_size
 from rnnkit.tuner._worker_loop import check_attempt
+from rnnkit.tuner.folds import stored_folds
 from rnnkit.tuner.hyperparameters import HyperParameters
 from rnnkit.tuner.trial import Trial
 from rnnkit.tuner.trial import TrialStatus
@@ -142,13 +143,18 @@ class ResultsMixin:
     def results_dataframe(self) -> pd.DataFrame:
         """One row per trial: id, status, score, best step, ``hp_*`` values, ``metric_*``.
 
+        A search with folds (``search(cv=...)``) adds ``fold_<f>_score`` and
+        ``fold_<f>_best_step`` for each fold ``f`` (oldest first; missing for a fold
+        a pruned or cut trial did not finish); ``score`` is their mean.
+
         Example:
             ``tuner.results_dataframe().sort_values("score").head()``
         """
         import pandas as pd
 
         rows = []
-        for t in self._view().ordered():
+        for group in self._view().trials.values():
+            t = group.trial
             row: dict[str, Any] = {
                 "trial_id": t.trial_id,
                 "status": t.status.value,
@@ -157,6 +163,9 @@ class ResultsMixin:
             }
             row.update({f"hp_{k}": v for k, v in t.values.items()})
             row.update({f"metric_{k}": v for k, v in t.metrics.items()})
+            for number, fold in enumerate(stored_folds(group.last.attr("result") or {})):
+                row[f"fold_{number}_score"] = fold["value"]
+                row[f"fold_{number}_best_step"] = fold["best_step"]
             row.update(
                 attempts=t.attempts,
                 duration_s=t.duration_s,

@@ -47,6 +47,8 @@ from rnnkit.tuner._view import values_key
 from rnnkit.tuner.errors import ConsecutiveFailuresError
 from rnnkit.tuner.errors import FailedTrialError
 from rnnkit.tuner.errors import FatalError
+from rnnkit.tuner.folds import FoldResults
+from rnnkit.tuner.folds import fold_scores
 from rnnkit.tuner.hyperparameters import HyperParameters
 from rnnkit.tuner.hyperparameters import with_engine
 from rnnkit.tuner.oracles import MAX_COLLISIONS
@@ -185,6 +187,8 @@ class Outcome:
     traceback: str | None = None
     retry: bool = False
     crash: bool = False
+    folds: list[dict[str, Any]] = field(default_factory=list)
+    folds_planned: int = 0
 
 
 class WorkerLoop:
@@ -205,6 +209,7 @@ class WorkerLoop:
     _wake: Any = None
     _gc_frozen: bool = False
     _deadline: float | None = None
+    _updates: dict[int, dict[str, float]]
 
     if TYPE_CHECKING:  # defined by BaseTuner, which this loop is mixed into
 
@@ -215,6 +220,8 @@ class WorkerLoop:
         def _remember_space(self, hps: list[HyperParameter]) -> None: ...
 
         def _score(self, results: Any) -> tuple[float, int, dict[str, float]]: ...
+
+        def _take_updates(self) -> Any: ...
 
         def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> Any:
             """Train one trial; return a History, a dict, a float, or a list (executions)."""
@@ -630,8 +637,11 @@ class WorkerLoop:
                 step = steps[index]
                 self._step, self._prebuilt = step, step.model
                 step.model = None
+                self._updates = {}  # what a custom run_trial reports with oracle.update_trial
                 try:
                     results[index] = self.run_trial(step.trial, *fit_args, **dict(fit_kwargs))
+                    if results[index] is None:  # keras-tuner's update_trial form
+                        results[index] = self._take_updates()
                 except (Exception, KeyboardInterrupt, WorkerStopped) as exc:
                     results[index] = exc
             return results
@@ -648,11 +658,17 @@ class WorkerLoop:
         """How a trial ended, and the exception that must stop this worker (if any)."""
         if not isinstance(result, BaseException):
             try:
-                value, best_step, metrics = self._score(result)
+                if isinstance(result, FoldResults):  # search(cv=...): rnnkit.tuner.folds
+                    value, best_step, metrics, folds = fold_scores(result, self._score)
+                else:
+                    (value, best_step, metrics), folds = self._score(result), []
             except Exception as exc:
                 result = exc
             else:
-                return Outcome(AttemptState.COMPLETE, value, metrics, best_step), None
+                outcome = Outcome(AttemptState.COMPLETE, value, metrics, best_step)
+                if isinstance(result, FoldResults):
+                    outcome.folds, outcome.folds_planned = folds, result.planned
+                return outcome, None
         if isinstance(result, TrialPruned):
             return Outcome(AttemptState.PRUNED, result.value, error="pruned"), None
         if isinstance(result, FatalError):
@@ -684,6 +700,9 @@ class WorkerLoop:
             result["metrics"] = outcome.metrics
         if outcome.best_step is not None:
             result["best_step"] = outcome.best_step
+        if outcome.folds:
+            result["folds"] = outcome.folds  # rnnkit.tuner.folds.stored_folds reads them
+            result["folds_planned"] = outcome.folds_planned
         if outcome.state is AttemptState.PRUNED and outcome.value is not None:
             result["score"] = outcome.value
         if outcome.error:

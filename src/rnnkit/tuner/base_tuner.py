@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 import random
 import reprlib
 import shutil
@@ -34,12 +35,15 @@ from rnnkit.tuner._worker_loop import Step
 from rnnkit.tuner._worker_loop import WorkerLoop
 from rnnkit.tuner.errors import FailedTrialError
 from rnnkit.tuner.errors import FatalError
+from rnnkit.tuner.errors import FatalValueError
+from rnnkit.tuner.folds import make_folds
 from rnnkit.tuner.hypermodel import get_hypermodel
 from rnnkit.tuner.hyperparameters import with_engine
 from rnnkit.tuner.objective import is_finite
 from rnnkit.tuner.objective import metrics_at_best_epoch
 from rnnkit.tuner.oracles import Oracle
 from rnnkit.tuner.trial import Trial
+from rnnkit.tuner.trial import TrialStatus
 
 logger = logging.getLogger("rnnkit.tuner")
 META_ATTR = "rnnkit"
@@ -133,6 +137,9 @@ class BaseTuner(WorkerLoop, ResultsMixin):
         self._space_checked = False
         self._prebuilt: Any = None
         self._step: Step | None = None
+        self._folds: list[Any] | None = None  # search(cv=...): rnnkit.tuner.folds
+        self._fold_step = 0
+        self._updates: dict[int, dict[str, float]] = {}
         if overwrite:
             self._delete_project()
         self._ensure_open()
@@ -311,6 +318,7 @@ class BaseTuner(WorkerLoop, ResultsMixin):
         workers: int = 1,
         max_time: float | None = None,
         vectorize: bool | str | int = "auto",
+        cv: Any = None,
         **fit_kwargs: Any,
     ) -> None:
         """Run trials until ``max_trials``, the oracle's end, or ``max_time``.
@@ -330,8 +338,20 @@ class BaseTuner(WorkerLoop, ResultsMixin):
                 to 8 on any device), an integer >= 2 (the largest group), or ``False``
                 (one trial after another). Each trial's scores equal training it alone
                 within float rounding. Defaults to `"auto"`.
+            cv: Folds (time-series cross-validation, :mod:`rnnkit.tuner.folds`): a
+                splitter with ``split(x)`` such as ``TimeSeriesSplit(3)``,
+                ``(train_idx, val_idx)`` pairs such as
+                ``expanding_window_splits(len(x), n_folds=3, test_size=50, gap=5)``, or
+                ``(x_train, y_train, x_val, y_val)`` datasets prepared per fold (then no
+                ``x, y``). A trial's objective is the mean over folds of each fold's
+                best-epoch value; ``validation_data=`` and ``validation_split=`` are
+                refused. Defaults to `None` (one validation block).
             **fit_kwargs: Passed to ``fit`` (``epochs``, ``validation_split``,
                 ``callbacks``, ...).
+
+        Raises:
+            RnnkitValueError: a bad ``workers``, ``max_time``, ``vectorize`` or ``cv``.
+            DataError: NaN or infinite values, or ``x`` and ``y`` of different lengths.
         """
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise RnnkitValueError(
@@ -346,7 +366,12 @@ class BaseTuner(WorkerLoop, ResultsMixin):
             raise RnnkitValueError(
                 f"search(): `max_time` must be a number of seconds > 0. Received: {max_time!r}."
             )
-        self._validate_data(fit_args, fit_kwargs)
+        self._folds = None
+        if cv is not None:
+            self._folds, fit_args, fit_kwargs = make_folds(cv, fit_args, fit_kwargs)
+            self._validate_folds(self._folds)
+        else:
+            self._validate_data(fit_args, fit_kwargs)
         self._ensure_open()
         self._ensure_space()
         self._search_started = time.time() - 1.0  # failures of earlier sessions do not count
@@ -363,24 +388,22 @@ class BaseTuner(WorkerLoop, ResultsMixin):
 
     def _validate_data(self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> None:
         """Reject NaN/inf or mismatched arrays before any trial starts."""
-        from rnnkit._validation import check_array
-        from rnnkit.errors import DataError
-
         arrays = list(fit_args[:2])
         names = ["x", "y"][: len(arrays)]
         for name in ("x", "y"):
             if name in fit_kwargs:
                 arrays.append(fit_kwargs[name])
                 names.append(name)
-        checked = []
-        for name, value in zip(names, arrays, strict=True):
-            if hasattr(value, "shape") or isinstance(value, list):
-                checked.append(check_array(name, value, caller="search()"))
-        if len(checked) == 2 and len(checked[0]) != len(checked[1]):
-            raise DataError(
-                f"search(): x and y have different numbers of samples: {len(checked[0])} and "
-                f"{len(checked[1])}."
-            )
+        _check_samples(names, arrays, "search()")
+
+    def _validate_folds(self, folds: list[Any]) -> None:
+        """Reject NaN/inf or mismatched arrays in any fold of ``search(cv=...)``."""
+        for number, fold in enumerate(folds):
+            for part, x, y in (
+                ("training", fold.x_train, fold.y_train),
+                ("validation", fold.x_val, fold.y_val),
+            ):
+                _check_samples(["x", "y"], [x, y], f"search(): fold {number}'s {part} part")
 
     # --------------------------------------------------------- scoring
     def _score(self, results: Any) -> tuple[float, int, dict[str, float]]:
@@ -468,7 +491,65 @@ class BaseTuner(WorkerLoop, ResultsMixin):
         if attempt is None or not is_finite(value):
             return False
         assert self._study is not None
+        step += self._fold_step  # with folds: fold f's epochs are steps f * epochs + epoch
         return self._study.report(attempt, value, step) and self.pruner is not None
+
+    def _record_update(self, trial_id: str, metrics: Any, step: int) -> TrialStatus:
+        """``oracle.update_trial``: keep a custom ``run_trial``'s metrics, report the objective.
+
+        See :meth:`rnnkit.tuner.oracles.Oracle.update_trial`.
+        """
+        caller = "oracle.update_trial()"
+        running = None if self._step is None else self._step.trial.trial_id
+        if trial_id != running:
+            raise RnnkitValueError(
+                f"{caller}: trial {trial_id!r} is not the trial this tuner is running "
+                f"({running!r}). Call it from run_trial with trial.trial_id."
+            )
+        if not isinstance(metrics, dict) or not all(
+            isinstance(k, str) and isinstance(v, numbers.Real) and not isinstance(v, bool)
+            for k, v in metrics.items()
+        ):
+            raise RnnkitValueError(
+                f"{caller}: `metrics` must be a dict of metric name -> number. Received: "
+                f"{reprlib.repr(metrics)}. Pass e.g. {{'val_loss': 0.25}}."
+            )
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise RnnkitValueError(
+                f"{caller}: `step` must be an integer >= 0. Received: step={step!r}."
+            )
+        self._updates.setdefault(step, {}).update({k: float(v) for k, v in metrics.items()})
+        objective = self.oracle.objective
+        if objective.has_value(metrics) and self.report(objective.get_value(metrics), step):
+            self._updates_pruned = True
+            return TrialStatus.STOPPED
+        return TrialStatus.RUNNING
+
+    def _take_updates(self) -> Any:
+        """What the running trial reported with ``oracle.update_trial``, as a fit result.
+
+        Raises:
+            FatalValueError: ``run_trial`` returned nothing and reported nothing.
+            TrialPruned: the pruner stopped it (``update_trial`` returned ``STOPPED``).
+        """
+        from rnnkit.tuner._worker_loop import TrialPruned
+
+        updates, self._updates = self._updates, {}
+        pruned, self._updates_pruned = getattr(self, "_updates_pruned", False), False
+        objective = self.oracle.objective
+        steps = [s for s in sorted(updates) if objective.has_value(updates[s])]
+        if not steps:
+            raise FatalValueError(
+                f"{type(self).__name__}.run_trial returned None and reported no "
+                f"{objective.name!r}: return the metrics (a dict, a float or a History) "
+                f"or call self.oracle.update_trial(trial.trial_id, {{{objective.name!r}: ...}})."
+            )
+        names = set.intersection(*(set(updates[s]) for s in steps))
+        history = {k: [updates[s][k] for s in steps] for k in sorted(names)}
+        if pruned:
+            values = [objective.get_value(updates[s]) for s in steps]
+            raise TrialPruned(min(values) if objective.direction == "min" else max(values))
+        return _Reported(history, steps)
 
     def _group_limit(
         self, first: Any, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
@@ -508,6 +589,29 @@ class BaseTuner(WorkerLoop, ResultsMixin):
 
 DEFAULT_GROUP_SIZE = 8
 """Trials trained together at most with ``search(vectorize="auto")``."""
+
+
+def _check_samples(names: list[str], arrays: list[Any], caller: str) -> None:
+    """Check each array (finite numbers) and that ``x`` and ``y`` have as many samples."""
+    from rnnkit._validation import check_array
+    from rnnkit.errors import DataError
+
+    checked = []
+    for name, value in zip(names, arrays, strict=True):
+        if hasattr(value, "shape") or isinstance(value, list):
+            checked.append(check_array(name, value, caller=caller))
+    if len(checked) == 2 and len(checked[0]) != len(checked[1]):
+        raise DataError(
+            f"{caller}: x and y have different numbers of samples: {len(checked[0])} and "
+            f"{len(checked[1])}. Pass as many targets as input samples."
+        )
+
+
+class _Reported:
+    """A History-like record of what ``oracle.update_trial`` received, step by step."""
+
+    def __init__(self, history: dict[str, list[float]], steps: list[int]) -> None:
+        self.history, self.epoch = history, steps
 
 
 def _check_vectorize(vectorize: Any) -> int:

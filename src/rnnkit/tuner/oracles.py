@@ -44,6 +44,7 @@ from rnnkit.tuner.hyperband import next_hyperband_trial
 from rnnkit.tuner.hyperparameters import HyperParameters
 from rnnkit.tuner.objective import create_objective
 from rnnkit.tuner.trial import Trial
+from rnnkit.tuner.trial import TrialStatus
 
 MAX_COLLISIONS = 20
 
@@ -171,6 +172,30 @@ class Oracle:
     def trials(self) -> dict[str, Trial]:
         """``{trial_id: Trial}`` of the study."""
         return {t.trial_id: t for t in self._require_tuner()._view().ordered()}
+
+    def update_trial(self, trial_id: str, metrics: dict[str, float], step: int = 0) -> TrialStatus:
+        """Report a running trial's metrics (keras-tuner's way, for a custom ``run_trial``).
+
+        A ``run_trial`` that returns ``None`` is scored on what it reported here: the
+        objective's best value over the reported steps (keras-tuner's semantics; the
+        newer keras-tuner form, returning the metrics from ``run_trial``, works too).
+        Each objective value reaches the study at ``step`` (optuna-dashboard draws it)
+        and the pruner judges it.
+
+        Args:
+            trial_id: The running trial's id (``trial.trial_id``).
+            metrics: Metric name -> value, e.g. ``{"val_loss": 0.25}``.
+            step: The epoch (or other step) the values belong to. Defaults to `0`.
+
+        Returns:
+            ``TrialStatus.STOPPED`` when the pruner says stop (return from
+            ``run_trial``: the trial ends PRUNED), else ``TrialStatus.RUNNING``.
+
+        Raises:
+            RnnkitValueError: another trial's id, metrics that are not numbers, or a
+                negative step.
+        """
+        return self._require_tuner()._record_update(trial_id, metrics, step)
 
     def get_trial(self, trial_id: str) -> Trial:
         """One trial by id."""

@@ -12,7 +12,8 @@ keras-tuner's documentation recommends exactly that and leaves it to the user;
    tuner's ``optimizer=``, ``loss=`` and ``metrics=`` applied as in a trial);
 2. data: ``x, y`` followed by ``validation_data``'s rows, in that order;
 3. epochs: the trial's best epoch + 1, counted from the first epoch its weights
-   trained (a Hyperband promotion adds its parent's epochs), or ``epochs=``;
+   trained (a Hyperband promotion adds its parent's epochs; with folds, the last
+   fold's best epoch), or ``epochs=``;
 4. seeded from ``(seed, trial id, 0, "build")`` before building and
    ``(..., "fit")`` before ``hypermodel.fit(hp, model, x, y, epochs=...)``, as the
    trial's first execution was: with ``seed=None`` (the search's seed) and no
@@ -224,7 +225,11 @@ def found_epochs(tuner: Any, trial: Trial) -> int:
     (A child whose parent checkpoint could not be loaded trained from epoch 0; its
     per-epoch records say so and its parent is not counted.) With
     ``executions_per_trial > 1`` the recorded ``best_step`` is the executions'
-    mean best epoch, rounded: one model is trained for that count.
+    mean best epoch, rounded: one model is trained for that count. With folds
+    (``search(cv=...)``) it is the LAST fold's best epoch: that fold trained on the
+    most data, the nearest to a refit on training + validation data (each fold's is
+    in ``results_dataframe()``, ``fold_<f>_best_step``, or
+    :func:`rnnkit.tuner.folds.trial_folds`).
 
     Args:
         tuner: The tuner that ran the trial.

@@ -21,18 +21,21 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any
 
 from rnnkit.callbacks.base import Callback
 from rnnkit.errors import CheckpointError
+from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
 from rnnkit.tuner import _checkpoint
 from rnnkit.tuner._worker_loop import TrialPruned
 from rnnkit.tuner._worker_loop import check_trial_id
 from rnnkit.tuner.base_tuner import BaseTuner
 from rnnkit.tuner.errors import FailedTrialError
+from rnnkit.tuner.folds import run_folds
 from rnnkit.tuner.hyperband import HyperbandPlan
 from rnnkit.tuner.hypermodel import HyperModel
 from rnnkit.tuner.hyperparameters import HyperParameters
@@ -44,7 +47,6 @@ from rnnkit.tuner.oracles import GridSearchOracle
 from rnnkit.tuner.oracles import HyperbandOracle
 from rnnkit.tuner.oracles import Oracle
 from rnnkit.tuner.oracles import RandomSearchOracle
-from rnnkit.tuner.resume import TrialResume
 from rnnkit.tuner.trial import Trial
 from rnnkit.utils.random import derive_seed
 from rnnkit.utils.random import seed_trial
@@ -92,18 +94,12 @@ class TunerCallback(Callback):
         self.failure: str | None = None
         self.pruned = False
         self.cut_at: tuple[int, int] | None = None
-        self.resume: TrialResume | None = None  # set by run_trial: resume points
         self._epoch = 0
 
     def _fail(self, reason: str) -> None:
         self.failure = self.failure or reason
         if self.model is not None:
             self.model.stop_training = True
-
-    def on_train_begin(self, logs=None):
-        """Put back a resumed trial's generator and callback states."""
-        if self.resume is not None:
-            self.resume.on_train_begin()
 
     def on_epoch_begin(self, epoch, logs=None):
         """Remember the epoch, to name it in a failure message."""
@@ -141,27 +137,24 @@ class TunerCallback(Callback):
             )
 
     def on_epoch_end(self, epoch, logs=None):
-        """Check the epoch's logs, checkpoint a new best epoch, report, keep a resume point.
+        """Check the epoch's logs, checkpoint a new best epoch and report to the pruner.
 
         A non-finite loss or objective fails the trial. Only the first execution of a
-        trial reports; training stops when the pruner says so. The resume point
-        (when run by :meth:`Tuner.run_trial`) is written last, after the report.
+        trial reports; training stops when the pruner says so.
         """
         logs = logs or {}
         for key in ("loss", *self.objective.names):
             if key in logs and not is_finite(logs[key]):
                 self._fail(f"non-finite {key} ({float(logs[key])}) at epoch {epoch}")
                 return
-        stop = bool(getattr(self.model, "stop_training", False))  # asked by other callbacks
-        if self.objective.has_value(logs):
-            value = self.objective.get_value(logs)
-            self.saver.update(self.model, epoch, value)
-            if self.execution == 0 and self.tuner.report(value, epoch, attempt=self.attempt):
-                self.pruned = True
-                if self.model is not None:
-                    self.model.stop_training = True
-        if self.resume is not None and not self.pruned:
-            self.resume.on_epoch_end(epoch, logs, stop=stop)
+        if not self.objective.has_value(logs):
+            return
+        value = self.objective.get_value(logs)
+        self.saver.update(self.model, epoch, value)
+        if self.execution == 0 and self.tuner.report(value, epoch, attempt=self.attempt):
+            self.pruned = True
+            if self.model is not None:
+                self.model.stop_training = True
 
     def finish(self) -> None:
         """Raise what happened during ``fit`` (a failure, or a pruning decision)."""
@@ -270,53 +263,40 @@ class Tuner(BaseTuner):
     def _before_fit(self, trial: Trial, model: Any, fit_kwargs: dict[str, Any]) -> None:
         """Hook before each execution's ``fit`` (Hyperband loads the parent here)."""
 
-    def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> list[Any]:
+    def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> Any:
+        """Train the trial: its executions, on each fold with ``search(cv=...)``.
+
+        Returns:
+            One result per execution (see :meth:`_run_executions`), or with folds a
+            :class:`~rnnkit.tuner.folds.FoldResults` (see :mod:`rnnkit.tuner.folds`).
+        """
+        if self._folds:
+            return run_folds(self, trial, self._folds, fit_args, fit_kwargs, self._run_executions)
+        return self._run_executions(trial, *fit_args, **fit_kwargs)
+
+    def _run_executions(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> list[Any]:
         """Build and fit the trial's model ``executions_per_trial`` times.
 
         Each execution's model is built after seeding every generator from (search
         seed, trial id, execution, "build") and fitted after seeding them from (...,
         "fit"): the same seed gives the same scores, whichever worker runs the trial,
         in which order, fresh or resumed.
-
-        A trial interrupted by a kill continues from its resume point
-        (:mod:`rnnkit.tuner.resume`): executions already finished keep their results
-        and the interrupted one continues after its last saved epoch.
         """
         assert self.hypermodel is not None
         saver = _BestCheckpoint(self.trial_dir(trial.trial_id), self.oracle.objective)
-        resume = TrialResume.open(saver.folder, self._resume_identity(trial, fit_kwargs))
-        results: list[Any] = resume.finished_results()
-        try:
-            for execution in range(len(results), self.executions_per_trial):
-                if results and self._past_deadline():  # max_time: score the executions done
-                    break
-                model, kwargs, tuner_callback = self._prepare_execution(
-                    trial, execution, saver, fit_args, fit_kwargs
-                )
-                seed_trial(self.oracle.seed, trial.trial_id, execution, "fit")
-                resume.start(execution, model, kwargs, saver, own=tuner_callback)
-                tuner_callback.resume = resume
-                result = self.hypermodel.fit(trial.hyperparameters, model, *fit_args, **kwargs)
-                tuner_callback.finish()
-                results.append(resume.finish(result))
-                del model
-        except (FailedTrialError, TrialPruned):  # ended for good: nothing to resume
-            resume.remove()
-            raise
-        resume.remove()
+        results: list[Any] = []
+        for execution in range(self.executions_per_trial):
+            if results and self._past_deadline():  # max_time: score the executions done
+                break
+            model, kwargs, tuner_callback = self._prepare_execution(
+                trial, execution, saver, fit_args, fit_kwargs
+            )
+            seed_trial(self.oracle.seed, trial.trial_id, execution, "fit")
+            result = self.hypermodel.fit(trial.hyperparameters, model, *fit_args, **kwargs)
+            tuner_callback.finish()
+            results.append(result)
+            del model
         return results
-
-    def _resume_identity(self, trial: Trial, fit_kwargs: dict[str, Any]) -> dict[str, Any]:
-        """What a resume point must match to be used: the trial and its training budget."""
-        return {
-            "trial_id": trial.trial_id,
-            "values": trial.hyperparameters.values,
-            "control": trial.control,
-            "seed": self.oracle.seed,
-            "executions": self.executions_per_trial,
-            "epochs": fit_kwargs.get("epochs", 1),
-            "batch_size": fit_kwargs.get("batch_size"),
-        }
 
     def _prepare_execution(
         self,
@@ -396,6 +376,8 @@ class Tuner(BaseTuner):
     def _why_never_grouped(
         self, first: Any, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
     ) -> str | None:
+        if self._folds:
+            return "with cv= each trial trains its folds one after another"
         if type(self).run_trial is not Tuner.run_trial:
             return f"{type(self).__name__}.run_trial is overridden"
         if type(self.hypermodel).fit is not HyperModel.fit:
@@ -562,6 +544,34 @@ class Tuner(BaseTuner):
         return refit.refit_best(
             self, x, y, validation_data=validation_data, epochs=epochs, seed=seed, **fit_kwargs
         )
+
+    def save_model(self, trial_id: str, model: Any, step: int = 0) -> None:
+        """Save ``model`` as the trial's checkpoint (keras-tuner's ``Tuner.save_model``).
+
+        For a custom ``run_trial`` (keras-tuner's cross-validation recipe calls it
+        after ``self.oracle.update_trial``): ``get_best_models()`` loads what was saved
+        last. The checkpoint records ``step`` and the objective value reported for it
+        (NaN when none was).
+
+        Args:
+            trial_id: The trial's id.
+            model: A model with ``save_weights`` (rnnkit's and Keras's models).
+            step: The epoch the weights belong to. Defaults to `0`.
+
+        Raises:
+            RnnkitTypeError: ``model`` has no ``save_weights``.
+            CheckpointError: the files could not be written.
+        """
+        if not callable(getattr(model, "save_weights", None)):
+            raise RnnkitTypeError(
+                f"{type(self).__name__}.save_model(): the model must have save_weights() to "
+                f"be checkpointed. Received: {type(model).__name__}. Drop the save_model call "
+                "or return a model with save_weights."
+            )
+        reported = self._updates.get(step, {})
+        objective = self.oracle.objective
+        value = objective.get_value(reported) if objective.has_value(reported) else math.nan
+        _checkpoint.save_checkpoint(self.trial_dir(trial_id), model, epoch=step, value=value)
 
     def get_best_models(self, num_models: int = 1) -> list[Any]:
         """The best trials' models with their best-epoch weights.
