@@ -47,6 +47,7 @@ from rnnkit.tuner.oracles import GridSearchOracle
 from rnnkit.tuner.oracles import HyperbandOracle
 from rnnkit.tuner.oracles import Oracle
 from rnnkit.tuner.oracles import RandomSearchOracle
+from rnnkit.tuner.resume import TrialResume
 from rnnkit.tuner.trial import Trial
 from rnnkit.utils.random import derive_seed
 from rnnkit.utils.random import seed_trial
@@ -94,12 +95,18 @@ class TunerCallback(Callback):
         self.failure: str | None = None
         self.pruned = False
         self.cut_at: tuple[int, int] | None = None
+        self.resume: TrialResume | None = None  # set by run_trial: resume points
         self._epoch = 0
 
     def _fail(self, reason: str) -> None:
         self.failure = self.failure or reason
         if self.model is not None:
             self.model.stop_training = True
+
+    def on_train_begin(self, logs=None):
+        """Put back a resumed trial's generator and callback states."""
+        if self.resume is not None:
+            self.resume.on_train_begin()
 
     def on_epoch_begin(self, epoch, logs=None):
         """Remember the epoch, to name it in a failure message."""
@@ -137,24 +144,27 @@ class TunerCallback(Callback):
             )
 
     def on_epoch_end(self, epoch, logs=None):
-        """Check the epoch's logs, checkpoint a new best epoch and report to the pruner.
+        """Check the epoch's logs, checkpoint a new best epoch, report, keep a resume point.
 
         A non-finite loss or objective fails the trial. Only the first execution of a
-        trial reports; training stops when the pruner says so.
+        trial reports; training stops when the pruner says so. The resume point
+        (when run by :meth:`Tuner.run_trial`) is written last, after the report.
         """
         logs = logs or {}
         for key in ("loss", *self.objective.names):
             if key in logs and not is_finite(logs[key]):
                 self._fail(f"non-finite {key} ({float(logs[key])}) at epoch {epoch}")
                 return
-        if not self.objective.has_value(logs):
-            return
-        value = self.objective.get_value(logs)
-        self.saver.update(self.model, epoch, value)
-        if self.execution == 0 and self.tuner.report(value, epoch, attempt=self.attempt):
-            self.pruned = True
-            if self.model is not None:
-                self.model.stop_training = True
+        stop = bool(getattr(self.model, "stop_training", False))  # asked by other callbacks
+        if self.objective.has_value(logs):
+            value = self.objective.get_value(logs)
+            self.saver.update(self.model, epoch, value)
+            if self.execution == 0 and self.tuner.report(value, epoch, attempt=self.attempt):
+                self.pruned = True
+                if self.model is not None:
+                    self.model.stop_training = True
+        if self.resume is not None and not self.pruned:
+            self.resume.on_epoch_end(epoch, logs, stop=stop)
 
     def finish(self) -> None:
         """Raise what happened during ``fit`` (a failure, or a pruning decision)."""
@@ -281,22 +291,46 @@ class Tuner(BaseTuner):
         seed, trial id, execution, "build") and fitted after seeding them from (...,
         "fit"): the same seed gives the same scores, whichever worker runs the trial,
         in which order, fresh or resumed.
+
+        A trial interrupted by a kill continues from its resume point
+        (:mod:`rnnkit.tuner.resume`): executions already finished keep their results
+        and the interrupted one continues after its last saved epoch.
         """
         assert self.hypermodel is not None
         saver = _BestCheckpoint(self.trial_dir(trial.trial_id), self.oracle.objective)
-        results: list[Any] = []
-        for execution in range(self.executions_per_trial):
-            if results and self._past_deadline():  # max_time: score the executions done
-                break
-            model, kwargs, tuner_callback = self._prepare_execution(
-                trial, execution, saver, fit_args, fit_kwargs
-            )
-            seed_trial(self.oracle.seed, trial.trial_id, execution, "fit")
-            result = self.hypermodel.fit(trial.hyperparameters, model, *fit_args, **kwargs)
-            tuner_callback.finish()
-            results.append(result)
-            del model
+        resume = TrialResume.open(saver.folder, self._resume_identity(trial, fit_kwargs))
+        results: list[Any] = resume.finished_results()
+        try:
+            for execution in range(len(results), self.executions_per_trial):
+                if results and self._past_deadline():  # max_time: score the executions done
+                    break
+                model, kwargs, tuner_callback = self._prepare_execution(
+                    trial, execution, saver, fit_args, fit_kwargs
+                )
+                seed_trial(self.oracle.seed, trial.trial_id, execution, "fit")
+                resume.start(execution, model, kwargs, saver, own=tuner_callback)
+                tuner_callback.resume = resume
+                result = self.hypermodel.fit(trial.hyperparameters, model, *fit_args, **kwargs)
+                tuner_callback.finish()
+                results.append(resume.finish(result))
+                del model
+        except (FailedTrialError, TrialPruned):  # ended for good: nothing to resume
+            resume.remove()
+            raise
+        resume.remove()
         return results
+
+    def _resume_identity(self, trial: Trial, fit_kwargs: dict[str, Any]) -> dict[str, Any]:
+        """What a resume point must match to be used: the trial and its training budget."""
+        return {
+            "trial_id": trial.trial_id,
+            "values": trial.hyperparameters.values,
+            "control": trial.control,
+            "seed": self.oracle.seed,
+            "executions": self.executions_per_trial,
+            "epochs": fit_kwargs.get("epochs", 1),
+            "batch_size": fit_kwargs.get("batch_size"),
+        }
 
     def _prepare_execution(
         self,
