@@ -36,11 +36,10 @@ from rnnkit.kernels import native
 from rnnkit.kernels import torch_loops
 from rnnkit.kernels.base import SequenceRequest
 from rnnkit.kernels.base import SequenceResult
-from rnnkit.kernels.bptt import has_projection_gradient
-from rnnkit.kernels.bptt import saves_activations
 from rnnkit.kernels.bptt import weight_gradients
 from rnnkit.kernels.cellspec import CellSpec
 from rnnkit.kernels.cellspec import describe
+from rnnkit.kernels.native_call import NativeCall
 from rnnkit.kernels.threads import recurrence_threads
 
 
@@ -122,10 +121,6 @@ def _recurrent_masks(mask: torch.Tensor | None, spec: CellSpec) -> torch.Tensor 
     return mask.contiguous()
 
 
-def _pointer(tensor: torch.Tensor | None) -> int | None:
-    return None if tensor is None else tensor.data_ptr()
-
-
 class _NativeRecurrence(torch.autograd.Function):
     """The recurrence in the native library; returns ``(H,)`` or ``(H, c_last)``."""
 
@@ -134,61 +129,33 @@ class _NativeRecurrence(torch.autograd.Function):
         library = native.load(xp.dtype)
         assert library is not None, "select_kernel checks availability first"
         threads = threads if library.parallel else 1
-        batch, steps, _ = xp.shape
-        units = spec.units
-        history = xp.new_empty(batch, steps, units)
-        cells = xp.new_empty(batch, steps, units) if spec.kind.has_cell_state else None
-        gates = xp.new_empty(batch, steps, spec.gates * units) if needs_grad else None
-        saved = None  # LSTM activation(c_t) / GRU recurrent candidate part
-        if needs_grad and saves_activations(spec.kind):
-            saved = xp.new_empty(batch, steps, units)
-        valid_u8 = None if valid is None else valid.view(torch.uint8)  # bool bytes are 0/1
-        args = native.RkArgs(
-            batch=batch, steps=steps, units=units, gates=spec.gates, threads=threads,
-            act=spec.act, rec_act=spec.rec_act,
-            rmask_count=0 if rmask is None else rmask.shape[0],
-            xp=xp.data_ptr(), w_hh=weight_hh.data_ptr(), b_hh=_pointer(bias_hh),
-            h0=h0.data_ptr(), c0=_pointer(c0), valid=_pointer(valid_u8),
-            rmask=_pointer(rmask), H=history.data_ptr(), C=_pointer(cells),
-            G=_pointer(gates), A=_pointer(saved),
-        )  # fmt: skip
-        library.run(spec.kind, args)
+        call = NativeCall.prepare(
+            spec, threads, needs_grad, xp, weight_hh, bias_hh, h0, c0, rmask, valid
+        )
+        library.run(spec.kind, call.forward_args())
         ctx.spec = spec
         ctx.threads = threads
         if needs_grad:
-            ctx.save_for_backward(weight_hh, h0, c0, rmask, valid_u8, history, cells, gates, saved)
-        if cells is not None:  # allocated exactly when spec.kind.has_cell_state
-            return history, cells[:, -1].clone()
-        return (history,)
+            ctx.save_for_backward(*call.tensors())
+        if call.cells is not None:  # allocated exactly when spec.kind.has_cell_state
+            return call.history, call.cells[:, -1].clone()
+        return (call.history,)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_history, grad_c_last=None):
         spec = ctx.spec
-        weight_hh, h0, c0, rmask, valid_u8, history, cells, gates, saved = ctx.saved_tensors
-        library = native.load(history.dtype)
+        call = NativeCall.restore(spec, ctx.threads, list(ctx.saved_tensors))
+        library = native.load(call.history.dtype)
         assert library is not None, "forward loaded it"
-        batch, steps, units = history.shape
         grad_history = grad_history.contiguous()
-        grad_xp = gates.new_empty(gates.shape)
-        grad_hp = gates.new_empty(gates.shape) if has_projection_gradient(spec.kind) else None
-        grad_h0 = h0.new_empty(h0.shape)
-        grad_c0 = None if c0 is None else c0.new_empty(c0.shape)
         if grad_c_last is not None:
             grad_c_last = grad_c_last.contiguous()
-        args = native.RkArgs(
-            batch=batch, steps=steps, units=units, gates=spec.gates, threads=ctx.threads,
-            act=spec.act, rec_act=spec.rec_act,
-            rmask_count=0 if rmask is None else rmask.shape[0],
-            w_hh=weight_hh.data_ptr(), h0=h0.data_ptr(), c0=_pointer(c0),
-            valid=_pointer(valid_u8), rmask=_pointer(rmask), H=history.data_ptr(),
-            C=_pointer(cells), G=gates.data_ptr(), A=_pointer(saved),
-            dH=grad_history.data_ptr(), dc_last=_pointer(grad_c_last),
-            dXP=grad_xp.data_ptr(), dHP=_pointer(grad_hp), dh0=grad_h0.data_ptr(),
-            dc0=_pointer(grad_c0),
-        )  # fmt: skip
+        args, grads = call.backward_args(grad_history, grad_c_last)
         library.run(spec.kind, args, backward=True)
         grad_w = grad_b = None
         if ctx.needs_input_grad[4] or ctx.needs_input_grad[5]:  # frozen weights skip this
-            grad_w, grad_b = weight_gradients(spec, h0, history, gates, grad_xp, grad_hp, rmask)
-        return None, None, None, grad_xp, grad_w, grad_b, grad_h0, grad_c0, None, None
+            grad_w, grad_b = weight_gradients(
+                spec, call.h0, call.history, call.gates, grads.xp, grads.hp, call.rmask
+            )
+        return None, None, None, grads.xp, grad_w, grad_b, grads.h0, grads.c0, None, None

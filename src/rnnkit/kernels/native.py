@@ -107,6 +107,10 @@ class NativeLibrary:
         self._lib.rk_init.restype = None
         self._lib.rk_run.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(RkArgs)]
         self._lib.rk_run.restype = ctypes.c_int
+        self._lib.rk_run_group.argtypes = [
+            ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(RkArgs), ctypes.c_int64
+        ]  # fmt: skip
+        self._lib.rk_run_group.restype = ctypes.c_int
         self._lib.rk_init(*blas)
         self.parallel = bool(self._lib.rk_parallel()) and _single_openmp_runtime()
 
@@ -114,6 +118,23 @@ class NativeLibrary:
         """Run one forward (or ``backward``) pass of ``kind``; ``args`` holds every pointer."""
         op = OPS[kind][int(backward)]
         status = self._lib.rk_run(op, int(self.dtype == torch.float64), ctypes.byref(args))
+        if status != 0:  # pragma: no cover - an internal invariant
+            raise RuntimeError(f"rnnkit native kernel failed with status {status}.")
+
+    def run_group(
+        self, kind: CellKind, group: list[RkArgs], threads: int, *, backward: bool = False
+    ) -> None:
+        """Run the independent recurrences ``group`` (one ``kind``) in one call.
+
+        Each item's ``threads`` field is its number of row blocks; all the blocks share
+        ``threads`` threads, taken in list order as threads become free (list the
+        costliest first). Without OpenMP they run one after another.
+        """
+        op = OPS[kind][int(backward)]
+        array = (RkArgs * len(group))(*group)
+        threads = threads if self.parallel else 1
+        is_double = int(self.dtype == torch.float64)
+        status = self._lib.rk_run_group(op, is_double, len(group), array, threads)
         if status != 0:  # pragma: no cover - an internal invariant
             raise RuntimeError(f"rnnkit native kernel failed with status {status}.")
 

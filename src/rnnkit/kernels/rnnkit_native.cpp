@@ -19,7 +19,9 @@
 //   LSTM              lstm_forward, lstm_backward
 //   GRU               gru_forward, gru_backward (reset_after=True)
 //   GRU_RESET_BEFORE  gru_reset_before_forward, gru_reset_before_backward
-// The Op codes of rk_run are mirrored by native.OPS.
+// The Op codes of rk_run are mirrored by native.OPS. rk_run_group runs the recurrences
+// of several independent sequences-with-weights (the trials of a stacked fit) in one
+// call, their row blocks shared out over the threads.
 #ifndef RK_SCALAR
 #define RK_SCALAR float
 #endif
@@ -811,23 +813,56 @@ enum Op {
   GRU_FORWARD, GRU_BACKWARD, GRU_RESET_BEFORE_FORWARD, GRU_RESET_BEFORE_BACKWARD
 };
 
+// Run op on rows [lo, hi) of the sequences a describes.
+template <class T>
+static void run_block(int64_t op, const RkArgs& a, int64_t lo, int64_t hi) {
+  if (hi <= lo) return;
+  Chunk<T> c(a, lo, hi);
+  switch (op) {
+    case SIMPLE_RNN_FORWARD: simple_rnn_forward(c); break;
+    case SIMPLE_RNN_BACKWARD: simple_rnn_backward(c); break;
+    case LSTM_FORWARD: lstm_forward(c); break;
+    case LSTM_BACKWARD: lstm_backward(c); break;
+    case GRU_FORWARD: gru_forward(c); break;
+    case GRU_BACKWARD: gru_backward(c); break;
+    case GRU_RESET_BEFORE_FORWARD: gru_reset_before_forward(c); break;
+    case GRU_RESET_BEFORE_BACKWARD: gru_reset_before_backward(c); break;
+    default: break;
+  }
+}
+
 template <class T>
 static void dispatch(int64_t op, const RkArgs& a) {
-  run_chunks(a.batch, a.threads, [&](int64_t lo, int64_t hi) {
-    if (hi <= lo) return;
-    Chunk<T> c(a, lo, hi);
-    switch (op) {
-      case SIMPLE_RNN_FORWARD: simple_rnn_forward(c); break;
-      case SIMPLE_RNN_BACKWARD: simple_rnn_backward(c); break;
-      case LSTM_FORWARD: lstm_forward(c); break;
-      case LSTM_BACKWARD: lstm_backward(c); break;
-      case GRU_FORWARD: gru_forward(c); break;
-      case GRU_BACKWARD: gru_backward(c); break;
-      case GRU_RESET_BEFORE_FORWARD: gru_reset_before_forward(c); break;
-      case GRU_RESET_BEFORE_BACKWARD: gru_reset_before_backward(c); break;
-      default: break;
-    }
-  });
+  run_chunks(a.batch, a.threads, [&](int64_t lo, int64_t hi) { run_block<T>(op, a, lo, hi); });
+}
+
+// A group of independent recurrences (the trials of a stacked fit, each with its own
+// weights and sizes): args[i].threads row blocks of recurrence i each, all the blocks
+// of all the recurrences shared out over `threads` threads, taken in order (the caller
+// lists the costliest first) as threads become free. No thread waits for another
+// until the last block is done.
+template <class T>
+static void dispatch_group(int64_t op, int64_t count, const RkArgs* args, int64_t threads) {
+  struct Block {
+    int64_t item, lo, hi;
+  };
+  std::vector<Block> blocks;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t batch = args[i].batch;
+    const int64_t n = std::max<int64_t>(1, std::min(args[i].threads, batch));
+    for (int64_t j = 0; j < n; ++j) blocks.push_back({i, batch * j / n, batch * (j + 1) / n});
+  }
+  const int64_t total = (int64_t)blocks.size();
+  threads = std::max<int64_t>(1, std::min(threads, total));
+#ifdef _OPENMP
+  if (threads > 1) {
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (int64_t b = 0; b < total; ++b)
+      run_block<T>(op, args[blocks[b].item], blocks[b].lo, blocks[b].hi);
+    return;
+  }
+#endif
+  for (const Block& b : blocks) run_block<T>(op, args[b.item], b.lo, b.hi);
 }
 
 extern "C" {
@@ -852,6 +887,15 @@ int rk_run(int64_t op, int64_t is_double, const RkArgs* args) {
   if (g_sgemm == nullptr || g_dgemm == nullptr) return 1;
   if (is_double != (sizeof(RK_SCALAR) == 8)) return 2;
   dispatch<RK_SCALAR>(op, *args);
+  return 0;
+}
+
+// rk_run for `count` independent recurrences of one op at once, on `threads` threads.
+int rk_run_group(int64_t op, int64_t is_double, int64_t count, const RkArgs* args,
+                 int64_t threads) {
+  if (g_sgemm == nullptr || g_dgemm == nullptr) return 1;
+  if (is_double != (sizeof(RK_SCALAR) == 8)) return 2;
+  dispatch_group<RK_SCALAR>(op, count, args, threads);
   return 0;
 }
 }

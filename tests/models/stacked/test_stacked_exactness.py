@@ -9,12 +9,15 @@ import torch
 from rnnkit import Sequential
 from rnnkit.callbacks import EarlyStopping
 from rnnkit.errors import RnnkitValueError
+from rnnkit.kernels import native
 from rnnkit.layers import GRU
 from rnnkit.layers import LSTM
 from rnnkit.layers import Dense
 from rnnkit.layers import Masking
 from rnnkit.layers import SimpleRNN
 from rnnkit.models.stacked import fit_stacked
+from rnnkit.models.stacked import network as network_module
+from rnnkit.models.stacked.network import StackedNetwork
 from rnnkit.optimizers import SGD
 from rnnkit.optimizers import Adam
 
@@ -76,9 +79,37 @@ CASES = {
 }  # fmt: skip
 
 
+NATIVE = native.load(torch.float32) is not None
+
+
+@pytest.fixture(params=["per-trial", "padded"])
+def engine(request, monkeypatch):
+    """Run the stacked fit per trial (grouped native recurrences) or as the padded stack.
+
+    A CPU with the native library trains per trial; the padded stack is what a GPU (or
+    a CPU without the library) trains, forced here so that it is tested on every machine.
+    """
+    if request.param == "per-trial":
+        if not NATIVE:
+            pytest.skip("the native library is not available here")
+    else:
+        monkeypatch.setattr(network_module, "per_trial_applies", lambda *args: False)
+    built: list[StackedNetwork] = []
+    original = StackedNetwork.__init__
+
+    def spy(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        built.append(self)
+
+    monkeypatch.setattr(StackedNetwork, "__init__", spy)
+    yield request.param, built
+    assert built, "fit_stacked built no network"
+    assert all(n.per_trial == (request.param == "per-trial") for n in built)
+
+
 @pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
 @pytest.mark.parametrize("case", list(CASES))
-def test_each_trial_equals_training_it_alone(cls, case):
+def test_each_trial_equals_training_it_alone(cls, case, engine):
     options = CASES[case]
 
     def make(units, lr, seed):
@@ -93,7 +124,7 @@ def test_each_trial_equals_training_it_alone(cls, case):
     assert all(len(h.history["val_loss"]) == 2 for h in histories)
 
 
-def test_early_stopping_trials_stop_alone_and_restore_their_best_weights():
+def test_early_stopping_trials_stop_alone_and_restore_their_best_weights(engine):
     def make(units, lr, seed):
         model = _model(GRU, units, lr * 20, seed)  # large steps: val_loss goes up soon
         return model
@@ -113,7 +144,7 @@ def test_early_stopping_trials_stop_alone_and_restore_their_best_weights():
     assert min(lengths) < 6  # at least one trial stopped early and dropped out
 
 
-def test_padding_weights_stay_zero_and_other_optimizers_match():
+def test_other_optimizers_match_and_padding_weights_stay_zero(engine):
     def make(units, lr, seed):
         model = _model(LSTM, units, lr, seed)
         model.compile(optimizer=SGD(lr * 10, momentum=0.9), loss="mae")
@@ -122,13 +153,13 @@ def test_padding_weights_stay_zero_and_other_optimizers_match():
     fit_kwargs = {"batch_size": 8, "epochs": 2, "shuffle": False}
     alone = _alone(make, fit_kwargs)
     models = [make(*trial) for trial in TRIALS]
-    from rnnkit.models.stacked.network import StackedNetwork
-
-    network = StackedNetwork(models)
     histories = fit_stacked(models, *_data(), seeds=[0, 0, 0], **fit_kwargs)
     _assert_same(alone, histories, models)
-    padded = network.weights.weights[1].tensor.detach()  # weight_hh, (K, 4 * 8, 8)
-    assert float(padded[2].reshape(4, 8, 8)[:, 3:].abs().sum()) == 0.0  # 3 units of 8
+    name, built = engine
+    if name == "padded":  # the stack fit_stacked trained, after training
+        padded = built[0].weights.weights[1].tensor.detach()  # weight_hh, (K, 4 * 8, 8)
+        assert float(padded[2].reshape(4, 8, 8)[:, 3:].abs().sum()) == 0.0  # 3 units of 8
+        assert float(padded[2].reshape(4, 8, 8)[:, :3, :3].abs().sum()) > 0.0
 
 
 def test_models_of_another_structure_are_refused_with_the_difference():

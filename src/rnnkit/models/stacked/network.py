@@ -7,71 +7,35 @@ own batch): per timestep one batched matmul ``(K, batch, units) @ (K, units, k*u
 instead of K small ones. The equations are the cells' own
 (:meth:`~rnnkit.layers.cells.RecurrentCell.step`), with Keras' masking semantics:
 a masked step carries the states over and repeats the previous output (zeros with
-``zero_output_for_mask``).
+``zero_output_for_mask``). Where the native CPU library runs every recurrent layer the
+network runs per trial instead (:mod:`rnnkit.models.stacked.per_trial`).
 
 One job: the stacked forward pass.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from rnnkit.kernels.cellspec import describe
 from rnnkit.layers.cells import GRUCell
 from rnnkit.layers.core import Masking
 from rnnkit.layers.dense import Dense
 from rnnkit.layers.rnn import RNN
+from rnnkit.models.stacked.per_trial import forward_per_trial
+from rnnkit.models.stacked.per_trial import per_trial_applies
 from rnnkit.models.stacked.recurrence import StackedRecurrence
 from rnnkit.models.stacked.recurrence import fused_applies
+from rnnkit.models.stacked.specs import DenseSpec
+from rnnkit.models.stacked.specs import LayerMasks
+from rnnkit.models.stacked.specs import MaskingSpec
+from rnnkit.models.stacked.specs import RecurrentSpec
 from rnnkit.models.stacked.weights import Placement
 from rnnkit.models.stacked.weights import StackedWeight
 from rnnkit.models.stacked.weights import StackedWeights
 from rnnkit.models.stacked.weights import gate_rows
-
-
-@dataclass
-class RecurrentSpec:
-    """One recurrent layer of the stack."""
-
-    index: int  # position among the model's layers
-    cells: list[Any]  # each trial's cell (dropout rates, seeds, units)
-    gates: int
-    units: int  # padded
-    features: int  # padded input size
-    weights: list[int]  # positions in the StackedWeights: weight_ih, weight_hh, [bias]
-    return_sequences: bool
-    zero_output_for_mask: bool
-    reset_after: bool | None
-
-    @property
-    def per_gate_masks(self) -> bool:
-        """Whether some trial draws one dropout mask per gate (Keras' implementation 1)."""
-        return any(cell.mask_count is not None for cell in self.cells)
-
-
-@dataclass
-class DenseSpec:
-    """One Dense layer of the stack."""
-
-    weights: list[int]  # kernel, [bias]
-    activation: Any
-
-
-@dataclass
-class MaskingSpec:
-    """A leading Masking layer."""
-
-    mask_value: float
-
-
-@dataclass
-class LayerMasks:
-    """The dropout masks of one recurrent layer for one batch, stacked over trials."""
-
-    inputs: torch.Tensor | None = None  # (K, batch, features) or (K, gates, batch, features)
-    recurrent: torch.Tensor | None = None  # (K, batch, units) or (K, gates, batch, units)
 
 
 class StackedNetwork:
@@ -80,18 +44,26 @@ class StackedNetwork:
     Args:
         models: Built models that share a structure (check with
             :func:`~rnnkit.models.stacked.signature.why_not_together` first).
+        per_trial: Run each trial on its own parameters with the recurrences grouped
+            in the native library (:mod:`rnnkit.models.stacked.per_trial`) instead of
+            the padded stack. Defaults to `None`: wherever the native library runs
+            every recurrent layer (a CPU with the library built).
+
+    Attributes:
+        per_trial: Whether the forward pass runs per trial. Its gradients then land on
+            the models' own parameters and :attr:`weights` holds no stacked weight.
     """
 
-    def __init__(self, models: list[Any]) -> None:
+    def __init__(self, models: list[Any], *, per_trial: bool | None = None) -> None:
         self.models = list(models)
         weights: list[StackedWeight] = []
         self.specs: list[RecurrentSpec | DenseSpec | MaskingSpec] = []
-        per_trial = [m.layers for m in self.models]
+        layer_lists = [m.layers for m in self.models]
         features = int(self.models[0].built_input_shape[-1])
         real_inputs = [features] * len(self.models)
         device = next(self.models[0].parameters()).device
-        for index, layer in enumerate(per_trial[0]):
-            layers = [trial[index] for trial in per_trial]
+        for index, layer in enumerate(layer_lists[0]):
+            layers = [trial[index] for trial in layer_lists]
             if isinstance(layer, Masking):
                 self.specs.append(MaskingSpec(layer.mask_value))
             elif isinstance(layer, RNN):
@@ -102,7 +74,12 @@ class StackedNetwork:
                 spec_d, features = self._dense(layers, features, real_inputs, weights)
                 self.specs.append(spec_d)
                 real_inputs = [lay.units for lay in layers]
-        self.weights = StackedWeights(weights)
+        if per_trial is None:
+            first = next(self.models[0].parameters())
+            shape = tuple(self.models[0].built_input_shape)
+            per_trial = per_trial_applies(self.specs, shape, first.device, first.dtype)
+        self.per_trial = per_trial
+        self.weights = StackedWeights([] if per_trial else weights)
 
     @staticmethod
     def _recurrent(index, layers, features, real_inputs, weights, device) -> RecurrentSpec:
@@ -144,6 +121,7 @@ class StackedNetwork:
             return_sequences=layers[0].return_sequences,
             zero_output_for_mask=layers[0].zero_output_for_mask,
             reset_after=reset_after,
+            kernel_specs=[describe(c)[0] for c in cells],
         )
 
     @staticmethod
@@ -166,7 +144,7 @@ class StackedNetwork:
                     [Placement((lay.units,)) for lay in layers],
                 )
             )
-        return DenseSpec(positions, layers[0].activation), units
+        return DenseSpec(positions, layers[0].activation, list(layers)), units
 
     @property
     def recurrent_specs(self) -> list[RecurrentSpec]:
@@ -178,6 +156,10 @@ class StackedNetwork:
         self.models = [self.models[k] for k in trials]
         for spec in self.recurrent_specs:
             spec.cells = [spec.cells[k] for k in trials]
+            spec.kernel_specs = [spec.kernel_specs[k] for k in trials]
+        for dense in self.specs:
+            if isinstance(dense, DenseSpec):
+                dense.layers = [dense.layers[k] for k in trials]
         self.weights.keep(trials)
 
     # ---------------------------------------------------------------- forward
@@ -194,6 +176,8 @@ class StackedNetwork:
         Returns:
             The outputs and the timestep mask that reaches them (``None`` if none does).
         """
+        if self.per_trial:
+            return forward_per_trial(self.specs, x, masks)
         tensors = self.weights.tensors()
         seq_mask: torch.Tensor | None = None
         recurrent = 0

@@ -25,11 +25,11 @@ from rnnkit.callbacks.base import History
 from rnnkit.errors import RnnkitValueError
 from rnnkit.models.data_adapter import split_validation
 from rnnkit.models.stacked.arguments import fit_problem
-from rnnkit.models.stacked.network import LayerMasks
 from rnnkit.models.stacked.network import StackedNetwork
 from rnnkit.models.stacked.signature import NotStackable
 from rnnkit.models.stacked.signature import structure
 from rnnkit.models.stacked.signature import why_not_together
+from rnnkit.models.stacked.specs import LayerMasks
 
 _CALLER = "fit_stacked()"
 
@@ -92,6 +92,8 @@ def _draw_masks(network: StackedNetwork, trials: list[_Trial], batch: int, x) ->
                         cell, count, batch, cell.units, cell.recurrent_dropout, x
                     )
             per_layer[layer].append((inputs, recurrent))
+    if network.per_trial:  # each trial reads its own draws: nothing to pad
+        return [LayerMasks(draws=draws) for draws in per_layer]
     masks = []
     for spec, draws in zip(network.recurrent_specs, per_layer, strict=True):
         gated = spec.per_gate_masks
