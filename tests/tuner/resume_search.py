@@ -74,8 +74,13 @@ def data():
     return x, 0.5 * x[:, -1] + 0.1 * x[:, 0]
 
 
-def search(directory, project, *, executions=1, max_trials=2, **kwargs) -> CapturingSearch:
-    """Run the seeded search (resume points after every epoch: set RESUME_COST_RATIO=0)."""
+def search(
+    directory, project, *, executions=1, max_trials=2, stopping=None, **kwargs
+) -> CapturingSearch:
+    """Run the seeded search (resume points after every epoch: set RESUME_COST_RATIO=0).
+
+    ``stopping``: EarlyStopping's arguments. Defaults to ``{"patience": 2}``.
+    """
     tuner = CapturingSearch(
         build,
         objective="val_loss",
@@ -88,7 +93,8 @@ def search(directory, project, *, executions=1, max_trials=2, **kwargs) -> Captu
     )
     tuner.captured = {}
     x, y = data()
-    callbacks = [EarlyStopping(patience=2), ReduceLROnPlateau(patience=1, factor=0.5)]
+    stopper = EarlyStopping(**(stopping or {"patience": 2}))
+    callbacks = [stopper, ReduceLROnPlateau(patience=1, factor=0.5)]
     tuner.search(
         x, y, epochs=EPOCHS, batch_size=16, validation_split=0.25, verbose=0,
         callbacks=[*callbacks, HoldAtEpoch()],

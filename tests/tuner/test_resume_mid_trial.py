@@ -133,6 +133,50 @@ def test_a_retried_trial_keeps_its_finished_executions(tmp_path, monkeypatch):
     assert study[-1][2:] == _attempts(tmp_path / "fresh", "fresh")[trial_id][0][2:]
 
 
+STOP_SOON = {"patience": 0, "min_delta": 0.05, "restore_best_weights": True}
+
+
+def test_a_trial_stopped_early_before_the_kill_only_finishes(tmp_path, monkeypatch, caplog):
+    calls = {"crashed": 0, "epochs_after": 0}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        calls["epochs_after"] += calls["crashed"]
+
+    def on_train_end(self, logs=None):  # after EarlyStopping stopped it, before it is scored
+        if self.model.stop_training and not calls["crashed"]:
+            calls["crashed"] = 1
+            raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(resume_search.HoldAtEpoch, "on_epoch_begin", on_epoch_begin)
+    monkeypatch.setattr(resume_search.HoldAtEpoch, "on_train_end", on_train_end, raising=False)
+    with caplog.at_level(logging.INFO, logger="rnnkit.tuner"):
+        crashed = resume_search.search(
+            tmp_path, "crashed", max_trials=1, stopping=STOP_SOON, max_retries_per_trial=1
+        )
+    monkeypatch.undo()
+    fresh = resume_search.search(tmp_path, "fresh", max_trials=1, stopping=STOP_SOON)
+    assert calls == {"crashed": 1, "epochs_after": 0}  # the retry trained no epoch
+    assert "resumes from its resume point" in caplog.text
+    assert crashed.captured == fresh.captured
+    [history] = next(iter(fresh.captured.values()))
+    assert history["epoch"][-1] < resume_search.EPOCHS - 1  # it did stop early
+
+
+def test_a_callback_state_that_cannot_be_stored_only_disables_resume_points(
+    tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setattr(
+        resume_search.HoldAtEpoch, "get_state", lambda self: {"x": object()}, raising=False
+    )
+    monkeypatch.setattr(resume_search.HoldAtEpoch, "set_state", lambda self, s: None, raising=False)
+    with caplog.at_level(logging.INFO, logger="rnnkit.tuner"):
+        tuner = resume_search.search(tmp_path, "p", max_trials=1)
+    assert "keeps no resume point: its training state cannot be stored" in caplog.text
+    assert "Cannot store a value of type object (at /callbacks/2/state/x)" in caplog.text
+    assert len(tuner.captured) == 1  # the trial completed
+    assert not list((tmp_path / "p").glob("trial_*/resume*"))
+
+
 def _dropout_model(seed: int) -> Sequential:
     torch.manual_seed(0)
     return Sequential(

@@ -124,7 +124,10 @@ def flatten_state(state: Any) -> tuple[dict[str, np.ndarray], Any]:
             return obj.item()
         if obj is None or isinstance(obj, (bool, int, float, str)):
             return obj
-        raise CheckpointError(f"Cannot store optimizer state value of type {type(obj).__name__}.")
+        raise CheckpointError(
+            f"Cannot store a value of type {type(obj).__name__} (at {path or '/'}) in a "
+            "checkpoint: only numbers, strings, None, lists, dicts and arrays are stored."
+        )
 
     skeleton = walk(state, "")
     return tensors, skeleton

@@ -300,7 +300,8 @@ class TrialResume:
             return
         try:
             state = self._snapshot(epoch, stop)
-        except (TypeError, ValueError) as exc:
+            _checkpoint.flatten_state(state)  # a callback's state it cannot store: say so
+        except (TypeError, ValueError) as exc:  # CheckpointError is a ValueError
             self._disable(f"its training state cannot be stored: {exc}")
             return
         started = time.monotonic()
@@ -319,7 +320,13 @@ class TrialResume:
         for callback in self._callbacks:
             getter = getattr(callback, "get_state", None)
             if callable(getter) and callable(getattr(callback, "set_state", None)):
-                callbacks.append({"class": type(callback).__name__, "state": getter()})
+                try:
+                    saved = getter()
+                except Exception as exc:  # a callback's bug must not fail the trial
+                    raise TypeError(
+                        f"{type(callback).__name__}.get_state() raised {type(exc).__name__}: {exc}"
+                    ) from None
+                callbacks.append({"class": type(callback).__name__, "state": saved})
             else:
                 callbacks.append(None)
         logs = {k: [_number(v) for v in values] for k, values in self._logs.items()}
