@@ -23,13 +23,14 @@ from rnnkit.callbacks.monitor import infer_direction
         ("precision", "max"),
         ("val_recall", "max"),
         ("r2_score", "max"),
+        ("recall_loss", "min"),  # the last word names what the value is
     ],
 )
 def test_infer_direction_from_name(monitor, direction):
     assert infer_direction(monitor) == direction
 
 
-@pytest.mark.parametrize("monitor", ["val_r_squared", "score", "recall_loss"])
+@pytest.mark.parametrize("monitor", ["val_r_squared", "score"])
 def test_infer_direction_unknown_or_ambiguous_is_none(monitor):
     assert infer_direction(monitor) is None
 

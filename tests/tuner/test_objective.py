@@ -29,6 +29,26 @@ def test_objective_direction_inferred_like_keras_tuner(name, direction):
     assert create_objective(name) == kt.Objective(name, direction)
 
 
+@pytest.mark.parametrize(
+    ("name", "direction"),
+    [
+        ("val_mase", "min"),
+        ("val_smape", "min"),
+        ("val_true_positives", "max"),
+        ("false_negatives", "min"),
+        ("default_objective", "min"),
+        ("val_r2_score", "max"),
+        ("val_recall_loss", "min"),
+        ("val_r_squared", None),
+    ],
+)
+def test_metrics_callbacks_and_tuner_read_a_name_the_same_way(name, direction):
+    from rnnkit.callbacks.monitor import infer_direction
+    from rnnkit.metrics import direction_of
+
+    assert infer_metric_direction(name) == infer_direction(name) == direction_of(name) == direction
+
+
 def test_unknown_objective_asks_for_kt_objective():
     with pytest.raises(ValueError, match=r'kt\.Objective\("sharpe", direction="min"\)'):
         create_objective("sharpe")

@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from rnnkit._naming import metric_direction
 from rnnkit._validation import check_number
 from rnnkit._validation import check_one_of
 from rnnkit.callbacks.base import Callback
@@ -28,34 +29,13 @@ from rnnkit.errors import RnnkitValueError
 
 MODES = ("auto", "min", "max")
 
-# Name fragments (between underscores) that tell the direction of a metric.
-_MIN_TOKENS = frozenset(
-    {
-        "loss",
-        "error",
-        "crossentropy",
-        "mae",
-        "mse",
-        "rmse",
-        "mape",
-        "msle",
-        "hinge",
-        "divergence",
-        "poisson",
-        "logcosh",
-        "cosh",
-    }
-)
-_MAX_TOKENS = frozenset(
-    {"acc", "accuracy", "auc", "precision", "recall", "f1", "r2", "iou", "similarity"}
-)
-
 
 def infer_direction(monitor: str, model: Any = None) -> str | None:
     """Guess whether a logged quantity should be minimised or maximised.
 
-    The name (without a `val_` prefix) decides first; when it is not telling,
-    `model.metric_directions` (a `{log key: "min" | "max"}` dict) is asked.
+    The name decides first (`rnnkit._naming.metric_direction`, the rule metrics and
+    the tuner use too); when it is not telling, `model.metric_directions` (a
+    `{log key: "min" | "max"}` dict) is asked.
 
     Args:
         monitor: A log key such as `"val_loss"` or `"accuracy"`.
@@ -74,12 +54,10 @@ def infer_direction(monitor: str, model: Any = None) -> str | None:
         >>> infer_direction("val_r_squared", Model())
         'max'
     """
+    direction = metric_direction(monitor)
+    if direction is not None:
+        return direction
     name = monitor.removeprefix("val_")
-    tokens = set(name.lower().split("_"))
-    is_min = bool(tokens & _MIN_TOKENS)
-    is_max = bool(tokens & _MAX_TOKENS)
-    if is_min != is_max:
-        return "min" if is_min else "max"
     directions = getattr(model, "metric_directions", None)
     if isinstance(directions, Mapping):
         for key in (monitor, name):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rnnkit._naming import metric_direction
 from rnnkit._naming import to_snake_case
 from rnnkit._tensors import resolve_dtype
 
@@ -61,38 +62,5 @@ class Metric:
 
 
 # ---------------------------------------------------------------------- directions
-_MIN_TEXT = (
-    "loss error crossentropy ce bce mse mae mape msle rmse hinge divergence kld poisson "
-    "logcosh cosh huber"
-)
-_MAX_TEXT = "accuracy acc auc precision recall f1 fbeta iou r2 similarity"
-_MIN_WORDS, _MAX_WORDS = frozenset(_MIN_TEXT.split()), frozenset(_MAX_TEXT.split())
-
-
-def direction_of(name: str) -> str | None:
-    """Whether a log key improves downwards (``"min"``) or upwards (``"max"``).
-
-    Strips ``val_`` (and ``weighted_``), then looks at the words between
-    underscores, last word first: ``loss``, ``error``, ``crossentropy``, ``mse``,
-    ``mae``, ... mean ``"min"``; ``accuracy``, ``acc``, ``auc``, ``precision``,
-    ``recall``, ... mean ``"max"``. CamelCase names are read as snake case.
-
-    Returns:
-        ``"min"``, ``"max"``, or ``None`` when the name does not tell.
-
-    Example:
-        >>> direction_of("val_loss"), direction_of("sparse_categorical_accuracy")
-        ('min', 'max')
-        >>> direction_of("MeanAbsoluteError"), direction_of("r_squared") is None
-        ('min', True)
-    """
-    key = to_snake_case(name)
-    for prefix in ("val_", "weighted_"):
-        key = key.removeprefix(prefix)
-    words = key.split("_")
-    for word in (words[-1], *words):
-        if word in _MIN_WORDS:
-            return "min"
-        if word in _MAX_WORDS:
-            return "max"
-    return None
+direction_of = metric_direction
+"""Whether a log key improves downwards or upwards: :func:`rnnkit._naming.metric_direction`."""

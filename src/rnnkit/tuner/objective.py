@@ -26,60 +26,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rnnkit._naming import metric_direction
 from rnnkit.errors import RnnkitTypeError
 from rnnkit.errors import RnnkitValueError
 from rnnkit.tuner.errors import FailedTrialError
 from rnnkit.tuner.errors import FatalTypeError
 from rnnkit.tuner.errors import FatalValueError
 
-_MIN_NAMES = frozenset(
-    {
-        "loss",
-        "crossentropy",
-        "ce",
-        "mse",
-        "mae",
-        "mape",
-        "msle",
-        "rmse",
-        "smape",
-        "mase",
-        "kld",
-        "kl_divergence",
-        "huber",
-        "log_cosh",
-        "logcosh",
-        "poisson",
-        "hinge",
-        "squared_hinge",
-        "categorical_hinge",
-        "default_objective",
-    }
-)
-_MAX_NAMES = frozenset(
-    {
-        "acc",
-        "accuracy",
-        "binary_accuracy",
-        "categorical_accuracy",
-        "sparse_categorical_accuracy",
-        "top_k_categorical_accuracy",
-        "sparse_top_k_categorical_accuracy",
-        "auc",
-        "precision",
-        "recall",
-        "true_positives",
-        "true_negatives",
-        "r2_score",
-        "f1_score",
-        "fbeta_score",
-    }
-)
-_MIN_SUFFIXES = ("loss", "crossentropy", "error")
-
 
 def infer_metric_direction(name: str) -> str | None:
     """Return ``"min"``, ``"max"`` or ``None`` (unknown) for a metric name.
+
+    The rule metrics and callbacks use too (:func:`rnnkit._naming.metric_direction`).
 
     Example:
         >>> infer_metric_direction("val_mean_squared_error"), infer_metric_direction("val_acc")
@@ -87,16 +45,7 @@ def infer_metric_direction(name: str) -> str | None:
         >>> infer_metric_direction("sharpe") is None
         True
     """
-    metric = name
-    if metric.startswith("val_"):
-        metric = metric[len("val_") :]
-    if metric.startswith("weighted_"):
-        metric = metric[len("weighted_") :]
-    if metric in _MIN_NAMES or metric.endswith(_MIN_SUFFIXES):
-        return "min"
-    if metric in _MAX_NAMES or metric.endswith("accuracy"):
-        return "max"
-    return None
+    return metric_direction(name)
 
 
 @dataclass(frozen=True)
