@@ -134,6 +134,17 @@ MaxTrials = Annotated[
 TunerKind = Annotated[
     str | None, typer.Option("--tuner", help="random | bayesian | hyperband. [default: random]")
 ]
+TuningFolds = Annotated[
+    int | None,
+    typer.Option(
+        "--folds",
+        help="Validation blocks each tuning trial is scored on (1 to 10): K consecutive "
+        "blocks ending where the validation part ends, each fold trained on the windows "
+        "before its block with its own scaler; the score is their mean, the test part is "
+        "never used. K folds cost about K times per trial. [default: 1]",
+        metavar="K",
+    ),
+]
 Workers = Annotated[int | None, typer.Option(help="Parallel tuning processes. [default: 1]")]
 Storage = Annotated[
     str | None,

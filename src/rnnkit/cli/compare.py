@@ -47,7 +47,7 @@ def run_comparison(run: Any, *, quiet: bool, title: str | None = None, units: An
     if run.workers == 1:  # with worker processes, epochs are not reported to this one
         plan = WorkPlan.for_comparison(
             models=len(run.models),
-            max_trials=run.max_trials,
+            max_trials=run.max_trials * run.folds,  # a trial trains once per fold
             epochs=epoch_cap(run) or 1,
             max_seconds=run.max_time,
         )
@@ -66,6 +66,7 @@ def compare_command(
     max_trials: c.MaxTrials = None,
     tuner: c.TunerKind = None,
     workers: c.Workers = None,
+    folds: c.TuningFolds = None,
     storage: c.Storage = None,
     project_name: c.ProjectName = None,
     resume: c.Resume = None,
@@ -104,7 +105,8 @@ def compare_command(
     Every network gets --max-trials tuning trials of at most --epochs epochs
     (0 trials: its default hyperparameters) within its share of --max-time
     (4 minutes in all by default: trials running at a network's limit stop and
-    keep their best epoch), then its best trial's network is measured: test
+    keep their best epoch; with --folds K each trial trains K times, so fewer
+    trials fit in it), then its best trial's network is measured: test
     accuracy (MAE, RMSE, MAPE, sMAPE, MASE against the naive and the seasonal
     naive forecasts), parameter count, seconds per epoch, peak training memory
     and the best epoch (flagged when a network stopped at the epoch cap while

@@ -19,6 +19,7 @@ def tune_command(
     max_trials: c.MaxTrials = None,
     tuner: c.TunerKind = None,
     workers: c.Workers = None,
+    folds: c.TuningFolds = None,
     storage: c.Storage = None,
     project_name: c.ProjectName = None,
     resume: c.Resume = None,
@@ -54,7 +55,8 @@ def tune_command(
     """Tune one network's hyperparameters on DATA, then train the best and report.
 
     Searches units, layers, activation, dropout and learning rate with
-    --max-trials trials (minimising the validation loss), trains the best
+    --max-trials trials (minimising the validation loss; with --folds K, its
+    mean over K validation blocks, at about K times the cost), trains the best
     values once more, scores them on the test part beside the baselines and
     writes the report (with the tuning history and hyperparameter importance)
     and the model folder. The study is kept in --out/tuning; with --storage
@@ -84,7 +86,7 @@ def tune_command(
         if run.workers == 1:  # with worker processes, epochs are not reported to this one
             plan = WorkPlan.for_comparison(
                 models=1,
-                max_trials=run.max_trials,
+                max_trials=run.max_trials * run.folds,  # a trial trains once per fold
                 epochs=epoch_cap(run) or 1,
                 max_seconds=run.max_time,
             )

@@ -51,6 +51,7 @@ from rnnkit.workflow.intervals import level_label
 from rnnkit.workflow.intervals import non_negative_targets
 from rnnkit.workflow.prepare import PreparedData
 from rnnkit.workflow.prepare import prepare_data
+from rnnkit.workflow.prepare import tuning_splits
 from rnnkit.workflow.progress import ProgressListener
 from rnnkit.workflow.significance import LEVEL
 from rnnkit.workflow.significance import DieboldMarianoResult
@@ -585,7 +586,10 @@ def compare_models(
     on the same training windows; all are scored on the same test windows. With
     `config.max_time`, the comparison's time (counted from this call) is shared
     across the networks (`network_share`): each one's tuning and training stop at its
-    share, keeping their best epoch.
+    share, keeping their best epoch. With `config.folds` >= 2 every trial is scored
+    on that many validation blocks (`rnnkit.workflow.prepare.tuning_folds`) and
+    trains once per fold: about `folds` times the time per trial, so within the same
+    `max_time` fewer trials finish.
 
     Args:
         config: The run configuration.
@@ -598,7 +602,8 @@ def compare_models(
         A `ComparisonResult` (write it out with `rnnkit.workflow.write_report`).
 
     Raises:
-        DataError: unusable data (see `prepare_data`).
+        DataError: unusable data (see `prepare_data`), or a series too short for
+            `config.folds` tuning folds.
         ValueError: an unknown model or option.
 
     Example:
@@ -614,6 +619,8 @@ def compare_models(
         config = config.replace(models=tuple(models))
     data = prepare_data(config, caller=caller)
     config = data.config
+    if config.max_trials > 0 and config.folds > 1:  # before any network trains
+        tuning_splits(data.split, config.folds, caller=caller)
     listener = progress or ProgressListener()
     listener.begin("models", total=len(config.models), description="models")
     fits, tunings = [], []

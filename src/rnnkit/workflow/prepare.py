@@ -23,6 +23,7 @@ With `window=3, horizon=2` a window starting at row `s` reads rows
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import tempfile
@@ -54,7 +55,15 @@ from rnnkit.workflow.residual import scale_inputs
 from rnnkit.workflow.residual import scaled_base
 from rnnkit.workflow.spec import ForecastConfig
 
-__all__ = ["BEIJING_ATTRIBUTION", "PreparedData", "fit_parts", "prepare_data", "read_source"]
+__all__ = [
+    "BEIJING_ATTRIBUTION",
+    "PreparedData",
+    "fit_parts",
+    "prepare_data",
+    "read_source",
+    "tuning_folds",
+    "tuning_splits",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -417,3 +426,90 @@ def fit_parts(
         "base_name": base_name,
         "base_scores": base_scores,
     }
+
+
+def tuning_splits(
+    split: ChronologicalSplit, folds: int, *, caller: str = "tuning_splits()"
+) -> list[ChronologicalSplit]:
+    """`folds` expanding-origin validation blocks inside a split's training + validation part.
+
+    Each block has the validation part's size; the last block is the validation
+    part itself, and each earlier one ends where the next begins. A fold trains on
+    every window before its block, less the split's gap (the gap between its
+    training and validation parts). The test part is the same in every fold and is
+    never trained or validated on. With 3 folds (`T` train, `g` gap, `V`
+    validation, `S` test):
+
+        split   T T T T T T T T g V V S S
+        fold 0  T T T T g V V . . . . S S
+        fold 1  T T T T T T g V V . . S S
+        fold 2  T T T T T T T T g V V S S   (the split itself)
+
+    Args:
+        split: The chronological split of the windows (`PreparedData.split`).
+        folds: Number of folds, at least 1.
+        caller: Name for error messages. Defaults to `"tuning_splits()"`.
+
+    Returns:
+        One `ChronologicalSplit` per fold, oldest first; the last is `split`.
+
+    Raises:
+        DataError: the first fold would have fewer than 2 training windows.
+
+    Example:
+        >>> split = ChronologicalSplit(slice(0, 8), slice(9, 11), slice(11, 13))
+        >>> [s.train.stop for s in tuning_splits(split, 3)], tuning_splits(split, 3)[0].val
+        ([4, 6, 8], slice(5, 7, None))
+    """
+    n_val = split.val.stop - split.val.start
+    gap = split.val.start - split.train.stop
+    out = []
+    for number in range(folds):
+        shift = (folds - 1 - number) * n_val
+        val = slice(split.val.start - shift, split.val.stop - shift)
+        out.append(ChronologicalSplit(slice(0, max(val.start - gap, 0)), val, split.test))
+    first = out[0].train.stop
+    if first < 2:
+        windows = split.val.stop
+        most = max(1, (windows - gap - 2) // max(n_val, 1))
+        raise DataError(
+            f"{caller}: {folds} folds of {n_val:,} validation window(s) each leave {first} "
+            f"training window(s) for the first fold ({windows:,} training and validation "
+            f"windows, gap {gap}); it needs at least 2. Use folds={most} or fewer (--folds "
+            f"{most}), a smaller --val-fraction, or a longer series."
+        )
+    return out
+
+
+def tuning_folds(data: PreparedData, folds: int) -> list[PreparedData]:
+    """The prepared data of each tuning fold (`tuning_splits`), everything fitted per fold.
+
+    Each fold's window scaler, season (when inferred), baselines and the baseline
+    the networks correct are fitted by `fit_parts` on that fold's own training (and
+    validation) windows only, as `prepare_data` fits them on the whole split: no
+    later window informs an earlier fold. The last fold is `data` itself.
+
+    Args:
+        data: Prepared data (`prepare_data`).
+        folds: Number of folds, at least 1 (`ForecastConfig.folds`).
+
+    Returns:
+        One `PreparedData` per fold, oldest first, sharing `data`'s table and windows.
+
+    Raises:
+        DataError: the series is too short for `folds` folds (see `tuning_splits`).
+
+    Example:
+        >>> frame = pd.DataFrame({"y": np.arange(200.0)})
+        >>> data = prepare_data(ForecastConfig(data=frame, target="y", window=8, calendar=False))
+        >>> [fold.sizes()["train"] for fold in tuning_folds(data, 3)], data.sizes()["train"]
+        ([76, 105, 134], 134)
+    """
+    splits = tuning_splits(data.split, folds, caller="tuning_folds()")
+    out = []
+    for split in splits[:-1]:
+        fitted = fit_parts(
+            data.config, data.x, data.y, split, frequency=data.frequency, targets=data.target_index
+        )
+        out.append(dataclasses.replace(data, split=split, **fitted, notes=list(data.notes)))
+    return [*out, data]

@@ -136,8 +136,13 @@ def _image(path: Path, title: str) -> str:
 
 
 def _tuning_table(trials: pd.DataFrame) -> pd.DataFrame:
-    """Each trial's id, status, score, hyperparameters and the effective memory it measured."""
+    """Each trial's id, status, score, fold scores, hyperparameters and effective memory.
+
+    With tuning folds (`ForecastConfig.folds`) `score` is the mean of the `fold_<f>_score`
+    columns (fold 0 the oldest validation block) and `best_step` is the last fold's.
+    """
     columns = ["trial_id", "status", "score", "best_step"]
+    columns += [c for c in trials.columns if str(c).startswith("fold_")]
     columns += [c for c in trials.columns if str(c).startswith("hp_")]
     columns.append(f"metric_{MEMORY_METRIC}")
     table = trials[[c for c in columns if c in trials.columns]].copy()
@@ -402,6 +407,13 @@ def _html(
             f"{tuning.search_seconds:.0f} s; best values: "
             f"<code>{html.escape(json.dumps(tuning.best_hyperparameters))}</code>.</p>",
         ]
+        if config.folds > 1:
+            parts.append(
+                f"<p class='note'>Each trial was scored on {config.folds} validation blocks "
+                "(folds, oldest first: fold_0 ...), each fold trained on the windows before its "
+                "block with its own scaler and baselines; score is the mean of the fold scores, "
+                "best_step the last fold's (the usual validation part).</p>"
+            )
         shares = plots.varied_importance(tuning)
         if shares:
             table = pd.DataFrame({"importance": shares}).rename_axis("hyperparameter")

@@ -48,6 +48,7 @@ except ModuleNotFoundError:  # Python 3.10: the same parser as `tomli`, a depend
 __all__ = [
     "DEFAULT_EPOCHS",
     "EPOCH_EXTENSION",
+    "MAX_TUNING_FOLDS",
     "NETWORK_KINDS",
     "TUNER_KINDS",
     "ForecastConfig",
@@ -70,6 +71,8 @@ EPOCH_EXTENSION = 2
 DEFAULT_WINDOWS_PER_EPOCH = 4096
 #: The time budget of `rnnkit compare` when none is given (seconds; `ForecastConfig.max_time`).
 COMPARE_MAX_TIME = 240.0
+#: Most `folds` a search may score each trial on (each fold trains every trial again).
+MAX_TUNING_FOLDS = 10
 #: `max_time` units: suffix -> seconds.
 _DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 
@@ -160,6 +163,15 @@ class ForecastConfig:
             splits it across the networks (the time left shared by those not
             trained yet). `None`: no limit. Defaults to `None` (`rnnkit
             compare` sets 4 minutes).
+        folds: Validation blocks each tuning trial is scored on (1 to
+            `MAX_TUNING_FOLDS`): with `K >= 2`, K consecutive blocks of the
+            validation part's size end where the validation part ends, each fold
+            training on the windows before its block (its scaler, baselines and
+            correction fitted on them alone); the last fold is the usual
+            train/validation split and the test windows are never used. A trial's
+            score is the mean of its folds' best validation losses (see
+            `rnnkit.workflow.prepare.tuning_folds`); a search costs about K times
+            as much. Defaults to `1` (the validation part alone).
     """
 
     data: Any = None
@@ -195,6 +207,7 @@ class ForecastConfig:
     residual: str = "auto"
     windows_per_epoch: int | None = DEFAULT_WINDOWS_PER_EPOCH
     max_time: float | str | None = None
+    folds: int = 1
 
     def validate(self, caller: str = "ForecastConfig") -> ForecastConfig:
         """Check every field; return `self`.
@@ -210,8 +223,13 @@ class ForecastConfig:
             ...
             rnnkit.errors.RnnkitValueError: ForecastConfig: `window` must be a positive ...
         """
-        for name in ("window", "horizon", "stride", "batch_size", "workers"):
+        for name in ("window", "horizon", "stride", "batch_size", "workers", "folds"):
             setattr(self, name, check_positive_int(name, getattr(self, name), caller=caller))
+        if self.folds > MAX_TUNING_FOLDS:
+            raise RnnkitValueError(
+                f"{caller}: `folds` must be between 1 and {MAX_TUNING_FOLDS} (each fold trains "
+                f"every tuning trial again). Received: folds={self.folds}."
+            )
         if self.epochs is not None:
             self.epochs = check_positive_int("epochs", self.epochs, caller=caller)
         self.calendar = check_bool("calendar", self.calendar, caller=caller)

@@ -33,6 +33,7 @@ from rnnkit.errors import CheckpointError
 from rnnkit.errors import RnnkitError
 from rnnkit.errors import RnnkitValueError
 from rnnkit.models.summary import summary_rows
+from rnnkit.tuner.folds import trial_folds
 from rnnkit.utils.random import set_random_seed
 from rnnkit.workflow.forecaster import Forecaster
 from rnnkit.workflow.health import health_callback
@@ -52,6 +53,7 @@ from rnnkit.workflow.networks import fixed_hyperparameters
 from rnnkit.workflow.networks import values_key
 from rnnkit.workflow.prepare import PreparedData
 from rnnkit.workflow.prepare import prepare_data
+from rnnkit.workflow.prepare import tuning_folds
 from rnnkit.workflow.progress import EpochProgress
 from rnnkit.workflow.progress import ProgressListener
 from rnnkit.workflow.spec import EPOCH_EXTENSION
@@ -561,6 +563,10 @@ def run_search(
 ) -> tuple[Any, float]:
     """Build the tuner of `kind` on `data` and run its search (or join it).
 
+    With `config.folds` >= 2 each trial is scored on the folds of `tuning_folds`
+    (`search(cv=...)`, the mean of the folds' best validation losses); the last fold
+    is `data`'s own split.
+
     Args:
         config: The run configuration (validated, as `data.config`).
         kind: `"rnn"`, `"lstm"` or `"gru"`.
@@ -583,25 +589,37 @@ def run_search(
         outputs=config.horizon * len(data.targets),
         seed=config.seed,
     )
+    folds = tuning_folds(data, config.folds) if config.folds > 1 else []  # fails fast
     tuner = _make_tuner(config, hypermodel, f"{config.project_name}_{kind}", tuner_id)
     if record:
         tuner.study.set_user_attr(RUN_ATTR, run_record(config, kind, data))
     x_train, y_train = data.scaled("train")
     x_val, y_val = data.scaled("val")
+    if folds:  # each fold scaled with its own scaler (rnnkit.tuner.folds)
+        data_args: dict[str, Any] = {
+            "cv": [(*fold.scaled("train"), *fold.scaled("val")) for fold in folds]
+        }
+    else:
+        data_args = {"x": x_train, "y": y_train, "validation_data": (x_val, y_val)}
     callbacks: list[Any] = [_early_stopping(config)]
     if config.workers == 1:  # listeners stay in this process
         callbacks.append(
             EpochProgress(listener, label=name, epochs=config.epoch_cap, count_trials=True)
         )
-    listener.begin("trials", total=config.max_trials, description=f"{name} trials")
+    if folds:  # the bar advances once per training: one per fold of each trial
+        listener.begin(
+            "trials",
+            total=config.max_trials * len(folds),
+            description=f"{name} trials x {len(folds)} folds",
+        )
+    else:
+        listener.begin("trials", total=config.max_trials, description=f"{name} trials")
     started = time.perf_counter()
     deadline = deadline if deadline is not None else _deadline(config)
     max_time = None if deadline is None else max(deadline - time.time(), MIN_SEARCH_SECONDS)
     with torch_threads(config.threads if config.workers == 1 else None):
         tuner.search(
-            x_train,
-            y_train,
-            validation_data=(x_val, y_val),
+            **data_args,
             epochs=config.epoch_cap,
             batch_size=config.batch_size,
             steps_per_epoch=steps_per_epoch(config, len(x_train)),
@@ -638,8 +656,11 @@ def _reuse_best_trial(
     trials = tuner.get_best_trials(1)
     if record is None or not trials or trials[0].score is None:
         return None
+    # with folds the record and the checkpoint are the last fold's: `data`'s own split
+    folds = trial_folds(tuner, trials[0].trial_id)
+    score = folds[-1]["value"] if folds else trials[0].score
     val_loss = record.history.get("val_loss") or []
-    if not val_loss or not np.isclose(np.nanmin(val_loss), trials[0].score, rtol=1e-5, atol=0):
+    if not val_loss or not np.isclose(np.nanmin(val_loss), score, rtol=1e-5, atol=0):
         return None  # the record is another run of the same values
     config = data.config
     with torch_threads(config.threads):
@@ -673,7 +694,9 @@ def tune_forecaster(
 
     The search (`config.tuner`, `config.max_trials` trials of at most
     `config.epochs` epochs, `config.workers` processes) minimises the
-    validation loss over the space in `rnnkit.workflow.networks`. Its study
+    validation loss over the space in `rnnkit.workflow.networks` (with
+    `config.folds` >= 2, the mean over that many validation blocks:
+    `rnnkit.workflow.prepare.tuning_folds`). Its study
     lives in `<out>/tuning/<project_name>_<model>` (or in `config.storage`,
     where workers on other machines can join it by running the same command,
     or `rnnkit tune-worker --storage URL`: the study records what they need,
@@ -692,7 +715,7 @@ def tune_forecaster(
         values trained again.
 
     Raises:
-        DataError: unusable data.
+        DataError: unusable data, or a series too short for `config.folds` folds.
         ValueError: `max_trials=0` or an unknown model.
         RnnkitError: no trial finished.
     """
