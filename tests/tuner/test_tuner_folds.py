@@ -247,3 +247,64 @@ def test_update_trial_for_another_trial_is_refused(tmp_path):
     frame = tuner.results_dataframe()
     assert frame["status"][0] == "FAILED"
     assert "trial '99' is not the trial this tuner is running ('0')" in frame["message"][0]
+
+
+def test_trials_with_folds_run_one_by_one_and_say_why(tmp_path, caplog):
+    tuner = _tuner(tmp_path, "vectorize")
+    x, y = _series()
+    with caplog.at_level("INFO", logger="rnnkit.tuner"):
+        tuner.search(x, y, epochs=1, cv=model_selection.TimeSeriesSplit(2), vectorize=True)
+    reasons = [r.getMessage() for r in caplog.records if r.getMessage().startswith("vectorize")]
+    assert reasons == [
+        "vectorize: trials run one by one: with cv= each trial trains its folds one after another."
+    ]
+
+
+def build_level_k(hp):
+    hp.Int("k", 0, 20)
+    return Level(hp.Boolean("bad"))
+
+
+def test_hyperband_promotions_train_each_fold_from_scratch(tmp_path):
+    FITS.clear()
+    tuner = kt.Hyperband(
+        build_level_k, objective="val_loss", max_epochs=4, factor=2, max_trials=6,
+        directory=tmp_path, project_name="hb",
+    )  # fmt: skip
+    x, y = _series()
+    tuner.search(x, y, epochs=4, cv=model_selection.TimeSeriesSplit(3))
+    frame = tuner.results_dataframe()
+    promoted = frame[frame["hyperband_parent"].notna()]
+    assert len(promoted) >= 1 and set(frame["status"]) == {"COMPLETED"}
+    for _, row in promoted.iterrows():
+        trial = tuner.oracle.get_trial(row["trial_id"])
+        attempt = next(t for t in tuner.study.trials if t.user_attrs["trial_id"] == row["trial_id"])
+        epochs = int(row["hyperband_epochs"])
+        # every fold trained its round's epochs from epoch 0: steps 0 .. 3 * epochs - 1
+        assert sorted(attempt.intermediate_values) == list(range(3 * epochs))
+        assert found_epochs(tuner, trial) == epochs  # the last fold's, no parent added
+
+
+def test_update_trial_stopped_by_the_pruner_ends_the_trial_pruned(tmp_path):
+    class Reporting(kt.engine.tuner.Tuner):
+        def run_trial(self, trial, *args, **kwargs):
+            bad = trial.hyperparameters.get("bad")
+            for step in range(3):
+                status = self.oracle.update_trial(
+                    trial.trial_id, {"val_loss": 20.0 if bad else 1.0 - step / 10}, step=step
+                )
+                if status == kt.TrialStatus.STOPPED:
+                    return None
+            return None
+
+    oracle = kt.oracles.GridSearchOracle(objective="val_loss")
+    tuner = Reporting(
+        oracle=oracle, hypermodel=build_level, directory=tmp_path, project_name="stop",
+        pruner=optuna.pruners.ThresholdPruner(upper=12.0),
+    )  # fmt: skip
+    tuner.search()
+    frame = tuner.results_dataframe().set_index("hp_bad")
+    assert frame.loc[False, "status"] == "COMPLETED"
+    assert frame.loc[False, "score"] == pytest.approx(0.8)  # the best reported step's
+    assert frame.loc[False, "best_step"] == 2
+    assert frame.loc[True, "status"] == "PRUNED"
