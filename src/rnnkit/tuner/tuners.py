@@ -53,6 +53,8 @@ from rnnkit.utils.random import derive_seed
 from rnnkit.utils.random import seed_trial
 
 logger = logging.getLogger("rnnkit.tuner")
+#: Study attribute holding the shape of one sample of ``x`` (models built without one).
+INPUT_SHAPE_ATTR = "rnnkit_input_shape"
 
 
 class _BestCheckpoint:
@@ -382,6 +384,29 @@ class Tuner(BaseTuner):
         seed_trial(self.oracle.seed, trial_id, execution, "build")
         with contextlib.suppress(Exception):  # fit builds it (or explains why it cannot)
             model.build((None, *tuple(shape)[1:]))
+        self._remember_input_shape(tuple(int(n) for n in tuple(shape)[1:]))
+
+    def _remember_input_shape(self, shape: tuple[int, ...]) -> None:
+        """Record a sample's shape in the study, so ``get_best_models`` can build for it."""
+        if getattr(self, "_input_shape_stored", None) == shape:
+            return
+        self._ensure_open()
+        assert self._study is not None
+        if self._study.study_attrs().get(INPUT_SHAPE_ATTR) != list(shape):
+            self._study.set_study_attr(INPUT_SHAPE_ATTR, list(shape))
+        self._input_shape_stored = shape
+
+    def _build_like_the_search(self, model: Any) -> None:
+        """Build a model whose first layer has no input shape for the search's samples."""
+        if getattr(model, "built", True) or not callable(getattr(model, "build", None)):
+            return
+        self._ensure_open()
+        assert self._study is not None
+        shape = self._study.study_attrs().get(INPUT_SHAPE_ATTR)
+        if isinstance(shape, list) and all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+        ):
+            model.build((None, *shape))
 
     # ------------------------------------------------------------ vectorised
     def _group_limit(
@@ -627,6 +652,7 @@ class Tuner(BaseTuner):
                     f"Trial {trial.trial_id} has no checkpoint in {folder} (was it run on "
                     f"{trial.worker or 'another worker'} with a non-shared directory?)."
                 )
+            self._build_like_the_search(model)  # built without an input shape: weights now
             _checkpoint.load_checkpoint(folder, model, with_optimizer=False)
             models.append(model)
         return models
