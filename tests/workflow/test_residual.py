@@ -136,6 +136,7 @@ def test_still_improving():
     assert still_improving({"val_loss": [3.0, 1.0, 1.1, 1.2]}, 4)  # best within the last 3
     assert not still_improving({"val_loss": [1.0, 1.1, 1.2, 1.3]}, 4)
     assert not still_improving({"val_loss": [3.0, 2.0]}, 4)  # stopped early
+    assert not still_improving({"val_loss": [1.0, 1.5, 1.6]}, 3)  # best first of 3: not improving
 
 
 def test_a_network_still_improving_at_the_default_cap_trains_on(monkeypatch):

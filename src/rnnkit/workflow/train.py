@@ -238,18 +238,24 @@ IMPROVING_WINDOW = 3
 
 
 def still_improving(history: dict[str, list[float]], cap: int) -> bool:
-    """Whether training reached `cap` epochs with its best validation loss among the last 3.
+    """Whether training reached `cap` epochs with its best validation loss among the last ones.
+
+    "The last ones" are the last 3 epochs, never the first one of a run of several (with
+    `cap=3` a best first epoch is not "still improving").
 
     Example:
         >>> still_improving({"val_loss": [3.0, 2.0, 1.5, 1.2]}, 4)
         True
         >>> still_improving({"val_loss": [3.0, 1.0, 1.5, 1.6, 1.7]}, 5)
         False
+        >>> still_improving({"val_loss": [1.0, 1.5, 1.6]}, 3)
+        False
     """
     val_loss = history.get("val_loss") or history.get("loss") or []
     if len(val_loss) < cap or not np.any(np.isfinite(val_loss)):
         return False
-    return int(np.nanargmin(val_loss)) >= len(val_loss) - IMPROVING_WINDOW
+    window = max(1, min(IMPROVING_WINDOW, len(val_loss) - 1))
+    return int(np.nanargmin(val_loss)) >= len(val_loss) - window
 
 
 @dataclass
