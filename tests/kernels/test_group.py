@@ -46,7 +46,7 @@ def _alone(cell, x, mask, masks):
     return result.outputs
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("threads", [1, 2, 8])  # 8: two row blocks per recurrence
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_recurrence_in_a_group_equals_running_it_alone(kind, dtype, threads):

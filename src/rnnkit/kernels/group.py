@@ -23,7 +23,6 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from rnnkit.kernels import native
-from rnnkit.kernels.bptt import weight_gradients
 from rnnkit.kernels.cellspec import CellSpec
 from rnnkit.kernels.native_call import NativeCall
 from rnnkit.kernels.threads import MIN_ROWS_PER_THREAD
@@ -154,18 +153,15 @@ class _GroupRecurrence(torch.autograd.Function):
         grads_in: dict[int, torch.Tensor] = {i: grad_histories[i].contiguous() for i in live}
         args, grads = {}, {}
         for i in live:
-            args[i], grads[i] = calls[i].backward_args(grads_in[i], None)
+            args[i], grads[i] = calls[i].backward_args(grads_in[i], None, weights=True)
         if live:
             kind = calls[0].spec.kind
             library.run_group(kind, [args[i] for i in live], ctx.threads, backward=True)
         out: list[torch.Tensor | None] = []
-        for i, call in enumerate(calls):
+        for i in range(len(calls)):
             if i not in grads:
                 out += [None, None, None]
                 continue
             g = grads[i]
-            grad_w, grad_b = weight_gradients(
-                call.spec, call.h0, call.history, call.gates, g.xp, g.hp, call.rmask
-            )
-            out += [g.xp, grad_w, grad_b]
+            out += [g.xp, g.weight(), g.bias()]
         return (None, None, None, *out)

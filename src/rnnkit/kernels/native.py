@@ -76,6 +76,8 @@ _POINTER_FIELDS = [
     "dHP",
     "dh0",
     "dc0",
+    "dW",
+    "dB",
 ]
 
 

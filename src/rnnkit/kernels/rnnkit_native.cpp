@@ -58,6 +58,8 @@ struct RkArgs {
   void* dHP;
   void* dh0;
   void* dc0;
+  void* dW;  // backward, optional: (blocks, K*U, U) weight-gradient parts, one per row block
+  void* dB;  // with dW for GRU (reset_after) with a bias: (blocks, K*U) recurrent-bias parts
 };
 }
 
@@ -86,6 +88,21 @@ static void gemm(bool b_trans, int64_t m, int64_t n, int64_t k, const double* a,
   const int M = (int)m, N = (int)n, K = (int)k, LDA = (int)lda, LDB = (int)ldb, LDC = (int)ldc;
   const double one = 1.0;
   g_dgemm(b_trans ? "T" : "N", "N", &N, &M, &K, &one, b, &LDB, a, &LDA, &beta, c, &LDC);
+}
+
+// Row-major C (M x N) = A^T B with A stored K x M (row stride lda), B stored K x N (ldb).
+static void gemm_tn(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                    int64_t ldb, float* c, int64_t ldc) {
+  const int M = (int)m, N = (int)n, K = (int)k, LDA = (int)lda, LDB = (int)ldb, LDC = (int)ldc;
+  const float one = 1.0f, zero = 0.0f;
+  g_sgemm("N", "T", &N, &M, &K, &one, b, &LDB, a, &LDA, &zero, c, &LDC);
+}
+
+static void gemm_tn(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
+                    const double* b, int64_t ldb, double* c, int64_t ldc) {
+  const int M = (int)m, N = (int)n, K = (int)k, LDA = (int)lda, LDB = (int)ldb, LDC = (int)ldc;
+  const double one = 1.0, zero = 0.0;
+  g_dgemm("N", "T", &N, &M, &K, &one, b, &LDB, a, &LDA, &zero, c, &LDC);
 }
 
 // A block of the recurrent weight as the right operand of row-major products
@@ -415,11 +432,12 @@ static void run_chunks(int64_t batch, int64_t threads, F body) {
 #ifdef _OPENMP
   if (threads > 1) {
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int64_t i = 0; i < threads; ++i) body(batch * i / threads, batch * (i + 1) / threads);
+    for (int64_t i = 0; i < threads; ++i)
+      body(i, batch * i / threads, batch * (i + 1) / threads);
     return;
   }
 #endif
-  body(0, batch);
+  body(0, 0, batch);
 }
 
 // ------------------------------------------------------------ SIMPLE_RNN
@@ -807,16 +825,86 @@ static void gru_reset_before_backward(const Chunk<T>& c) {
   std::memcpy((T*)a.dh0 + c.b0 * U, dh.data(), c.rows * U * sizeof(T));
 }
 
+// ------------------------------------------------------ weight gradients
+// The recurrent weight gradient of one row block, right after its backward loop (its
+// buffers still in cache): dU = sum over the block's rows and steps of
+// dz_t^T (h_{t-1} ⊙ m), with dz the gradient of the recurrent pre-activations (dHP for
+// GRU, else dXP; masked steps have dz = 0), into part `block` of a.dW; GRU (reset_after)
+// also sums dHP into part `block` of a.dB. The same products as bptt.weight_gradients.
+template <class T>
+static void weight_gradient(const Chunk<T>& c, int64_t block, bool gru, bool reset_before) {
+  const RkArgs& a = c.a;
+  const int64_t U = c.U, S = c.S, KU = c.KU, n = c.rows * S;
+  const T* H = (const T*)a.H;
+  const T* h0 = (const T*)a.h0;
+  const T* dz = c.at((const T*)(gru ? a.dHP : a.dXP), c.b0, 0, KU);  // n x KU
+  T* dW = (T*)a.dW + block * KU * U;
+  std::vector<T> prev(n * U);  // h_{t-1} ⊙ m for each (row, step) of the block
+  auto fill = [&](int64_t gate) {  // gate < 0: no mask
+    for (int64_t b = c.b0; b < c.b1; ++b) {
+      T* p = prev.data() + (b - c.b0) * S * U;
+      std::memcpy(p, h0 + b * U, U * sizeof(T));
+      if (S > 1) std::memcpy(p + U, c.at(H, b, 0, U), (S - 1) * U * sizeof(T));
+      const T* m = gate < 0 ? nullptr : c.rmask(gate, b);
+      if (m == nullptr) continue;
+      for (int64_t s = 0; s < S; ++s) {
+        T* ps = p + s * U;
+        RK_IVDEP
+        for (int64_t j = 0; j < U; ++j) ps[j] *= m[j];
+      }
+    }
+  };
+  const int64_t shared = reset_before ? 2 : a.gates;  // gates that read h_{t-1} U^T
+  if (a.rmask == nullptr || a.rmask_count == 1) {
+    fill(a.rmask == nullptr ? -1 : 0);
+    gemm_tn(shared * U, U, n, dz, KU, prev.data(), U, dW, U);
+  } else {
+    for (int64_t g = 0; g < shared; ++g) {
+      fill(g);
+      gemm_tn(U, U, n, dz + g * U, KU, prev.data(), U, dW + g * U * U, U);
+    }
+  }
+  if (reset_before) {  // the candidate reads (r ⊙ h_{t-1} ⊙ m_h) U_h^T
+    fill(a.rmask == nullptr ? -1 : 2);
+    const T* G = (const T*)a.G;
+    for (int64_t b = c.b0; b < c.b1; ++b)
+      for (int64_t s = 0; s < S; ++s) {
+        T* ps = prev.data() + ((b - c.b0) * S + s) * U;
+        const T* r = c.at(G, b, s, KU) + U;
+        RK_IVDEP
+        for (int64_t j = 0; j < U; ++j) ps[j] *= r[j];
+      }
+    gemm_tn(U, U, n, dz + 2 * U, KU, prev.data(), U, dW + 2 * U * U, U);
+  }
+  if (gru && a.dB != nullptr) {
+    T* db = (T*)a.dB + block * KU;
+    std::memset(db, 0, KU * sizeof(T));
+    for (int64_t i = 0; i < n; ++i) {
+      const T* d = dz + i * KU;
+      RK_IVDEP
+      for (int64_t j = 0; j < KU; ++j) db[j] += d[j];
+    }
+  }
+}
+
 // ----------------------------------------------------------------- entry
 enum Op {
   SIMPLE_RNN_FORWARD = 0, SIMPLE_RNN_BACKWARD, LSTM_FORWARD, LSTM_BACKWARD,
   GRU_FORWARD, GRU_BACKWARD, GRU_RESET_BEFORE_FORWARD, GRU_RESET_BEFORE_BACKWARD
 };
 
-// Run op on rows [lo, hi) of the sequences a describes.
+// Run op on rows [lo, hi), row block `block`, of the sequences a describes; a backward
+// op with a.dW set also writes the block's weight-gradient part.
 template <class T>
-static void run_block(int64_t op, const RkArgs& a, int64_t lo, int64_t hi) {
-  if (hi <= lo) return;
+static void run_block(int64_t op, const RkArgs& a, int64_t block, int64_t lo, int64_t hi) {
+  if (hi <= lo) {
+    if (a.dW != nullptr && op % 2 == 1) {  // an empty block's parts are zeros
+      std::memset((T*)a.dW + block * a.gates * a.units * a.units, 0,
+                  a.gates * a.units * a.units * sizeof(T));
+      if (a.dB) std::memset((T*)a.dB + block * a.gates * a.units, 0, a.gates * a.units * sizeof(T));
+    }
+    return;
+  }
   Chunk<T> c(a, lo, hi);
   switch (op) {
     case SIMPLE_RNN_FORWARD: simple_rnn_forward(c); break;
@@ -829,11 +917,14 @@ static void run_block(int64_t op, const RkArgs& a, int64_t lo, int64_t hi) {
     case GRU_RESET_BEFORE_BACKWARD: gru_reset_before_backward(c); break;
     default: break;
   }
+  if (a.dW != nullptr && op % 2 == 1)
+    weight_gradient(c, block, op == GRU_BACKWARD, op == GRU_RESET_BEFORE_BACKWARD);
 }
 
 template <class T>
 static void dispatch(int64_t op, const RkArgs& a) {
-  run_chunks(a.batch, a.threads, [&](int64_t lo, int64_t hi) { run_block<T>(op, a, lo, hi); });
+  run_chunks(a.batch, a.threads,
+             [&](int64_t i, int64_t lo, int64_t hi) { run_block<T>(op, a, i, lo, hi); });
 }
 
 // A group of independent recurrences (the trials of a stacked fit, each with its own
@@ -844,13 +935,13 @@ static void dispatch(int64_t op, const RkArgs& a) {
 template <class T>
 static void dispatch_group(int64_t op, int64_t count, const RkArgs* args, int64_t threads) {
   struct Block {
-    int64_t item, lo, hi;
+    int64_t item, index, lo, hi;
   };
   std::vector<Block> blocks;
   for (int64_t i = 0; i < count; ++i) {
     const int64_t batch = args[i].batch;
     const int64_t n = std::max<int64_t>(1, std::min(args[i].threads, batch));
-    for (int64_t j = 0; j < n; ++j) blocks.push_back({i, batch * j / n, batch * (j + 1) / n});
+    for (int64_t j = 0; j < n; ++j) blocks.push_back({i, j, batch * j / n, batch * (j + 1) / n});
   }
   const int64_t total = (int64_t)blocks.size();
   threads = std::max<int64_t>(1, std::min(threads, total));
@@ -858,11 +949,11 @@ static void dispatch_group(int64_t op, int64_t count, const RkArgs* args, int64_
   if (threads > 1) {
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (int64_t b = 0; b < total; ++b)
-      run_block<T>(op, args[blocks[b].item], blocks[b].lo, blocks[b].hi);
+      run_block<T>(op, args[blocks[b].item], blocks[b].index, blocks[b].lo, blocks[b].hi);
     return;
   }
 #endif
-  for (const Block& b : blocks) run_block<T>(op, args[b.item], b.lo, b.hi);
+  for (const Block& b : blocks) run_block<T>(op, args[b.item], b.index, b.lo, b.hi);
 }
 
 extern "C" {
