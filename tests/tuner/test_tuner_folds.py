@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from typing import ClassVar
 
 import numpy as np
@@ -308,3 +309,29 @@ def test_update_trial_stopped_by_the_pruner_ends_the_trial_pruned(tmp_path):
     assert frame.loc[False, "score"] == pytest.approx(0.8)  # the best reported step's
     assert frame.loc[False, "best_step"] == 2
     assert frame.loc[True, "status"] == "PRUNED"
+
+
+class _CutsTheSearch(Level):
+    """A Level whose fit moves the search's deadline into the past: max_time is up."""
+
+    tuner: ClassVar[Any] = None
+
+    def fit(self, x, y, **kwargs):
+        type(self).tuner._deadline = 1.0  # 1970: every later deadline check says "up"
+        return super().fit(x, y, **kwargs)
+
+
+def test_at_max_time_no_later_fold_starts_and_the_folds_that_ran_score(tmp_path):
+    tuner = _tuner(tmp_path, "deadline")
+    tuner.hypermodel.build = lambda hp: _CutsTheSearch(hp.Boolean("bad"))
+    _CutsTheSearch.tuner = tuner
+    x, y = _series()
+    tuner.search(x, y, epochs=3, cv=model_selection.TimeSeriesSplit(n_splits=3))
+    frame = tuner.results_dataframe().set_index("hp_bad")
+    assert list(frame["status"]) == ["COMPLETED", "COMPLETED"]
+    # each trial ran fold 0 only (cut after its first batch, still validated)
+    assert [mean for _, _, mean in FITS] == [4.0, 4.0]
+    assert list(frame["score"]) == pytest.approx([4.0, 14.0])
+    assert list(frame["fold_0_score"]) == pytest.approx([4.0, 14.0])
+    assert "fold_1_score" not in frame
+    assert [t.user_attrs["result"]["folds_planned"] for t in tuner.study.trials] == [3, 3]
