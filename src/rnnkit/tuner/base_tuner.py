@@ -139,7 +139,8 @@ class BaseTuner(WorkerLoop, ResultsMixin):
         self._step: Step | None = None
         self._folds: list[Any] | None = None  # search(cv=...): rnnkit.tuner.folds
         self._fold_step = 0
-        self._updates: dict[int, dict[str, float]] = {}
+        self._updates: dict[int, dict[str, float]] = {}  # oracle.update_trial, by step
+        self._updates_pruned = False
         if overwrite:
             self._delete_project()
         self._ensure_open()
@@ -535,7 +536,7 @@ class BaseTuner(WorkerLoop, ResultsMixin):
         from rnnkit.tuner._worker_loop import TrialPruned
 
         updates, self._updates = self._updates, {}
-        pruned, self._updates_pruned = getattr(self, "_updates_pruned", False), False
+        pruned, self._updates_pruned = self._updates_pruned, False
         objective = self.oracle.objective
         steps = [s for s in sorted(updates) if objective.has_value(updates[s])]
         if not steps:
