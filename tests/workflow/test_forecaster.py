@@ -254,7 +254,7 @@ def test_compare_models_scores_networks_beside_baselines(csv):
         .all()
     )
     assert any("seasonal naive forecast on the test period" in line for line in result.headline)
-    assert len(result.verdicts) == 4
+    assert len(result.verdicts) == 6  # 2 networks x (naive, seasonal naive, linear on lags)
     frame = result.forecast_frame()
     assert list(frame.columns[:4]) == ["time", "step", "target", "actual"]
     assert {"RNN", "GRU", "naive"} <= set(frame.columns)

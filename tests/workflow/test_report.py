@@ -219,8 +219,10 @@ def test_report_shows_significance_and_interval_coverage(report, tuned_result):
     assert "(lag 2)" in page  # horizon 3, stride 1
     tests = pd.read_csv(folder / "significance.csv")
     assert sorted(zip(tests["model"], tests["reference"], strict=True)) == [
+        ("GRU", "linear on lags"),
         ("GRU", "naive"),
         ("GRU", "seasonal naive"),
+        ("RNN", "linear on lags"),
         ("RNN", "naive"),
         ("RNN", "seasonal naive"),
     ]

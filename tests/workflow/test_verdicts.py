@@ -133,3 +133,20 @@ def test_mixed_outcomes_name_each_network(data):
     assert headline[0].startswith("GRU beats the naive forecast on the test period")
     assert "; LSTM: no meaningful difference (MASE " in headline[0]
     assert "; RNN: worse (MASE " in headline[0]
+
+
+def test_the_networks_are_tested_against_linear_on_lags_too(data):
+    from rnnkit.workflow.compare import LINEAR
+
+    _, y_test = data.part("test")
+    linear = fit_baselines(data)[LINEAR]
+    _, tests, headline, details = _verdicts(data, linear.copy())  # adds nothing to linear
+    assert tests[("GRU", LINEAR)].outcome() == "no difference"
+    assert details[2].startswith(
+        "GRU does not beat the linear-on-lags forecast: no meaningful difference (MASE "
+    )
+    assert headline[2].startswith("No network beats the linear-on-lags forecast")
+    better = y_test + 0.5 * (linear - y_test)  # half the linear forecast's errors
+    _, tests, headline, details = _verdicts(data, better)
+    assert tests[("GRU", LINEAR)].outcome() == "better"
+    assert details[2].startswith("GRU beats the linear-on-lags forecast (MASE ")
