@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 import tuner_fakes
 
 import rnnkit.tuner as kt
@@ -104,5 +105,6 @@ def search(
 
 if __name__ == "__main__":
     resume.RESUME_COST_RATIO = 0.0
+    torch.set_num_threads(1)  # as tests/conftest.py: the test resumes in its own process
     search(sys.argv[1], sys.argv[2], heartbeat_interval=1, grace_period=3)
     print("SEARCH DONE", flush=True)

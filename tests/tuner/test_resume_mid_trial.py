@@ -9,8 +9,10 @@ pass; each waits for a state the test observed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import pickle
 import signal
 import subprocess
 import sys
@@ -304,3 +306,81 @@ def test_a_damaged_or_foreign_resume_point_is_not_used(tmp_path, caplog):
         assert TrialResume.open(folder, identity)._state is None
     assert "'finished' must list one result per execution" in caplog.text
     assert json.loads((folder / "resume.json").read_text())["format"] == "rnnkit.tuner.resume/1"
+
+
+def test_a_resume_point_a_callback_refuses_is_not_used(tmp_path, caplog):
+    model = _compiled()
+    identity = {"trial_id": "4"}
+    refused = {"wait": -1, "stopped_epoch": 0, "best": None, "best_epoch": 0, "best_weights": None}
+    state = {
+        "identity": identity, "execution": 0, "epoch": 2, "stop": False,
+        "history": {"epoch": [0, 1, 2], "logs": {"loss": [0.5, 0.4, 0.3]}}, "finished": [],
+        "best": 0.3, "callbacks": [{"class": "EarlyStopping", "state": refused}],
+        "rng": get_rng_state(model),
+    }  # fmt: skip
+    folder = tmp_path / "trial_4"
+    _checkpoint.save_resume_point(folder, model, epoch=2, state=state)
+    before = [w.copy() for w in model.get_weights()]
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)  # the model a retry builds differs from the saved one
+    kwargs = {"callbacks": [EarlyStopping()], "epochs": 5}
+
+    class Saver:
+        best = None
+
+    with caplog.at_level(logging.INFO, logger="rnnkit.tuner"):
+        TrialResume.open(folder, identity).start(0, model, kwargs, Saver(), own=None)
+    assert "EarlyStopping refused its saved state" in caplog.text
+    assert "training from epoch 0" in caplog.text
+    assert "initial_epoch" not in kwargs and Saver.best is None
+    assert all((w != b).all() for w, b in zip(model.get_weights(), before, strict=True))
+
+
+def test_set_rng_state_puts_generators_only_where_the_layer_keeps_one():
+    model = _dropout_model(seed=3)
+    model(torch.ones(2, 5, 2), training=True)
+    state = get_rng_state(model)
+    state["modules"][0]["attribute"] = "forward"
+    with pytest.raises(RnnkitValueError, match="has no generator attribute 'forward'"):
+        set_rng_state(state, model)
+    assert callable(model.forward)
+
+
+class _Payload:
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_pickle_payload_in_a_resume_point_never_runs(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    marker, folder = tmp_path / "ran", tmp_path / "trial_5"
+    identity = {"trial_id": "5"}
+    state = {
+        "identity": identity, "execution": 0, "epoch": 0, "stop": False,
+        "history": {"epoch": [0], "logs": {"loss": [0.5]}}, "finished": [], "best": 0.5,
+        "callbacks": [], "rng": get_rng_state(),
+    }  # fmt: skip
+    payload = pickle.dumps(_Payload(marker))
+    for key in ("state", "optimizer", "weights"):  # each file, its manifest entry agreeing
+        _checkpoint.save_resume_point(folder, _compiled(), epoch=0, state=state)
+        manifest = json.loads((folder / "resume.json").read_text())
+        item = manifest["current"][key]
+        (folder / item["file"]).write_bytes(payload)
+        item.update(size=len(payload), sha256=hashlib.sha256(payload).hexdigest())
+        manifest["previous"] = None
+        (folder / "resume.json").write_text(json.dumps(manifest))
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="rnnkit.tuner"):
+            resume_point = TrialResume.open(folder, identity)
+        if key == "weights":  # parsed when applied to the model
+            with pytest.raises(CheckpointError, match=r"not valid safetensors data.*deleted"):
+                resume_point.start(0, _compiled(), {"callbacks": []}, object(), own=None)
+            assert not (folder / "resume.json").exists()
+        else:
+            assert resume_point._loaded is None
+            assert "not valid safetensors data" in caplog.text
+        assert not marker.exists()

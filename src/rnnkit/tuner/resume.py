@@ -46,6 +46,7 @@ from rnnkit.callbacks.base import History
 from rnnkit.errors import CheckpointError
 from rnnkit.errors import RnnkitError
 from rnnkit.tuner import _checkpoint
+from rnnkit.utils.random import check_rng_state
 from rnnkit.utils.random import get_rng_state
 from rnnkit.utils.random import set_rng_state
 
@@ -215,7 +216,21 @@ class TrialResume:
         self._state = self._loaded = None
         if state is None or loaded is None or state["execution"] != execution:
             return
-        entry = _checkpoint.apply_checkpoint(model, loaded)
+        problem = self._refusal(state)
+        if problem is not None:  # checked before the model changes: train from epoch 0
+            logger.warning(
+                "Trial %s: its resume point is not usable (%s); training from epoch 0.",
+                self.folder.name.removeprefix("trial_"),
+                problem,
+            )
+            return
+        try:
+            entry = _checkpoint.apply_checkpoint(model, loaded)
+        except CheckpointError as exc:  # passed its checksum, yet the model refuses it
+            self.remove()
+            raise CheckpointError(
+                f"{exc} The resume point was deleted: the trial's next run trains from epoch 0."
+            ) from None
         if "optimizer" in loaded.entry and not entry["optimizer_loaded"]:
             logger.warning(
                 "Trial %s resumes without its optimizer state (%s).",
@@ -230,6 +245,25 @@ class TrialResume:
         epochs = int(kwargs.get("epochs", 1))
         kwargs["initial_epoch"] = epochs if state["stop"] else state["epoch"] + 1
         self._restore = state
+
+    def _refusal(self, state: dict[str, Any]) -> str | None:
+        """Why the model or a callback would refuse the saved state, or ``None``.
+
+        Each callback is given its saved state once here (``fit``'s ``on_train_begin``
+        resets it, and :meth:`on_train_begin` gives it again).
+        """
+        try:
+            check_rng_state(state["rng"], self._model)
+        except RnnkitError as exc:
+            return str(exc)
+        for callback, saved in zip(self._callbacks, state["callbacks"], strict=False):
+            if saved is None or saved["class"] != type(callback).__name__:
+                continue
+            try:
+                callback.set_state(saved["state"])
+            except (RnnkitError, AttributeError, TypeError, ValueError) as exc:
+                return f"{type(callback).__name__} refused its saved state: {exc}"
+        return None
 
     def on_train_begin(self) -> None:
         """Put back the generator and callback states (``fit`` is about to run epochs)."""

@@ -174,17 +174,7 @@ def set_rng_state(state: Any, model: Any = None) -> None:
         RnnkitValueError: ``state`` is not a generator state (the message names the
             first part that is wrong), or names a layer ``model`` does not have.
     """
-    checked = _checked_state(state)
-    modules = dict(model.named_modules()) if isinstance(model, torch.nn.Module) else {}
-    targets = []
-    for entry in checked["modules"]:
-        module = modules.get(entry["module"])
-        if module is None:
-            raise RnnkitValueError(
-                f"set_rng_state(): the state holds a generator of layer {entry['module']!r}, "
-                "which the model does not have. Pass the model the state was taken from."
-            )
-        targets.append((module, entry))
+    checked, targets = _checked_targets(state, model)
     python, legacy = checked["python"], checked["numpy"]
     random.setstate(
         (python["version"], tuple(int(v) for v in python["internal"]), python["gauss_next"])
@@ -204,6 +194,53 @@ def set_rng_state(state: Any, model: Any = None) -> None:
             setattr(module, entry["attribute"], gen)
         else:
             getattr(module, entry["attribute"]).__setitem__(entry["key"], gen)
+
+
+def check_rng_state(state: Any, model: Any = None) -> None:
+    """Check that :func:`set_rng_state` would accept ``state`` for ``model``; change nothing.
+
+    Args:
+        state: A generator state, e.g. read back from a file.
+        model: The model whose layer generators it holds. Defaults to `None`.
+
+    Raises:
+        RnnkitValueError: what :func:`set_rng_state` would raise.
+
+    Example:
+        >>> check_rng_state(get_rng_state())
+        >>> try:
+        ...     check_rng_state({"torch": []})
+        ... except ValueError as exc:
+        ...     print(str(exc).split(".")[0])
+        set_rng_state(): the state must be a dict with keys python, numpy, torch, cuda, modules
+    """
+    _checked_targets(state, model)
+
+
+def _checked_targets(state: Any, model: Any) -> tuple[dict[str, Any], list[tuple[Any, Any]]]:
+    """The checked state and, for each layer generator in it, ``(layer, entry)``."""
+    checked = _checked_state(state)
+    modules = dict(model.named_modules()) if isinstance(model, torch.nn.Module) else {}
+    targets = []
+    for entry in checked["modules"]:
+        module = modules.get(entry["module"])
+        if module is None:
+            raise RnnkitValueError(
+                f"set_rng_state(): the state holds a generator of layer {entry['module']!r}, "
+                "which the model does not have. Pass the model the state was taken from."
+            )
+        current = vars(module).get(entry["attribute"], ())
+        if entry["key"] is not None:
+            holds = isinstance(current, dict)
+        else:
+            holds = current is None or isinstance(current, torch.Generator)
+        if not holds:
+            raise RnnkitValueError(
+                f"set_rng_state(): layer {entry['module']!r} has no generator attribute "
+                f"{entry['attribute']!r}. Pass the model the state was taken from."
+            )
+        targets.append((module, entry))
+    return checked, targets
 
 
 def _checked_state(state: Any) -> dict[str, Any]:
@@ -236,7 +273,8 @@ def _checked_state(state: Any) -> dict[str, Any]:
     if not isinstance(python, dict) or set(python) != {"version", "internal", "gauss_next"}:
         bad("python", "a dict with keys version, internal, gauss_next", python)
     integer("python.version", python["version"], 3, 3)
-    array("python.internal", python["internal"], np.uint32, 625)
+    if array("python.internal", python["internal"], np.uint32, 625)[-1] > 624:
+        bad("python.internal", "a Mersenne Twister state (position <= 624)", python["internal"])
     if python["gauss_next"] is not None and not isinstance(python["gauss_next"], float):
         bad("python.gauss_next", "a float or None", python["gauss_next"])
     if not isinstance(legacy, dict) or set(legacy) != {
