@@ -59,8 +59,8 @@ from rnnkit.workflow.compare import ComparisonResult
 from rnnkit.workflow.compare import network_share
 from rnnkit.workflow.forecast_metrics import naive_scale
 from rnnkit.workflow.prepare import PreparedData
-from rnnkit.workflow.prepare import fit_parts
 from rnnkit.workflow.prepare import prepare_data
+from rnnkit.workflow.prepare import refit_parts
 from rnnkit.workflow.progress import ProgressListener
 from rnnkit.workflow.significance import LEVEL
 from rnnkit.workflow.significance import DieboldMarianoResult
@@ -73,7 +73,7 @@ from rnnkit.workflow.train import TuneResult
 from rnnkit.workflow.train import fit_forecaster
 from rnnkit.workflow.train import tune_forecaster
 
-__all__ = ["DEFAULT_FOLDS", "BacktestRun", "fold_splits", "refit_parts", "run_backtest"]
+__all__ = ["DEFAULT_FOLDS", "BacktestRun", "fold_splits", "run_backtest"]
 
 logger = logging.getLogger(__name__)
 
@@ -148,37 +148,6 @@ def fold_splits(
             f"(after the gaps). {advice}longer series."
         )
     return splits
-
-
-def refit_parts(data: PreparedData, split: ChronologicalSplit) -> PreparedData:
-    """`data` with a new split, and everything fitted refitted on that split's windows.
-
-    The window scaler, the season (when it is inferred from the data rather
-    than set or known from the frequency), the three baselines (the ridge
-    penalty of linear on lags chosen on the new validation part) and the
-    baseline the networks correct are fitted again, as `prepare_data` fits
-    them, on the new training (and validation) windows only. The table and the
-    windows are shared, not copied.
-
-    Args:
-        data: Prepared data (`prepare_data`).
-        split: The new train, validation and test parts of `data.x`.
-
-    Returns:
-        A new `PreparedData`.
-
-    Example:
-        >>> frame = pd.DataFrame({"y": np.arange(60.0)})
-        >>> data = prepare_data(ForecastConfig(data=frame, target="y", window=4, calendar=False))
-        >>> split = ChronologicalSplit(slice(0, 20), slice(20, 25), slice(25, 30))
-        >>> early = refit_parts(data, split)
-        >>> early.sizes(), float(early.train_series[-1, 0])  # the last training target: row 23
-        ({'train': 20, 'val': 5, 'test': 5}, 23.0)
-    """
-    fitted = fit_parts(
-        data.config, data.x, data.y, split, frequency=data.frequency, targets=data.target_index
-    )
-    return dataclasses.replace(data, split=split, **fitted, notes=list(data.notes))
 
 
 def _time_text(value: Any, index: pd.Index) -> str:

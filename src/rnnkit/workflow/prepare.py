@@ -61,6 +61,7 @@ __all__ = [
     "fit_parts",
     "prepare_data",
     "read_source",
+    "refit_parts",
     "tuning_folds",
     "tuning_splits",
 ]
@@ -398,7 +399,7 @@ def fit_parts(
     The window scaler, the season (inferred unless set or known from `frequency`),
     the naive, seasonal-naive and linear-on-lags baselines (the ridge penalty chosen
     on the validation part) and the baseline the networks correct. `prepare_data`
-    and the backtest's folds (`rnnkit.workflow.backtest_run.refit_parts`) both fit
+    and the backtest's folds (`refit_parts`) both fit
     them here, so a fold is prepared exactly as a whole run is.
 
     Returns:
@@ -481,13 +482,44 @@ def tuning_splits(
     return out
 
 
+def refit_parts(data: PreparedData, split: ChronologicalSplit) -> PreparedData:
+    """`data` with a new split, and everything fitted refitted on that split's windows.
+
+    The window scaler, the season (when it is inferred from the data rather
+    than set or known from the frequency), the three baselines (the ridge
+    penalty of linear on lags chosen on the new validation part) and the
+    baseline the networks correct are fitted again, as `prepare_data` fits
+    them, on the new training (and validation) windows only. The table and the
+    windows are shared, not copied.
+
+    Args:
+        data: Prepared data (`prepare_data`).
+        split: The new train, validation and test parts of `data.x`.
+
+    Returns:
+        A new `PreparedData`.
+
+    Example:
+        >>> frame = pd.DataFrame({"y": np.arange(60.0)})
+        >>> data = prepare_data(ForecastConfig(data=frame, target="y", window=4, calendar=False))
+        >>> split = ChronologicalSplit(slice(0, 20), slice(20, 25), slice(25, 30))
+        >>> early = refit_parts(data, split)
+        >>> early.sizes(), float(early.train_series[-1, 0])  # the last training target: row 23
+        ({'train': 20, 'val': 5, 'test': 5}, 23.0)
+    """
+    fitted = fit_parts(
+        data.config, data.x, data.y, split, frequency=data.frequency, targets=data.target_index
+    )
+    return dataclasses.replace(data, split=split, **fitted, notes=list(data.notes))
+
+
 def tuning_folds(data: PreparedData, folds: int) -> list[PreparedData]:
     """The prepared data of each tuning fold (`tuning_splits`), everything fitted per fold.
 
     Each fold's window scaler, season (when inferred), baselines and the baseline
     the networks correct are fitted by `fit_parts` on that fold's own training (and
-    validation) windows only, as `prepare_data` fits them on the whole split: no
-    later window informs an earlier fold. The last fold is `data` itself.
+    validation) windows only (`refit_parts`), as `prepare_data` fits them on the whole
+    split: no later window informs an earlier fold. The last fold is `data` itself.
 
     Args:
         data: Prepared data (`prepare_data`).
@@ -506,10 +538,4 @@ def tuning_folds(data: PreparedData, folds: int) -> list[PreparedData]:
         ([76, 105, 134], 134)
     """
     splits = tuning_splits(data.split, folds, caller="tuning_folds()")
-    out = []
-    for split in splits[:-1]:
-        fitted = fit_parts(
-            data.config, data.x, data.y, split, frequency=data.frequency, targets=data.target_index
-        )
-        out.append(dataclasses.replace(data, split=split, **fitted, notes=list(data.notes)))
-    return [*out, data]
+    return [*(refit_parts(data, split) for split in splits[:-1]), data]
