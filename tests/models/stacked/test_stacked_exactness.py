@@ -175,3 +175,19 @@ def test_missing_targets_are_refused_as_fit_refuses_them():
         fit_stacked(models, x, None, seeds=[1, 2])
     with pytest.raises(RnnkitValueError, match=r"validation_data has no targets.* y_val=None\."):
         fit_stacked(models, x, y, seeds=[1, 2], validation_data=(x, None))
+
+
+def test_a_cell_without_native_kernel_trains_in_the_padded_stack_exactly():
+    def make(units, lr, seed):
+        torch.manual_seed(seed)
+        model = Sequential([SimpleRNN(units, activation="gelu", input_shape=(STEPS, FEATURES)),
+                            Dense(1)])  # fmt: skip
+        model.compile(optimizer=Adam(lr), loss="mse")
+        return model
+
+    fit_kwargs = {"batch_size": 8, "epochs": 2}
+    alone = _alone(make, fit_kwargs)
+    models = [make(*trial) for trial in TRIALS]
+    assert StackedNetwork(models).per_trial is False  # gelu has no hand-written derivative
+    histories = fit_stacked(models, *_data(), seeds=[100 + s for *_, s in TRIALS], **fit_kwargs)
+    _assert_same(alone, histories, models)

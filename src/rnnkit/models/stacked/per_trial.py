@@ -30,7 +30,7 @@ from rnnkit.models.stacked.specs import RecurrentSpec
 Spec = RecurrentSpec | DenseSpec | MaskingSpec
 
 
-def per_trial_applies(specs: list[Spec], x_shape: tuple[int, ...], device, dtype) -> bool:
+def per_trial_applies(specs: list[Spec], x_shape: tuple[int | None, ...], device, dtype) -> bool:
     """Whether every recurrent layer of the stack runs in the native library.
 
     Args:
@@ -42,10 +42,11 @@ def per_trial_applies(specs: list[Spec], x_shape: tuple[int, ...], device, dtype
     recurrent = [s for s in specs if isinstance(s, RecurrentSpec)]
     if torch.device(device).type != "cpu" or not recurrent:
         return False
+    steps = x_shape[1] or 0  # None: any length (the library's strides are 32-bit)
     for spec in recurrent:
         if any(k is None for k in spec.kernel_specs):
             return False
-        if int(x_shape[1]) * spec.gates * spec.units >= 2**31:  # 32-bit BLAS strides
+        if steps * spec.gates * spec.units >= 2**31:
             return False
     return native.load(dtype) is not None
 
