@@ -1,21 +1,18 @@
 """A small real search whose trials can be held mid-training (for the resume tests).
 
-``python resume_search.py DIRECTORY PROJECT`` runs :func:`search`. With
-``RNNKIT_TEST_HOLD_EPOCH=k`` the first trial that begins epoch ``k`` writes
+With ``RNNKIT_TEST_HOLD_EPOCH=k`` the first trial that begins epoch ``k`` writes
 ``held-<pid>`` into ``RNNKIT_TEST_GATE`` and waits there to be killed: its resume
-point of epoch ``k - 1`` is on disk, since the tuner writes it (last) at the end of
-each epoch and a resume point is written after every epoch here
-(``RESUME_COST_RATIO = 0``).
+point of epoch ``k - 1`` is on disk when the tuner writes one after every epoch
+(``rnnkit.tuner.resume.RESUME_COST_RATIO = 0``, as the tests set it), since it is
+written last at the end of each epoch.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 import tuner_fakes
 
 import rnnkit.tuner as kt
@@ -27,7 +24,6 @@ from rnnkit.layers import Dropout
 from rnnkit.layers import Input
 from rnnkit.layers import SimpleRNN
 from rnnkit.models import Sequential
-from rnnkit.tuner import resume
 
 EPOCHS = 6
 
@@ -97,14 +93,12 @@ def search(
     stopper = EarlyStopping(**(stopping or {"patience": 2}))
     callbacks = [stopper, ReduceLROnPlateau(patience=1, factor=0.5)]
     tuner.search(
-        x, y, epochs=EPOCHS, batch_size=16, validation_split=0.25, verbose=0,
+        x,
+        y,
+        epochs=EPOCHS,
+        batch_size=16,
+        validation_split=0.25,
+        verbose=0,
         callbacks=[*callbacks, HoldAtEpoch()],
-    )  # fmt: skip
+    )
     return tuner
-
-
-if __name__ == "__main__":
-    resume.RESUME_COST_RATIO = 0.0
-    torch.set_num_threads(1)  # as tests/conftest.py: the test resumes in its own process
-    search(sys.argv[1], sys.argv[2], heartbeat_interval=1, grace_period=3)
-    print("SEARCH DONE", flush=True)

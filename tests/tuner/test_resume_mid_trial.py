@@ -1,7 +1,8 @@
 """Resumable trials (#15 part 4): a trial killed mid-way continues from its resume point.
 
-The process-level test holds a search at the start of an epoch (``resume_search.py``:
-its resume point of the previous epoch is on disk), SIGKILLs it, runs the search again
+The process-level test holds a search in a forked process at the start of an epoch
+(``resume_search.py``: its resume point of the previous epoch is on disk), SIGKILLs
+it, runs the search again
 and compares with an uninterrupted search of the same seed in another project: the
 same value, best step and per-epoch history, bit for bit. No step waits for time to
 pass; each waits for a state the test observed.
@@ -12,20 +13,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import pickle
 import signal
-import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 import resume_search
 import torch
 from optuna.trial import TrialState
-from tuner_helpers import HERE
+from tuner_helpers import PATIENCE
 from tuner_helpers import study_trials
-from tuner_helpers import subprocess_env
-from tuner_helpers import wait_until_held
 
 from rnnkit.callbacks import EarlyStopping
 from rnnkit.callbacks import ReduceLROnPlateau
@@ -58,21 +58,32 @@ def _attempts(project_dir, name):
     return out
 
 
+def _hold_in_child(tmp_path, gate) -> int:
+    """Fork a process that runs the search and holds at the start of epoch 3."""
+    pid = os.fork()
+    if pid == 0:  # child: never return into pytest
+        try:
+            os.environ.update(RNNKIT_TEST_HOLD_EPOCH="3", RNNKIT_TEST_GATE=str(gate))
+            resume_search.search(tmp_path, "killed", heartbeat_interval=1, grace_period=3)
+        finally:
+            os._exit(1)  # the search ended: it was never held, the test fails
+    return pid
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs fork")
 def test_sigkill_mid_trial_resumes_and_scores_as_uninterrupted(tmp_path, caplog, monkeypatch):
     monkeypatch.delenv("RNNKIT_TEST_HOLD_EPOCH", raising=False)
-    gate, log = tmp_path / "gate", tmp_path / "killed.txt"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(HERE / "resume_search.py"), str(tmp_path), "killed"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=subprocess_env(RNNKIT_TEST_HOLD_EPOCH="3", RNNKIT_TEST_GATE=str(gate)),
-        )
+    gate = tmp_path / "gate"
+    pid = _hold_in_child(tmp_path, gate)
     try:
-        wait_until_held(proc, gate, log)  # at the start of epoch 3 of the first trial
+        deadline = time.monotonic() + PATIENCE
+        while not (gate / f"held-{pid}").exists():  # at the start of epoch 3 of trial 0
+            assert os.waitpid(pid, os.WNOHANG) == (0, 0), "the search ended without holding"
+            assert time.monotonic() < deadline, f"not held within {PATIENCE} s"
+            time.sleep(0.05)
     finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
     project = tmp_path / "killed"
     [folder] = [p.parent for p in project.glob("trial_*/resume.json")]
     point = _checkpoint.read_manifest(folder, kind=_checkpoint.RESUME)["current"]
