@@ -34,7 +34,9 @@ def _data():
     return x, y
 
 
-def _model(cls, units, lr, seed, *, dropout=0.0, recurrent_dropout=0.0, mask=False, deep=False):
+def _model(
+    cls, units, lr, seed, *, dropout=0.0, recurrent_dropout=0.0, mask=False, deep=False, zero=False
+):
     torch.manual_seed(seed)
     shape = {"input_shape": (STEPS, FEATURES)}
     layers = []
@@ -42,6 +44,7 @@ def _model(cls, units, lr, seed, *, dropout=0.0, recurrent_dropout=0.0, mask=Fal
         layers.append(Masking(0.0, **shape))
         shape = {}
     rates = {"dropout": dropout, "recurrent_dropout": recurrent_dropout}
+    rates["zero_output_for_mask"] = zero
     if deep:
         layers.append(cls(units, return_sequences=True, **rates, **shape))
         shape = {}
@@ -76,6 +79,7 @@ CASES = {
     "both dropouts, masked, two layers": {
         "dropout": 0.3, "recurrent_dropout": 0.25, "mask": True, "deep": True,
     },
+    "masked, zero outputs at masked steps, two layers": {"mask": True, "deep": True, "zero": True},
 }  # fmt: skip
 
 
