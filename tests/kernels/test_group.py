@@ -93,3 +93,35 @@ def test_a_recurrence_outside_the_loss_gets_no_gradient_and_the_others_theirs():
     alone = run_general(cells[1], SequenceRequest(x, zeros))  # no dropout, as above
     assert torch.allclose(second[:, -1], alone.last_output, atol=1e-10)
     assert cells[1].weight_hh.grad is not None and cells[1].weight_hh.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_one_block_per_recurrence_gives_the_same_bits_on_any_thread_count(kind):
+    """K >= threads (a tuner's group): each recurrence is one row block on some thread,
+    its weight gradient computed in C++ by the BLAS product torch.mm runs. 1 or 2
+    threads, every bit the same; two row blocks each (8 threads) agree within rounding."""
+    x = torch.randn(BATCH, STEPS, FEATURES, generator=torch.Generator().manual_seed(3))
+    cells = _cells(kind, torch.float32)
+    masks = [c.make_dropout_masks(x, True) for c in cells]
+    valids = [make_mask(m, BATCH, STEPS, seed=i) for i, (*_, m) in enumerate(ITEMS)]
+    results = []
+    for threads in (1, 2, 8):
+        items = []
+        for cell, mask, valid in zip(cells, masks, valids, strict=True):
+            spec, _ = describe(cell)
+            xp = cell.project_inputs(x, type(mask)(mask.inputs, None))
+            items.append(GroupItem(spec, xp, cell.weight_hh, spec.bias_hh, mask.recurrent, valid))
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)  # as the stacked trainer runs it (BLAS outside, too)
+        try:
+            histories = run_group(items, threads)
+            loss = sum((h * h.detach().cos()).sum() for h in histories)
+            params = [p for c in cells for p in c.parameters()]
+            grads = list(torch.autograd.grad(loss, params))
+        finally:
+            torch.set_num_threads(before)
+        results.append([h.detach() for h in histories] + grads)
+    one, two, eight = results
+    assert all(torch.equal(a, b) for a, b in zip(one, two, strict=True))
+    for a, b in zip(one, eight, strict=True):
+        torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-5)

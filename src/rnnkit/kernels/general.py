@@ -5,8 +5,7 @@ The input side of every step is one matmul before the loop
 in a :class:`torch.autograd.Function` with a hand-written backward pass through
 time (BPTT): the forward loop saves the gate activations, the backward loop walks
 the steps in reverse, and the recurrent weight gradient is one matmul over all
-steps (in the native engine one per row block, right after the block's backward loop,
-on its thread; the blocks' parts are summed). No per-step autograd graph is built.
+steps. No per-step autograd graph is built.
 
 The loops themselves run in one of two engines with identical arithmetic:
 
@@ -37,6 +36,7 @@ from rnnkit.kernels import native
 from rnnkit.kernels import torch_loops
 from rnnkit.kernels.base import SequenceRequest
 from rnnkit.kernels.base import SequenceResult
+from rnnkit.kernels.bptt import weight_gradients
 from rnnkit.kernels.cellspec import CellSpec
 from rnnkit.kernels.cellspec import describe
 from rnnkit.kernels.native_call import NativeCall
@@ -151,9 +151,13 @@ class _NativeRecurrence(torch.autograd.Function):
         grad_history = grad_history.contiguous()
         if grad_c_last is not None:
             grad_c_last = grad_c_last.contiguous()
-        weights = ctx.needs_input_grad[4] or ctx.needs_input_grad[5]  # frozen weights skip
-        args, grads = call.backward_args(grad_history, grad_c_last, weights=weights)
+        args, grads = call.backward_args(grad_history, grad_c_last)
         library.run(spec.kind, args, backward=True)
-        grad_w = grads.weight() if weights else None
-        grad_b = grads.bias() if weights else None
+        grad_w = grad_b = None
+        if ctx.needs_input_grad[4] or ctx.needs_input_grad[5]:  # frozen weights skip this
+            # One product over every row (not one per row block, as the grouped kernel
+            # may): the float sums, so the results, do not depend on the thread count.
+            grad_w, grad_b = weight_gradients(
+                spec, call.h0, call.history, call.gates, grads.xp, grads.hp, call.rmask
+            )
         return None, None, None, grads.xp, grad_w, grad_b, grads.h0, grads.c0, None, None

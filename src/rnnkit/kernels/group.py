@@ -23,6 +23,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from rnnkit.kernels import native
+from rnnkit.kernels.bptt import weight_gradients
 from rnnkit.kernels.cellspec import CellSpec
 from rnnkit.kernels.native_call import NativeCall
 from rnnkit.kernels.threads import MIN_ROWS_PER_THREAD
@@ -151,17 +152,29 @@ class _GroupRecurrence(torch.autograd.Function):
         assert library is not None, "forward loaded it"
         live = [i for i in ctx.order if grad_histories[i] is not None]
         grads_in: dict[int, torch.Tensor] = {i: grad_histories[i].contiguous() for i in live}
+        # One row block per trial: its weight gradient is computed in C++ right after its
+        # loop, in parallel with the other trials, by the very BLAS product torch.mm runs
+        # (the same bits). Several blocks would sum per-block parts, whose last bits
+        # depend on the thread count: then one torch product over all rows, as alone.
+        in_library = ctx.blocks == 1
         args, grads = {}, {}
         for i in live:
-            args[i], grads[i] = calls[i].backward_args(grads_in[i], None, weights=True)
+            args[i], grads[i] = calls[i].backward_args(grads_in[i], None, weights=in_library)
         if live:
             kind = calls[0].spec.kind
             library.run_group(kind, [args[i] for i in live], ctx.threads, backward=True)
         out: list[torch.Tensor | None] = []
-        for i in range(len(calls)):
+        for i, call in enumerate(calls):
             if i not in grads:
                 out += [None, None, None]
                 continue
             g = grads[i]
-            out += [g.xp, g.weight(), g.bias()]
+            if in_library:  # the recurrent bias sum as bptt.weight_gradients takes it
+                grad_w = g.weight()
+                grad_b = None if g.hp is None or call.bias_hh is None else g.hp.sum(dim=(0, 1))
+            else:
+                grad_w, grad_b = weight_gradients(
+                    call.spec, call.h0, call.history, call.gates, g.xp, g.hp, call.rmask
+                )
+            out += [g.xp, grad_w, grad_b]
         return (None, None, None, *out)

@@ -77,7 +77,6 @@ _POINTER_FIELDS = [
     "dh0",
     "dc0",
     "dW",
-    "dB",
 ]
 
 

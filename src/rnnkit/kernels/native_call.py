@@ -37,19 +37,11 @@ class Gradients:
     h0: torch.Tensor
     c0: torch.Tensor | None
     weight_parts: torch.Tensor | None = None  # (blocks, k * units, units)
-    bias_parts: torch.Tensor | None = None  # (blocks, 3 * units): GRU reset_after with a bias
 
     def weight(self) -> torch.Tensor:
         """The recurrent weight gradient: the row blocks' parts summed."""
         assert self.weight_parts is not None, "backward_args(weights=True)"
         parts = self.weight_parts
-        return parts[0] if parts.shape[0] == 1 else parts.sum(0)
-
-    def bias(self) -> torch.Tensor | None:
-        """The GRU recurrent bias gradient (``None`` without that bias)."""
-        parts = self.bias_parts
-        if parts is None:
-            return None
         return parts[0] if parts.shape[0] == 1 else parts.sum(0)
 
 
@@ -134,8 +126,7 @@ class NativeCall:
 
         ``grad_history`` and ``grad_c_last`` must be contiguous and stay alive until
         the pass has run. With ``weights`` the pass also computes the recurrent weight
-        (and GRU recurrent bias) gradient, one part per row block, each right after its
-        block's loop.
+        gradient, one part per row block, each right after its block's loop.
         """
         assert self.gates is not None, "the forward pass ran with needs_grad"
         spec = self.spec
@@ -151,8 +142,6 @@ class NativeCall:
             blocks = max(1, min(self.threads, batch))
             width = spec.gates * spec.units
             grads.weight_parts = gates.new_empty(blocks, width, spec.units)
-            if self.bias_hh is not None:
-                grads.bias_parts = gates.new_empty(blocks, width)
         args = native.RkArgs(
             batch=batch, steps=steps, units=spec.units, gates=spec.gates, threads=self.threads,
             act=spec.act, rec_act=spec.rec_act,
@@ -163,7 +152,6 @@ class NativeCall:
             dH=grad_history.data_ptr(), dc_last=_pointer(grad_c_last),
             dXP=grads.xp.data_ptr(), dHP=_pointer(grads.hp), dh0=grads.h0.data_ptr(),
             dc0=_pointer(grads.c0), dW=_pointer(grads.weight_parts),
-            dB=_pointer(grads.bias_parts),
         )  # fmt: skip
         return args, grads
 

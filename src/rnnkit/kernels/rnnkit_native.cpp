@@ -59,7 +59,6 @@ struct RkArgs {
   void* dh0;
   void* dc0;
   void* dW;  // backward, optional: (blocks, K*U, U) weight-gradient parts, one per row block
-  void* dB;  // with dW for GRU (reset_after) with a bias: (blocks, K*U) recurrent-bias parts
 };
 }
 
@@ -829,8 +828,8 @@ static void gru_reset_before_backward(const Chunk<T>& c) {
 // The recurrent weight gradient of one row block, right after its backward loop (its
 // buffers still in cache): dU = sum over the block's rows and steps of
 // dz_t^T (h_{t-1} ⊙ m), with dz the gradient of the recurrent pre-activations (dHP for
-// GRU, else dXP; masked steps have dz = 0), into part `block` of a.dW; GRU (reset_after)
-// also sums dHP into part `block` of a.dB. The same products as bptt.weight_gradients.
+// GRU, else dXP; masked steps have dz = 0), into part `block` of a.dW: the products of
+// bptt.weight_gradients, operand for operand (the same BLAS call gives the same bits).
 template <class T>
 static void weight_gradient(const Chunk<T>& c, int64_t block, bool gru, bool reset_before) {
   const RkArgs& a = c.a;
@@ -864,26 +863,22 @@ static void weight_gradient(const Chunk<T>& c, int64_t block, bool gru, bool res
       gemm_tn(U, U, n, dz + g * U, KU, prev.data(), U, dW + g * U * U, U);
     }
   }
-  if (reset_before) {  // the candidate reads (r ⊙ h_{t-1} ⊙ m_h) U_h^T
-    fill(a.rmask == nullptr ? -1 : 2);
+  if (reset_before) {  // the candidate reads ((r ⊙ h_{t-1}) ⊙ m_h) U_h^T
+    fill(-1);
     const T* G = (const T*)a.G;
-    for (int64_t b = c.b0; b < c.b1; ++b)
+    for (int64_t b = c.b0; b < c.b1; ++b) {
+      const T* m = c.rmask(2, b);
       for (int64_t s = 0; s < S; ++s) {
         T* ps = prev.data() + ((b - c.b0) * S + s) * U;
         const T* r = c.at(G, b, s, KU) + U;
         RK_IVDEP
-        for (int64_t j = 0; j < U; ++j) ps[j] *= r[j];
+        for (int64_t j = 0; j < U; ++j) ps[j] = r[j] * ps[j];
+        if (m == nullptr) continue;
+        RK_IVDEP
+        for (int64_t j = 0; j < U; ++j) ps[j] *= m[j];
       }
-    gemm_tn(U, U, n, dz + 2 * U, KU, prev.data(), U, dW + 2 * U * U, U);
-  }
-  if (gru && a.dB != nullptr) {
-    T* db = (T*)a.dB + block * KU;
-    std::memset(db, 0, KU * sizeof(T));
-    for (int64_t i = 0; i < n; ++i) {
-      const T* d = dz + i * KU;
-      RK_IVDEP
-      for (int64_t j = 0; j < KU; ++j) db[j] += d[j];
     }
+    gemm_tn(U, U, n, dz + 2 * U, KU, prev.data(), U, dW + 2 * U * U, U);
   }
 }
 
@@ -898,11 +893,9 @@ enum Op {
 template <class T>
 static void run_block(int64_t op, const RkArgs& a, int64_t block, int64_t lo, int64_t hi) {
   if (hi <= lo) {
-    if (a.dW != nullptr && op % 2 == 1) {  // an empty block's parts are zeros
+    if (a.dW != nullptr && op % 2 == 1)  // an empty block's part is zeros
       std::memset((T*)a.dW + block * a.gates * a.units * a.units, 0,
                   a.gates * a.units * a.units * sizeof(T));
-      if (a.dB) std::memset((T*)a.dB + block * a.gates * a.units, 0, a.gates * a.units * sizeof(T));
-    }
     return;
   }
   Chunk<T> c(a, lo, hi);
