@@ -334,8 +334,9 @@ class BaseTuner(WorkerLoop, ResultsMixin):
                 its checkpoint, and each logs one line. Defaults to `None` (no limit).
             vectorize: Train pending trials whose models share a structure together, as
                 one computation (see docs/tuning.md, "Vectorised trials"): ``"auto"``
-                (groups of up to 8 where that is faster: on a GPU; on a CPU rnnkit's
-                native kernels train trials one by one faster), ``True`` (groups of up
+                (groups of up to 8 where that is faster: on a GPU; on a CPU a group,
+                each trial on its own parameters with the recurrences in one native
+                call, measured no faster than its trials one by one), ``True`` (groups of up
                 to 8 on any device), an integer >= 2 (the largest group), or ``False``
                 (one trial after another). Each trial's scores equal training it alone
                 within float rounding. Defaults to `"auto"`.
