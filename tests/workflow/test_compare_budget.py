@@ -128,3 +128,30 @@ def test_cli_max_time_flag_is_parsed_and_compare_has_a_default_budget(tmp_path, 
     bad = runner.invoke(app, ["tune", str(data), "--max-time", "soon"])
     assert bad.exit_code == 2
     assert "`max_time` must be a duration > 0" in bad.output
+
+
+def test_max_time_none_means_no_limit_for_every_command_and_in_config_files(tmp_path, monkeypatch):
+    from rnnkit.cli import common
+    from rnnkit.workflow.spec import ForecastConfig
+    from rnnkit.workflow.spec import config_from_mapping
+
+    assert (
+        config_from_mapping({"max_time": "None"}, base=ForecastConfig(max_time=240)).max_time
+        is None
+    )
+    assert ForecastConfig(max_time="none").validate().max_time is None
+    data = tmp_path / "series.csv"
+    _frame().to_csv(data, index=False)
+    config = tmp_path / "run.toml"
+    config.write_text('max_time = "5m"\n')
+    # fit and tune (no default budget): the flag overrides the file's limit
+    run = common.build_config({"data": data, "max_time": "none"}, config)
+    assert run.max_time is None
+    assert common.build_config({"data": data}, config).max_time == 300.0
+    runs = []
+    monkeypatch.setattr(compare_cli, "run_comparison", lambda run, **kw: runs.append(run))
+    done = CliRunner().invoke(
+        app, ["compare", str(data), "--config", str(config), "--max-time", "none"]
+    )
+    assert done.exit_code == 0, done.output
+    assert runs[-1].max_time is None

@@ -219,17 +219,12 @@ def backtest_command(
         rnnkit backtest sales.csv --models gru --no-refit --epochs 10
     """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     flags = {k: v for k, v in locals().items() if k not in ("folds", "refit")}
-    unlimited = (max_time or "").strip().lower() == "none"
-    if unlimited:
-        flags["max_time"] = None
     with c.handle_errors(debug):
         count = check_folds(folds)
         from rnnkit.workflow.spec import COMPARE_MAX_TIME
 
-        limit = None if unlimited else COMPARE_MAX_TIME * (count if refit else 1)
+        limit = COMPARE_MAX_TIME * (count if refit else 1)  # --max-time none overrides it
         run = c.build_config(flags, config, **BACKTEST_DEFAULTS, max_time=limit)
-        if unlimited:
-            run.max_time = None
         run_backtest_command(
             run, folds=count, refit=refit, quiet=quiet, units=c.units_for(run, unit)
         )

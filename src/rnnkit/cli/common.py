@@ -113,8 +113,8 @@ WindowsPerEpoch = Annotated[
 MaxTime = Annotated[
     str | None,
     typer.Option(
-        help="Hard time limit: seconds, or 90s, 5m, 1h. Running trials stop at it and keep "
-        "their best epoch. [default: none]",
+        help="Hard time limit: seconds, or 90s, 5m, 1h; 'none' for no limit. Running trials "
+        "stop at it and keep their best epoch. [default: none]",
         metavar="DURATION",
     ),
 ]

@@ -21,7 +21,7 @@ Models = Annotated[
 DEFAULT_MAX_TIME = "4m"
 MaxTime = Annotated[
     str | None,
-    c.with_default(c.MaxTime, f"{DEFAULT_MAX_TIME}, shared by the networks; 'none' for no limit"),
+    c.with_default(c.MaxTime, f"{DEFAULT_MAX_TIME}, shared by the networks"),
 ]
 
 
@@ -123,13 +123,8 @@ def compare_command(
         rnnkit compare sales.csv --target units --window 24 --horizon 6 --max-trials 5
     """  # noqa: D301, D412 - click's \b line keeps the example unwrapped in --help
     flags = dict(locals())
-    unlimited = (max_time or "").strip().lower() == "none"
-    if unlimited:
-        flags["max_time"] = None
-    with c.handle_errors(debug):
-        run = c.build_config(flags, config, max_time=None if unlimited else DEFAULT_MAX_TIME)
-        if unlimited:
-            run.max_time = None
+    with c.handle_errors(debug):  # --max-time none overrides the default budget
+        run = c.build_config(flags, config, max_time=DEFAULT_MAX_TIME)
         run_comparison(run, quiet=quiet, units=c.units_for(run, unit))
 
 

@@ -75,6 +75,19 @@ COMPARE_MAX_TIME = 240.0
 MAX_TUNING_FOLDS = 10
 #: `max_time` units: suffix -> seconds.
 _DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+#: The `max_time` text that means "no limit" (in a config file or on the command line, it
+#: also overrides a command's default budget).
+NO_TIME_LIMIT = "none"
+
+
+def is_no_limit(value: Any) -> bool:
+    """Whether a `max_time` value is the text `"none"` (no limit), in any case.
+
+    Example:
+        >>> is_no_limit("None"), is_no_limit(" none "), is_no_limit("5m"), is_no_limit(None)
+        (True, True, False, False)
+    """
+    return isinstance(value, str) and value.strip().lower() == NO_TIME_LIMIT
 
 
 @dataclass
@@ -236,6 +249,8 @@ class ForecastConfig:
         check_one_of("residual", self.residual, RESIDUAL_CHOICES, caller=caller)
         for name in ("gap", "patience", "max_trials"):
             setattr(self, name, check_non_negative_int(name, getattr(self, name), caller=caller))
+        if is_no_limit(self.max_time):
+            self.max_time = None
         if self.max_time is not None:
             self.max_time = parse_duration(self.max_time, name="max_time", caller=caller)
         if self.windows_per_epoch is not None:
@@ -389,7 +404,7 @@ def parse_duration(value: Any, *, name: str = "max_time", caller: str = "Forecas
     if seconds is None or not math.isfinite(seconds) or seconds <= 0:
         raise RnnkitValueError(
             f"{caller}: `{name}` must be a duration > 0: seconds, or a number with s, m or h "
-            f"(e.g. 90, '90s', '5m', '1h'). Received: {name}={value!r}."
+            f"(e.g. 90, '90s', '5m', '1h'), or 'none' for no limit. Received: {name}={value!r}."
         )
     return seconds
 
@@ -459,7 +474,9 @@ def config_from_mapping(
     for key, value in values.items():
         if key not in names:
             raise RnnkitValueError(f"{source}: unknown setting {key!r}.{suggest(key, names)}")
-        if value is not None:
+        if key == "max_time" and is_no_limit(value):
+            changes[key] = None  # "none" overrides the base's limit
+        elif value is not None:
             changes[key] = value
     config = dataclasses.replace(base or ForecastConfig(), **changes)
     return config.validate(caller=source)
