@@ -470,7 +470,7 @@ def config_from_mapping(
         rnnkit.errors.RnnkitValueError: config: unknown setting 'windwo'. Did you mean 'window'?
     """
     names = [item.name for item in dataclasses.fields(ForecastConfig)]
-    changes = {}
+    changes: dict[str, Any] = {}
     for key, value in values.items():
         if key not in names:
             raise RnnkitValueError(f"{source}: unknown setting {key!r}.{suggest(key, names)}")
