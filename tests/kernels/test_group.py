@@ -96,10 +96,12 @@ def test_a_recurrence_outside_the_loss_gets_no_gradient_and_the_others_theirs():
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_one_block_per_recurrence_gives_the_same_bits_on_any_thread_count(kind):
+def test_one_block_per_recurrence_agrees_on_any_thread_count(kind):
     """K >= threads (a tuner's group): each recurrence is one row block on some thread,
-    its weight gradient computed in C++ by the BLAS product torch.mm runs. 1 or 2
-    threads, every bit the same; two row blocks each (8 threads) agree within rounding."""
+    its weight gradient computed in C++ by the BLAS product torch.mm runs. 1, 2 or 8
+    threads agree within rounding. (Not bit for bit: the input weights' gradients are
+    torch's own products, whose BLAS may sum in another order on another thread count;
+    in the full suite 1 and 2 threads differed in the last bits.)"""
     x = torch.randn(BATCH, STEPS, FEATURES, generator=torch.Generator().manual_seed(3))
     cells = _cells(kind, torch.float32)
     masks = [c.make_dropout_masks(x, True) for c in cells]
@@ -122,6 +124,6 @@ def test_one_block_per_recurrence_gives_the_same_bits_on_any_thread_count(kind):
             torch.set_num_threads(before)
         results.append([h.detach() for h in histories] + grads)
     one, two, eight = results
-    assert all(torch.equal(a, b) for a, b in zip(one, two, strict=True))
-    for a, b in zip(one, eight, strict=True):
-        torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-5)
+    for a, b, c in zip(one, two, eight, strict=True):
+        torch.testing.assert_close(b, a, atol=1e-6, rtol=1e-6)
+        torch.testing.assert_close(c, a, atol=1e-5, rtol=1e-5)
