@@ -499,12 +499,22 @@ def search_pruner() -> Any:
 def _make_tuner(
     config: ForecastConfig, hypermodel: Any, project_name: str, tuner_id: str | None = None
 ) -> Any:
+    overwrite = not (config.resume or config.storage)
+    earlier = Path(config.out) / "tuning" / project_name
+    if overwrite and earlier.is_dir() and any(earlier.iterdir()):
+        logger.warning(
+            "Starting the %s search afresh: the earlier tuning study in %s is deleted (pass "
+            "--resume, resume=True, to continue it; a killed trial continues from its last "
+            "epoch).",
+            project_name,
+            earlier,
+        )
     common: dict[str, Any] = {
         "objective": "val_loss",
         "seed": config.seed,
         "directory": str(Path(config.out) / "tuning"),
         "project_name": project_name,
-        "overwrite": not (config.resume or config.storage),
+        "overwrite": overwrite,
         "storage": config.storage,
         "tuner_id": tuner_id,
     }
