@@ -105,16 +105,25 @@ class Dense(Layer):
                 f"Dense '{self.name}' was built for {self.input_dim} input features. "
                 f"Received shape {tuple(x.shape)}."
             )
+        out = self.transform(x)
+        if self.activity_regularizer is not None and self.resolve_training(training):
+            self.activity_loss = self.activity_regularizer(out) / out.shape[0]
+        return out
+
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
+        """``activation(x @ kernel + bias)``: the arithmetic of :meth:`forward`, unchecked.
+
+        ``x`` must already have the layer's dtype and ``input_dim`` features (``forward``
+        checks both); the stacked trainer calls this to compute exactly what ``forward``
+        does.
+        """
         if x.dim() == 2 and self.bias is not None:
             out = torch.addmm(self.bias, x, self.kernel)
         else:
             out = x @ self.kernel
             if self.bias is not None:
                 out = out + self.bias
-        out = self.activation(out)
-        if self.activity_regularizer is not None and self.resolve_training(training):
-            self.activity_loss = self.activity_regularizer(out) / out.shape[0]
-        return out
+        return self.activation(out)
 
     def compute_output_shape(self, input_shape):
         """Return ``input_shape`` with its last axis replaced by ``units``."""

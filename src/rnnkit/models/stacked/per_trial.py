@@ -83,19 +83,8 @@ def forward_per_trial(
             if not spec.return_sequences:
                 valid = None
         else:
-            xs = [_dense(layer, t) for layer, t in zip(spec.layers, xs, strict=True)]
+            xs = [layer.transform(t) for layer, t in zip(spec.layers, xs, strict=True)]
     return torch.stack(xs), None if valid is None else torch.stack(valid)
-
-
-def _dense(layer: Any, x: torch.Tensor) -> torch.Tensor:
-    """``activation(x kernel + bias)`` as ``Dense.forward`` computes it."""
-    if x.dim() == 2 and layer.bias is not None:
-        out = torch.addmm(layer.bias, x, layer.kernel)
-    else:
-        out = x @ layer.kernel
-        if layer.bias is not None:
-            out = out + layer.bias
-    return layer.activation(out)
 
 
 def _recurrent(
