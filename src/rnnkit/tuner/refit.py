@@ -58,6 +58,7 @@ from rnnkit.tuner.hyperparameters import HyperParameters
 from rnnkit.tuner.hyperparameters import with_engine
 from rnnkit.tuner.trial import Trial
 from rnnkit.tuner.tuners import Tuner
+from rnnkit.tuner.tuners import unbuilt
 from rnnkit.utils.random import seed_trial
 
 __all__ = ["NoCompletedTrialError", "RefitResult", "found_epochs", "refit_best"]
@@ -388,7 +389,7 @@ def _train_and_validation(x: Any, y: Any, validation_data: Any) -> tuple[Any, An
 
 def _build_for_inputs(model: Any, x: Any, base_seed: int, trial_id: str) -> None:
     """Build an unbuilt model for ``x``'s shape now, freshly seeded, as a trial does."""
-    if getattr(model, "built", True) or not callable(getattr(model, "build", None)):
+    if not unbuilt(model):
         return
     shape = getattr(x, "shape", None)
     if shape is None or len(shape) < 2:

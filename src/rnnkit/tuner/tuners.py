@@ -57,6 +57,18 @@ logger = logging.getLogger("rnnkit.tuner")
 INPUT_SHAPE_ATTR = "rnnkit_input_shape"
 
 
+def unbuilt(model: Any) -> bool:
+    """Whether ``model`` has ``build()`` and is not built yet (its first layer had no shape).
+
+    Example:
+        >>> from rnnkit import layers
+        >>> from rnnkit.models import Sequential
+        >>> unbuilt(Sequential([layers.Dense(1)])), unbuilt({"not": "a model"})
+        (True, False)
+    """
+    return not getattr(model, "built", True) and callable(getattr(model, "build", None))
+
+
 class _BestCheckpoint:
     """Saves the best epoch (over all executions of a trial) to the trial folder."""
 
@@ -375,7 +387,7 @@ class Tuner(BaseTuner):
         built; building it here, freshly seeded, gives it the same weights whether it is
         then trained alone or in a group.
         """
-        if getattr(model, "built", True) or not callable(getattr(model, "build", None)):
+        if not unbuilt(model):
             return
         x = fit_args[0] if fit_args else kwargs.get("x")
         shape = getattr(x, "shape", None)
@@ -398,7 +410,7 @@ class Tuner(BaseTuner):
 
     def _build_like_the_search(self, model: Any) -> None:
         """Build a model whose first layer has no input shape for the search's samples."""
-        if getattr(model, "built", True) or not callable(getattr(model, "build", None)):
+        if not unbuilt(model):
             return
         self._ensure_open()
         assert self._study is not None
