@@ -49,6 +49,12 @@ def test_command_modules_import_only_typer_and_the_standard_library_at_the_top(m
         (["tune", "DATA", "--residual", "sideways"], 2, "unknown residual 'sideways'"),
         (["predict", "no-such-folder", "DATA"], 1, "'no-such-folder' is not a folder"),
         (["backtest", "DATA", "--folds", "0"], 2, "Received: --folds 0."),
+        (
+            ["tune", "DATA", "--folds", "11"],
+            2,
+            "`folds` must be between 1 and 10 (each fold trains every tuning trial again). "
+            "Received: folds=11.",
+        ),
     ],
 )
 def test_a_call_that_fails_on_its_arguments_does_not_import_torch(tmp_path, argv, code, message):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -70,26 +68,6 @@ def test_too_few_windows_for_the_folds_is_a_data_error_that_names_a_fix():
     split = ChronologicalSplit(slice(0, 8), slice(9, 12), slice(12, 15))
     with pytest.raises(DataError, match=r"leave 0 training window\(s\).*Use folds=3 or fewer"):
         tuning_splits(split, 4, caller="tune_forecaster()")
-
-
-def test_folds_out_of_range_fail_before_torch_loads(tmp_path):
-    data = tmp_path / "x.csv"
-    data.write_text("y\n1\n2\n")
-    script = (
-        "import sys\n"
-        "from rnnkit.cli.app import main\n"
-        f"sys.argv = ['rnnkit', 'tune', {str(data)!r}, '--folds', '11']\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exit:\n"
-        "    print(exit.code, 'torch' in sys.modules)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
-    )
-    assert "`folds` must be between 1 and 10" in done.stderr
-    assert "Received: folds=11." in done.stderr
-    assert done.stdout.split() == ["2", "False"]
 
 
 def test_tune_with_two_folds_reports_each_folds_score(tmp_path):
