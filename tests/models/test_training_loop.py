@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from rnnkit.callbacks.base import Callback
+from rnnkit.kernels.dropout import keep_factors
 from rnnkit.layers import Dense
 from rnnkit.layers import Dropout
 from rnnkit.layers import Input
@@ -85,10 +86,12 @@ def test_dropout_scales_the_kept_inputs_as_keras(dtype):
     x = torch.randn(4, 5, 6, dtype=dtype)
     out = Dropout(0.25, seed=7)(x, training=True)
     generator = torch.Generator().manual_seed(7)
-    draw = torch.rand(x.shape, generator=generator)
-    expected = x * ((draw < 0.75).to(dtype) / 0.75)
+    factors = keep_factors(x.shape, 0.25, dtype=dtype, generator=generator)
     assert out.dtype == dtype
-    assert torch.equal(out, expected)
+    assert torch.equal(out, x * factors)  # the seeded layer draws the documented mask
+    kept = out != 0
+    assert 0 < int(kept.sum()) < x.numel()
+    assert torch.equal(out[kept], x[kept] * (torch.tensor(1.0, dtype=dtype) / 0.75))
 
 
 class _PredictBatches(Callback):

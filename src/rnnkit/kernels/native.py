@@ -112,6 +112,13 @@ class NativeLibrary:
             ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(RkArgs), ctypes.c_int64
         ]  # fmt: skip
         self._lib.rk_run_group.restype = ctypes.c_int
+        self._lib.rk_dropout_factors.argtypes = [
+            ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_uint64, ctypes.c_int64,
+            ctypes.c_int64,
+        ]  # fmt: skip
+        self._lib.rk_dropout_factors.restype = ctypes.c_int
+        self._lib.rk_philox4x32_10.argtypes = [ctypes.c_void_p] * 3
+        self._lib.rk_philox4x32_10.restype = None
         self._lib.rk_init(*blas)
         self.parallel = bool(self._lib.rk_parallel()) and _single_openmp_runtime()
 
@@ -138,6 +145,29 @@ class NativeLibrary:
         status = self._lib.rk_run_group(op, is_double, len(group), array, threads)
         if status != 0:  # pragma: no cover - an internal invariant
             raise RuntimeError(f"rnnkit native kernel failed with status {status}.")
+
+    def dropout_factors(self, out: torch.Tensor, keep: float, key: int, threads: int) -> None:
+        """Fill ``out`` (contiguous, this library's dtype) with dropout keep factors.
+
+        Element ``i`` is ``1 / keep`` when the 24-bit uniform number of word ``i`` of the
+        Philox4x32-10 stream of ``key`` (a 64-bit integer) is below ``keep``, else 0.
+        """
+        assert out.is_contiguous() and out.dtype == self.dtype and out.device.type == "cpu"
+        is_double = int(self.dtype == torch.float64)
+        threads = threads if self.parallel else 1
+        status = self._lib.rk_dropout_factors(
+            out.data_ptr(), out.numel(), keep, key, is_double, threads
+        )
+        if status != 0:  # pragma: no cover - checked by the caller
+            raise RuntimeError(f"rnnkit native dropout failed with status {status}.")
+
+    def philox(self, counter: list[int], key: list[int]) -> list[int]:
+        """One Philox4x32-10 block (four 32-bit words) for ``counter`` (4) and ``key`` (2)."""
+        words_in = torch.tensor(counter, dtype=torch.int64).to(torch.uint32)
+        key_in = torch.tensor(key, dtype=torch.int64).to(torch.uint32)
+        out = torch.empty(4, dtype=torch.uint32)
+        self._lib.rk_philox4x32_10(words_in.data_ptr(), key_in.data_ptr(), out.data_ptr())
+        return [int(v) for v in out.to(torch.int64)]
 
 
 def load(dtype: torch.dtype) -> NativeLibrary | None:

@@ -30,6 +30,9 @@
 #include <cstdint>
 #include <cstring>
 #include <vector>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 extern "C" {
 typedef void (*sgemm_fn)(const char*, const char*, const int*, const int*, const int*,
@@ -882,6 +885,119 @@ static void weight_gradient(const Chunk<T>& c, int64_t block, bool gru, bool res
   }
 }
 
+// ------------------------------------------------------------ dropout masks
+// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011;
+// the generator of cuRAND, JAX and TensorFlow's stateless ops). It is counter-based:
+// a number depends only on (key, counter), so any split of the work over threads gives
+// the same mask. Counter c = (low, high, 0, 0) of a 64-bit index gives four words.
+// The stream is laid out in blocks of 8 counters, word-major: number 32 b + 8 w + l is
+// word w of counter 8 b + l (so eight counters in the lanes of a vector store their
+// words without a transpose).
+static const uint32_t PHILOX_M0 = 0xD2511F53u, PHILOX_M1 = 0xCD9E8D57u;
+static const uint32_t PHILOX_W0 = 0x9E3779B9u, PHILOX_W1 = 0xBB67AE85u;
+
+// One counter: out = Philox4x32-10(counter, key).
+static void philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]) {
+  uint32_t c[4] = {counter[0], counter[1], counter[2], counter[3]};
+  uint32_t k0 = key[0], k1 = key[1];
+  for (int round = 0; round < 10; ++round) {
+    const uint64_t p0 = (uint64_t)PHILOX_M0 * c[0];
+    const uint64_t p1 = (uint64_t)PHILOX_M1 * c[2];
+    const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c[1] ^ k0;
+    const uint32_t n2 = (uint32_t)(p0 >> 32) ^ c[3] ^ k1;
+    c[1] = (uint32_t)p1;
+    c[3] = (uint32_t)p0;
+    c[0] = n0;
+    c[2] = n2;
+    k0 += PHILOX_W0;
+    k1 += PHILOX_W1;
+  }
+  std::memcpy(out, c, sizeof(c));
+}
+
+// Keep factors of the 32 numbers of block b (see dropout_factors).
+template <class T>
+static void dropout_block(uint64_t b, uint32_t key0, uint32_t key1, uint32_t below, T factor,
+                          T out[32]) {
+  const uint32_t key[2] = {key0, key1};
+  for (int l = 0; l < 8; ++l) {
+    const uint64_t index = 8 * b + l;
+    const uint32_t counter[4] = {(uint32_t)index, (uint32_t)(index >> 32), 0, 0};
+    uint32_t words[4];
+    philox4x32_10(counter, key, words);
+    for (int w = 0; w < 4; ++w) out[8 * w + l] = (words[w] >> 8) < below ? factor : (T)0;
+  }
+}
+
+#ifdef __AVX2__
+// AVX2, float: the eight counters of a block in the 32-bit lanes of a vector.
+// _mm256_mul_epu32 multiplies the even lanes into 64-bit products; the odd lanes,
+// shifted down, take a second one.
+static inline void mulhilo8(__m256i a, __m256i m, __m256i& hi, __m256i& lo) {
+  const __m256i even = _mm256_mul_epu32(a, m);
+  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
+  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+}
+
+template <>
+void dropout_block<float>(uint64_t b, uint32_t key0, uint32_t key1, uint32_t below,
+                          float factor, float out[32]) {
+  const uint64_t first = 8 * b;
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)first), lanes);
+  // first is a multiple of 8, so adding 0..7 never carries into the high word
+  __m256i c1 = _mm256_set1_epi32((int)(uint32_t)(first >> 32));
+  __m256i c2 = _mm256_setzero_si256(), c3 = _mm256_setzero_si256();
+  const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M0), m1 = _mm256_set1_epi32((int)PHILOX_M1);
+  uint32_t k0 = key0, k1 = key1;
+#pragma GCC unroll 10
+  for (int round = 0; round < 10; ++round) {
+    __m256i hi0, lo0, hi1, lo1;
+    mulhilo8(c0, m0, hi0, lo0);
+    mulhilo8(c2, m1, hi1, lo1);
+    c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32((int)k0));
+    c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32((int)k1));
+    c1 = lo1;
+    c3 = lo0;
+    k0 += PHILOX_W0;
+    k1 += PHILOX_W1;
+  }
+  // (r >> 8) < below, as signed 32-bit compares: both sides are below 2^24 + 1
+  const __m256i limit = _mm256_set1_epi32((int)below);
+  const __m256 value = _mm256_set1_ps(factor);
+  const __m256i words[4] = {c0, c1, c2, c3};
+  for (int w = 0; w < 4; ++w) {
+    const __m256i kept = _mm256_cmpgt_epi32(limit, _mm256_srli_epi32(words[w], 8));
+    _mm256_storeu_ps(out + 8 * w, _mm256_and_ps(_mm256_castsi256_ps(kept), value));
+  }
+}
+#endif
+
+// out[i] = 1/keep where number i is kept, else 0. Number i is kept when its 24-bit
+// uniform u = (r_i >> 8) / 2^24 (r_i: number i of the Philox stream of `key`) is below
+// keep: the rule of `torch.rand(...) < keep` at float32 resolution.
+template <class T>
+static void dropout_factors(T* out, int64_t n, double keep, uint64_t key, int64_t threads) {
+  const uint32_t key0 = (uint32_t)key, key1 = (uint32_t)(key >> 32);
+  const uint32_t below = (uint32_t)std::ceil(keep * 16777216.0);  // u < keep <=> m < below
+  const T factor = (T)1 / (T)keep;
+  const int64_t blocks = (n + 31) / 32;
+  auto body = [&](int64_t, int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      if (32 * (b + 1) <= n) {
+        dropout_block<T>((uint64_t)b, key0, key1, below, factor, out + 32 * b);
+      } else {  // the last, partial block
+        T tail[32];
+        dropout_block<T>((uint64_t)b, key0, key1, below, factor, tail);
+        std::memcpy(out + 32 * b, tail, (n - 32 * b) * sizeof(T));
+      }
+    }
+  };
+  // 4,096 numbers at least per thread: below that a thread costs more than it saves
+  run_chunks(blocks, std::min<int64_t>(threads, std::max<int64_t>(1, n / 4096)), body);
+}
+
 // ----------------------------------------------------------------- entry
 enum Op {
   SIMPLE_RNN_FORWARD = 0, SIMPLE_RNN_BACKWARD, LSTM_FORWARD, LSTM_BACKWARD,
@@ -981,5 +1097,20 @@ int rk_run_group(int64_t op, int64_t is_double, int64_t count, const RkArgs* arg
   if (is_double != (sizeof(RK_SCALAR) == 8)) return 2;
   dispatch_group<RK_SCALAR>(op, count, args, threads);
   return 0;
+}
+
+// Dropout keep factors of n elements (see dropout_factors); is_double must match
+// RK_SCALAR. Returns 0 on success.
+int rk_dropout_factors(void* out, int64_t n, double keep, uint64_t key, int64_t is_double,
+                       int64_t threads) {
+  if (is_double != (sizeof(RK_SCALAR) == 8)) return 2;
+  if (!(keep > 0.0 && keep <= 1.0)) return 3;
+  dropout_factors<RK_SCALAR>((RK_SCALAR*)out, n, keep, key, threads);
+  return 0;
+}
+
+// One Philox4x32-10 block: out = philox(counter[4], key[2]) (known-answer tests).
+void rk_philox4x32_10(const uint32_t* counter, const uint32_t* key, uint32_t* out) {
+  philox4x32_10(counter, key, out);
 }
 }

@@ -32,6 +32,7 @@ from rnnkit._validation import check_bool
 from rnnkit._validation import check_positive_int
 from rnnkit._validation import check_rate
 from rnnkit.kernels.cellspec import CellKind
+from rnnkit.kernels.dropout import keep_factors
 from rnnkit.layers.base import Layer
 
 
@@ -218,11 +219,8 @@ class RecurrentCell(Layer):
 
     def _draw_mask(self, count, batch, size, rate, like):
         shape = (batch, size) if count is None else (count, batch, size)
-        keep = 1.0 - rate
-        uniform = torch.rand(shape, generator=self._generator(like.device), device=like.device)
-        if keep == 0.0:
-            return torch.zeros(shape, dtype=like.dtype, device=like.device)
-        return (uniform < keep).to(like.dtype) / keep
+        generator = self._generator(like.device)
+        return keep_factors(shape, rate, dtype=like.dtype, device=like.device, generator=generator)
 
     def _generator(self, device: torch.device) -> torch.Generator | None:
         if self.seed is None:

@@ -14,6 +14,7 @@ from rnnkit import activations as activations_mod
 from rnnkit._validation import check_positive_int
 from rnnkit._validation import check_rate
 from rnnkit.errors import RnnkitValueError
+from rnnkit.kernels.dropout import keep_factors
 from rnnkit.layers.base import Layer
 
 
@@ -110,13 +111,10 @@ class Dropout(Layer):
         if self.seed is not None and self._generator is None:
             self._generator = torch.Generator(device=x.device)
             self._generator.manual_seed(int(self.seed))
-        keep = 1.0 - self.rate
-        draw = torch.rand(shape, generator=self._generator, device=x.device)
-        if draw.dtype != x.dtype:
-            return x * ((draw < keep).to(x.dtype) / keep)
-        # The same 0 or 1 / keep factors, made in the draw's own buffer: no boolean
-        # tensor, no conversion, two passes fewer over a large activation.
-        return x * draw.lt_(keep).div_(keep)
+        factors = keep_factors(
+            shape, self.rate, dtype=x.dtype, device=x.device, generator=self._generator
+        )
+        return x * factors
 
     def get_config(self):
         """Return the layer's settings with ``rate``, ``noise_shape`` and ``seed``."""

@@ -23,6 +23,7 @@ import torch
 
 from rnnkit.callbacks.base import History
 from rnnkit.errors import RnnkitValueError
+from rnnkit.kernels.dropout import keep_factors
 from rnnkit.models.data_adapter import split_validation
 from rnnkit.models.stacked.arguments import fit_problem
 from rnnkit.models.stacked.network import StackedNetwork
@@ -58,11 +59,7 @@ class _Trial:
         shape = (batch, size) if count is None else (count, batch, size)
         generator = cell._generator(like.device) if cell.seed is not None else None
         generator = generator or self.device_generator
-        uniform = torch.rand(shape, generator=generator, device=like.device)
-        keep = 1.0 - rate
-        if keep == 0.0:
-            return torch.zeros(shape, dtype=like.dtype, device=like.device)
-        return (uniform < keep).to(like.dtype) / keep
+        return keep_factors(shape, rate, dtype=like.dtype, device=like.device, generator=generator)
 
 
 def _pad_mask(mask: torch.Tensor | None, shape: tuple[int, ...], gates: int, like) -> torch.Tensor:
