@@ -5,7 +5,11 @@ Module-level build functions and data, so worker processes can import them.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
+from tuner_fakes import wait_for_files
 
 from rnnkit import Sequential
 from rnnkit.callbacks import Callback
@@ -73,3 +77,26 @@ class InterruptOnce(Callback):
         if epoch == 1 and not self.flag.exists():
             self.flag.write_text("interrupted")
             raise KeyboardInterrupt
+
+
+class HoldOnce(Callback):
+    """Holds this process at its first epoch end while ``RNNKIT_TEST_GATE`` is set.
+
+    It writes ``held-<pid>`` into the gate folder and waits for a file ``release``
+    there, so a test can kill the process while a trial (or a vectorised group) is
+    running, never after a guessed delay. ``stackable``: it runs inside a group.
+    """
+
+    stackable = True
+    _held = False
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        """Hold the first time, if asked."""
+        gate = os.environ.get("RNNKIT_TEST_GATE")
+        if not gate or HoldOnce._held:
+            return
+        HoldOnce._held = True
+        folder = Path(gate)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"held-{os.getpid()}").write_text("held")
+        wait_for_files(folder, "release", 1, f"HoldOnce in process {os.getpid()}")
