@@ -395,3 +395,48 @@ def test_a_pickle_payload_in_a_resume_point_never_runs(tmp_path, monkeypatch, ca
             assert resume_point._loaded is None
             assert "not valid safetensors data" in caplog.text
         assert not marker.exists()
+
+
+def test_the_history_a_resumed_fit_returns_holds_the_earlier_epochs(tmp_path, monkeypatch):
+    """A hypermodel that reads ``model.fit``'s History (the workflow's report does) sees
+    the whole execution after a resume, as if it had never been interrupted."""
+    import rnnkit.tuner as kt
+
+    seen: list[tuple[list[int], dict]] = []
+
+    class Recording(kt.HyperModel):
+        def build(self, hp):
+            return resume_search.build(hp)
+
+        def fit(self, hp, model, *args, **kwargs):
+            history = model.fit(*args, **kwargs)
+            seen.append((list(history.epoch), {k: list(v) for k, v in history.history.items()}))
+            return history
+
+    def run(project, crash_at=None):
+        crashed = {"done": crash_at is None}
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if not crashed["done"] and epoch == crash_at:
+                crashed["done"] = True
+                raise RuntimeError("simulated crash")
+
+        monkeypatch.setattr(resume_search.HoldAtEpoch, "on_epoch_begin", on_epoch_begin)
+        seen.clear()
+        tuner = kt.RandomSearch(
+            Recording(), objective="val_loss", max_trials=1, seed=11, directory=str(tmp_path),
+            project_name=project, max_retries_per_trial=1,
+        )  # fmt: skip
+        x, y = resume_search.data()
+        tuner.search(
+            x, y, epochs=5, batch_size=16, validation_split=0.25, verbose=0,
+            callbacks=[resume_search.HoldAtEpoch()],
+        )  # fmt: skip
+        return list(seen), tuner
+
+    resumed, tuner = run("resumed", crash_at=3)
+    fresh, _ = run("fresh")
+    assert [epochs for epochs, _ in resumed] == [[0, 1, 2, 3, 4]]  # the crashed fit never returned
+    assert resumed == fresh  # the same logs, bit for bit
+    [trial] = tuner.oracle.trials.values()
+    assert trial.attempts == 2  # it did crash once and resume

@@ -145,6 +145,7 @@ class TrialResume:
         self._logs: dict[str, list[Any]] = {}  # the execution's epochs so far
         self._epochs: list[int] = []
         self._stored: dict[str, Any] = {"epoch": [], "logs": {}}  # those run before a resume
+        self._completed: Any = None  # the History complete_history completed
         self._restore: dict[str, Any] | None = None
         self._last_write = 0.0
         self._write_cost = 0.0
@@ -211,6 +212,7 @@ class TrialResume:
         self._callbacks = [cb for cb in kwargs.get("callbacks") or [] if cb is not own]
         self._logs, self._epochs, self._restore = {}, [], None
         self._stored = {"epoch": [], "logs": {}}
+        self._completed = None
         self._last_write = time.monotonic()
         state, loaded = self._state, self._loaded
         self._state = self._loaded = None
@@ -296,10 +298,41 @@ class TrialResume:
         except RnnkitError as exc:
             raise CheckpointError(f"The resume point in {self.folder}: {exc}") from None
 
+    def complete_history(self, history: Any) -> None:
+        """Put the epochs run before the interruption in front of the model's ``History``.
+
+        Called when ``fit`` ends (the tuner's ``on_train_end``), so that the ``History``
+        a hypermodel's ``fit`` sees returned holds the whole execution, as if it had
+        never been interrupted; :meth:`prepend` then leaves it as it is.
+        """
+        if not self._stored["epoch"] or self._completed is not None:
+            return
+        if not isinstance(getattr(history, "history", None), dict):
+            return
+        epochs = getattr(history, "epoch", None)
+        if not isinstance(epochs, list):
+            return
+        logs, whole = prepend_history(self._stored, history.history, list(epochs))
+        history.history.update(logs)
+        epochs[:] = whole
+        self._completed = history
+
+    def _already_whole(self, result: Any) -> bool:
+        """Whether ``result`` was made from the ``History`` :meth:`complete_history` completed."""
+        done = self._completed
+        if done is None:
+            return False
+        if getattr(result, "epoch", None) is done.epoch:  # it, or a copy.copy of it
+            return True
+        if isinstance(result, dict):  # its lists, taken after fit returned
+            lists = [v for v in result.values() if isinstance(v, (list, tuple))]
+            return bool(lists) and all(len(v) == len(done.epoch) for v in lists)
+        return False
+
     def prepend(self, result: Any) -> Any:
         """``result`` with the epochs run before the interruption in front of its own."""
         stored = self._stored
-        if not stored["epoch"]:
+        if not stored["epoch"] or self._already_whole(result):
             return result
         if hasattr(result, "history") and isinstance(result.history, dict):
             logs, epochs = prepend_history(
@@ -395,6 +428,7 @@ class TrialResume:
                 self._disable(f"an execution's result cannot be stored ({exc})")
         self._stored = {"epoch": [], "logs": {}}
         self._model = None
+        self._completed = None
         return result
 
     def remove(self) -> None:

@@ -144,7 +144,9 @@ class TunerCallback(Callback):
                 self.model.stop_training = True
 
     def on_train_end(self, logs=None):
-        """Say, in one line, that ``max_time`` cut this trial (when it did)."""
+        """Complete a resumed trial's ``History``; say that ``max_time`` cut it (when it did)."""
+        if self.resume is not None:
+            self.resume.complete_history(getattr(self.model, "history", None))
         if self.cut_at is not None:
             epoch, batch = self.cut_at
             logger.info(
