@@ -13,12 +13,12 @@ import traceback
 import uuid
 from pathlib import Path
 
-import optuna
 import pytest
 import tuner_fakes as f
 from optuna.trial import TrialState
 from tuner_helpers import PATIENCE
 from tuner_helpers import held_env
+from tuner_helpers import postgres_trials
 from tuner_helpers import run_script
 from tuner_helpers import start_script
 from tuner_helpers import wait_for
@@ -29,16 +29,6 @@ from rnnkit.errors import StorageError
 from rnnkit.tuner._storage import resolve_storage
 
 pytestmark = pytest.mark.postgres
-
-
-def _trials(url, name):
-    storage = optuna.storages.RDBStorage(resolve_storage(url, None).url)
-    try:
-        return optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=True)
-    except KeyError:
-        return []
-    finally:
-        storage.engine.dispose()
 
 
 def _config(tmp_path, url, name, *, max_trials, **extra):
@@ -82,7 +72,7 @@ def test_two_workers_one_killed_survivor_retries_t2(tmp_path, postgres_url):
         wait_for(lambda: any(markers.glob(f"start-{b.pid}-*")), timeout=PATIENCE)  # b runs trials
         victim = next(
             t
-            for t in _trials(postgres_url, name)
+            for t in postgres_trials(postgres_url, name)
             if t.state == TrialState.RUNNING and t.user_attrs["holder"]["pid"] == a.pid
         )
         a.send_signal(signal.SIGKILL)
@@ -93,7 +83,7 @@ def test_two_workers_one_killed_survivor_retries_t2(tmp_path, postgres_url):
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    trials = _trials(postgres_url, name)
+    trials = postgres_trials(postgres_url, name)
     logical = _logical(trials)
     assert len(logical) == 4
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
@@ -115,7 +105,7 @@ def test_grid_search_two_workers_on_postgres_t3(tmp_path, postgres_url, xy):
     tuner.search(*xy, epochs=1, workers=2)
     combos = [(t.values["a"], t.values["b"]) for t in tuner.oracle.trials.values()]
     assert len(combos) == 20 == len(set(combos))
-    assert [t.number for t in _trials(postgres_url, name)] == list(range(20))
+    assert [t.number for t in postgres_trials(postgres_url, name)] == list(range(20))
 
 
 def test_postgres_stopped_mid_search_then_resumed_t13_t17(tmp_path, postgres_url, pg_ctl):
@@ -128,7 +118,9 @@ def test_postgres_stopped_mid_search_then_resumed_t13_t17(tmp_path, postgres_url
     try:
         wait_until_held(proc, gate, log)  # one trial done, the second running
         done_before = {
-            t.number: t.value for t in _trials(postgres_url, name) if t.state == TrialState.COMPLETE
+            t.number: t.value
+            for t in postgres_trials(postgres_url, name)
+            if t.state == TrialState.COMPLETE
         }
         assert len(done_before) == 1
         pg_ctl("stop", "-m", "fast", "-w")
@@ -146,7 +138,7 @@ def test_postgres_stopped_mid_search_then_resumed_t13_t17(tmp_path, postgres_url
     assert password not in output
 
     assert run_script(config, tmp_path / "run2.txt", **env) == 0
-    trials = _trials(postgres_url, name)
+    trials = postgres_trials(postgres_url, name)
     logical = _logical(trials)
     assert len(logical) == 4
     assert all(group[-1].state == TrialState.COMPLETE for group in logical.values())

@@ -14,18 +14,17 @@ import signal
 import uuid
 
 import numpy as np
-import optuna
 import pytest
 import rnn_builds
 from optuna.trial import TrialState
 from tuner_helpers import PATIENCE
+from tuner_helpers import postgres_trials
 from tuner_helpers import run_script
 from tuner_helpers import start_script
 from tuner_helpers import study_trials
 from tuner_helpers import wait_until_held
 
 import rnnkit.tuner as kt
-from rnnkit.tuner._storage import resolve_storage
 
 FIT = {"epochs": 2, "batch_size": 8, "validation_split": 0.25, "verbose": 0}
 TRIALS = 3
@@ -113,7 +112,7 @@ def test_vectorised_worker_killed_on_postgres_survivor_finishes_its_group(tmp_pa
     b = None
     try:
         wait_until_held(a, gate, log_a)  # a holds its group: every trial is taken
-        running = [t for t in _trials(postgres_url, name) if t.state == TrialState.RUNNING]
+        running = [t for t in postgres_trials(postgres_url, name) if t.state == TrialState.RUNNING]
         killed = {t.user_attrs["trial_id"] for t in running}
         assert len(killed) >= 2
         a.send_signal(signal.SIGKILL)
@@ -125,14 +124,4 @@ def test_vectorised_worker_killed_on_postgres_survivor_finishes_its_group(tmp_pa
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    _check(_trials(postgres_url, name), killed, plain)
-
-
-def _trials(url, name):
-    storage = optuna.storages.RDBStorage(resolve_storage(url, None).url)
-    try:
-        return optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=True)
-    except KeyError:
-        return []
-    finally:
-        storage.engine.dispose()
+    _check(postgres_trials(postgres_url, name), killed, plain)

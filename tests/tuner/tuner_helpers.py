@@ -82,3 +82,18 @@ def study_trials(project_dir: Path, name: str):
         return optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=True)
     finally:
         storage.engine.dispose()
+
+
+def postgres_trials(url: str, name: str):
+    """The Optuna trials of study ``name`` on the PostgreSQL server ``url`` (none: [])."""
+    import optuna
+
+    from rnnkit.tuner._storage import resolve_storage
+
+    storage = optuna.storages.RDBStorage(resolve_storage(url, None).url)
+    try:
+        return optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=True)
+    except KeyError:
+        return []
+    finally:
+        storage.engine.dispose()
