@@ -369,6 +369,20 @@ class StudyHandle:
             self._guard("queue a trial", lambda: self.study.add_trial(template))
         return self.ask()
 
+    def queued_params(self, trial: optuna.Trial) -> dict[str, Any]:
+        """The params ``trial`` was queued with by Optuna's ``enqueue_trial`` (else ``{}``).
+
+        ``enqueue_trial`` keeps them aside (the ``fixed_params`` system attribute) until
+        the sampler asks for each; the tuner reads them all at once.
+        """
+
+        def read() -> dict[str, Any]:
+            attrs = self.study._storage.get_trial_system_attrs(trial._trial_id)
+            fixed = attrs.get("fixed_params")
+            return dict(fixed) if isinstance(fixed, dict) else {}
+
+        return self._guard("read a queued trial", read)
+
     @staticmethod
     def asked_attrs(trial: optuna.Trial) -> dict[str, Any]:
         """User attributes of an asked trial (a popped retry carries its identity)."""

@@ -50,6 +50,9 @@ class SearchView:
     waiting: int
     running: list[LogicalTrial]
     tried: set[str]
+    #: Of ``waiting``, trials queued by hand with Optuna's ``enqueue_trial`` (no trial id
+    #: yet): each becomes a new logical trial when it starts.
+    by_hand: int = 0
 
     @property
     def count(self) -> int:
@@ -74,10 +77,15 @@ def _status(state: AttemptState) -> TrialStatus:
 def build_view(attempts: Sequence[Attempt]) -> SearchView:
     """Group attempts by logical trial id (creation order = first attempt's number)."""
     groups: dict[str, LogicalTrial] = {}
-    waiting = 0
+    waiting = by_hand = 0
     for attempt in sorted(attempts, key=lambda a: a.number):
         trial_id = attempt.attr("trial_id")
-        if trial_id is None or attempt.attr("discarded"):
+        if attempt.attr("discarded"):
+            continue
+        if trial_id is None:
+            if attempt.state is AttemptState.WAITING:  # Optuna's enqueue_trial
+                waiting += 1
+                by_hand += 1
             continue
         if attempt.state is AttemptState.WAITING:
             waiting += 1
@@ -109,7 +117,7 @@ def build_view(attempts: Sequence[Attempt]) -> SearchView:
         if trial.status is TrialStatus.RUNNING:
             running.append(group)
         tried.add(values_key(trial.values))
-    return SearchView(groups, waiting, running, tried)
+    return SearchView(groups, waiting, running, tried, by_hand)
 
 
 def consecutive_failures(view: SearchView, since: float = 0.0) -> tuple[int, Trial | None]:

@@ -101,6 +101,17 @@ def check_trial_id(trial_id: Any, where: str) -> str:
     )
 
 
+def _outside_space(values: dict[str, Any], space: dict[str, HyperParameter]) -> list[str]:
+    """``name=value`` for each of ``values`` that is not a value of its hyperparameter."""
+    outside = []
+    for name, value in values.items():
+        hp = space.get(name)
+        contains = getattr(hp, "contains", None)
+        if hp is not None and contains is not None and not contains(value):
+            outside.append(f"{name}={value!r}")
+    return outside
+
+
 def check_attempt(attempt: Any, where: str) -> None:
     """Check the rnnkit attributes of one stored attempt; raise :class:`StorageError`.
 
@@ -342,9 +353,11 @@ class WorkerLoop:
                     logger.info("max_time reached: no new trials are started.")
                     self._said_deadline = True
                 return None
-            if view.waiting:
+            full = self.oracle.max_trials is not None and view.count >= self.oracle.max_trials
+            # retries first; trials queued by hand count against max_trials
+            if view.waiting > view.by_hand or (view.by_hand and not full):
                 return _IDLE if like is not None else self._start_queued(view)
-            if self.oracle.max_trials is not None and view.count >= self.oracle.max_trials:
+            if full:
                 return _IDLE if view.running else None
             space = list(self._known_space(refresh=True).values())
             proposal = self.oracle.populate(view, space)
@@ -379,10 +392,19 @@ class WorkerLoop:
         beat = self._begin(asked)
         attrs = self._study.asked_attrs(asked)
         if "trial_id" not in attrs:  # enqueued by hand with optuna's enqueue_trial
+            values = {**self._study.queued_params(asked), **asked.params}
+            outside = _outside_space(values, self._known_space())
+            if outside:
+                logger.warning(
+                    "Trial %s was queued with %s, outside the search space; it runs with "
+                    "these values as given.",
+                    str(view.count).zfill(self._id_width),
+                    ", ".join(outside),
+                )
             attrs = {
                 "trial_id": str(view.count).zfill(self._id_width),
                 "attempt": 1,
-                "values": dict(asked.params),
+                "values": values,
                 "control": {},
                 "crashes": 0,
                 "errors": 0,
