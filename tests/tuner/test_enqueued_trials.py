@@ -42,6 +42,8 @@ def test_a_trial_queued_before_the_search_runs_first_with_its_values(tmp_path, x
     assert values["1"] == unseeded["1"]  # the random trials draw as they would anyway
     completed = [t for t in tuner.study.trials if t.state == TrialState.COMPLETE]
     assert len(completed) == 2
+    # the Optuna trial holds every value (importances and samplers read params)
+    assert completed[0].params == {"units": 24, "activation": "sigmoid", "dropout": 0.0}
 
 
 def _search_without_queue(root, xy):

@@ -101,15 +101,15 @@ def check_trial_id(trial_id: Any, where: str) -> str:
     )
 
 
+def _is_outside(name: str, value: Any, space: dict[str, HyperParameter]) -> bool:
+    """Whether ``value`` is not a value of the hyperparameter ``name`` of ``space``."""
+    contains = getattr(space.get(name), "contains", None)
+    return contains is not None and not contains(value)
+
+
 def _outside_space(values: dict[str, Any], space: dict[str, HyperParameter]) -> list[str]:
     """``name=value`` for each of ``values`` that is not a value of its hyperparameter."""
-    outside = []
-    for name, value in values.items():
-        hp = space.get(name)
-        contains = getattr(hp, "contains", None)
-        if hp is not None and contains is not None and not contains(value):
-            outside.append(f"{name}={value!r}")
-    return outside
+    return [f"{k}={v!r}" for k, v in values.items() if _is_outside(k, v, space)]
 
 
 def check_attempt(attempt: Any, where: str) -> None:
@@ -735,8 +735,18 @@ class WorkerLoop:
         if step.trial.values != step.attrs.get("values"):
             attrs["values"] = step.trial.values
         asked = step.asked
+        # a trial queued by hand holds the params it was queued with: record the rest
+        # (defaults), so that importances and model-based samplers see the whole trial
+        space = self._known_space()
+        unrecorded = {
+            k: v
+            for k, v in step.trial.values.items()
+            if k not in asked.params and not _is_outside(k, v, space)
+        }
         with self._lock.hold():
             try:
+                if unrecorded:
+                    self._study.write_params(asked._trial_id, unrecorded, space)
                 self._study.set_attrs(asked._trial_id, attrs)
                 value = outcome.value if outcome.state is AttemptState.COMPLETE else None
                 told = self._study.tell(asked._trial_id, asked.number, outcome.state, value)

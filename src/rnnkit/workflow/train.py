@@ -49,6 +49,7 @@ from rnnkit.workflow.networks import DISPLAY_NAMES
 from rnnkit.workflow.networks import ForecastHyperModel
 from rnnkit.workflow.networks import build_network
 from rnnkit.workflow.networks import check_hyperparameters
+from rnnkit.workflow.networks import default_hyperparameters
 from rnnkit.workflow.networks import fixed_hyperparameters
 from rnnkit.workflow.networks import values_key
 from rnnkit.workflow.prepare import PreparedData
@@ -607,6 +608,10 @@ def run_search(
     )
     folds = tuning_folds(data, config.folds) if config.folds > 1 else []  # fails fast
     tuner = _make_tuner(config, hypermodel, f"{config.project_name}_{kind}", tuner_id)
+    if record and config.tuner != "hyperband" and not tuner.study.trials:
+        # A new search tries the defaults first (the untuned network), so that tuning
+        # never ends below them on validation; Hyperband's brackets schedule every trial.
+        tuner.study.enqueue_trial(default_hyperparameters())
     if record:
         tuner.study.set_user_attr(RUN_ATTR, run_record(config, kind, data))
     x_train, y_train = data.scaled("train")
