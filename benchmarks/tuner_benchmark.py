@@ -10,7 +10,10 @@ own subprocess, back to back, so they see the same machine load:
     hyperband  Hyperband(max_epochs=9, factor=3, hyperband_iterations=1) over the
                tutorial's SimpleRNN space (5 SimpleRNN layers), EarlyStopping(patience=5)
 
-Every run uses objective "val_loss", validation_split=0.2, batch_size=32, seed 1.
+Every run uses objective "val_loss", validation_split=0.2, batch_size=32, seed 1. In the
+random search rnnkit trains the 6 configurations keras-tuner drew, in its order (queued
+with Optuna's ``enqueue_trial``; ``--no-same-configurations``: its own draws), so the
+best val_loss compares the same work; without keras-tuner, rnnkit draws its own.
 The script prints wall-clock seconds, trials, epochs trained and best val_loss per
 run, then the ratios keras-tuner / rnnkit.
 
@@ -170,9 +173,13 @@ def child(args: argparse.Namespace) -> None:
         "project_name": f"{args.search}-{args.framework}-{args.workers}",
         "overwrite": True,
     }
+    values_path = args.data / f"values-{args.search}.json"
     if args.search == "random":
         tuner = kt.RandomSearch(hypermodel, max_trials=6, **common)
         fit = {"epochs": 3}
+        if args.framework == "rnnkit" and args.same_configurations and values_path.exists():
+            for values in json.loads(values_path.read_text()):  # keras-tuner's, in its order
+                tuner.study.enqueue_trial(values)
     else:
         tuner = kt.Hyperband(hypermodel, max_epochs=9, factor=3, hyperband_iterations=1, **common)
         fit = {"callbacks": [EarlyStopping(monitor="val_loss", patience=5)]}
@@ -183,9 +190,24 @@ def child(args: argparse.Namespace) -> None:
     seconds = time.perf_counter() - start
     best = tuner.oracle.get_best_trials(1)[0]
     trials = len(tuner.oracle.trials)
+    drawn = [_plain_values(t.hyperparameters.values) for t in tuner.oracle.trials.values()]
+    if args.framework == "keras":  # the configurations it drew, for --same-configurations
+        values_path.write_text(json.dumps(drawn))
     epochs = len(Path(counter_path).read_text().split()) if Path(counter_path).exists() else None
-    result = {"seconds": seconds, "trials": trials, "epochs": epochs, "best_val_loss": best.score}
+    result = {
+        "seconds": seconds,
+        "trials": trials,
+        "epochs": epochs,
+        "best_val_loss": best.score,
+        "configurations": sorted(json.dumps(v, sort_keys=True) for v in drawn),
+    }
     print(_TAG + json.dumps(result), flush=True)
+
+
+def _plain_values(values: dict) -> dict:
+    """Hyperparameter values as JSON numbers, floats rounded to 10 digits (keras-tuner
+    yields 0.30000000000000004 for a stepped Float)."""
+    return {k: round(v, 10) if isinstance(v, float) else v for k, v in values.items()}
 
 
 def make_data(windows: int, steps: int, directory: Path) -> None:
@@ -209,7 +231,15 @@ def make_data(windows: int, steps: int, directory: Path) -> None:
     np.save(directory / "y.npy", y)
 
 
-def run(python: str, framework: str, workers: int, search: str, data: Path, env_extra: dict):
+def run(
+    python: str,
+    framework: str,
+    workers: int,
+    search: str,
+    data: Path,
+    env_extra: dict,
+    same_configurations: bool = True,
+):
     """Run one search in a subprocess; return its result dict (or None with a note)."""
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "benchmarks")])
@@ -227,6 +257,7 @@ def run(python: str, framework: str, workers: int, search: str, data: Path, env_
         search,
         "--data",
         str(data),
+        "--same-configurations" if same_configurations else "--no-same-configurations",
     ]
     proc = subprocess.run(command, capture_output=True, text=True, env=env)
     for line in proc.stdout.splitlines():
@@ -252,6 +283,13 @@ def main() -> None:
         "--tf-python",
         default="/work/bench-venv/bin/python",
         help="interpreter with tensorflow, keras and keras-tuner",
+    )
+    parser.add_argument(
+        "--same-configurations",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="random search: rnnkit trains the configurations keras-tuner drew, in its order "
+        "(queued with enqueue_trial), so best val_loss compares like with like",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--framework", default="rnnkit", help=argparse.SUPPRESS)
@@ -280,7 +318,9 @@ def main() -> None:
             for name, python, workers in runs:
                 framework = "keras" if name == "keras-tuner" else "rnnkit"
                 env = {"KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
-                result = run(python, framework, workers, search, data, env)
+                result = run(
+                    python, framework, workers, search, data, env, args.same_configurations
+                )
                 label = f"{name} workers={workers}" if name == "rnnkit" else name
                 results[label] = result
                 if result:
@@ -289,6 +329,10 @@ def main() -> None:
                         f"{result['epochs']} epochs  best val_loss {result['best_val_loss']:.4f}"
                     )
             base = results.get("keras-tuner")
+            for label, result in results.items():
+                if base and result and label != "keras-tuner":
+                    same = result["configurations"] == base["configurations"]
+                    print(f"  {label}: the same configurations as keras-tuner: {same}")
             for label, result in results.items():
                 if base and result and label != "keras-tuner":
                     ratio = base["seconds"] / result["seconds"]
