@@ -18,6 +18,8 @@ import tuner_fakes as f
 from optuna.trial import TrialState
 from tuner_helpers import PATIENCE
 from tuner_helpers import held_env
+from tuner_helpers import kill_still_running
+from tuner_helpers import logical_trials
 from tuner_helpers import postgres_trials
 from tuner_helpers import run_script
 from tuner_helpers import start_script
@@ -51,13 +53,6 @@ def _config(tmp_path, url, name, *, max_trials, **extra):
     }
 
 
-def _logical(trials):
-    groups = {}
-    for t in sorted(trials, key=lambda t: t.number):
-        groups.setdefault(t.user_attrs["trial_id"], []).append(t)
-    return groups
-
-
 def test_two_workers_one_killed_survivor_retries_t2(tmp_path, postgres_url):
     name = f"t2_{uuid.uuid4().hex[:8]}"
     config = _config(tmp_path, postgres_url, name, max_trials=4)
@@ -79,12 +74,9 @@ def test_two_workers_one_killed_survivor_retries_t2(tmp_path, postgres_url):
         a.wait()
         assert b.wait(timeout=PATIENCE) == 0, (tmp_path / "b.txt").read_text()
     finally:
-        for proc in (a, b):
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        kill_still_running(a, b)
     trials = postgres_trials(postgres_url, name)
-    logical = _logical(trials)
+    logical = logical_trials(trials)
     assert len(logical) == 4
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
     assert all(group[-1].state == TrialState.COMPLETE for group in logical.values())
@@ -130,16 +122,14 @@ def test_postgres_stopped_mid_search_then_resumed_t13_t17(tmp_path, postgres_url
         finally:
             pg_ctl("start", "-w")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_still_running(proc)
     output = log.read_text()
     assert "StorageError" in output and "rnnkit:***@127.0.0.1" in output
     assert password not in output
 
     assert run_script(config, tmp_path / "run2.txt", **env) == 0
     trials = postgres_trials(postgres_url, name)
-    logical = _logical(trials)
+    logical = logical_trials(trials)
     assert len(logical) == 4
     assert all(group[-1].state == TrialState.COMPLETE for group in logical.values())
     for number, value in done_before.items():

@@ -18,6 +18,8 @@ import tuner_fakes as f
 from optuna.trial import TrialState
 from tuner_helpers import PATIENCE
 from tuner_helpers import held_env
+from tuner_helpers import kill_still_running
+from tuner_helpers import logical_trials
 from tuner_helpers import run_script
 from tuner_helpers import start_script
 from tuner_helpers import study_trials
@@ -54,13 +56,6 @@ def _states(project_dir, name):
         return Counter()
 
 
-def _logical(trials):
-    groups = {}
-    for t in sorted(trials, key=lambda t: t.number):
-        groups.setdefault(t.user_attrs["trial_id"], []).append(t)
-    return groups
-
-
 def test_sigkill_mid_search_then_rerun_loses_and_repeats_nothing_t1(tmp_path):
     markers, gate = tmp_path / "markers", tmp_path / "gate"
     env = {"RNNKIT_TEST_EPOCH_SLEEP": "0", "RNNKIT_TEST_MARKERS": str(markers)}
@@ -80,7 +75,7 @@ def test_sigkill_mid_search_then_rerun_loses_and_repeats_nothing_t1(tmp_path):
     assert run_script(config, tmp_path / "log2.txt", **env) == 0
     trials = study_trials(project, "t1")
     assert [t.number for t in trials] == list(range(len(trials)))  # no number repeats
-    logical = _logical(trials)
+    logical = logical_trials(trials)
     assert len(logical) == 5  # exactly max_trials logical trials
     assert all(attempts[-1].state == TrialState.COMPLETE for attempts in logical.values())
     for number, old in before.items():  # finished trials keep their scores, never re-run
@@ -196,14 +191,11 @@ def test_stopped_holder_is_reported_then_taken_over_after_grace_t15(tmp_path):
         os.kill(holder.pid, signal.SIGSTOP)  # alive but silent: a hung or partitioned worker
         assert other.wait(timeout=PATIENCE) == 0, other_log.read_text()
     finally:
-        for proc in (holder, other):
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        kill_still_running(holder, other)
     text = other_log.read_text()
     assert f":{holder.pid} (running for" in text  # the holder is reported meanwhile
     assert "was held by" in text and "heartbeat lost for more than 4 s" in text
-    logical = _logical(study_trials(tmp_path / "t15", "t15"))
+    logical = logical_trials(study_trials(tmp_path / "t15", "t15"))
     assert len(logical) == 2
     assert all(attempts[-1].state == TrialState.COMPLETE for attempts in logical.values())
     taken = next(a for attempts in logical.values() for a in attempts if a.state == TrialState.FAIL)

@@ -18,6 +18,8 @@ import pytest
 import rnn_builds
 from optuna.trial import TrialState
 from tuner_helpers import PATIENCE
+from tuner_helpers import kill_still_running
+from tuner_helpers import logical_trials
 from tuner_helpers import postgres_trials
 from tuner_helpers import run_script
 from tuner_helpers import start_script
@@ -62,15 +64,8 @@ def _plain_scores(tmp_path):
     return {t.trial_id: t.score for t in tuner.oracle.get_best_trials(100)}
 
 
-def _logical(trials):
-    groups = {}
-    for t in sorted(trials, key=lambda t: t.number):
-        groups.setdefault(t.user_attrs["trial_id"], []).append(t)
-    return groups
-
-
 def _check(trials, killed_ids, plain):
-    logical = _logical(trials)
+    logical = logical_trials(trials)
     assert sorted(logical) == sorted(plain)
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
     for trial_id, attempts in logical.items():
@@ -120,8 +115,5 @@ def test_vectorised_worker_killed_on_postgres_survivor_finishes_its_group(tmp_pa
         b = start_script(_config(kwargs, hold=False), log_b)
         assert b.wait(timeout=PATIENCE) == 0, log_b.read_text()
     finally:
-        for proc in (a, b):
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        kill_still_running(a, b)
     _check(postgres_trials(postgres_url, name), killed, plain)

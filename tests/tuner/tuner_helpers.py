@@ -42,9 +42,23 @@ def run_script(config: dict, log: Path, timeout: float = PATIENCE, **env: str) -
     try:
         return proc.wait(timeout=timeout)
     finally:
-        if proc.poll() is None:
+        kill_still_running(proc)
+
+
+def kill_still_running(*procs: subprocess.Popen | None) -> None:
+    """Kill and reap each of ``procs`` that is still running (``None`` entries skipped)."""
+    for proc in procs:
+        if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def logical_trials(trials) -> dict:
+    """Optuna trials grouped by rnnkit trial id, each group in attempt order."""
+    groups: dict = {}
+    for t in sorted(trials, key=lambda t: t.number):
+        groups.setdefault(t.user_attrs["trial_id"], []).append(t)
+    return groups
 
 
 def held_env(gate: Path, at: int) -> dict[str, str]:
