@@ -66,6 +66,8 @@ def keep_factors(
         uniform = torch.rand(shape, generator=generator, device=device)
         if keep == 0.0:
             return torch.zeros(shape, dtype=dtype, device=device)
+        if uniform.dtype == dtype:  # the same factors, made in the draw's own buffer
+            return uniform.lt_(keep).div_(keep)
         return (uniform < keep).to(dtype) / keep
     key = int(torch.randint(_KEY_BOUND, (), generator=generator, dtype=torch.int64))
     if keep == 0.0:
