@@ -392,17 +392,18 @@ class WorkerLoop:
         beat = self._begin(asked)
         attrs = self._study.asked_attrs(asked)
         if "trial_id" not in attrs:  # enqueued by hand with optuna's enqueue_trial
+            trial_id = str(view.count).zfill(self._id_width)
             values = {**self._study.queued_params(asked), **asked.params}
             outside = _outside_space(values, self._known_space())
             if outside:
                 logger.warning(
                     "Trial %s was queued with %s, outside the search space; it runs with "
                     "these values as given.",
-                    str(view.count).zfill(self._id_width),
+                    trial_id,
                     ", ".join(outside),
                 )
             attrs = {
-                "trial_id": str(view.count).zfill(self._id_width),
+                "trial_id": trial_id,
                 "attempt": 1,
                 "values": values,
                 "control": {},
@@ -737,12 +738,10 @@ class WorkerLoop:
         asked = step.asked
         # a trial queued by hand holds the params it was queued with: record the rest
         # (defaults), so that importances and model-based samplers see the whole trial
-        space = self._known_space()
-        unrecorded = {
-            k: v
-            for k, v in step.trial.values.items()
-            if k not in asked.params and not _is_outside(k, v, space)
-        }
+        unrecorded = {k: v for k, v in step.trial.values.items() if k not in asked.params}
+        if unrecorded:
+            space = self._known_space()
+            unrecorded = {k: v for k, v in unrecorded.items() if not _is_outside(k, v, space)}
         with self._lock.hold():
             try:
                 if unrecorded:
