@@ -3,7 +3,7 @@
 A user (or the workflow) can put a known-good configuration first: queue it in
 ``tuner.study`` before ``search``. It becomes the next logical trial, its left-out
 hyperparameters take their defaults, it counts against ``max_trials``, and values
-outside the search space are named in a warning.
+outside the search space, or names it does not have, are named in a warning.
 """
 
 from __future__ import annotations
@@ -75,3 +75,16 @@ def test_values_outside_the_space_are_named_in_a_warning(tmp_path, xy, caplog):
         "values as given." in caplog.text
     )
     assert _values(tuner)["0"]["units"] == 7
+
+
+def test_a_name_the_search_does_not_have_is_named_in_a_warning(tmp_path, xy, caplog):
+    tuner = _tuner(tmp_path, max_trials=1)
+    tuner.study.enqueue_trial({"unit": 64, "activation": "relu"})  # "unit": a typo
+    with caplog.at_level(logging.WARNING, logger="rnnkit.tuner"):
+        tuner.search(*xy, epochs=1)
+    assert (
+        "Trial 0 was queued with unit, which the search has no hyperparameter for (it has "
+        "activation, dropout, units): check the name; the value is kept but nothing reads it."
+        in caplog.text
+    )
+    assert _values(tuner)["0"]["units"] == 8  # the default: nothing read "unit"

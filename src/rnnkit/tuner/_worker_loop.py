@@ -394,7 +394,17 @@ class WorkerLoop:
         if "trial_id" not in attrs:  # enqueued by hand with optuna's enqueue_trial
             trial_id = str(view.count).zfill(self._id_width)
             values = {**self._study.queued_params(asked), **asked.params}
-            outside = _outside_space(values, self._known_space())
+            space = self._known_space()
+            unknown = sorted(set(values) - set(space))
+            if unknown and space:
+                logger.warning(
+                    "Trial %s was queued with %s, which the search has no hyperparameter "
+                    "for (it has %s): check the name; the value is kept but nothing reads it.",
+                    trial_id,
+                    ", ".join(unknown),
+                    ", ".join(sorted(space)),
+                )
+            outside = _outside_space(values, space)
             if outside:
                 logger.warning(
                     "Trial %s was queued with %s, outside the search space; it runs with "
